@@ -1,0 +1,98 @@
+# ipctools: one hand-written Makefile, no configure step.
+#   make                 build every tool into bin/
+#   make check           unit tests of lib/ and the bats suite
+#   make check SANITIZE=1  the same against an ASan+UBSan build in build-san/
+#   make lint | bench | install | uninstall | clean
+
+CC       ?= cc
+PREFIX   ?= /usr/local
+DESTDIR  ?=
+BINDIR   ?= $(PREFIX)/bin
+MANDIR   ?= $(PREFIX)/share/man
+BASHCOMPDIR ?= $(shell pkg-config --variable=completionsdir bash-completion 2>/dev/null | \
+		grep -x '$(PREFIX)/.*' || echo '$(PREFIX)/share/bash-completion/completions')
+
+WARN     = -Wall -Wextra -Werror
+CFLAGS  ?= -O2 -g
+HARDEN   = -D_FORTIFY_SOURCE=3 -fstack-protector-strong
+CPPFLAGS_ALL = -std=c11 -D_GNU_SOURCE -Ilib $(CPPFLAGS)
+LDLIBS  += -lrt
+
+ifeq ($(SANITIZE),1)
+B        = build-san
+BIN      = build-san/bin
+# The sanitizers replace fortification and want frame pointers.
+SANFLAGS = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
+	   -fno-sanitize-recover=all
+ALLCFLAGS = $(CPPFLAGS_ALL) $(WARN) $(SANFLAGS)
+ALLLDFLAGS = $(SANFLAGS) $(LDFLAGS)
+else
+B        = build
+BIN      = bin
+ALLCFLAGS = $(CPPFLAGS_ALL) $(CFLAGS) $(WARN) $(HARDEN)
+ALLLDFLAGS = $(LDFLAGS)
+endif
+
+TOOLS    = $(basename $(notdir $(wildcard cmd/*.c)))
+LIBSRC   = $(wildcard lib/*.c)
+LIBOBJ   = $(LIBSRC:lib/%.c=$(B)/lib/%.o)
+LIBA     = $(B)/libipctools.a
+PROGS    = $(TOOLS:%=$(BIN)/%)
+HDR      = lib/ipctools.h
+
+all: $(PROGS)
+
+$(B)/lib/%.o: lib/%.c $(HDR)
+	@mkdir -p $(@D)
+	$(CC) $(ALLCFLAGS) -c -o $@ $<
+
+$(LIBA): $(LIBOBJ)
+	rm -f $@
+	$(AR) rcs $@ $^
+
+$(BIN)/%: cmd/%.c $(LIBA) $(HDR)
+	@mkdir -p $(@D)
+	$(CC) $(ALLCFLAGS) $(ALLLDFLAGS) -o $@ $< $(LIBA) $(LDLIBS)
+
+$(B)/unit: tests/unit.c $(LIBA) $(HDR)
+	$(CC) $(ALLCFLAGS) $(ALLLDFLAGS) -o $@ $< $(LIBA) $(LDLIBS)
+
+# The suite runs against $(BIN); tests/run finds or fetches bats, counts the
+# results, and fails on leaked IPC objects or sanitizer reports.
+check: all $(B)/unit
+	IT_BIN=$(CURDIR)/$(BIN) IT_UNIT=$(CURDIR)/$(B)/unit IT_SANITIZE=$(SANITIZE) \
+		bash tests/run $(TESTS)
+
+lint:
+	mandoc -Tlint -Wwarning man/*.[0-9]
+	shellcheck -s bash tests/*.bash tests/run completions/* bench/*.sh .ci/run
+	shellcheck -s bash -e SC2030,SC2031,SC2034,SC2154,SC2164 tests/*.bats
+	cppcheck --quiet --error-exitcode=1 --enable=warning,portability \
+		--std=c11 -D_GNU_SOURCE --suppress=missingIncludeSystem \
+		-Ilib lib cmd tests/unit.c
+
+bench: all
+	bash bench/run.sh $(BENCH)
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
+		$(DESTDIR)$(MANDIR)/man7 $(DESTDIR)$(BASHCOMPDIR)
+	for t in $(TOOLS); do \
+		install -m 755 $(BIN)/$$t $(DESTDIR)$(BINDIR)/$$t && \
+		install -m 644 man/$$t.1 $(DESTDIR)$(MANDIR)/man1/$$t.1 && \
+		install -m 644 completions/$$t $(DESTDIR)$(BASHCOMPDIR)/$$t || exit 1; \
+	done
+	install -m 644 man/ipctools.7 $(DESTDIR)$(MANDIR)/man7/ipctools.7
+
+uninstall:
+	for t in $(TOOLS); do \
+		rm -f $(DESTDIR)$(BINDIR)/$$t $(DESTDIR)$(MANDIR)/man1/$$t.1 \
+			$(DESTDIR)$(BASHCOMPDIR)/$$t; \
+	done
+	rm -f $(DESTDIR)$(MANDIR)/man7/ipctools.7
+
+clean:
+	rm -rf bin build build-san
+
+.PHONY: all check lint bench install uninstall clean
+.SUFFIXES:

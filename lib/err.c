@@ -1,0 +1,108 @@
+/* err.c: one-line diagnostics and the errno-to-exit-status table. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ipctools.h"
+
+static void it_version(FILE *out, struct argp_state *state)
+{
+	(void)state;
+	fprintf(out, "%s (ipctools) %s\n", program_invocation_short_name,
+		IT_VERSION);
+}
+
+/* argp calls this for --version in every tool, so all print one layout. */
+void (*argp_program_version_hook)(FILE *, struct argp_state *) = it_version;
+const char *argp_program_bug_address = "the ipctools issue tracker";
+
+int it_exit_for(int err)
+{
+	switch (err) {
+	case 0:
+		return IT_OK;
+	case EAGAIN:
+	case ETIMEDOUT:
+		return IT_NO;
+	case E2BIG:
+	case EMSGSIZE:
+	case EBADMSG:
+		return IT_DATAERR;
+	case ENOENT:
+	case EIDRM:
+		return IT_NOINPUT;
+	case ECONNREFUSED:
+		return IT_UNAVAILABLE;
+	case EEXIST:
+		return IT_CANTCREAT;
+	case EIO:
+	case EPIPE:
+		return IT_IOERR;
+	case EACCES:
+	case EPERM:
+		return IT_NOPERM;
+	default:
+		return IT_OSERR;
+	}
+}
+
+static void vwarn(const char *fmt, va_list ap)
+{
+	/* One buffered line, written with one call, so that concurrent tools
+	 * sharing a terminal never interleave inside a message. */
+	char line[1024];
+	int n = snprintf(line, sizeof line, "%s: ", program_invocation_short_name);
+	if (n < 0)
+		return;
+	vsnprintf(line + n, sizeof line - (size_t)n, fmt, ap);
+	size_t len = strlen(line);
+	if (len == sizeof line - 1)
+		len--;
+	line[len++] = '\n';
+	(void)it_write_full(STDERR_FILENO, line, len);
+}
+
+void it_warn(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vwarn(fmt, ap);
+	va_end(ap);
+}
+
+void it_die(int status, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vwarn(fmt, ap);
+	va_end(ap);
+	exit(status);
+}
+
+void it_xfail_status(int status, int err, const char *verb, const char *object,
+		     const char *hint)
+{
+	if (hint)
+		it_die(status, "unable to %s %s: %s (%s)", verb, object,
+		       strerror(err), hint);
+	it_die(status, "unable to %s %s: %s", verb, object, strerror(err));
+}
+
+void it_xfail(int err, const char *verb, const char *object, const char *hint)
+{
+	it_xfail_status(it_exit_for(err), err, verb, object, hint);
+}
+
+void it_close_stdout(void)
+{
+	/* Data only counts as written once the close succeeded: a full disk
+	 * or a vanished reader must not pass as success. */
+	if (fclose(stdout) != 0 && errno != EBADF) {
+		int err = errno;
+		it_warn("unable to write standard output: %s", strerror(err));
+		_exit(IT_IOERR);
+	}
+}

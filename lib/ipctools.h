@@ -1,0 +1,183 @@
+/* ipctools.h: the one header every tool in cmd/ includes.
+ *
+ * Naming rule (after toybox): functions prefixed it_x succeed or exit with
+ * a message and the contract's exit status; every other it_ function returns
+ * -1 (or a negative count) with errno set, and never exits. */
+#ifndef IPCTOOLS_H
+#define IPCTOOLS_H
+
+#include <argp.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
+
+#define IT_VERSION "0.1.0"
+
+/* The exit-status table of CONTRACT.md section 6; the numbers are those of
+ * <sysexits.h>, so other tools' users read them the same way. */
+enum it_exit {
+	IT_OK = 0,
+	IT_NO = 1,           /* timed out, would block, no such process, no reader */
+	IT_USAGE = 64,       /* bad command line (argp's own status) */
+	IT_DATAERR = 65,     /* message too large or badly framed */
+	IT_NOINPUT = 66,     /* the named object does not exist or went away */
+	IT_UNAVAILABLE = 69, /* no peer: refused, nobody listening */
+	IT_OSERR = 71,       /* any other failed system call */
+	IT_CANTCREAT = 73,   /* exists and --excl was given */
+	IT_IOERR = 74,       /* read or write error on stdin, stdout or a peer */
+	IT_NOPERM = 77,      /* permission denied */
+};
+
+/* ---- err.c: messages and exit codes ---- */
+int it_exit_for(int err);
+void it_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+_Noreturn void it_die(int status, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* "tool: unable to VERB OBJECT: strerror(err)[ (HINT)]", exit it_exit_for(err). */
+_Noreturn void it_xfail(int err, const char *verb, const char *object,
+			const char *hint);
+/* The same message with an explicit exit status. */
+_Noreturn void it_xfail_status(int status, int err, const char *verb,
+			       const char *object, const char *hint);
+/* Checks and closes stdout at exit (a full disk is an error, exit 74). */
+void it_close_stdout(void);
+
+/* ---- parse.c: strict parsers; 0 or -1 with errno EINVAL/ERANGE ---- */
+int it_parse_long(const char *s, long min, long max, long *out);
+int it_parse_ulong(const char *s, unsigned long max, unsigned long *out);
+int it_parse_size(const char *s, uint64_t max, uint64_t *out);   /* 64k, 1M */
+int it_parse_duration(const char *s, int64_t *ns);                /* 250ms, 1.5s */
+int it_parse_mode(const char *s, mode_t *out);                    /* 0600 */
+int it_parse_key(const char *s, int32_t *out);                    /* 0x2a, 052 */
+int it_parse_fd(const char *s, int *fd);                          /* open fd */
+/* argp_error(state, "invalid WHAT 'ARG': reason") from the errno of a parser;
+ * a huge ARG is shortened so the message stays one readable line. */
+void it_argp_bad(const struct argp_state *state, const char *what,
+		 const char *arg);
+
+/* ---- signame.c: signal names ---- */
+/* USR1, SIGUSR1, usr1, 10, RTMIN+3, SIGRTMAX-1; 0 only if allow_zero. */
+int it_sig_parse(const char *s, bool allow_zero, int *signo);
+/* "USR1", "RTMIN+3"; "0" for 0; a static buffer for unknown numbers. */
+const char *it_sig_name(int signo);
+/* The action a signal takes when nobody changes it: Term, Core, Ign, Stop, Cont. */
+const char *it_sig_default_action(int signo);
+
+/* ---- time.c: monotonic deadlines ---- */
+#define IT_FOREVER ((int64_t)-1)
+int64_t it_now_ns(void);                       /* CLOCK_MONOTONIC */
+/* Absolute monotonic deadline for a timeout; IT_FOREVER stays IT_FOREVER. */
+int64_t it_deadline(int64_t timeout_ns);
+/* Nanoseconds left (0 when passed); IT_FOREVER for no deadline. */
+int64_t it_left_ns(int64_t deadline);
+/* Milliseconds left for poll(2), rounded up; -1 for no deadline. */
+int it_left_ms(int64_t deadline);
+struct timespec it_ns_to_ts(int64_t ns);
+/* A CLOCK_REALTIME absolute time that is deadline's time left from now,
+ * for the calls (mq_timedreceive) that only take a wall-clock deadline. */
+struct timespec it_realtime_abs(int64_t deadline);
+
+/* ---- io.c: full reads and writes, readiness ---- */
+ssize_t it_read_full(int fd, void *buf, size_t len);   /* short only at EOF */
+int it_write_full(int fd, const void *buf, size_t len);
+/* Writes one newline to fd and closes it; fd < 0 does nothing. */
+int it_ready(int fd);
+/* The same, exiting 71 with a message on failure, and setting *fd to -1. */
+void it_xready(int *fd);
+
+/* ---- name.c: naming IPC objects (CONTRACT.md section 1) ---- */
+enum it_objkind { IT_OBJ_NONE, IT_OBJ_KEY, IT_OBJ_FILE, IT_OBJ_ID, IT_OBJ_NAME };
+
+struct it_obj {
+	enum it_objkind kind;
+	bool private;       /* --key private */
+	int32_t key;        /* IT_OBJ_KEY, and IT_OBJ_FILE once resolved */
+	int id;             /* IT_OBJ_ID */
+	const char *path;   /* IT_OBJ_FILE */
+	int proj;           /* ftok project id, default 1 */
+	bool proj_given;
+	const char *name;   /* IT_OBJ_NAME, "/name" */
+	unsigned accept;    /* which kinds the tool takes: 1 << IT_OBJ_... */
+};
+
+struct it_create {
+	bool create;
+	bool excl;
+	bool rm;
+	bool mode_given;
+	mode_t mode;        /* default 0600 */
+};
+
+#define IT_ACCEPT_SYSV ((1u << IT_OBJ_KEY) | (1u << IT_OBJ_FILE) | (1u << IT_OBJ_ID))
+#define IT_ACCEPT_ALL (IT_ACCEPT_SYSV | (1u << IT_OBJ_NAME))
+
+/* argp children: put a struct it_obj and a struct it_create into
+ * state->child_inputs[] in ARGP_KEY_INIT (elfutils style). Set obj->accept
+ * before parsing; 0 means IT_ACCEPT_ALL. */
+extern const struct argp it_obj_argp;
+extern const struct argp it_create_argp;
+
+/* Resolves --file through ftok, exiting 66 with a message naming PATH. */
+void it_xobj_resolve(struct it_obj *obj);
+/* What the user named, for messages: "key 0x0000002a", "id 5", "/name". */
+const char *it_obj_label(const struct it_obj *obj);
+bool it_obj_is_posix(const struct it_obj *obj);
+/* Validates a POSIX IPC name: "/x", one leading slash, no other, < NAME_MAX. */
+int it_posix_name_ok(const char *s);
+/* IPC_CREAT|IPC_EXCL|mode, and O_CREAT|O_EXCL for the POSIX calls. */
+int it_sysv_flags(const struct it_create *c);
+int it_posix_oflags(const struct it_create *c);
+
+/* ---- frame.c: message framing in byte streams (section 2) ---- */
+enum it_framing { IT_FRAME_LINE, IT_FRAME_NUL, IT_FRAME_WHOLE, IT_FRAME_NETSTRING };
+
+extern const struct argp it_frame_argp;    /* input: enum it_framing * */
+
+struct it_reader {
+	int fd;
+	enum it_framing framing;
+	char *buf;
+	size_t cap, start, end;   /* unread bytes are buf[start..end) */
+	bool eof;
+	bool done;                /* --whole: the one message was returned */
+};
+
+void it_reader_init(struct it_reader *r, int fd, enum it_framing framing);
+void it_reader_free(struct it_reader *r);
+/* Next message, at most max bytes: 1 with *msg and *len set (valid until the
+ * next call), 0 at end of input, -1 with errno: EMSGSIZE (longer than max),
+ * EBADMSG (malformed netstring or truncated input), or a read(2) error. */
+int it_read_msg(struct it_reader *r, size_t max, const char **msg, size_t *len);
+/* Gives back what was read ahead past the last message, where the input
+ * can seek, so a caller that stops early consumes nothing after it. */
+void it_reader_giveback(struct it_reader *r);
+
+struct it_writer {
+	int fd;
+	enum it_framing framing;
+	char buf[65536];
+	size_t len;
+};
+
+void it_writer_init(struct it_writer *w, int fd, enum it_framing framing);
+/* Buffers one framed message; 0, or -1 with errno from write(2). */
+int it_write_msg(struct it_writer *w, const void *msg, size_t len);
+/* Same, with a prefix (a type or priority and a tab) inside the frame. */
+int it_write_msg2(struct it_writer *w, const void *pre, size_t prelen,
+		  const void *msg, size_t len);
+int it_writer_flush(struct it_writer *w);
+
+/* ---- meta.c: key=value or JSON metadata (section 5) ---- */
+struct it_meta {
+	bool json;
+	int n;
+};
+
+void it_meta_begin(struct it_meta *m, bool json);
+void it_meta_str(struct it_meta *m, const char *key, const char *val);
+void it_meta_int(struct it_meta *m, const char *key, long long val);
+void it_meta_end(struct it_meta *m);
+
+#endif
