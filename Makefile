@@ -54,13 +54,15 @@ $(BIN)/%: cmd/%.c $(LIBA) $(HDR)
 	@mkdir -p $(@D)
 	$(CC) $(ALLCFLAGS) $(ALLLDFLAGS) -o $@ $< $(LIBA) $(LDLIBS)
 
-$(B)/unit: tests/unit.c $(LIBA) $(HDR)
+# Test drivers: unit tests of lib/, and libprobe for tests/lib.bats.
+$(B)/unit $(B)/libprobe: $(B)/%: tests/%.c $(LIBA) $(HDR)
 	$(CC) $(ALLCFLAGS) $(ALLLDFLAGS) -o $@ $< $(LIBA) $(LDLIBS)
 
 # The suite runs against $(BIN); tests/run finds or fetches bats, counts the
 # results, and fails on leaked IPC objects or sanitizer reports.
-check: all $(B)/unit
-	IT_BIN=$(CURDIR)/$(BIN) IT_UNIT=$(CURDIR)/$(B)/unit IT_SANITIZE=$(SANITIZE) \
+check: all $(B)/unit $(B)/libprobe
+	IT_BIN=$(CURDIR)/$(BIN) IT_UNIT=$(CURDIR)/$(B)/unit \
+		IT_PROBE=$(CURDIR)/$(B)/libprobe IT_SANITIZE=$(SANITIZE) \
 		bash tests/run $(TESTS)
 
 lint:
@@ -69,7 +71,7 @@ lint:
 	shellcheck -s bash -e SC2030,SC2031,SC2034,SC2154,SC2164 tests/*.bats
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability \
 		--std=c11 -D_GNU_SOURCE --suppress=missingIncludeSystem \
-		-Ilib lib cmd tests/unit.c
+		-Ilib lib cmd tests/unit.c tests/libprobe.c
 
 bench: all
 	bash bench/run.sh $(BENCH)
