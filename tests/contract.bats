@@ -80,3 +80,16 @@ tools() {
 	it_wait "$IT_PID"
 	[ "$IT_STATUS" -eq 7 ]
 }
+
+@test "make install lays out bin, man1, man7 and completions; uninstall removes them" {
+	local top=$BATS_TEST_DIRNAME/.. root=$BATS_TEST_TMPDIR/root t
+	run -0 make -s -C "$top" install DESTDIR="$root" PREFIX=/usr BASHCOMPDIR=/usr/share/bash-completion/completions
+	[ -f "$root/usr/share/man/man7/ipctools.7" ]
+	for t in $(tools); do
+		[ -x "$root/usr/bin/$t" ]
+		[ -f "$root/usr/share/man/man1/$t.1" ]
+		[ -f "$root/usr/share/bash-completion/completions/$t" ]
+	done
+	run -0 make -s -C "$top" uninstall DESTDIR="$root" PREFIX=/usr BASHCOMPDIR=/usr/share/bash-completion/completions
+	[ -z "$(find "$root" -type f)" ]
+}
