@@ -67,8 +67,9 @@ check: all $(B)/unit $(B)/libprobe
 
 lint:
 	mandoc -Tlint -Wwarning man/*.[0-9]
-	shellcheck -s bash tests/*.bash tests/run completions/* bench/*.sh .ci/run
-	shellcheck -s bash -e SC2030,SC2031,SC2034,SC2154,SC2164 tests/*.bats
+	shellcheck -S warning -s bash tests/*.bash tests/run completions/* \
+		bench/*.sh bench/cases/*.sh .ci/run
+	shellcheck -S warning -s bash -e SC2030,SC2031,SC2034,SC2154 tests/*.bats
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability \
 		--std=c11 -D_GNU_SOURCE --suppress=missingIncludeSystem \
 		-Ilib lib cmd tests/unit.c tests/libprobe.c

@@ -1,4 +1,6 @@
 # shellcheck shell=bash
+# IT_PID and IT_STATUS are results for the bats files that load this.
+# shellcheck disable=SC2034
 # tests/helper.bash: loaded by every bats file (load helper).
 #
 # - puts the tools under test ($IT_BIN, default bin/) first on PATH;
@@ -97,8 +99,7 @@ it_bg_ready() {
 	"$@" 3>&- 9>"$fifo" &
 	IT_PID=$!
 	it_track pid "$IT_PID"
-	local line
-	if ! read -r -t "$IT_DEADLINE" line <"$fifo"; then
+	if ! read -r -t "$IT_DEADLINE" _ <"$fifo"; then
 		echo "it_bg_ready: '$*' did not become ready" >&2
 		return 1
 	fi
@@ -157,12 +158,4 @@ need_other_user() {
 	[ "$(id -u)" = 0 ] || skip "needs root to run a command as another user"
 	command -v setpriv >/dev/null || skip "needs setpriv (util-linux)"
 	as_nobody true 2>/dev/null || skip "setpriv cannot switch to nobody here"
-}
-
-# The exact single stderr+stdout line a failed run printed.
-assert_line_is() {
-	if [ "$output" != "$1" ]; then
-		printf 'expected: %s\nactual:   %s\n' "$1" "$output" >&2
-		return 1
-	fi
 }
