@@ -180,4 +180,21 @@ void it_meta_str(struct it_meta *m, const char *key, const char *val);
 void it_meta_int(struct it_meta *m, const char *key, long long val);
 void it_meta_end(struct it_meta *m);
 
+/* ---- pidfile.c: a process id registered in a file (sigsend, sigwait) ---- */
+struct it_pidfile {
+	const char *path;   /* NULL when nothing was written */
+	dev_t dev;
+	ino_t ino;
+};
+
+/* Reads "PID" or "PID\n" and nothing else from a regular file that is not a
+ * symlink and not writable by group or other. -1 with errno; where the file
+ * itself is refused (EPERM, EINVAL, ERANGE), *why says why, for messages. */
+int it_pidfile_read(const char *path, pid_t *pid, const char **why);
+/* Writes our pid atomically (temporary file, then rename), mode 0644; never
+ * replaces a symlink or anything but a regular file (EPERM, *why set). */
+int it_pidfile_write(struct it_pidfile *pf, const char *path, const char **why);
+/* Removes the file written, only if it is still the one written. */
+void it_pidfile_remove(struct it_pidfile *pf);
+
 #endif

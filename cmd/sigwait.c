@@ -1,0 +1,309 @@
+/* sigwait: wait for signals with sigtimedwait, print one line for each (or
+ * run a command), with the signals blocked before anyone is told we wait. */
+#include <errno.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "ipctools.h"
+
+extern char **environ;
+
+enum { OPT_FOREVER = 256, OPT_FORMAT, OPT_EXEC, OPT_READY, OPT_PIDFILE, OPT_EXITST };
+
+struct opts {
+	sigset_t want;
+	bool any;
+	long count;
+	bool forever;
+	int64_t timeout;
+	const char *format;
+	char **cmd;
+	int ready_fd;
+	const char *pidfile;
+	bool exit_status;
+};
+
+static const struct argp_option options[] = {
+	{"signal", 's', "SIG", 0, "Wait for SIG: USR1, SIGUSR1, 10, RTMIN+2 (repeatable; default USR1)", 0},
+	{"count", 'n', "COUNT", 0, "Exit 0 after COUNT signals (default 1)", 0},
+	{"forever", OPT_FOREVER, 0, 0, "Keep waiting: a line for every signal", 0},
+	{"timeout", 'w', "DURATION", 0, "Give up after DURATION (250ms, 1.5s, 2m): exit 1", 0},
+	{"format", OPT_FORMAT, "FORMAT", 0, "Print FORMAT for each signal: %S SIGUSR1, %s USR1, %n number, %p sender pid, %u sender uid, %v value, %c code, %% a %", 0},
+	{"exec", OPT_EXEC, "CMD", 0, "Run CMD with the arguments that follow for each signal, instead of printing", 0},
+	{"ready-fd", OPT_READY, "FD", 0, "Write a newline to FD once the signals are blocked", 0},
+	{"pidfile", OPT_PIDFILE, "FILE", 0, "Write our pid to FILE once the signals are blocked; removed on exit", 0},
+	{"exit-status", OPT_EXITST, 0, 0, "Exit with 128 plus the number of the last signal", 0},
+	{0}
+};
+
+static error_t parse_opt(int key, char *arg, struct argp_state *state)
+{
+	struct opts *o = state->input;
+	int signo;
+	switch (key) {
+	case 's':
+		if (it_sig_parse(arg, false, &signo) < 0)
+			it_argp_bad(state, "signal", arg);
+		if (signo == SIGKILL || signo == SIGSTOP || sigaddset(&o->want, signo) < 0)
+			argp_error(state, "%s cannot be blocked, so cannot be waited for", arg);
+		o->any = true;
+		break;
+	case 'n':
+		if (it_parse_long(arg, 1, LONG_MAX, &o->count) < 0)
+			it_argp_bad(state, "count", arg);
+		break;
+	case OPT_FOREVER:
+		o->forever = true;
+		break;
+	case 'w':
+		if (it_parse_duration(arg, &o->timeout) < 0)
+			it_argp_bad(state, "timeout", arg);
+		break;
+	case OPT_FORMAT:
+		for (const char *p = strchr(arg, '%'); p; p = strchr(p + 2, '%'))
+			if (!p[1] || !strchr("Ssnpuvc%", p[1]))
+				argp_error(state, "invalid format '%s': %%%c is not an escape", arg, p[1] ? p[1] : ' ');
+		o->format = arg;
+		break;
+	case OPT_READY:
+		if (it_parse_fd(arg, &o->ready_fd) < 0)
+			it_argp_bad(state, "descriptor", arg);
+		break;
+	case OPT_PIDFILE:
+		o->pidfile = arg;
+		break;
+	case OPT_EXITST:
+		o->exit_status = true;
+		break;
+	case OPT_EXEC:
+	case ARGP_KEY_ARG:
+		/* The command ends our options: the rest are its arguments,
+		 * even those that look like ours. */
+		if (o->cmd)
+			argp_error(state, "one command only: --exec CMD or -- CMD");
+		o->cmd = state->argv + state->next - (key == ARGP_KEY_ARG);
+		state->next = state->argc;
+		break;
+	case ARGP_KEY_END:
+		if (!o->any)
+			sigaddset(&o->want, SIGUSR1);
+		if (o->forever && o->count)
+			argp_error(state, "-n and --forever cannot be combined");
+		if (o->cmd && o->format)
+			argp_error(state, "--exec runs a command instead of printing: no --format with it");
+		break;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+static bool has_value(const siginfo_t *si)
+{
+	return si->si_code == SI_QUEUE || si->si_code == SI_MESGQ ||
+	       si->si_code == SI_TIMER || si->si_code == SI_ASYNCIO;
+}
+
+static const char *code_name(int code)
+{
+	switch (code) {
+	case SI_USER: return "user";
+	case SI_QUEUE: return "queue";
+	case SI_TKILL: return "tkill";
+	case SI_KERNEL: return "kernel";
+	case SI_MESGQ: return "mesgq";
+	case SI_TIMER: return "timer";
+	case SI_ASYNCIO: return "asyncio";
+	default: return "other";
+	}
+}
+
+static void put_format(const char *fmt, const siginfo_t *si)
+{
+	for (const char *p = fmt; *p; p++) {
+		if (*p != '%') {
+			putchar(*p);
+			continue;
+		}
+		switch (*++p) {
+		case 'S': printf("SIG%s", it_sig_name(si->si_signo)); break;
+		case 's': fputs(it_sig_name(si->si_signo), stdout); break;
+		case 'n': printf("%d", si->si_signo); break;
+		case 'p': printf("%d", (int)si->si_pid); break;
+		case 'u': printf("%u", (unsigned)si->si_uid); break;
+		case 'c': fputs(code_name(si->si_code), stdout); break;
+		case 'v':
+			if (has_value(si))
+				printf("%d", si->si_value.sival_int);
+			break;
+		default: putchar('%'); break;
+		}
+	}
+}
+
+/* One line per signal, flushed at once for a reader downstream. */
+static int print(const struct opts *o, const siginfo_t *si)
+{
+	if (o->format)
+		put_format(o->format, si);
+	else if (has_value(si))
+		put_format("%S signo=%n pid=%p uid=%u value=%v", si);
+	else
+		put_format("%S signo=%n pid=%p uid=%u", si);
+	putchar('\n');
+	if (fflush(stdout) == 0)
+		return IT_OK;
+	it_warn("unable to write standard output: %s", strerror(errno));
+	return IT_IOERR;
+}
+
+/* Runs the command for one signal and waits for it, so that commands never
+ * overlap; signals arriving meanwhile stay pending, since they are blocked.
+ * The child gets the mask we started with, as if we had never run. */
+static int run(const struct opts *o, const siginfo_t *si, const sigset_t *orig)
+{
+	char num[32];
+	snprintf(num, sizeof num, "SIG%s", it_sig_name(si->si_signo));
+	setenv("SIGNAL", num, 1);
+	snprintf(num, sizeof num, "%d", si->si_signo);
+	setenv("SIGNO", num, 1);
+	snprintf(num, sizeof num, "%d", (int)si->si_pid);
+	setenv("SIGPID", num, 1);
+	snprintf(num, sizeof num, "%u", (unsigned)si->si_uid);
+	setenv("SIGUID", num, 1);
+	snprintf(num, sizeof num, "%d", si->si_value.sival_int);
+	if (has_value(si))
+		setenv("SIGVALUE", num, 1);
+	else
+		unsetenv("SIGVALUE");
+
+	posix_spawnattr_t attr;
+	posix_spawnattr_init(&attr);
+	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK);
+	posix_spawnattr_setsigmask(&attr, orig);
+	pid_t pid;
+	int err = posix_spawnp(&pid, o->cmd[0], NULL, &attr, o->cmd, environ);
+	posix_spawnattr_destroy(&attr);
+	if (err) {
+		it_warn("unable to run %s: %s", o->cmd[0], strerror(err));
+		return IT_OSERR;
+	}
+	while (waitpid(pid, NULL, 0) < 0)
+		if (errno != EINTR) {
+			it_warn("unable to wait for %s: %s", o->cmd[0], strerror(errno));
+			return IT_OSERR;
+		}
+	return IT_OK;
+}
+
+/* True once the reader of a pipe on stdout has gone: then we stop before
+ * taking another signal off the queue, which nobody would see. */
+static bool stdout_gone(void)
+{
+	struct pollfd p = {STDOUT_FILENO, 0, 0};
+	return poll(&p, 1, 0) == 1 && (p.revents & POLLERR);
+}
+
+/* Takes signals off the queue one at a time until COUNT, the deadline, or
+ * a stop signal (*stop set). Returns the exit status. */
+static int loop(const struct opts *o, const sigset_t *wait, const sigset_t *stops,
+		const sigset_t *orig, int *stop)
+{
+	int64_t deadline = it_deadline(o->timeout);
+	long got = 0;
+	int last = 0;
+	while (o->forever || got < (o->count ? o->count : 1)) {
+		if (!o->cmd && stdout_gone()) {
+			it_warn("unable to write standard output: %s", strerror(EPIPE));
+			return IT_IOERR;
+		}
+		siginfo_t si;
+		int64_t left = it_left_ns(deadline);
+		struct timespec ts = it_ns_to_ts(left);
+		int signo = left == IT_FOREVER ? sigwaitinfo(wait, &si)
+					       : sigtimedwait(wait, &si, &ts);
+		if (signo < 0 && errno == EINTR)
+			continue;
+		if (signo < 0 && errno == EAGAIN)
+			return IT_NO;
+		if (signo < 0) {
+			it_warn("unable to wait for signals: %s", strerror(errno));
+			return IT_OSERR;
+		}
+		if (sigismember(stops, signo)) {
+			*stop = signo;
+			return IT_OK;
+		}
+		int status = o->cmd ? run(o, &si, orig) : print(o, &si);
+		if (status)
+			return status;
+		got++;
+		last = signo;
+	}
+	return o->exit_status ? 128 + last : IT_OK;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct argp argp = {options, parse_opt,
+		"[-- CMD [ARG...]]",
+		"Wait for signals and print a line for each, or run a command.\v"
+		"Standard signals sent while one is pending merge into one; "
+		"real-time signals queue, each with its value. Exit status: 0 "
+		"after COUNT signals, 1 timed out, 64 usage, 71 system error, 74 "
+		"output error, 77 not permitted; 128+N with --exit-status.",
+		NULL, NULL, NULL};
+	struct opts o = {.timeout = IT_FOREVER, .ready_fd = -1};
+	sigemptyset(&o.want);
+	argp_parse(&argp, argc, argv, ARGP_IN_ORDER, NULL, &o);
+
+	/* HUP, INT and TERM, unless waited for or ignored by whoever started
+	 * us, are taken too: they end us, but only after the pidfile is gone.
+	 * PIPE is blocked so that a closed stdout is an error we report. */
+	sigset_t stops, wait, block, orig;
+	sigemptyset(&stops);
+	for (int s = 1; s < 16; s++) {
+		struct sigaction sa;
+		if ((s == SIGHUP || s == SIGINT || s == SIGTERM) &&
+		    !sigismember(&o.want, s) && sigaction(s, NULL, &sa) == 0 &&
+		    sa.sa_handler != SIG_IGN)
+			sigaddset(&stops, s);
+	}
+	sigorset(&wait, &o.want, &stops);
+	block = wait;
+	sigaddset(&block, SIGPIPE);
+	if (sigprocmask(SIG_BLOCK, &block, &orig) < 0)
+		it_xfail(errno, "block", "the signals", NULL);
+
+	struct it_pidfile pf = {0};
+	const char *why;
+	if (o.pidfile && it_pidfile_write(&pf, o.pidfile, &why) < 0) {
+		if (why)
+			it_die(IT_NOPERM, "unable to write pidfile %s: %s", o.pidfile, why);
+		it_xfail(errno, "write pidfile", o.pidfile, NULL);
+	}
+	int stop = 0, status = IT_OSERR;
+	if (it_ready(o.ready_fd) < 0)
+		it_warn("unable to write the readiness descriptor: %s", strerror(errno));
+	else
+		status = loop(&o, &wait, &stops, &orig, &stop);
+	it_pidfile_remove(&pf);
+	if (stop) {
+		/* Die of it, as we would have without the pidfile to remove. */
+		sigset_t one;
+		sigemptyset(&one);
+		sigaddset(&one, stop);
+		signal(stop, SIG_DFL);
+		raise(stop);
+		sigprocmask(SIG_UNBLOCK, &one, NULL);
+	}
+	it_close_stdout();
+	return status;
+}
