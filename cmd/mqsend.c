@@ -1,0 +1,230 @@
+/* mqsend: send messages to a System V or POSIX message queue, from the
+ * operands or from standard input, in one process however many there are. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ipctools.h"
+
+enum { OPT_TYPED = 0x2000, OPT_NOWAIT, OPT_MAXMSG, OPT_MSGSIZE, OPT_STAT,
+       OPT_JSON };
+
+struct args {
+	struct it_obj obj;
+	struct it_create create;
+	enum it_framing framing;
+	struct it_mq_attr attr;
+	long type;            /* System V type, or POSIX priority */
+	bool type_given, prio_given;
+	bool typed, nowait, stat, json;
+	int64_t timeout;
+	char **msgs;          /* the operands, if any */
+	int nmsgs;
+};
+
+static const struct argp_option options[] = {
+	{"type", 't', "TYPE", 0, "System V message type, 1 or more (default 1)", 0},
+	{"priority", 'p', "PRIO", 0, "POSIX message priority, 0 or more "
+	 "(default 0)", 0},
+	{"typed", OPT_TYPED, NULL, 0, "each message starts with its TYPE or PRIO "
+	 "and a tab, as mqrecv --print-type or --print-priority writes it", 0},
+	{"nowait", OPT_NOWAIT, NULL, 0, "exit 1 at once if the queue is full", 0},
+	{"timeout", 'w', "DURATION", 0, "exit 1 if the queue stays full this long "
+	 "(250ms, 1.5s, 2m)", 0},
+	{"maxmsg", OPT_MAXMSG, "N", 0, "a new POSIX queue holds N messages", 0},
+	{"msgsize", OPT_MSGSIZE, "BYTES", 0, "a new POSIX queue takes messages of "
+	 "up to BYTES", 0},
+	{"stat", OPT_STAT, NULL, 0, "print the queue's metadata instead of "
+	 "sending", 0},
+	{"json", OPT_JSON, NULL, 0, "with --stat, print one JSON object", 0},
+	{0}
+};
+
+static void check(struct argp_state *state, struct args *a)
+{
+	bool posix = it_obj_is_posix(&a->obj);
+	if (a->obj.kind == IT_OBJ_NONE)
+		return;  /* the naming child says so */
+	if (posix && a->type_given)
+		argp_error(state, "--type is for System V queues: use --priority");
+	if (!posix && a->prio_given)
+		argp_error(state, "--priority is for POSIX queues: use --type");
+	if (!posix && (a->attr.maxmsg || a->attr.msgsize))
+		argp_error(state, "--maxmsg and --msgsize are for POSIX queues");
+	if (a->obj.kind == IT_OBJ_ID && a->create.create)
+		argp_error(state, "--id names an existing queue: --create does not "
+			   "apply");
+	if (a->typed && (a->type_given || a->prio_given))
+		argp_error(state, "--typed takes the type from each message");
+	if (a->nowait && a->timeout != IT_FOREVER)
+		argp_error(state, "--nowait and --timeout: choose one");
+	if (a->json && !a->stat)
+		argp_error(state, "--json goes with --stat");
+	if (a->stat && a->nmsgs)
+		argp_error(state, "--stat sends nothing: drop the messages");
+}
+
+static error_t parse_opt(int key, char *arg, struct argp_state *state)
+{
+	struct args *a = state->input;
+	long v;
+	switch (key) {
+	case ARGP_KEY_INIT:
+		state->child_inputs[0] = &a->obj;
+		state->child_inputs[1] = &a->create;
+		state->child_inputs[2] = &a->framing;
+		break;
+	case 't':
+		if (it_parse_long(arg, 1, LONG_MAX, &a->type))
+			it_argp_bad(state, "type", arg);
+		a->type_given = true;
+		break;
+	case 'p':
+		if (it_parse_long(arg, 0, sysconf(_SC_MQ_PRIO_MAX) - 1, &a->type))
+			it_argp_bad(state, "priority", arg);
+		a->prio_given = true;
+		break;
+	case 'w':
+		if (it_parse_duration(arg, &a->timeout))
+			it_argp_bad(state, "timeout", arg);
+		break;
+	case OPT_MAXMSG:
+	case OPT_MSGSIZE:
+		if (it_parse_long(arg, 1, INT_MAX, &v))
+			it_argp_bad(state, key == OPT_MAXMSG ? "maxmsg" : "msgsize",
+				    arg);
+		*(key == OPT_MAXMSG ? &a->attr.maxmsg : &a->attr.msgsize) = v;
+		break;
+	case OPT_TYPED: a->typed = true; break;
+	case OPT_NOWAIT: a->nowait = true; break;
+	case OPT_STAT: a->stat = true; break;
+	case OPT_JSON: a->json = true; break;
+	case ARGP_KEY_ARGS:
+		a->msgs = state->argv + state->next;
+		a->nmsgs = state->argc - state->next;
+		break;
+	case ARGP_KEY_END:
+		check(state, a);
+		break;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+static const struct argp_child children[] = {
+	{&it_obj_argp, 0, "Naming the queue:", 1},
+	{&it_create_argp, 0, "Creating and removing it:", 2},
+	{&it_frame_argp, 0, "Framing of standard input:", 3},
+	{0}
+};
+
+static const struct argp argp = {
+	options, parse_opt, "[MESSAGE...]",
+	"Send messages to a System V or POSIX message queue: each MESSAGE, or "
+	"else each message of standard input.", children, NULL, NULL
+};
+
+/* With --typed, splits "TYPE<TAB>text" into *type and the text; -1 if the
+ * prefix is not a valid type (or priority) followed by a tab. */
+static int split_typed(const struct it_mq *q, const char **msg, size_t *len,
+		       long *type)
+{
+	const char *tab = memchr(*msg, '\t', *len < 24 ? *len : 24);
+	char num[24];
+	if (!tab)
+		return -1;
+	memcpy(num, *msg, (size_t)(tab - *msg));
+	num[tab - *msg] = '\0';
+	if (q->posix ? it_parse_long(num, 0, sysconf(_SC_MQ_PRIO_MAX) - 1, type)
+	    : it_parse_long(num, 1, LONG_MAX, type))
+		return -1;
+	*len -= (size_t)(tab + 1 - *msg);
+	*msg = tab + 1;
+	return 0;
+}
+
+/* Sends message number n, or exits; r (if any) is given back its read-ahead
+ * first, so that standard input is left right after the last message sent. */
+static void send_one(const struct args *a, struct it_mq *q,
+		     struct it_reader *r, long n, const char *msg, size_t len)
+{
+	long type = a->type;
+	int err = 0;
+	char limit[200];
+	if (a->typed && split_typed(q, &msg, &len, &type) < 0)
+		err = EBADMSG;
+	else if (it_mq_send(q, type, msg, len, a->nowait ? IT_MQ_NOWAIT : 0,
+			    it_deadline(a->timeout)) < 0)
+		err = errno;
+	if (!err)
+		return;
+	if (r)
+		it_reader_giveback(r);
+	if (err == EBADMSG)
+		it_die(IT_DATAERR, "unable to send to %s: message %ld does not start "
+		       "with a %s and a tab (--typed)", it_obj_label(&a->obj), n,
+		       q->posix ? "priority" : "type");
+	if (err == EMSGSIZE) {
+		it_mq_limit(q, limit, sizeof limit);
+		it_die(IT_DATAERR, "unable to send to %s: message %ld is longer than "
+		       "%zu bytes (%s)", it_obj_label(&a->obj), n, q->msgmax, limit);
+	}
+	it_mq_xfail(q, err);
+}
+
+static void send_input(const struct args *a, struct it_mq *q)
+{
+	struct it_reader r;
+	const char *msg;
+	size_t len;
+	long n = 0;
+	int got;
+	it_reader_init(&r, STDIN_FILENO, a->framing);
+	/* Room for a type prefix; send_one checks the text's own length. */
+	while ((got = it_read_msg(&r, q->msgmax + (a->typed ? 24 : 0), &msg,
+				  &len)) > 0)
+		send_one(a, q, &r, ++n, msg, len);
+	if (got < 0) {
+		int err = errno;
+		char limit[200];
+		it_reader_giveback(&r);
+		if (err == EMSGSIZE) {
+			it_mq_limit(q, limit, sizeof limit);
+			it_die(IT_DATAERR, "unable to send to %s: message %ld is longer "
+			       "than %zu bytes (%s)", it_obj_label(&a->obj), n + 1,
+			       q->msgmax, limit);
+		}
+		if (err == EBADMSG)
+			it_die(IT_DATAERR, "unable to read standard input: message "
+			       "%ld is not a complete netstring", n + 1);
+		it_xfail_status(IT_IOERR, err, "read", "standard input", NULL);
+	}
+	it_reader_free(&r);
+}
+
+int main(int argc, char **argv)
+{
+	struct args a = { .type = 1, .timeout = IT_FOREVER };
+	struct it_mq q;
+	a.obj.accept = IT_ACCEPT_ALL;
+	argp_parse(&argp, argc, argv, 0, NULL, &a);
+	if (a.obj.kind == IT_OBJ_NAME && !a.prio_given && !a.typed)
+		a.type = 0;
+	atexit(it_close_stdout);
+	it_xobj_resolve(&a.obj);
+	it_mq_xsignals(false);
+	it_mq_xopen(&q, &a.obj, &a.create, &a.attr, O_WRONLY);
+	if (a.stat)
+		it_mq_xstat(&q, a.json);
+	else if (a.nmsgs)
+		for (int i = 0; i < a.nmsgs; i++)
+			send_one(&a, &q, NULL, i + 1, a.msgs[i], strlen(a.msgs[i]));
+	else
+		send_input(&a, &q);
+	free(q.buf);
+	return IT_OK;
+}

@@ -1,0 +1,427 @@
+/* mq.c: System V and POSIX message queues behind one interface, for mqsend
+ * and mqrecv: opening with the contract's errors, sending and receiving
+ * with --nowait and a monotonic --timeout, removal, --stat, and signals
+ * that never cost a message. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/msg.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ipctools.h"
+
+/* Set by the handlers, read where the tools may block. */
+static volatile sig_atomic_t caught;
+/* The queue that --rm removes, at exit or from a signal handler; and the
+ * timer that interrupts System V calls, which have no timed form. Both are
+ * set once before any handler is installed. */
+static const struct it_mq *rm_queue;
+static timer_t alarm_timer;
+static bool have_timer;
+static bool defer_stop;
+
+static int fail(int err)
+{
+	errno = err;
+	return -1;
+}
+
+static long proc_long(const char *path, long fallback)
+{
+	FILE *f = fopen(path, "r");
+	long v;
+	if (!f)
+		return fallback;
+	if (fscanf(f, "%ld", &v) != 1)
+		v = fallback;
+	fclose(f);
+	return v;
+}
+
+static void remove_queue(void)
+{
+	if (!rm_queue)
+		return;
+	if (rm_queue->posix)
+		mq_unlink(rm_queue->obj->name);
+	else
+		msgctl(rm_queue->id, IPC_RMID, NULL);
+}
+
+/* ---- signals and the alarm timer ---- */
+
+static void arm(int64_t first_ns, int64_t every_ns)
+{
+	struct itimerspec it = { .it_value = it_ns_to_ts(first_ns),
+				 .it_interval = it_ns_to_ts(every_ns) };
+	if (have_timer)
+		timer_settime(alarm_timer, 0, &it, NULL);
+}
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+}
+
+static void on_stop(int sig)
+{
+	if (!defer_stop) {
+		remove_queue();
+		signal(sig, SIG_DFL);
+		raise(sig);
+		return;
+	}
+	if (!caught)
+		caught = sig;
+	/* The signal may have come just before a blocking call began, too
+	 * early to interrupt it: an alarm every millisecond from now on
+	 * makes sure that call returns (timer_settime is async-signal-safe). */
+	arm(1, 1000000);
+}
+
+void it_mq_xsignals(bool defer)
+{
+	struct sigevent ev = { .sigev_notify = SIGEV_SIGNAL,
+			       .sigev_signo = SIGALRM };
+	if (timer_create(CLOCK_MONOTONIC, &ev, &alarm_timer) < 0)
+		it_xfail(errno, "create", "a timer", NULL);
+	have_timer = true;
+	defer_stop = defer;
+	/* No SA_RESTART: a blocking msgrcv or msgsnd must return EINTR. */
+	struct sigaction sa = { .sa_handler = on_alarm };
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGALRM, &sa, NULL);
+	sa.sa_handler = on_stop;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	/* A vanished reader must show as EPIPE, so that the message in hand
+	 * can be put back before the tool ends. */
+	signal(SIGPIPE, SIG_IGN);
+}
+
+int it_mq_caught(void)
+{
+	return caught;
+}
+
+void it_mq_exit_signal(int sig)
+{
+	remove_queue();
+	rm_queue = NULL;
+	signal(sig, SIG_DFL);
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, sig);
+	sigprocmask(SIG_UNBLOCK, &set, NULL);
+	raise(sig);
+	_exit(128 + sig);
+}
+
+/* ---- opening ---- */
+
+static _Noreturn void missing(const struct it_mq *q)
+{
+	it_die(IT_NOINPUT, "no message queue for %s (use --create)",
+	       it_obj_label(q->obj));
+}
+
+static void open_posix(struct it_mq *q, const struct it_create *c,
+		       const struct it_mq_attr *attr, int oflag)
+{
+	struct mq_attr a = { 0 };
+	struct mq_attr *ap = NULL;
+	const char *name = q->obj->name;
+	if (attr->maxmsg || attr->msgsize) {
+		a.mq_maxmsg = attr->maxmsg ? attr->maxmsg
+			      : proc_long("/proc/sys/fs/mqueue/msg_default", 10);
+		a.mq_msgsize = attr->msgsize ? attr->msgsize
+			       : proc_long("/proc/sys/fs/mqueue/msgsize_default",
+					   8192);
+		ap = &a;
+	}
+	q->mqd = mq_open(name, oflag | it_posix_oflags(c), c->mode, ap);
+	if (q->mqd == (mqd_t)-1) {
+		int err = errno;
+		char hint[160];
+		const char *h = NULL;
+		if (err == ENOENT && !c->create)
+			missing(q);
+		if (err == EINVAL && ap) {
+			long mx = proc_long("/proc/sys/fs/mqueue/msg_max", 10);
+			long sz = proc_long("/proc/sys/fs/mqueue/msgsize_max", 8192);
+			snprintf(hint, sizeof hint, "maxmsg %ld, msgsize %ld: the "
+				 "limits are /proc/sys/fs/mqueue/msg_max (%ld) and "
+				 "msgsize_max (%ld)", a.mq_maxmsg, a.mq_msgsize, mx, sz);
+			h = hint;
+		} else if (err == EMFILE) {
+			h = "RLIMIT_MSGQUEUE (ulimit -q) or the open file limit";
+		} else if (err == ENOSPC) {
+			h = "raise /proc/sys/fs/mqueue/queues_max";
+		}
+		it_xfail(err, c->create ? "create message queue" : "open message queue",
+			 name, h);
+	}
+	struct mq_attr now;
+	if (mq_getattr(q->mqd, &now) < 0)
+		it_xfail(errno, "query message queue", name, NULL);
+	q->msgmax = (size_t)now.mq_msgsize;
+}
+
+static void open_sysv(struct it_mq *q, const struct it_create *c,
+		      const struct it_mq_attr *attr, int oflag)
+{
+	const struct it_obj *obj = q->obj;
+	const char *what = it_obj_label(obj);
+	int mode = (int)c->mode;
+	struct msqid_ds ds;
+	if (obj->kind == IT_OBJ_ID) {
+		q->id = obj->id;
+		/* A queue we may not read still exists; only a bad id is
+		 * "missing". */
+		if (msgctl(q->id, IPC_STAT, &ds) < 0 && errno != EACCES)
+			missing(q);
+	} else if (obj->private) {
+		q->id = msgget(IPC_PRIVATE, IPC_CREAT | mode);
+	} else if (c->excl) {
+		q->id = msgget(obj->key, IPC_CREAT | IPC_EXCL | mode);
+	} else {
+		/* Open first with no access bits: msgget would check the mode
+		 * given for creation against an existing queue. */
+		q->id = msgget(obj->key, 0);
+		if (q->id < 0 && errno == ENOENT && c->create) {
+			q->id = msgget(obj->key, IPC_CREAT | IPC_EXCL | mode);
+			if (q->id < 0 && errno == EEXIST)
+				q->id = msgget(obj->key, 0);
+		}
+	}
+	if (q->id < 0) {
+		if (errno == ENOENT)
+			missing(q);
+		it_xfail(errno, c->create ? "create message queue for"
+			 : "open message queue for", what,
+			 errno == ENOSPC ? "raise sysctl kernel.msgmni" : NULL);
+	}
+	if (obj->private) {
+		char line[32];
+		int n = snprintf(line, sizeof line, "%d\n", q->id);
+		if (it_write_full(STDOUT_FILENO, line, (size_t)n) < 0)
+			it_xfail(errno, "write", "standard output", NULL);
+	}
+	q->sysmax = proc_long("/proc/sys/kernel/msgmax", 8192);
+	q->qbytes = 0;
+	if (msgctl(q->id, IPC_STAT, &ds) == 0)
+		q->qbytes = (long)ds.msg_qbytes;
+	if (oflag == O_RDONLY)
+		q->msgmax = (size_t)(attr->msgsize ? attr->msgsize : q->sysmax);
+	else
+		q->msgmax = (size_t)(q->qbytes && q->qbytes < q->sysmax ? q->qbytes
+				     : q->sysmax);
+}
+
+void it_mq_xopen(struct it_mq *q, const struct it_obj *obj,
+		 const struct it_create *c, const struct it_mq_attr *attr,
+		 int oflag)
+{
+	memset(q, 0, sizeof *q);
+	q->obj = obj;
+	q->posix = it_obj_is_posix(obj);
+	q->sending = oflag != O_RDONLY;
+	if (q->posix)
+		open_posix(q, c, attr, oflag);
+	else
+		open_sysv(q, c, attr, oflag);
+	q->buf = malloc(sizeof *q->buf + q->msgmax);
+	if (!q->buf)
+		it_xfail(errno, "allocate a buffer for", it_obj_label(obj), NULL);
+	if (c->rm) {
+		rm_queue = q;
+		atexit(remove_queue);
+	}
+}
+
+/* ---- sending and receiving ---- */
+
+/* EINVAL from a System V call on a queue that was open means it is gone,
+ * unless the queue still answers. */
+static int sysv_err(const struct it_mq *q, int err)
+{
+	struct msqid_ds ds;
+	if (err == EINVAL && msgctl(q->id, IPC_STAT, &ds) < 0 &&
+	    (errno == EINVAL || errno == EIDRM))
+		return EIDRM;
+	if (err == ENOMSG)
+		return EAGAIN;
+	return err;
+}
+
+/* One send or receive, retried after an alarm until the deadline. */
+static ssize_t call(struct it_mq *q, bool send, long *type, size_t len,
+		    int flags, int64_t deadline)
+{
+	bool nowait = flags & IT_MQ_NOWAIT;
+	bool timed = !nowait && deadline != IT_FOREVER;
+	int sysflags = (nowait ? IPC_NOWAIT : 0) |
+		       (flags & IT_MQ_EXCEPT ? MSG_EXCEPT : 0) |
+		       (flags & IT_MQ_NOERROR ? MSG_NOERROR : 0);
+	for (;;) {
+		int64_t left = timed ? it_left_ns(deadline) : 0;
+		if (timed && left == 0)
+			return fail(ETIMEDOUT);
+		/* Repeats after the deadline in case the first alarm came
+		 * before the call began. */
+		if (timed && !q->posix)
+			arm(left, 10000000);
+		if (caught)
+			return fail(EINTR);
+		ssize_t n;
+		unsigned prio = 0;
+		struct timespec ts = { 0, 0 };
+		if (timed)
+			ts = it_realtime_abs(deadline);
+		if (q->posix && send)
+			n = nowait || timed ? mq_timedsend(q->mqd, q->buf->text, len,
+							   (unsigned)*type, &ts)
+				: mq_send(q->mqd, q->buf->text, len, (unsigned)*type);
+		else if (q->posix)
+			n = nowait || timed ? mq_timedreceive(q->mqd, q->buf->text,
+							      q->msgmax, &prio, &ts)
+				: mq_receive(q->mqd, q->buf->text, q->msgmax, &prio);
+		else if (send)
+			n = msgsnd(q->id, q->buf, len, sysflags);
+		else
+			n = msgrcv(q->id, q->buf, q->msgmax, *type, sysflags);
+		int err = errno;
+		if (timed && !q->posix)
+			arm(0, 0);
+		if (n >= 0) {
+			if (!send)
+				*type = q->posix ? (long)prio : q->buf->type;
+			return n;
+		}
+		if (err == EINTR && caught)
+			return fail(EINTR);
+		/* An alarm, or a wall clock that jumped: the monotonic
+		 * deadline decides. */
+		if (err == EINTR || (err == ETIMEDOUT && timed))
+			continue;
+		if (err == ETIMEDOUT)
+			return fail(EAGAIN);
+		return fail(q->posix ? err : sysv_err(q, err));
+	}
+}
+
+int it_mq_send(struct it_mq *q, long type, const void *msg, size_t len,
+	       int flags, int64_t deadline)
+{
+	if (len > q->msgmax)
+		return fail(EMSGSIZE);
+	q->buf->type = type;
+	memcpy(q->buf->text, msg, len);
+	return call(q, true, &type, len, flags, deadline) < 0 ? -1 : 0;
+}
+
+ssize_t it_mq_recv(struct it_mq *q, long *type, int flags, int64_t deadline)
+{
+	return call(q, false, type, 0, flags, deadline);
+}
+
+int it_mq_putback(struct it_mq *q, long type, size_t len)
+{
+	/* The message is still in q->buf: send it again without waiting. */
+	return call(q, true, &type, len, IT_MQ_NOWAIT, IT_FOREVER) < 0 ? -1 : 0;
+}
+
+void it_mq_xfail(const struct it_mq *q, int err)
+{
+	const char *verb = q->sending ? "send to" : "receive from";
+	const char *what = it_obj_label(q->obj);
+	if (err == EINTR && caught)
+		it_mq_exit_signal(caught);
+	if (err == EAGAIN)
+		it_die(IT_NO, "unable to %s %s: %s (--nowait)", verb, what,
+		       q->sending ? "the queue is full" : "no message");
+	if (err == ETIMEDOUT)
+		it_die(IT_NO, "unable to %s %s: timed out", verb, what);
+	if (err == EIDRM)
+		it_die(IT_NOINPUT, "unable to %s %s: the queue was removed", verb,
+		       what);
+	it_xfail(err, verb, what, NULL);
+}
+
+void it_mq_limit(const struct it_mq *q, char *buf, size_t size)
+{
+	if (q->posix)
+		snprintf(buf, size, "the msgsize of %s is %zu: set it with --msgsize "
+			 "at creation, up to /proc/sys/fs/mqueue/msgsize_max (%ld)",
+			 q->obj->name, q->msgmax,
+			 proc_long("/proc/sys/fs/mqueue/msgsize_max", 8192));
+	else if (!q->sending)
+		snprintf(buf, size, "this receiver takes %zu bytes: use --msgsize "
+			 "or --truncate", q->msgmax);
+	else if (q->qbytes && q->qbytes < q->sysmax)
+		snprintf(buf, size, "msg_qbytes of the queue is %ld, msgmax %ld: "
+			 "raise sysctl kernel.msgmnb for new queues", q->qbytes,
+			 q->sysmax);
+	else
+		snprintf(buf, size, "msgmax is %ld, msg_qbytes %ld: raise sysctl "
+			 "kernel.msgmax", q->sysmax, q->qbytes);
+}
+
+/* ---- metadata ---- */
+
+static void meta_mode(struct it_meta *m, mode_t mode)
+{
+	char s[8];
+	snprintf(s, sizeof s, "%04o", (unsigned)mode & 07777);
+	it_meta_str(m, "mode", s);
+}
+
+void it_mq_xstat(const struct it_mq *q, bool json)
+{
+	struct it_meta m;
+	if (q->posix) {
+		struct mq_attr a;
+		struct stat st;
+		if (mq_getattr(q->mqd, &a) < 0 || fstat(q->mqd, &st) < 0)
+			it_xfail(errno, "query message queue", q->obj->name, NULL);
+		it_meta_begin(&m, json);
+		it_meta_str(&m, "name", q->obj->name);
+		meta_mode(&m, st.st_mode);
+		it_meta_int(&m, "owner", st.st_uid);
+		it_meta_int(&m, "group", st.st_gid);
+		it_meta_int(&m, "messages", a.mq_curmsgs);
+		it_meta_int(&m, "maxmsg", a.mq_maxmsg);
+		it_meta_int(&m, "msgsize", a.mq_msgsize);
+		it_meta_end(&m);
+		return;
+	}
+	struct msqid_ds ds;
+	if (msgctl(q->id, IPC_STAT, &ds) < 0)
+		it_xfail(sysv_err(q, errno), "query message queue for",
+			 it_obj_label(q->obj), NULL);
+	char key[16];
+	snprintf(key, sizeof key, "0x%08x", (unsigned)ds.msg_perm.__key);
+	it_meta_begin(&m, json);
+	it_meta_str(&m, "key", key);
+	it_meta_int(&m, "id", q->id);
+	meta_mode(&m, ds.msg_perm.mode);
+	it_meta_int(&m, "owner", ds.msg_perm.uid);
+	it_meta_int(&m, "group", ds.msg_perm.gid);
+	it_meta_int(&m, "creator", ds.msg_perm.cuid);
+	it_meta_int(&m, "creator_group", ds.msg_perm.cgid);
+	it_meta_int(&m, "messages", (long long)ds.msg_qnum);
+	it_meta_int(&m, "bytes", (long long)ds.__msg_cbytes);
+	it_meta_int(&m, "qbytes", (long long)ds.msg_qbytes);
+	it_meta_int(&m, "last_sender", ds.msg_lspid);
+	it_meta_int(&m, "last_receiver", ds.msg_lrpid);
+	it_meta_int(&m, "sent", (long long)ds.msg_stime);
+	it_meta_int(&m, "received", (long long)ds.msg_rtime);
+	it_meta_int(&m, "changed", (long long)ds.msg_ctime);
+	it_meta_end(&m);
+}
