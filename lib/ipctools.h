@@ -197,4 +197,64 @@ int it_pidfile_write(struct it_pidfile *pf, const char *path, const char **why);
 /* Removes the file written, only if it is still the one written. */
 void it_pidfile_remove(struct it_pidfile *pf);
 
+/* ---- mq.c: System V and POSIX message queues (mqsend, mqrecv) ---- */
+#include <mqueue.h>
+
+struct it_mq_buf {
+	long type;          /* System V mtype; msgsnd and msgrcv want it first */
+	char text[];
+};
+
+struct it_mq {
+	const struct it_obj *obj;  /* as the user named it, for messages */
+	bool posix;
+	bool sending;
+	int id;                    /* System V queue id */
+	mqd_t mqd;                 /* POSIX queue descriptor */
+	size_t msgmax;             /* the largest message this side handles */
+	long sysmax, qbytes;       /* System V: kernel.msgmax, msg_qbytes */
+	struct it_mq_buf *buf;     /* the message in hand */
+};
+
+/* POSIX attributes of a queue this tool creates; 0 is the system default.
+ * For a System V receiver, msgsize is the largest message it takes. */
+struct it_mq_attr {
+	long maxmsg, msgsize;
+};
+
+enum { IT_MQ_NOWAIT = 1, IT_MQ_EXCEPT = 2, IT_MQ_NOERROR = 4 };
+
+/* Opens the queue obj names for oflag (O_WRONLY or O_RDONLY), creating it
+ * as c says, or exits with the contract's status and a message naming obj
+ * and the limit that bit. --key private prints the new id on stdout; with
+ * --rm the queue is removed at exit, even after an error. */
+void it_mq_xopen(struct it_mq *q, const struct it_obj *obj,
+		 const struct it_create *c, const struct it_mq_attr *attr,
+		 int oflag);
+/* Sends with a type (System V) or priority (POSIX): 0, or -1 with errno
+ * EAGAIN (full, IT_MQ_NOWAIT), ETIMEDOUT, EINTR (a stop signal came, see
+ * it_mq_caught), EIDRM (the queue was removed), EMSGSIZE, or the call's. */
+int it_mq_send(struct it_mq *q, long type, const void *msg, size_t len,
+	       int flags, int64_t deadline);
+/* Receives into q->buf->text: the length, or -1 with errno as it_mq_send,
+ * E2BIG for a System V message over q->msgmax. *type selects as msgrcv's
+ * msgtyp, and returns the type or priority received. */
+ssize_t it_mq_recv(struct it_mq *q, long *type, int flags, int64_t deadline);
+/* Sends the message in q->buf back to the queue, without waiting. */
+int it_mq_putback(struct it_mq *q, long type, size_t len);
+/* The contract's message and status for an errno of the calls above. */
+_Noreturn void it_mq_xfail(const struct it_mq *q, int err);
+/* What limits a message's size, and how to raise it, for messages. */
+void it_mq_limit(const struct it_mq *q, char *buf, size_t size);
+/* --stat: the queue's metadata on stdout. */
+void it_mq_xstat(const struct it_mq *q, bool json);
+/* SIGINT, SIGTERM and SIGHUP end the tool at once (after removing a --rm
+ * queue) or, with defer, only where it_mq_caught() is checked: blocking
+ * calls then return EINTR, so a received message is never lost. Also sets
+ * up the alarm that bounds System V calls, and ignores SIGPIPE. */
+void it_mq_xsignals(bool defer);
+int it_mq_caught(void);
+/* Removes a --rm queue and ends the process by sig's default action. */
+_Noreturn void it_mq_exit_signal(int sig);
+
 #endif
