@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "ipctools.h"
@@ -191,7 +192,8 @@ static bool reader_gone(int fd)
 
 /* Writes one received message; on a pipe, waits until it has been read.
  * A message the output did not take goes back to the queue (behind the
- * others of its type or priority) and the tool ends as by SIGPIPE. */
+ * others of its type or priority), and the tool ends: as by SIGPIPE if the
+ * reader went away, like any filter, else with exit 74. */
 static void output(const struct args *a, struct it_mq *q, struct it_writer *w,
 		   bool each, bool pipe, long type, size_t len)
 {
@@ -209,13 +211,12 @@ static void output(const struct args *a, struct it_mq *q, struct it_writer *w,
 	}
 	if (rc == 0)
 		return;
-	if (err == EPIPE) {
-		if (it_mq_putback(q, type, len) < 0)
-			it_die(IT_IOERR, "unable to put a message of %s %ld back on %s: "
-			       "%s", q->posix ? "priority" : "type", type,
-			       it_obj_label(q->obj), strerror(errno));
+	if (it_mq_putback(q, type, len) < 0)
+		it_die(IT_IOERR, "unable to put a message of %s %ld back on %s: %s",
+		       q->posix ? "priority" : "type", type, it_obj_label(q->obj),
+		       strerror(errno));
+	if (err == EPIPE)
 		it_mq_exit_signal(SIGPIPE);
-	}
 	it_xfail_status(IT_IOERR, err, "write", "standard output", NULL);
 }
 
@@ -223,10 +224,11 @@ static int receive(const struct args *a, struct it_mq *q)
 {
 	struct it_writer w;
 	struct stat st;
-	/* Buffer only where nothing can be lost: a file, /dev/null. Pipes,
-	 * sockets and terminals get each message as it comes. */
+	/* Buffer for speed only into a file or /dev/null; pipes, sockets,
+	 * terminals and devices get each message as it comes, so that one
+	 * they refuse can go back to the queue. */
 	bool each = fstat(STDOUT_FILENO, &st) < 0 || !(S_ISREG(st.st_mode) ||
-		    (S_ISCHR(st.st_mode) && !isatty(STDOUT_FILENO)));
+		    (S_ISCHR(st.st_mode) && st.st_rdev == makedev(1, 3)));
 	bool pipe = !each ? false : S_ISFIFO(st.st_mode) &&
 		    fcntl(STDOUT_FILENO, F_SETPIPE_SZ, 4096) >= 0;
 	int flags = (a->nowait ? IT_MQ_NOWAIT : 0) |
@@ -286,6 +288,9 @@ int main(int argc, char **argv)
 	if (!a.follow && !a.count)
 		a.count = 1;
 	atexit(it_close_stdout);
+	/* With no standard output, the queue's descriptor would become it. */
+	if (fcntl(STDOUT_FILENO, F_GETFD) < 0)
+		it_xfail_status(IT_IOERR, errno, "write", "standard output", NULL);
 	it_xobj_resolve(&a.obj);
 	it_mq_xsignals(true);
 	it_mq_xopen(&q, &a.obj, &a.create, &a.attr, O_RDONLY);

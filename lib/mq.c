@@ -145,7 +145,12 @@ static void open_posix(struct it_mq *q, const struct it_create *c,
 					   8192);
 		ap = &a;
 	}
-	q->mqd = mq_open(name, oflag | it_posix_oflags(c), c->mode, ap);
+	/* A receiver opens for writing too where it may, to put back a
+	 * message its output could not take. */
+	q->mqd = mq_open(name, (oflag == O_RDONLY ? O_RDWR : oflag) |
+			 it_posix_oflags(c), c->mode, ap);
+	if (q->mqd == (mqd_t)-1 && errno == EACCES && oflag == O_RDONLY)
+		q->mqd = mq_open(name, oflag | it_posix_oflags(c), c->mode, ap);
 	if (q->mqd == (mqd_t)-1) {
 		int err = errno;
 		char hint[160];

@@ -1,0 +1,369 @@
+#!/usr/bin/env bats
+# mqrecv: receiving from System V and POSIX message queues (issue 3).
+
+load helper
+
+# The queue's metadata as shell variables (messages, last_receiver...).
+qstat() {
+	eval "$(mqrecv --stat "$@")"
+}
+
+# Waits until pid sleeps in the kernel function named (do_msgrcv...).
+blocked_in() {
+	grep -qx "$2" "/proc/$1/wchan" 2>/dev/null
+}
+
+received_by() {
+	qstat -k "$1"
+	[ "$last_receiver" -eq "$2" ]
+}
+
+@test "the notes' example: a child waiting for type 42 receives 252, then the queue is removed" {
+	local k out
+	k=$(it_key)
+	out=$(it_path out)
+	it_bg_ready mqrecv -k "$k" -c -t 42 --rm --ready-fd 9 >"$out"
+	mqsend -k "$k" -t 7 "not for the child"
+	mqsend -k "$k" -t 42 252
+	it_wait "$IT_PID"
+	[ "$IT_STATUS" -eq 0 ]
+	[ "$(cat "$out")" = 252 ]
+	run ! grep -qi "^$k " <(ipcs -q)
+}
+
+@test "type selection: 0 the first, >0 the first of that type, <0 the lowest type up to |TYPE|, --except" {
+	local k
+	k=$(it_key)
+	printf '9\tz\n3\tc\n1\ta1\n2\tb\n5\te\n1\ta2\n' | mqsend -k "$k" -c --typed
+	run -0 mqrecv -k "$k" --print-type
+	[ "$output" = $'9\tz' ]
+	run -0 mqrecv -k "$k" -t -3 --print-type
+	[ "$output" = $'1\ta1' ]
+	run -0 mqrecv -k "$k" -t -3 --print-type
+	[ "$output" = $'1\ta2' ]
+	run -0 mqrecv -k "$k" -t 5
+	[ "$output" = e ]
+	run -0 mqrecv -k "$k" -t 3 --except --print-type
+	[ "$output" = $'2\tb' ]
+	run -1 mqrecv -k "$k" -t 3 --except --nowait
+	run -1 mqrecv -k "$k" -t -2 --nowait
+	run -0 mqrecv -k "$k" -t 0
+	[ "$output" = c ]
+	run -64 mqrecv -k "$k" --except
+	[ "${lines[0]}" = "mqrecv: --except needs --type above 0" ]
+	run -64 mqrecv -k "$k" -t -9223372036854775808
+	[ "${lines[0]}" = "mqrecv: invalid type '-9223372036854775808': out of range" ]
+	run -64 mqrecv -k "$k" -t 1.5
+	[ "${lines[0]}" = "mqrecv: invalid type '1.5'" ]
+}
+
+@test "POSIX: the highest priority first, in order within a priority" {
+	local n
+	n=$(it_name)
+	mqsend -N "$n" -c -p 1 one
+	mqsend -N "$n" -p 5 five-a
+	mqsend -N "$n" zero
+	mqsend -N "$n" -p 5 five-b
+	run -0 mqrecv -N "$n" -n 4 --print-priority
+	[ "$output" = $'5\tfive-a\n5\tfive-b\n1\tone\n0\tzero' ]
+}
+
+@test "-n COUNT, and --follow --nowait to drain; running short is exit 1" {
+	local k
+	k=$(it_key)
+	seq 5 | mqsend -k "$k" -c
+	run -0 mqrecv -k "$k" -n 2
+	[ "$output" = $'1\n2' ]
+	run -1 mqrecv -k "$k" -n 4 --nowait
+	[ "$output" = $'3\n4\n5\nmqrecv: unable to receive from key '"$k"': no message (--nowait)' ]
+	seq 3 | mqsend -k "$k"
+	run -0 mqrecv -k "$k" --follow --nowait
+	[ "$output" = $'1\n2\n3' ]
+	run -1 mqrecv -k "$k" --follow --nowait
+	[ "$output" = "mqrecv: unable to receive from key $k: no message (--nowait)" ]
+	run -64 mqrecv -k "$k" -n 0
+	[ "${lines[0]}" = "mqrecv: invalid count '0': out of range" ]
+	run -64 mqrecv -k "$k" -n 2 --follow
+	[ "${lines[0]}" = "mqrecv: --count and --follow: choose one" ]
+}
+
+@test "--timeout is exit 1 when no message comes, System V and POSIX" {
+	local k n
+	k=$(it_key)
+	n=$(it_name)
+	run -1 mqrecv -k "$k" -c --timeout 100ms
+	[ "$output" = "mqrecv: unable to receive from key $k: timed out" ]
+	run -1 mqrecv -N "$n" -c -w 0.1
+	[ "$output" = "mqrecv: unable to receive from $n: timed out" ]
+	mqsend -N "$n" here
+	run -0 mqrecv -N "$n" -w 1m
+	[ "$output" = here ]
+	run -64 mqrecv -k "$k" -w -1s
+	[ "${lines[0]}" = "mqrecv: invalid timeout '-1s'" ]
+}
+
+@test "mqrecv --follow --print-type | mqsend --typed forwards a queue keeping types" {
+	local a b
+	a=$(it_key)
+	b=$(it_key)
+	printf '4\tfour\n1\tone\n4\tfour again\n' | mqsend -k "$a" -c --typed
+	mqsend -k "$b" -c --stat >/dev/null
+	mqrecv -k "$a" --follow --nowait --print-type | mqsend -k "$b" --typed
+	run -0 mqrecv -k "$b" -n 3 --print-type
+	[ "$output" = $'4\tfour\n1\tone\n4\tfour again' ]
+}
+
+@test "mqrecv --follow | head -n 3 takes exactly three messages; the rest stay queued" {
+	local k n i
+	k=$(it_key)
+	n=$(it_name)
+	mqsend -N "$n" -c --stat >/dev/null
+	for i in 1 2 3; do
+		seq 10 | mqsend -k "$k" -c
+		run -0 bash -c 'mqrecv -k "$1" --follow | head -n 3' _ "$k"
+		[ "$output" = $'1\n2\n3' ]
+		run -0 mqrecv -k "$k" --follow --nowait
+		[ "${#lines[@]}" -eq 7 ]
+		[ "$(sort -n <<<"$output")" = "$(seq 4 10)" ]
+		seq 8 | mqsend -N "$n"
+		run -0 bash -c 'mqrecv -N "$1" --follow | head -n 3' _ "$n"
+		[ "$output" = $'1\n2\n3' ]
+		run -0 mqrecv -N "$n" --follow --nowait
+		[ "$(sort -n <<<"$output")" = "$(seq 4 8)" ]
+	done
+}
+
+@test "SIGINT or SIGTERM while blocked ends mqrecv at once and takes nothing" {
+	local k sig
+	k=$(it_key)
+	for sig in INT TERM; do
+		it_bg_ready mqrecv -k "$k" -c --ready-fd 9
+		wait_for blocked_in "$IT_PID" do_msgrcv
+		kill -"$sig" "$IT_PID"
+		it_wait "$IT_PID"
+		[ "$IT_STATUS" -eq $((128 + $(kill -l "$sig"))) ]
+	done
+	mqsend -k "$k" kept
+	run -0 mqrecv -k "$k" --nowait
+	[ "$output" = kept ]
+}
+
+@test "SIGTERM in the middle of a stream loses no message" {
+	local k out
+	k=$(it_key)
+	out=$(it_path out)
+	mqsend -k "$k" -c --stat >/dev/null
+	it_bg_ready mqrecv -k "$k" --follow --ready-fd 9 >"$out"
+	local recv=$IT_PID
+	it_bg bash -c 'seq 3000 | mqsend -k "$1"' _ "$k"
+	local send=$IT_PID
+	wait_for received_by "$k" "$recv"
+	kill -TERM "$recv"
+	it_wait "$recv"
+	[ "$IT_STATUS" -eq 143 ]
+	it_wait "$send"
+	[ "$IT_STATUS" -eq 0 ]
+	mqrecv -k "$k" --follow --nowait >>"$out" || true
+	[ "$(sort -n "$out")" = "$(seq 3000)" ]
+}
+
+@test "ipcrm under a blocked mqrecv is exit 66" {
+	local k err
+	k=$(it_key)
+	err=$(it_path err)
+	it_bg_ready mqrecv -k "$k" -c --ready-fd 9 2>"$err"
+	wait_for blocked_in "$IT_PID" do_msgrcv
+	ipcrm -Q "$k"
+	it_wait "$IT_PID"
+	[ "$IT_STATUS" -eq 66 ]
+	[ "$(cat "$err")" = "mqrecv: unable to receive from key $k: the queue was removed" ]
+}
+
+@test "four senders of 10,000 and two receivers: every message exactly once, unaltered" {
+	local k i out pids=()
+	k=$(it_key)
+	out=$(it_path out)
+	mqsend -k "$k" -c --stat >/dev/null
+	it_bg_ready mqrecv -k "$k" -n 20000 --ready-fd 9 >"$out.1"
+	pids+=("$IT_PID")
+	it_bg_ready mqrecv -k "$k" -n 20000 --ready-fd 9 >"$out.2"
+	pids+=("$IT_PID")
+	for i in 1 2 3 4; do
+		it_bg bash -c 'seq -f "sender $1 message %05g of 10000" 10000 | mqsend -k "$2"' _ "$i" "$k"
+		pids+=("$IT_PID")
+	done
+	for i in "${pids[@]}"; do
+		it_wait "$i" 60
+		[ "$IT_STATUS" -eq 0 ]
+	done
+	for i in 1 2 3 4; do
+		seq -f "sender $i message %05g of 10000" 10000
+	done | sort >"$out.want"
+	sort "$out.1" "$out.2" | cmp - "$out.want"
+	[ "$(wc -l <"$out.1")" -eq 20000 ]
+	qstat -k "$k"
+	[ "$messages" -eq 0 ]
+}
+
+@test "perl's IPC::SysV sends to mqrecv, types intact" {
+	local k
+	k=$(it_key)
+	mqsend -k "$k" -c --stat >/dev/null
+	perl -MIPC::SysV=IPC_NOWAIT -e '
+		my $id = msgget(hex $ARGV[0], 0) // die "msgget: $!";
+		msgsnd($id, pack("l! a*", 42, "252"), IPC_NOWAIT) or die "msgsnd: $!";
+		msgsnd($id, pack("l! a*", 3, "three\0bytes"), IPC_NOWAIT) or die;
+	' "$k"
+	run -0 mqrecv -k "$k" -t 42 --print-type
+	[ "$output" = $'42\t252' ]
+	run -0 bash -c 'mqrecv -k "$1" --print-type --netstring | tr "\0" @' _ "$k"
+	[ "$output" = $'13:3\tthree@bytes,' ]
+}
+
+@test "a message longer than the receiver takes is exit 65 and stays queued; --truncate cuts it and says so" {
+	local k n
+	k=$(it_key)
+	mqsend -k "$k" -c -t 3 0123456789
+	run -65 mqrecv -k "$k" --msgsize 4
+	[ "$output" = "mqrecv: unable to receive from key $k: the next message is longer than 4 bytes and stays queued (this receiver takes 4 bytes: use --msgsize or --truncate)" ]
+	run -0 mqrecv -k "$k" --msgsize 4 --truncate
+	[ "$output" = $'mqrecv: cut a message of type 3 to 4 bytes (--truncate)\n0123' ]
+	qstat -k "$k"
+	[ "$messages" -eq 0 ]
+	n=$(it_name)
+	run -64 mqrecv -N "$n" --truncate
+	[ "${lines[0]}" = "mqrecv: --truncate is for System V queues: a POSIX queue never holds a message over its msgsize" ]
+}
+
+@test "--key private creates a queue and prints its id first" {
+	local id
+	run -1 mqrecv -k private --nowait
+	id=${lines[0]}
+	it_track msgid "$id"
+	[[ $id =~ ^[0-9]+$ ]]
+	[ "${lines[1]}" = "mqrecv: unable to receive from private key: no message (--nowait)" ]
+	mqsend -i "$id" hi
+	run -0 mqrecv -i "$id" --rm
+	[ "$output" = hi ]
+	run -66 mqrecv -i "$id"
+	[ "$output" = "mqrecv: no message queue for id $id (use --create)" ]
+}
+
+@test "output framings: lines, NUL, netstrings, whole" {
+	local k
+	k=$(it_key)
+	mqsend -k "$k" -c a "b c"
+	run -0 mqrecv -k "$k" -n 2 -0
+	[ "$output" = "$(printf 'a\0b c\0')" ]
+	mqsend -k "$k" a "b c"
+	run -0 mqrecv -k "$k" -n 2 --netstring
+	[ "$output" = "1:a,3:b c," ]
+	printf 'x\ny\n' | mqsend -k "$k" --whole
+	[ "$(mqrecv -k "$k" --whole | od -An -c | tr -d ' ')" = 'x\ny\n' ]
+}
+
+@test "--stat and --json describe System V and POSIX queues; --maxmsg and --msgsize shape a new one" {
+	local k n
+	k=$(it_key)
+	n=$(it_name)
+	mqsend -k "$k" -c abc
+	qstat -k "$k"
+	[ "$key" = "$k" ] && [ "$messages" -eq 1 ] && [ "$bytes" -eq 3 ] && [ "$mode" = 0600 ]
+	[ "$last_sender" -gt 0 ] && [ "$last_receiver" -eq 0 ] && [ "$received" -eq 0 ]
+	run -0 mqrecv -N "$n" -c --maxmsg 4 --msgsize 32 --stat --json
+	[ "$output" = "{\"name\":\"$n\",\"mode\":\"0600\",\"owner\":0,\"group\":0,\"messages\":0,\"maxmsg\":4,\"msgsize\":32}" ]
+	run -64 mqrecv -k "$k" --maxmsg 4
+	[ "${lines[0]}" = "mqrecv: --maxmsg is for POSIX queues" ]
+	run -71 mqrecv -N "$(it_name)" -c --msgsize 2147483647
+	[[ $output == "mqrecv: unable to create message queue /ipct."*": Invalid argument (maxmsg $(cat /proc/sys/fs/mqueue/msg_default), msgsize 2147483647: the limits are /proc/sys/fs/mqueue/msg_max"* ]]
+}
+
+@test "--ready-fd must be an open descriptor; usage errors name the option" {
+	local k n
+	k=$(it_key)
+	n=$(it_name)
+	run -64 mqrecv -k "$k" --ready-fd 99
+	[ "${lines[0]}" = "mqrecv: invalid ready-fd '99': not an open file descriptor" ]
+	run -64 mqrecv -N "$n" -t 1
+	[ "${lines[0]}" = "mqrecv: --type, --except and --print-type are for System V queues" ]
+	run -64 mqrecv -k "$k" --print-priority
+	[ "${lines[0]}" = "mqrecv: --print-priority is for POSIX queues: use --print-type" ]
+	run -64 mqrecv -k "$k" extra
+	[ "${lines[0]}" = "mqrecv: unexpected operand 'extra'" ]
+	run -64 mqrecv -k "$k" --json
+	[ "${lines[0]}" = "mqrecv: --json goes with --stat" ]
+	run -64 mqrecv -k "$k" --nowait -w 1s
+	[ "${lines[0]}" = "mqrecv: --nowait and --timeout: choose one" ]
+}
+
+@test "missing queue is exit 66; --excl on an existing one is 73; a new one is mode 600 in ipcs -q" {
+	local k n
+	k=$(it_key)
+	n=$(it_name)
+	run -66 mqrecv -k "$k"
+	[ "$output" = "mqrecv: no message queue for key $k (use --create)" ]
+	run -66 mqrecv -N "$n"
+	[ "$output" = "mqrecv: no message queue for $n (use --create)" ]
+	run -1 mqrecv -k "$k" -x --nowait
+	ipcs -q | grep -Eqi "^$k +[0-9]+ +root +600 +0 +0 *$"
+	run -73 mqrecv -k "$k" -x --nowait
+	[ "$output" = "mqrecv: unable to create message queue for key $k: File exists" ]
+	run -1 mqrecv -N "$n" -x --nowait
+	[ "$(stat -c %a "/dev/mqueue$n")" = 600 ]
+	run -73 mqrecv -N "$n" -x --nowait
+	[ "$output" = "mqrecv: unable to create message queue $n: File exists" ]
+}
+
+@test "a write error on standard output is exit 74, and the message goes back" {
+	local k n
+	k=$(it_key)
+	n=$(it_name)
+	mqsend -k "$k" -c -t 5 kept
+	mqsend -N "$n" -c -p 3 kept
+	run -74 bash -c 'mqrecv -k "$1" >/dev/full' _ "$k"
+	[ "$output" = "mqrecv: unable to write standard output: No space left on device" ]
+	run -74 bash -c 'mqrecv -N "$1" >/dev/full' _ "$n"
+	run -74 bash -c 'mqrecv -N "$1" >&-' _ "$n"
+	[ "$output" = "mqrecv: unable to write standard output: Bad file descriptor" ]
+	run -0 mqrecv -k "$k" --nowait --print-type
+	[ "$output" = $'5\tkept' ]
+	run -0 mqrecv -N "$n" --nowait --print-priority
+	[ "$output" = $'3\tkept' ]
+}
+
+@test "permission denied as another user is exit 77" {
+	local k n
+	need_other_user
+	k=$(it_key)
+	n=$(it_name)
+	mqsend -k "$k" -c secret
+	run -77 as_nobody mqrecv -k "$k"
+	[ "$output" = "mqrecv: unable to receive from key $k: Permission denied" ]
+	mqsend -N "$n" -c secret
+	run -77 as_nobody mqrecv -N "$n"
+	[ "$output" = "mqrecv: unable to open message queue $n: Permission denied" ]
+	run -0 mqrecv -k "$k"
+	[ "$output" = secret ]
+}
+
+@test "completion: options from --help, ids from ipcs" {
+	local id
+	source "$BATS_TEST_DIRNAME/../completions/mqrecv"
+	COMP_WORDS=(mqrecv --fol)
+	COMP_CWORD=1
+	_mqrecv
+	[ "${COMPREPLY[*]}" = --follow ]
+	COMP_WORDS=(mqrecv --print-)
+	_mqrecv
+	[ "$(printf '%s\n' "${COMPREPLY[@]}" | sort | paste -sd ' ')" = "--print-priority --print-type" ]
+	id=$(mqsend -k private x)
+	it_track msgid "$id"
+	COMP_WORDS=(mqrecv -i "")
+	COMP_CWORD=2
+	_mqrecv
+	[[ " ${COMPREPLY[*]} " == *" $id "* ]]
+	COMP_WORDS=(mqrecv -n "")
+	_mqrecv
+	[ "${#COMPREPLY[@]}" -eq 0 ]
+	complete -p mqrecv | grep -q -- '-F _mqrecv'
+}
