@@ -33,6 +33,7 @@ struct target {
 struct opts {
 	struct step steps[MAXSTEPS];
 	int nsteps;
+	char *schedule;       /* --escalate's, cut up by parse_schedule */
 	bool signal_given, check, list, wait;
 	int *values;
 	size_t nvalues;
@@ -138,18 +139,26 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		o->wait_dur = arg;
 		break;
 	case OPT_ESCALATE:
-		if (parse_schedule(o, arg) < 0)
+		free(o->schedule);
+		if (!(o->schedule = strdup(arg)))
+			it_xfail(errno, "allocate", "the schedule", NULL);
+		if (parse_schedule(o, o->schedule) < 0)
 			it_argp_bad(state, "schedule", arg);
 		break;
 	case 'l':
 		o->list = true;
 		break;
 	case '1': case '2': case '3': case '4': case '5': case '6': case '7':
-	case '8': case '9':
+	case '8': case '9': {
+		/* getopt moves past "-1234" only after its last character. */
+		const char *a = state->argv[state->next - 1];
+		if (state->next < state->argc && state->argv[state->next][0] == '-' &&
+		    state->argv[state->next][1] == key)
+			a = state->argv[state->next];
 		argp_error(state, "'%s' is ambiguous: use -s %c for a signal, "
-			   "or --group or -- -PGID for a process group",
-			   state->argv[state->next - 1], key);
+			   "or --group or -- -PGID for a process group", a, key);
 		break;
+	}
 	case ARGP_KEY_ARGS:
 		o->args = state->argv + state->next;
 		o->nargs = state->argc - state->next;
@@ -337,7 +346,7 @@ static int run(struct opts *o)
 {
 	for (int i = 0; i < o->nsteps; i++) {
 		int status = send_all(o, o->steps[i].signo, i == 0);
-		if (status || (!o->wait && o->nsteps == 1))
+		if (status || (!o->wait && !o->schedule))
 			return status;
 		bool last = i == o->nsteps - 1;
 		int64_t ns = o->steps[i].ns;
@@ -452,5 +461,6 @@ int main(int argc, char **argv)
 	int status = o.list ? list(&o) : o.check ? check(&o) : send(&o);
 	free(o.values);
 	free(o.t);
+	free(o.schedule);
 	return status;
 }

@@ -88,7 +88,8 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		 * even those that look like ours. */
 		if (o->cmd)
 			argp_error(state, "one command only: --exec CMD or -- CMD");
-		o->cmd = state->argv + state->next - (key == ARGP_KEY_ARG);
+		state->argv[state->next - 1] = arg;
+		o->cmd = state->argv + state->next - 1;
 		state->next = state->argc;
 		break;
 	case ARGP_KEY_END:

@@ -1,0 +1,234 @@
+#!/usr/bin/env bats
+# sigwait: blocking first, one line per signal, queued real-time signals and
+# merged standard ones, --exec, readiness, pidfiles, every exit status.
+
+load helper
+
+# Starts sigwait in the background with its output in $OUT, once it is ready.
+bg_sigwait() {
+	OUT=$(it_path out)
+	it_bg_ready sigwait --ready-fd 9 "$@" >"$OUT"
+}
+
+@test "a signal from sigsend prints one line with the sender's pid and uid" {
+	bg_sigwait -s USR1
+	run -0 sigsend -s USR1 "$IT_PID"
+	it_wait "$IT_PID"
+	[ "$IT_STATUS" -eq 0 ]
+	[[ $(cat "$OUT") =~ ^SIGUSR1\ signo=10\ pid=[0-9]+\ uid=$(id -u)$ ]]
+}
+
+@test "a queued value is shown, and only when there is one" {
+	bg_sigwait -s RTMIN+2 -s USR2 -n 2
+	sigsend -s RTMIN+2 -q 42 "$IT_PID"
+	sigsend -s USR2 "$IT_PID"
+	it_wait "$IT_PID"
+	[ "$IT_STATUS" -eq 0 ]
+	[[ $(sed -n 1p "$OUT") =~ ^SIGUSR2\ signo=12\ pid=[0-9]+\ uid=[0-9]+$ ]] ||
+		[[ $(sed -n 2p "$OUT") =~ ^SIGUSR2\ signo=12\ pid=[0-9]+\ uid=[0-9]+$ ]]
+	grep -Eqx 'SIGRTMIN\+2 signo=36 pid=[0-9]+ uid=[0-9]+ value=42' "$OUT"
+}
+
+@test "--format prints the escapes, and refuses an unknown one" {
+	bg_sigwait -s USR1 --format '%S|%s|%n|%u|%c|%v|%%'
+	sigsend -s USR1 -q -7 "$IT_PID"
+	it_wait "$IT_PID"
+	[ "$(cat "$OUT")" = "SIGUSR1|USR1|10|$(id -u)|queue|-7|%" ]
+	run -64 sigwait --format 'x %q'
+	[ "${lines[0]}" = "sigwait: invalid format 'x %q': %q is not an escape" ]
+}
+
+@test "-n COUNT takes COUNT signals, then exits 0" {
+	bg_sigwait -s HUP -n 3 --format %s
+	for _ in 1 2 3; do
+		sigsend -s HUP "$IT_PID"
+		wait_for grep -q . "$OUT"
+	done
+	it_wait "$IT_PID"
+	[ "$IT_STATUS" -eq 0 ]
+	[ "$(wc -l <"$OUT")" -eq 3 ]
+}
+
+@test "-w: no signal in time is exit 1, with nothing printed" {
+	run -1 sigwait -s USR1 -w 100ms
+	[ -z "$output" ]
+}
+
+@test "--exit-status exits 128 plus the signal's number" {
+	bg_sigwait -s USR2 --exit-status
+	sigsend -s USR2 "$IT_PID"
+	it_wait "$IT_PID"
+	[ "$IT_STATUS" -eq 140 ]
+}
+
+@test "standard signals merge while blocked; real-time ones queue with their values, in order" {
+	local log mark gate
+	log=$(it_path log) mark=$(it_path mark) gate=$(it_path gate)
+	mkfifo "$gate"
+	# The first signal's command blocks on the gate: meanwhile sigwait
+	# keeps every signal blocked and pending.
+	it_bg_ready sigwait --ready-fd 9 -s USR1 -s USR2 -s RTMIN -n 103 -- bash -c '
+		echo "$SIGNAL ${SIGVALUE-}" >>"$1"
+		[ -e "$2" ] || { : >"$2"; read -r _ <"$3"; }' _ "$log" "$mark" "$gate"
+	sigsend -s USR1 "$IT_PID"
+	wait_for test -e "$mark"
+	local hundred=() values=() i
+	for ((i = 1; i <= 100; i++)); do
+		hundred+=("$IT_PID") values+=(-q "$i")
+	done
+	run -0 sigsend -s USR1 "${hundred[@]}"
+	run -0 sigsend -s RTMIN "${values[@]}" "$IT_PID"
+	run -0 sigsend -s USR2 "$IT_PID"
+	echo >"$gate"
+	it_wait "$IT_PID"
+	[ "$IT_STATUS" -eq 0 ]
+	diff "$log" <(printf 'SIGUSR1 \nSIGUSR1 \nSIGUSR2 \n'; seq -f 'SIGRTMIN %g' 100)
+}
+
+@test "10,000 real-time signals carrying 1..10000 all arrive, in order" {
+	bg_sigwait -s RTMIN+1 -n 10000 --format %v
+	local args=() i
+	for ((i = 1; i <= 10000; i++)); do
+		args+=(-q "$i")
+	done
+	run -0 sigsend -s RTMIN+1 "${args[@]}" "$IT_PID"
+	it_wait "$IT_PID"
+	[ "$IT_STATUS" -eq 0 ]
+	cmp "$OUT" <(seq 10000)
+}
+
+@test "--forever keeps printing, a line at a time" {
+	bg_sigwait -s USR1 --forever --format %v
+	local i
+	for i in 1 2 3; do
+		sigsend -s USR1 -q "$i" "$IT_PID"
+		wait_for grep -qx "$i" "$OUT"
+	done
+	kill -0 "$IT_PID"
+}
+
+@test "--exec runs the command with the signal in its environment, one at a time" {
+	local log
+	log=$(it_path log)
+	it_bg_ready sigwait --ready-fd 9 -s RTMIN -n 2 --exec sh -c \
+		'echo "$SIGNAL $SIGNO $SIGPID $SIGUID ${SIGVALUE-none} $1" >>"$0"' "$log" -n
+	sigsend -s RTMIN "$IT_PID"
+	sigsend -s RTMIN -q 5 "$IT_PID"
+	it_wait "$IT_PID"
+	[ "$IT_STATUS" -eq 0 ]
+	[ "$(wc -l <"$log")" -eq 2 ]
+	grep -Eqx "SIGRTMIN 34 [0-9]+ $(id -u) none -n" "$log"
+	grep -Eqx "SIGRTMIN 34 [0-9]+ $(id -u) 5 -n" "$log"
+}
+
+@test "the command runs with the signal mask sigwait started with" {
+	local log
+	log=$(it_path log)
+	it_bg_ready sigwait --ready-fd 9 -s USR1 -- sh -c 'grep SigBlk /proc/self/status >"$0"' "$log"
+	sigsend -s USR1 "$IT_PID"
+	it_wait "$IT_PID"
+	[ "$(cat "$log")" = "$(grep SigBlk /proc/self/status)" ]
+}
+
+@test "bash's builtin kill wakes sigwait" {
+	bg_sigwait -s USR1
+	kill -USR1 "$IT_PID"
+	it_wait "$IT_PID"
+	[ "$(cat "$OUT")" = "SIGUSR1 signo=10 pid=$BASHPID uid=$(id -u)" ]
+}
+
+@test "kill -q VALUE from procps wakes sigwait with the value" {
+	/usr/bin/kill --help 2>&1 | grep -q -- '--queue' || skip "this kill has no -q"
+	bg_sigwait -s USR1
+	/usr/bin/kill -s USR1 -q 42 "$IT_PID"
+	it_wait "$IT_PID"
+	[[ $(cat "$OUT") =~ ^SIGUSR1\ signo=10\ pid=[0-9]+\ uid=[0-9]+\ value=42$ ]]
+}
+
+@test "--pidfile is written once the mask is set, and removed on exit" {
+	local pf
+	pf=$(it_path pid)
+	bg_sigwait -s USR1 --pidfile "$pf"
+	[ "$(cat "$pf")" = "$IT_PID" ]
+	[ "$(stat -c %a "$pf")" = 644 ]
+	sigsend -s USR1 -p "$pf"
+	it_wait "$IT_PID"
+	[ "$IT_STATUS" -eq 0 ]
+	[ ! -e "$pf" ]
+	[ "$(ls "$BATS_TEST_TMPDIR" | grep -c '^pid')" -eq 0 ]
+}
+
+@test "TERM while waiting removes the pidfile and ends sigwait by TERM" {
+	local pf
+	pf=$(it_path pid)
+	bg_sigwait -s USR1 --pidfile "$pf"
+	sigsend -s TERM -p "$pf"
+	it_wait "$IT_PID"
+	[ "$IT_STATUS" -eq 143 ]
+	[ ! -e "$pf" ]
+}
+
+@test "--pidfile refuses to replace a symlink (77)" {
+	local pf target
+	pf=$(it_path pid) target=$(it_path target)
+	echo keep >"$target"
+	ln -s "$target" "$pf"
+	run -77 sigwait -s USR1 --pidfile "$pf"
+	[ "$output" = "sigwait: unable to write pidfile $pf: it is a symbolic link, refusing to replace it" ]
+	[ "$(cat "$target")" = keep ]
+}
+
+@test "--pidfile where we may not write is exit 77" {
+	need_other_user
+	local dir
+	dir=$(it_path dir)
+	mkdir -m 755 "$dir"
+	run -77 as_nobody sigwait -s USR1 --pidfile "$dir/x.pid"
+	[ "$output" = "sigwait: unable to write pidfile $dir/x.pid: Permission denied" ]
+}
+
+@test "usage errors are exit 64 with one line" {
+	run -64 sigwait -s KILL
+	[ "${lines[0]}" = "sigwait: KILL cannot be blocked, so cannot be waited for" ]
+	run -64 sigwait -s NOPE
+	[ "${lines[0]}" = "sigwait: invalid signal 'NOPE'" ]
+	run -64 sigwait -n 0
+	[ "${lines[0]}" = "sigwait: invalid count '0': out of range" ]
+	run -64 sigwait -n 2 --forever
+	[ "${lines[0]}" = "sigwait: -n and --forever cannot be combined" ]
+	run -64 sigwait -w soon
+	[ "${lines[0]}" = "sigwait: invalid timeout 'soon'" ]
+	run -64 sigwait --ready-fd 57
+	[ "${lines[0]}" = "sigwait: invalid descriptor '57': not an open file descriptor" ]
+}
+
+@test "a command that cannot run is exit 71" {
+	bg_sigwait -s USR1 -- /nonexistent/cmd
+	sigsend -s USR1 "$IT_PID"
+	it_wait "$IT_PID"
+	[ "$IT_STATUS" -eq 71 ]
+}
+
+@test "a full stdout is exit 74" {
+	it_bg_ready sigwait --ready-fd 9 -s USR1 >/dev/full 2>"$BATS_TEST_TMPDIR/err"
+	sigsend -s USR1 "$IT_PID"
+	it_wait "$IT_PID"
+	[ "$IT_STATUS" -eq 74 ]
+	[ "$(cat "$BATS_TEST_TMPDIR/err")" = "sigwait: unable to write standard output: No space left on device" ]
+}
+
+@test "completion: options from --help, signal names, a command after --" {
+	source "$BATS_TEST_DIRNAME/../completions/sigwait"
+	COMP_WORDS=(sigwait --fore) COMP_CWORD=1
+	_sigwait
+	[ "${COMPREPLY[*]}" = --forever ]
+	COMP_WORDS=(sigwait -s USR) COMP_CWORD=2
+	_sigwait
+	[ "${COMPREPLY[*]}" = "USR1 USR2" ]
+	COMP_WORDS=(sigwait -s SIGK) COMP_CWORD=2
+	_sigwait
+	[ "${#COMPREPLY[@]}" -eq 0 ]
+	COMP_WORDS=(sigwait -- sigwai) COMP_CWORD=2
+	_sigwait
+	[ "${COMPREPLY[*]}" = sigwait ]
+}
