@@ -82,6 +82,6 @@ for c in "${CASES[@]}"; do
 	fi
 	mo=$(printf '%s\n' "${o[@]}" | median)
 	mp=$(printf '%s\n' "${p[@]}" | median)
-	ratio=$(awk -v o="$mo" -v p="$mp" 'BEGIN { printf "%.2f", p > 0 ? o / p : 0 }')
+	ratio=$(awk -v o="$mo" -v p="$mp" 'BEGIN { printf "%.2f", (p > 0 ? o / p : 0) }')
 	printf '%-44s %10.4f %10.4f %7s  %s\n' "$name" "$mo" "$mp" "$ratio" "$aim"
 done

@@ -286,21 +286,28 @@ static ssize_t call(struct it_mq *q, bool send, long *type, size_t len,
 			return fail(EINTR);
 		ssize_t n;
 		unsigned prio = 0;
-		struct timespec ts = { 0, 0 };
-		if (timed)
-			ts = it_realtime_abs(deadline);
-		if (q->posix && send)
-			n = nowait || timed ? mq_timedsend(q->mqd, q->buf->text, len,
-							   (unsigned)*type, &ts)
-				: mq_send(q->mqd, q->buf->text, len, (unsigned)*type);
-		else if (q->posix)
-			n = nowait || timed ? mq_timedreceive(q->mqd, q->buf->text,
-							      q->msgmax, &prio, &ts)
-				: mq_receive(q->mqd, q->buf->text, q->msgmax, &prio);
-		else if (send)
+		if (q->posix) {
+			/* A deadline already past makes the timed calls fail
+			 * at once rather than wait: that is --nowait. */
+			struct timespec ts = { 0, 0 };
+			bool forever = !nowait && !timed;
+			if (timed)
+				ts = it_realtime_abs(deadline);
+			if (send)
+				n = forever ? mq_send(q->mqd, q->buf->text, len,
+						      (unsigned)*type)
+					: mq_timedsend(q->mqd, q->buf->text, len,
+						       (unsigned)*type, &ts);
+			else
+				n = forever ? mq_receive(q->mqd, q->buf->text,
+							 q->msgmax, &prio)
+					: mq_timedreceive(q->mqd, q->buf->text,
+							  q->msgmax, &prio, &ts);
+		} else if (send) {
 			n = msgsnd(q->id, q->buf, len, sysflags);
-		else
+		} else {
 			n = msgrcv(q->id, q->buf, q->msgmax, *type, sysflags);
+		}
 		int err = errno;
 		if (timed && !q->posix)
 			arm(0, 0);

@@ -1,0 +1,92 @@
+# shellcheck shell=bash
+# bench/cases/mq.sh: the Speed rows of issue 3. A million 64-byte messages
+# from mqsend's stdin to mqrecv -n, against two processes doing nothing but
+# msgsnd/msgrcv (mq_send/mq_receive); and the cost of one `mqsend hello`,
+# timed over MQ_CALLS invocations, against as many of /bin/true.
+#
+# The queue must be emptied now and then: a System V queue holds all the
+# calls, and one mqrecv at the end empties it; a POSIX queue holds only
+# /proc/sys/fs/mqueue/msg_max messages, so both sides of that row run one
+# mqrecv per msg_max calls (the peer's finds the queue empty), and the
+# ratio compares mqsend with /bin/true alone.
+
+MQ_N=${MQ_N:-1000000}
+MQ_CALLS=${MQ_CALLS:-1000}
+MQ_KEY=$(printf '0x1b%06x' $((SRANDOM & 0xffffff)))
+MQ_NAME=/ipctools-bench.$$
+MQ_MAXMSG=$(cat /proc/sys/fs/mqueue/msg_max 2>/dev/null || echo 10)
+
+# Each row gets new, empty queues; the input is made once per run.
+mq_setup() {
+	MQ_INPUT=$BENCH_TMP/mq-input
+	[ -f "$MQ_INPUT" ] ||
+		awk -v n="$MQ_N" 'BEGIN { for (i = 0; i < n; i++) printf "%064d\n", i }' >"$MQ_INPUT"
+	mq_cleanup
+	mqsend -k "$MQ_KEY" -x --stat >/dev/null &&
+		mqsend -N "$MQ_NAME" -x --maxmsg "$MQ_MAXMSG" --msgsize 64 --stat >/dev/null
+}
+
+mq_cleanup() {
+	ipcrm -Q "$MQ_KEY" 2>/dev/null
+	rm -f "/dev/mqueue$MQ_NAME"
+}
+
+mq_pipe_sysv() {
+	mqrecv -k "$MQ_KEY" -n "$MQ_N" >/dev/null &
+	mqsend -k "$MQ_KEY" <"$MQ_INPUT" && wait $!
+}
+
+mq_pipe_sysv_peer() {
+	"$BENCH_PEERS/mq_sysv" "$MQ_KEY" "$MQ_N" 64
+}
+
+mq_pipe_posix() {
+	mqrecv -N "$MQ_NAME" -n "$MQ_N" >/dev/null &
+	mqsend -N "$MQ_NAME" <"$MQ_INPUT" && wait $!
+}
+
+mq_pipe_posix_peer() {
+	"$BENCH_PEERS/mq_posix" "$MQ_NAME" "$MQ_N" 64
+}
+
+mq_calls_sysv() {
+	local i
+	for ((i = 0; i < MQ_CALLS; i++)); do
+		mqsend -k "$MQ_KEY" hello || return
+	done
+	mqrecv -k "$MQ_KEY" -n "$MQ_CALLS" >/dev/null
+}
+
+mq_calls_posix() {
+	local i
+	for ((i = 1; i <= MQ_CALLS; i++)); do
+		mqsend -N "$MQ_NAME" hello || return
+		((i % MQ_MAXMSG)) || mqrecv -N "$MQ_NAME" -n "$MQ_MAXMSG" || return
+	done
+	mqrecv -N "$MQ_NAME" --follow --nowait || true
+}
+
+mq_calls_true() {
+	local i
+	for ((i = 0; i < MQ_CALLS; i++)); do
+		/bin/true
+	done
+}
+
+mq_calls_true_posix() {
+	local i
+	for ((i = 1; i <= MQ_CALLS; i++)); do
+		/bin/true
+		((i % MQ_MAXMSG)) || mqrecv -N "$MQ_NAME" --nowait 2>/dev/null
+	done
+	true
+}
+
+bench_case "mq sysv: 1M x 64 B, stdin to mqrecv -n" 2.0 gcc "$BENCH_PEERS/mq_sysv" \
+	mq_pipe_sysv mq_pipe_sysv_peer mq_setup mq_cleanup
+bench_case "mq sysv: one mqsend -k K hello vs /bin/true" 1.5 coreutils true \
+	mq_calls_sysv mq_calls_true mq_setup mq_cleanup
+bench_case "mq posix: 1M x 64 B, stdin to mqrecv -n" 2.0 gcc "$BENCH_PEERS/mq_posix" \
+	mq_pipe_posix mq_pipe_posix_peer mq_setup mq_cleanup
+bench_case "mq posix: one mqsend -N /Q hello vs /bin/true" 1.5 coreutils true \
+	mq_calls_posix mq_calls_true_posix mq_setup mq_cleanup
