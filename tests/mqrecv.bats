@@ -151,6 +151,26 @@ received_by() {
 	[ "$output" = kept ]
 }
 
+@test "a stop signal still removes a --rm queue, for mqrecv and mqsend" {
+	local k k2 big
+	k=$(it_key)
+	it_bg_ready mqrecv -k "$k" -c --rm --ready-fd 9
+	wait_for blocked_in "$IT_PID" do_msgrcv
+	kill -HUP "$IT_PID"
+	it_wait "$IT_PID"
+	[ "$IT_STATUS" -eq 129 ]
+	run -66 mqrecv -k "$k" --stat
+	k2=$(it_key)
+	big=$(head -c 8000 /dev/zero | tr '\0' a)
+	mqsend -k "$k2" -c "$big" "$big"
+	it_bg mqsend -k "$k2" --rm "$big"
+	wait_for blocked_in "$IT_PID" do_msgsnd
+	kill -TERM "$IT_PID"
+	it_wait "$IT_PID"
+	[ "$IT_STATUS" -eq 143 ]
+	run -66 mqsend -k "$k2" --stat
+}
+
 @test "SIGTERM in the middle of a stream loses no message" {
 	local k out
 	k=$(it_key)
