@@ -180,6 +180,21 @@ void it_meta_str(struct it_meta *m, const char *key, const char *val);
 void it_meta_int(struct it_meta *m, const char *key, long long val);
 void it_meta_end(struct it_meta *m);
 
+/* ---- path.c: files at paths others can write to (section 9) ---- */
+struct stat;
+/* Exits 65 "unable to VERB PATH: not a FIFO" unless st is of type (S_IFIFO
+ * or S_IFSOCK), and 77 if another user owns it and !any_owner. */
+void it_xcheck_file(const char *verb, const char *path, const struct stat *st,
+		    mode_t type, bool any_owner);
+/* lstat(2) (a symlink is a symlink, not its target), then it_xcheck_file;
+ * a missing path is exit 66. */
+void it_xlstat_file(const char *verb, const char *path, struct stat *st,
+		    mode_t type, bool any_owner);
+/* Exits 65 unless fd, opened with O_NOFOLLOW after it_xlstat_file, is still
+ * the file that st describes. */
+void it_xsame_file(const char *verb, const char *path, int fd,
+		   const struct stat *st);
+
 /* ---- pidfile.c: a process id registered in a file (sigsend, sigwait) ---- */
 struct it_pidfile {
 	const char *path;   /* NULL when nothing was written */

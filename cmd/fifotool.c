@@ -1,0 +1,524 @@
+/* fifotool: make, remove, write, read and test named pipes (FIFOs). */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "ipctools.h"
+
+/* Bytes moved per splice(2) or read(2): as much as a grown pipe holds. */
+#define CHUNK (1 << 20)
+
+enum cmd { MK, RM, WRITE, READ, TEST, NCMD };
+
+/* One bit per option, to check in one place which command takes which. */
+enum {
+	O_MODE = 1 << 0, O_EXIST_OK = 1 << 1, O_TMP = 1 << 2,
+	O_NONBLOCK_ = 1 << 3, O_TIMEOUT = 1 << 4, O_LINES = 1 << 5,
+	O_KEEP = 1 << 6, O_READY = 1 << 7, O_ANY = 1 << 8,
+};
+static const char *const opt_names[] = {
+	"mode", "exist-ok", "tmp", "nonblock", "timeout", "lines",
+	"keep-open", "ready-fd", "any-owner",
+};
+
+static const struct {
+	const char *name;
+	unsigned opts;
+} cmds[NCMD] = {
+	[MK] = {"mk", O_MODE | O_EXIST_OK | O_TMP | O_ANY},
+	[RM] = {"rm", O_ANY},
+	[WRITE] = {"write", O_NONBLOCK_ | O_TIMEOUT | O_LINES | O_READY | O_ANY},
+	[READ] = {"read", O_KEEP | O_TIMEOUT | O_READY | O_ANY},
+	[TEST] = {"test", O_ANY},
+};
+
+struct args {
+	enum cmd cmd;
+	char **paths;
+	int npaths;
+	unsigned used;
+	mode_t mode;
+	int64_t timeout;
+	int ready_fd;
+};
+
+enum { OPT_READY_FD = 256, OPT_ANY_OWNER };
+
+static const struct argp_option options[] = {
+	{"mode", 'm', "MODE", 0, "mk: octal mode of new FIFOs (default 0600), "
+	 "whatever the umask", 0},
+	{"exist-ok", 'e', NULL, 0, "mk: accept a FIFO of ours that exists "
+	 "(never another type of file)", 0},
+	{"tmp", 't', NULL, 0, "mk: make one FIFO in a new private directory "
+	 "and print its path", 0},
+	{"nonblock", 'n', NULL, 0, "write: no reader is exit 1 at once", 0},
+	{"timeout", 'w', "DURATION", 0, "write: wait at most this long for "
+	 "a reader; read: for the first writer, or with --keep-open for data",
+	 0},
+	{"lines", 'l', NULL, 0, "write: write whole lines of up to PIPE_BUF "
+	 "bytes atomically", 0},
+	{"keep-open", 'k', NULL, 0, "read: go on from writer to writer until "
+	 "SIGINT or SIGTERM", 0},
+	{"ready-fd", OPT_READY_FD, "FD", 0, "read, write: write a newline to FD "
+	 "once the FIFO is open", 0},
+	{"any-owner", OPT_ANY_OWNER, NULL, 0, "accept a FIFO that another user "
+	 "owns", 0},
+	{0},
+};
+
+static unsigned opt_bit(int key)
+{
+	switch (key) {
+	case 'm': return O_MODE;
+	case 'e': return O_EXIST_OK;
+	case 't': return O_TMP;
+	case 'n': return O_NONBLOCK_;
+	case 'w': return O_TIMEOUT;
+	case 'l': return O_LINES;
+	case 'k': return O_KEEP;
+	case OPT_READY_FD: return O_READY;
+	case OPT_ANY_OWNER: return O_ANY;
+	default: return 0;
+	}
+}
+
+/* Which operands and options go together, checked once all are parsed. */
+static void check_args(struct args *a, struct argp_state *state)
+{
+	const char *name = cmds[a->cmd].name;
+	for (unsigned i = 0; i < sizeof opt_names / sizeof opt_names[0]; i++)
+		if (a->used & ~cmds[a->cmd].opts & 1u << i)
+			argp_error(state, "cannot use --%s with %s", opt_names[i],
+				   name);
+	if (a->used & O_TMP && a->used & O_EXIST_OK)
+		argp_error(state, "cannot use --exist-ok with --tmp");
+	if (a->used & O_NONBLOCK_ && a->used & O_TIMEOUT)
+		argp_error(state, "cannot use --timeout with --nonblock");
+	if (a->used & O_TMP) {
+		if (a->npaths > 0)
+			argp_error(state, "mk --tmp takes no PATH");
+	} else if (a->npaths == 0) {
+		argp_error(state, "%s needs a PATH", name);
+	} else if (a->npaths > 1 && a->cmd != MK && a->cmd != RM) {
+		argp_error(state, "%s takes one PATH", name);
+	}
+}
+
+static error_t parse_opt(int key, char *arg, struct argp_state *state)
+{
+	struct args *a = state->input;
+	a->used |= opt_bit(key);
+	switch (key) {
+	case 'm':
+		if (it_parse_mode(arg, &a->mode))
+			it_argp_bad(state, "mode", arg);
+		break;
+	case 'w':
+		if (it_parse_duration(arg, &a->timeout))
+			it_argp_bad(state, "duration", arg);
+		break;
+	case OPT_READY_FD:
+		if (it_parse_fd(arg, &a->ready_fd))
+			it_argp_bad(state, "file descriptor", arg);
+		break;
+	case ARGP_KEY_ARGS:
+		for (a->cmd = 0; a->cmd < NCMD; a->cmd++)
+			if (strcmp(state->argv[state->next], cmds[a->cmd].name) == 0)
+				break;
+		if (a->cmd == NCMD)
+			argp_error(state, "unknown command '%s'",
+				   state->argv[state->next]);
+		a->paths = state->argv + state->next + 1;
+		a->npaths = state->argc - state->next - 1;
+		break;
+	case ARGP_KEY_NO_ARGS:
+		argp_error(state, "missing command: mk, rm, write, read or test");
+		break;
+	case ARGP_KEY_END:
+		check_args(a, state);
+		break;
+	default:
+		return opt_bit(key) ? 0 : ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+static const struct argp argp = {
+	options, parse_opt,
+	"mk [-et] [-m MODE] PATH...\n"
+	"rm PATH...\n"
+	"write [-ln] [-w DURATION] [--ready-fd=FD] PATH\n"
+	"read [-k] [-w DURATION] [--ready-fd=FD] PATH\n"
+	"test PATH",
+	"Make, remove, write, read and test named pipes (FIFOs).\v"
+	"A symlink at PATH is never followed, and a FIFO that another user "
+	"owns is refused without --any-owner. Exit status: 0 success, 1 "
+	"timed out or no reader, 64 usage, 65 not a FIFO or line too long, "
+	"66 no such PATH, 71 system error, 73 PATH exists, 74 I/O error, "
+	"77 permission denied.",
+	NULL, NULL, NULL,
+};
+
+/* The mode asked for is the mode the FIFO gets: with umask 0, mkfifo(2)
+ * sets it at creation, and no chmod on a path is ever needed. */
+static void mk_one(const struct args *a, const char *path)
+{
+	if (mkfifo(path, a->mode) == 0)
+		return;
+	if (errno == EEXIST && a->used & O_EXIST_OK) {
+		struct stat st;
+		it_xlstat_file("create", path, &st, S_IFIFO, a->used & O_ANY);
+		return;
+	}
+	it_xfail(errno, "create", path, errno == EEXIST ? "use --exist-ok" : NULL);
+}
+
+/* mk --tmp: DIR/fifotool.XXXXXX/fifo, in a directory that mkdtemp(3) makes
+ * 0700, so no other user can reach the FIFO whatever its mode. rm knows
+ * the directory again by that shape (see rm_tmpdir). */
+static void mk_tmp(const struct args *a)
+{
+	const char *dir = getenv("TMPDIR");
+	char path[PATH_MAX];
+	if (!dir || !*dir)
+		dir = "/tmp";
+	if (snprintf(path, sizeof path - 5, "%s/fifotool.XXXXXX", dir) >=
+	    (int)sizeof path - 5)
+		it_xfail(ENAMETOOLONG, "create a directory in", dir, NULL);
+	if (!mkdtemp(path))
+		it_xfail(errno, "create a directory in", dir, NULL);
+	size_t dirlen = strlen(path);
+	strcpy(path + dirlen, "/fifo");
+	if (mkfifo(path, a->mode) < 0) {
+		int err = errno;
+		path[dirlen] = '\0';
+		rmdir(path);
+		it_xfail(err, "create", path, NULL);
+	}
+	printf("%s\n", path);
+}
+
+/* Removes the directory of a FIFO made by mk --tmp once it is empty: one
+ * whose name is fifotool.XXXXXX, that we own, with mode 0700, holding the
+ * FIFO "fifo" that was just removed. Anything else is left alone. */
+static void rm_tmpdir(const char *path)
+{
+	char dir[PATH_MAX];
+	const char *slash = strrchr(path, '/');
+	if (!slash || strcmp(slash, "/fifo") != 0 ||
+	    (size_t)(slash - path) >= sizeof dir)
+		return;
+	memcpy(dir, path, (size_t)(slash - path));
+	dir[slash - path] = '\0';
+	const char *base = strrchr(dir, '/');
+	base = base ? base + 1 : dir;
+	struct stat st;
+	if (strncmp(base, "fifotool.", 9) != 0 || strlen(base) != 15 ||
+	    lstat(dir, &st) < 0 || !S_ISDIR(st.st_mode) ||
+	    st.st_uid != geteuid() || (st.st_mode & 07777) != 0700)
+		return;
+	if (rmdir(dir) < 0 && errno != ENOTEMPTY && errno != EEXIST)
+		it_xfail(errno, "remove", dir, NULL);
+}
+
+static void rm_one(const struct args *a, const char *path)
+{
+	struct stat st;
+	it_xlstat_file("remove", path, &st, S_IFIFO, a->used & O_ANY);
+	if (unlink(path) < 0)
+		it_xfail(errno, "remove", path, NULL);
+	rm_tmpdir(path);
+}
+
+/* A FIFO has a reader exactly when a non-blocking open for writing
+ * succeeds (else ENXIO). The probe is a writer that comes and goes
+ * without writing; fifotool read does not take that for the end. */
+static int test_fifo(const struct args *a, const char *path)
+{
+	struct stat st;
+	it_xlstat_file("test", path, &st, S_IFIFO, a->used & O_ANY);
+	int fd = open(path, O_WRONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 && errno == ENXIO)
+		return IT_NO;
+	if (fd < 0)
+		it_xfail(errno, "test", path, NULL);
+	it_xsame_file("test", path, fd, &st);
+	close(fd);
+	return IT_OK;
+}
+
+/* A handler that does nothing, installed without SA_RESTART: SIGALRM then
+ * only makes the blocking call in progress fail with EINTR, which is how
+ * the --timeout of an open(2) ends, and every loop retries on EINTR. */
+static void on_alarm(int sig)
+{
+	(void)sig;
+}
+
+static void catch_alarm(void)
+{
+	struct sigaction sa = {.sa_handler = on_alarm};
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGALRM, &sa, NULL);
+}
+
+/* SIGALRM at the deadline, then every 10ms, so that one that comes just
+ * before open(2) blocks does not leave it blocked for ever. */
+static void alarm_at(int64_t deadline)
+{
+	struct itimerval it = {{0, 10000}, {0, 0}};
+	if (deadline == IT_FOREVER)
+		it.it_interval.tv_usec = 0;
+	else {
+		int64_t us = it_left_ns(deadline) / 1000 + 1;
+		it.it_value.tv_sec = us / 1000000;
+		it.it_value.tv_usec = us % 1000000;
+	}
+	setitimer(ITIMER_REAL, &it, NULL);
+}
+
+/* Opens the FIFO at path, which must be a FIFO we own (or --any-owner),
+ * for flags; without O_NONBLOCK a writer waits for a reader until the
+ * deadline. A bigger pipe buffer lets both ends move more per call. */
+static int open_fifo(const struct args *a, int flags, int64_t deadline)
+{
+	const char *path = a->paths[0];
+	struct stat st;
+	it_xlstat_file("open", path, &st, S_IFIFO, a->used & O_ANY);
+	alarm_at(deadline);
+	int fd;
+	while ((fd = open(path, flags | O_NOFOLLOW | O_CLOEXEC)) < 0) {
+		if (errno == ENXIO)
+			it_die(IT_NO, "unable to open %s: no reader", path);
+		if (errno != EINTR)
+			it_xfail(errno, "open", path, NULL);
+		if (it_left_ns(deadline) == 0)
+			it_die(IT_NO, "unable to open %s: no reader in time", path);
+	}
+	alarm_at(IT_FOREVER);
+	it_xsame_file("open", path, fd, &st);
+	fcntl(fd, F_SETPIPE_SZ, CHUNK);
+	return fd;
+}
+
+static void set_blocking(int fd)
+{
+	int fl = fcntl(fd, F_GETFL);
+	if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0)
+		it_xfail(errno, "set up", "the FIFO", NULL);
+}
+
+/* Moves up to CHUNK bytes from in to out: the byte count, 0 at the end of
+ * in, or -1 with errno and *bad_out saying which side failed. splice(2)
+ * moves pages between pipes without copying them through us; where a side
+ * cannot splice (a terminal, a file opened with O_APPEND) or splice fails,
+ * read(2) and write(2) take over, and tell which side is at fault. */
+static ssize_t move(int in, int out, bool *bad_out)
+{
+	static bool no_splice;
+	static char buf[1 << 17];
+	ssize_t n;
+	while (!no_splice) {
+		n = splice(in, NULL, out, NULL, CHUNK, SPLICE_F_MOVE);
+		if (n >= 0)
+			return n;
+		if (errno == EPIPE) {
+			*bad_out = true;
+			return -1;
+		}
+		if (errno != EINTR)
+			no_splice = true;
+	}
+	while ((n = read(in, buf, sizeof buf)) < 0 && errno == EINTR)
+		;
+	if (n > 0 && it_write_full(out, buf, (size_t)n) < 0)
+		n = -1, *bad_out = true;
+	return n;
+}
+
+/* Copies in to out until the end of in; errors are exit 74, naming the
+ * side that failed. */
+static void copy(int in, const char *inname, int out, const char *outname)
+{
+	bool bad_out = false;
+	ssize_t n;
+	while ((n = move(in, out, &bad_out)) > 0)
+		;
+	if (n < 0)
+		it_xfail_status(IT_IOERR, errno, bad_out ? "write" : "read",
+				bad_out ? outname : inname, NULL);
+}
+
+/* --lines: stdin to the FIFO in writes that each end at a newline and
+ * hold at most PIPE_BUF bytes, which POSIX makes atomic, so another
+ * writer's data never lands inside a line. A line longer than that is
+ * exit 65 before any of it is written. */
+static void write_lines(int fd, const char *path)
+{
+	static char buf[PIPE_BUF];
+	size_t len = 0;
+	for (;;) {
+		ssize_t n = read(STDIN_FILENO, buf + len, sizeof buf - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			it_xfail_status(IT_IOERR, errno, "read", "standard input",
+					NULL);
+		len += (size_t)n;
+		const char *nl = memrchr(buf, '\n', len);
+		size_t cut = n == 0 ? len : nl ? (size_t)(nl - buf) + 1 : 0;
+		if (cut == 0 && len == sizeof buf)
+			it_die(IT_DATAERR, "unable to write %s: a line is longer "
+			       "than PIPE_BUF (%d bytes)", path, PIPE_BUF);
+		if (cut > 0 && it_write_full(fd, buf, cut) < 0)
+			it_xfail_status(IT_IOERR, errno, "write", path, NULL);
+		memmove(buf, buf + cut, len - cut);
+		len -= cut;
+		if (n == 0)
+			return;
+	}
+}
+
+/* A writer that gets EPIPE because its reader went away exits 74 with one
+ * message, so SIGPIPE is ignored. */
+static int write_fifo(struct args *a)
+{
+	signal(SIGPIPE, SIG_IGN);
+	catch_alarm();
+	int nonblock = a->used & O_NONBLOCK_ ? O_NONBLOCK : 0;
+	int fd = open_fifo(a, O_WRONLY | nonblock, it_deadline(a->timeout));
+	set_blocking(fd);
+	it_xready(&a->ready_fd);
+	if (a->used & O_LINES)
+		write_lines(fd, a->paths[0]);
+	else
+		copy(STDIN_FILENO, "standard input", fd, a->paths[0]);
+	close(fd);
+	return IT_OK;
+}
+
+/* Waits until the FIFO has data, or a writer that wrote something has
+ * closed. A writer that comes and goes without writing (fifotool test)
+ * makes poll(2) report POLLHUP for ever on this descriptor; a fresh one
+ * has not seen it, so we swap to that and go on waiting. */
+static int wait_data(const struct args *a, int fd, int64_t deadline)
+{
+	for (;;) {
+		struct pollfd p = {fd, POLLIN, 0};
+		int n = poll(&p, 1, it_left_ms(deadline));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			it_xfail(errno, "read", a->paths[0], NULL);
+		if (n == 0)
+			it_die(IT_NO, "unable to read %s: no writer in time",
+			       a->paths[0]);
+		if (p.revents & POLLIN)
+			return fd;
+		int fresh = open_fifo(a, O_RDONLY | O_NONBLOCK, IT_FOREVER);
+		close(fd);
+		fd = fresh;
+	}
+}
+
+/* --keep-open: our own writer end keeps the FIFO from ever reporting the
+ * end, so poll(2) wakes only for data (no busy loop on POLLHUP), for
+ * SIGINT or SIGTERM through a signalfd, or at the idle --timeout. On a
+ * signal, what the FIFO holds already is written out before exit 0. */
+static int read_forever(const struct args *a, int fd, int sfd)
+{
+	const char *path = a->paths[0];
+	bool bad_out = false;
+	nfds_t nfds = 2;
+	int64_t deadline = it_deadline(a->timeout);
+	struct pollfd p[2] = {{fd, POLLIN, 0}, {sfd, POLLIN, 0}};
+	for (;;) {
+		int n = poll(p, nfds, nfds == 1 ? 0 : it_left_ms(deadline));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			it_xfail(errno, "read", path, NULL);
+		if (n == 0 && nfds == 1)
+			return IT_OK;
+		if (n == 0)
+			it_die(IT_NO, "unable to read %s: no data in time", path);
+		if (p[1].revents & POLLIN)
+			nfds = 1;
+		if (!(p[0].revents & POLLIN))
+			continue;
+		if (move(fd, STDOUT_FILENO, &bad_out) < 0)
+			it_xfail_status(IT_IOERR, errno, bad_out ? "write" : "read",
+					bad_out ? "standard output" : path, NULL);
+		deadline = it_deadline(a->timeout);
+	}
+}
+
+static int read_fifo(struct args *a)
+{
+	catch_alarm();
+	int fd = open_fifo(a, O_RDONLY | O_NONBLOCK, IT_FOREVER);
+	if (a->used & O_KEEP) {
+		int hold = open_fifo(a, O_WRONLY | O_NONBLOCK, IT_FOREVER);
+		sigset_t set;
+		sigemptyset(&set);
+		sigaddset(&set, SIGINT);
+		sigaddset(&set, SIGTERM);
+		sigprocmask(SIG_BLOCK, &set, NULL);
+		int sfd = signalfd(-1, &set, SFD_CLOEXEC);
+		if (sfd < 0)
+			it_xfail(errno, "set up", "a signalfd", NULL);
+		set_blocking(fd);
+		it_xready(&a->ready_fd);
+		int status = read_forever(a, fd, sfd);
+		close(hold);
+		close(sfd);
+		close(fd);
+		return status;
+	}
+	it_xready(&a->ready_fd);
+	fd = wait_data(a, fd, it_deadline(a->timeout));
+	set_blocking(fd);
+	copy(fd, a->paths[0], STDOUT_FILENO, "standard output");
+	close(fd);
+	return IT_OK;
+}
+
+int main(int argc, char **argv)
+{
+	struct args a = {.mode = 0600, .timeout = IT_FOREVER, .ready_fd = -1};
+	argp_parse(&argp, argc, argv, 0, NULL, &a);
+	int status = IT_OK;
+	switch (a.cmd) {
+	case MK:
+		umask(0);
+		if (a.used & O_TMP)
+			mk_tmp(&a);
+		for (int i = 0; i < a.npaths; i++)
+			mk_one(&a, a.paths[i]);
+		break;
+	case RM:
+		for (int i = 0; i < a.npaths; i++)
+			rm_one(&a, a.paths[i]);
+		break;
+	case WRITE:
+		status = write_fifo(&a);
+		break;
+	case READ:
+		status = read_fifo(&a);
+		break;
+	default:
+		status = test_fifo(&a, a.paths[0]);
+		break;
+	}
+	it_close_stdout();
+	return status;
+}
