@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -150,7 +152,7 @@ static void put_format(const char *fmt, const siginfo_t *si)
 }
 
 /* One line per signal, flushed at once for a reader downstream. */
-static int print(const struct opts *o, const siginfo_t *si)
+static int print(const struct opts *o, const siginfo_t *si, int *stop)
 {
 	if (o->format)
 		put_format(o->format, si);
@@ -161,6 +163,10 @@ static int print(const struct opts *o, const siginfo_t *si)
 	putchar('\n');
 	if (fflush(stdout) == 0)
 		return IT_OK;
+	if (errno == EPIPE) {
+		*stop = SIGPIPE;
+		return IT_OK;
+	}
 	it_warn("unable to write standard output: %s", strerror(errno));
 	return IT_IOERR;
 }
@@ -204,50 +210,54 @@ static int run(const struct opts *o, const siginfo_t *si, const sigset_t *orig)
 	return IT_OK;
 }
 
-/* True once the reader of a pipe on stdout has gone: then we stop before
- * taking another signal off the queue, which nobody would see. */
-static bool stdout_gone(void)
-{
-	struct pollfd p = {STDOUT_FILENO, 0, 0};
-	return poll(&p, 1, 0) == 1 && (p.revents & POLLERR);
-}
-
 /* Takes signals off the queue one at a time until COUNT, the deadline, or
- * a stop signal (*stop set). Returns the exit status. */
+ * a stop signal (*stop set). A signalfd of the same set tells poll(2) when
+ * one is pending, so that poll can also watch a pipe on stdout: once its
+ * reader has gone, no further signal is taken that nobody would see, and
+ * we end as by SIGPIPE, like any filter. Returns the exit status. */
 static int loop(const struct opts *o, const sigset_t *wait, const sigset_t *stops,
 		const sigset_t *orig, int *stop)
 {
+	struct stat st;
+	bool pipe = !o->cmd && fstat(STDOUT_FILENO, &st) == 0 &&
+		    (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode));
+	struct pollfd p[2] = {{signalfd(-1, wait, SFD_CLOEXEC), POLLIN, 0},
+			      {STDOUT_FILENO, 0, 0}};
+	if (p[0].fd < 0) {
+		it_warn("unable to wait for signals: %s", strerror(errno));
+		return IT_OSERR;
+	}
 	int64_t deadline = it_deadline(o->timeout);
 	long got = 0;
-	int last = 0;
-	while (o->forever || got < (o->count ? o->count : 1)) {
-		if (!o->cmd && stdout_gone()) {
-			it_warn("unable to write standard output: %s", strerror(EPIPE));
-			return IT_IOERR;
-		}
-		siginfo_t si;
-		int64_t left = it_left_ns(deadline);
-		struct timespec ts = it_ns_to_ts(left);
-		int signo = left == IT_FOREVER ? sigwaitinfo(wait, &si)
-					       : sigtimedwait(wait, &si, &ts);
-		if (signo < 0 && errno == EINTR)
-			continue;
-		if (signo < 0 && errno == EAGAIN)
-			return IT_NO;
-		if (signo < 0) {
+	int last = 0, status = IT_OK;
+	const struct timespec now = {0, 0};
+	while (!status && (o->forever || got < (o->count ? o->count : 1))) {
+		int n = poll(p, pipe ? 2 : 1, it_left_ms(deadline));
+		if (n < 0 && errno != EINTR) {
 			it_warn("unable to wait for signals: %s", strerror(errno));
-			return IT_OSERR;
+			status = IT_OSERR;
+		} else if (pipe && (p[1].revents & (POLLERR | POLLHUP))) {
+			*stop = SIGPIPE;
+			break;
+		} else if (n == 0) {
+			status = IT_NO;
+		} else if (n > 0) {
+			siginfo_t si;
+			int signo = sigtimedwait(wait, &si, &now);
+			if (signo < 0)
+				continue;  /* taken meanwhile, or EINTR */
+			if (sigismember(stops, signo)) {
+				*stop = signo;
+				break;
+			}
+			status = o->cmd ? run(o, &si, orig) : print(o, &si, stop);
+			got++;
+			last = signo;
 		}
-		if (sigismember(stops, signo)) {
-			*stop = signo;
-			return IT_OK;
-		}
-		int status = o->cmd ? run(o, &si, orig) : print(o, &si);
-		if (status)
-			return status;
-		got++;
-		last = signo;
 	}
+	close(p[0].fd);
+	if (status || *stop)
+		return status;
 	return o->exit_status ? 128 + last : IT_OK;
 }
 
