@@ -65,14 +65,11 @@ static const struct argp_option options[] = {
 	{0}
 };
 
-static struct target *add_target(struct opts *o, pid_t pid, const char *pidfile)
+/* Room for every target and value was made in main: each takes at least
+ * one word of the command line. */
+static void add_target(struct opts *o, pid_t pid, const char *pidfile)
 {
-	struct target *t = realloc(o->t, (size_t)(o->nt + 1) * sizeof *t);
-	if (!t)
-		it_xfail(errno, "allocate", "targets", NULL);
-	o->t = t;
-	t[o->nt] = (struct target){pid, pidfile, -1, false};
-	return &t[o->nt++];
+	o->t[o->nt++] = (struct target){pid, pidfile, -1, false};
 }
 
 /* "TERM,2s,KILL": signal names, each optionally followed by a duration
@@ -127,9 +124,6 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case 'q':
 		if (it_parse_long(arg, INT32_MIN, INT32_MAX, &v) < 0)
 			it_argp_bad(state, "value", arg);
-		o->values = realloc(o->values, (o->nvalues + 1) * sizeof *o->values);
-		if (!o->values)
-			it_xfail(errno, "allocate", "values", NULL);
 		o->values[o->nvalues++] = (int)v;
 		break;
 	case OPT_WAIT:
@@ -456,6 +450,10 @@ int main(int argc, char **argv)
 		NULL, NULL, NULL};
 	struct opts o = {.steps = {{SIGTERM, -1, NULL}}, .nsteps = 1,
 			 .wait_ns = IT_FOREVER, .wait_dur = "forever"};
+	o.t = calloc((size_t)argc, sizeof *o.t);
+	o.values = calloc((size_t)argc, sizeof *o.values);
+	if (!o.t || !o.values)
+		it_xfail(errno, "allocate", "memory", NULL);
 	argp_parse(&argp, argc, argv, 0, NULL, &o);
 	atexit(it_close_stdout);
 	int status = o.list ? list(&o) : o.check ? check(&o) : send(&o);

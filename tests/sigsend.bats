@@ -317,7 +317,7 @@ for _ in range(2):
 	COMP_WORDS=(sigsend -s USR) COMP_CWORD=2
 	_sigsend
 	[ "${COMPREPLY[*]}" = "USR1 USR2" ]
-	COMP_WORDS=(sigsend --escalate TERM,2s,KI) COMP_CWORD=2
+	COMP_WORDS=(sigsend --escalate 'TERM,2s,KI') COMP_CWORD=2
 	_sigsend
 	[ "${COMPREPLY[*]}" = TERM,2s,KILL ]
 	COMP_WORDS=(sigsend -l SIGHU) COMP_CWORD=2
