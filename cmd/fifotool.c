@@ -154,11 +154,12 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 
 static const struct argp argp = {
 	options, parse_opt,
-	"mk [-et] [-m MODE] PATH...\n"
-	"rm PATH...\n"
-	"write [-ln] [-w DURATION] [--ready-fd=FD] PATH\n"
-	"read [-k] [-w DURATION] [--ready-fd=FD] PATH\n"
-	"test PATH",
+	"mk [-e] [-m MODE] [--any-owner] PATH...\n"
+	"mk -t [-m MODE]\n"
+	"rm [--any-owner] PATH...\n"
+	"write [-ln] [-w DURATION] [--any-owner] [--ready-fd=FD] PATH\n"
+	"read [-k] [-w DURATION] [--any-owner] [--ready-fd=FD] PATH\n"
+	"test [--any-owner] PATH",
 	"Make, remove, write, read and test named pipes (FIFOs).\v"
 	"A symlink at PATH is never followed, and a FIFO that another user "
 	"owns is refused without --any-owner. Exit status: 0 success, 1 "
