@@ -14,7 +14,8 @@
 
 #include "ipctools.h"
 
-/* Bytes moved per splice(2) or read(2): as much as a grown pipe holds. */
+/* Bytes asked of one splice(2): more than a pipe holds, so a call moves
+ * all that is there. */
 #define CHUNK (1 << 20)
 
 enum cmd { MK, RM, WRITE, READ, TEST, NCMD };
@@ -289,7 +290,7 @@ static void alarm_at(int64_t deadline)
 
 /* Opens the FIFO at path, which must be a FIFO we own (or --any-owner),
  * for flags; without O_NONBLOCK a writer waits for a reader until the
- * deadline. A bigger pipe buffer lets both ends move more per call. */
+ * deadline. */
 static int open_fifo(const struct args *a, int flags, int64_t deadline)
 {
 	const char *path = a->paths[0];
@@ -307,7 +308,6 @@ static int open_fifo(const struct args *a, int flags, int64_t deadline)
 	}
 	alarm_at(IT_FOREVER);
 	it_xsame_file("open", path, fd, &st);
-	fcntl(fd, F_SETPIPE_SZ, CHUNK);
 	return fd;
 }
 
@@ -466,31 +466,34 @@ static int read_forever(const struct args *a, int fd, int sfd)
 static int read_fifo(struct args *a)
 {
 	catch_alarm();
-	int fd = open_fifo(a, O_RDONLY | O_NONBLOCK, IT_FOREVER);
-	if (a->used & O_KEEP) {
-		int hold = open_fifo(a, O_WRONLY | O_NONBLOCK, IT_FOREVER);
-		sigset_t set;
-		sigemptyset(&set);
-		sigaddset(&set, SIGINT);
-		sigaddset(&set, SIGTERM);
-		sigprocmask(SIG_BLOCK, &set, NULL);
-		int sfd = signalfd(-1, &set, SFD_CLOEXEC);
-		if (sfd < 0)
-			it_xfail(errno, "set up", "a signalfd", NULL);
-		set_blocking(fd);
+	if (!(a->used & O_KEEP)) {
+		int fd = open_fifo(a, O_RDONLY | O_NONBLOCK, IT_FOREVER);
 		it_xready(&a->ready_fd);
-		int status = read_forever(a, fd, sfd);
-		close(hold);
-		close(sfd);
+		fd = wait_data(a, fd, it_deadline(a->timeout));
+		set_blocking(fd);
+		copy(fd, a->paths[0], STDOUT_FILENO, "standard output");
 		close(fd);
-		return status;
+		return IT_OK;
 	}
-	it_xready(&a->ready_fd);
-	fd = wait_data(a, fd, it_deadline(a->timeout));
+	/* The stop signals are blocked before any writer can see us, so
+	 * that none of them is lost with data in hand. */
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	int sfd = signalfd(-1, &set, SFD_CLOEXEC);
+	if (sfd < 0)
+		it_xfail(errno, "set up", "a signalfd", NULL);
+	int fd = open_fifo(a, O_RDONLY | O_NONBLOCK, IT_FOREVER);
+	int hold = open_fifo(a, O_WRONLY | O_NONBLOCK, IT_FOREVER);
 	set_blocking(fd);
-	copy(fd, a->paths[0], STDOUT_FILENO, "standard output");
+	it_xready(&a->ready_fd);
+	int status = read_forever(a, fd, sfd);
+	close(hold);
+	close(sfd);
 	close(fd);
-	return IT_OK;
+	return status;
 }
 
 int main(int argc, char **argv)
