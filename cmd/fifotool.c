@@ -243,7 +243,8 @@ static void rm_one(const struct args *a, const char *path)
 
 /* A FIFO has a reader exactly when a non-blocking open for writing
  * succeeds (else ENXIO). The probe is a writer that comes and goes
- * without writing; fifotool read does not take that for the end. */
+ * without writing: a reader still waiting for its first writer takes that
+ * for the end, unless it holds a writer end itself (read --keep-open). */
 static int test_fifo(const struct args *a, const char *path)
 {
 	struct stat st;
@@ -407,11 +408,11 @@ static int write_fifo(struct args *a)
 	return IT_OK;
 }
 
-/* Waits until the FIFO has data, or a writer that wrote something has
- * closed. A writer that comes and goes without writing (fifotool test)
- * makes poll(2) report POLLHUP for ever on this descriptor; a fresh one
- * has not seen it, so we swap to that and go on waiting. */
-static int wait_data(const struct args *a, int fd, int64_t deadline)
+/* Waits until a writer has come: for its data, or for the end, which a
+ * writer that closes without writing a byte also makes (as for cat(1)).
+ * The descriptor was opened without blocking so that readiness could be
+ * said at once; poll(2) is where --timeout bounds the wait. */
+static void wait_writer(const struct args *a, int fd, int64_t deadline)
 {
 	for (;;) {
 		struct pollfd p = {fd, POLLIN, 0};
@@ -423,11 +424,7 @@ static int wait_data(const struct args *a, int fd, int64_t deadline)
 		if (n == 0)
 			it_die(IT_NO, "unable to read %s: no writer in time",
 			       a->paths[0]);
-		if (p.revents & POLLIN)
-			return fd;
-		int fresh = open_fifo(a, O_RDONLY | O_NONBLOCK, IT_FOREVER);
-		close(fd);
-		fd = fresh;
+		return;
 	}
 }
 
@@ -469,7 +466,7 @@ static int read_fifo(struct args *a)
 	if (!(a->used & O_KEEP)) {
 		int fd = open_fifo(a, O_RDONLY | O_NONBLOCK, IT_FOREVER);
 		it_xready(&a->ready_fd);
-		fd = wait_data(a, fd, it_deadline(a->timeout));
+		wait_writer(a, fd, it_deadline(a->timeout));
 		set_blocking(fd);
 		copy(fd, a->paths[0], STDOUT_FILENO, "standard output");
 		close(fd);

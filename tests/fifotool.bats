@@ -266,14 +266,24 @@ sticky_dir() {
 	fifotool mk "$f"
 	run -1 fifotool test "$f"
 	[ -z "$output" ]
-	it_bg_ready fifotool read --ready-fd 9 "$f" >"$out"
+	it_bg_ready fifotool read --keep-open --ready-fd 9 "$f" >"$out"
 	run -0 fifotool test "$f"
-	# The probe is a writer that came and went: the reader waits on.
+	# The probe is a writer that came and went: a --keep-open reader,
+	# which holds a writer end of its own, reads on.
 	run -0 fifotool test "$f"
 	echo after | fifotool write "$f"
+	wait_for test -s "$out"
+	kill -TERM "$IT_PID"
 	it_wait "$IT_PID"
 	[ "$IT_STATUS" = 0 ]
 	[ "$(cat "$out")" = after ]
+	# A plain reader still waiting for its first writer takes the probe
+	# for a writer that wrote nothing: the end, as cat(1) would.
+	it_bg_ready fifotool read --ready-fd 9 "$f" >"$out"
+	run -0 fifotool test "$f"
+	it_wait "$IT_PID"
+	[ "$IT_STATUS" = 0 ]
+	[ ! -s "$out" ]
 	run -66 fifotool test "$f.none"
 	output_is "fifotool: unable to test $f.none: No such file or directory"
 	touch "$r"
@@ -331,9 +341,9 @@ sticky_dir() {
 	run -77 fifotool test "$d/f"
 	run -77 fifotool mk --exist-ok "$d/f"
 	run -77 fifotool rm "$d/f"
+	run -1 fifotool test --any-owner "$d/f"
 	it_bg_ready fifotool read --any-owner --ready-fd 9 "$d/f" >"$out"
-	run -0 fifotool test --any-owner "$d/f"
-	as_nobody fifotool write "$d/f" <<<"from nobody"
+	as_nobody fifotool write --timeout 5s "$d/f" <<<"from nobody"
 	it_wait "$IT_PID"
 	[ "$IT_STATUS" = 0 ]
 	[ "$(cat "$out")" = "from nobody" ]

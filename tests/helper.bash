@@ -83,9 +83,11 @@ it_path() {
 }
 
 # Runs "$@" in the background with fd 3 closed; its pid lands in IT_PID
-# and is stopped in teardown if still running.
+# and is stopped in teardown if still running. Standard input is passed on
+# explicitly: without a redirection, bash gives a background job /dev/null,
+# and `it_bg tool <file` would read nothing.
 it_bg() {
-	"$@" 3>&- &
+	"$@" <&0 3>&- &
 	IT_PID=$!
 	it_track pid "$IT_PID"
 }
@@ -96,7 +98,7 @@ it_bg_ready() {
 	local fifo
 	fifo=$(it_path ready)
 	mkfifo "$fifo"
-	"$@" 3>&- 9>"$fifo" &
+	"$@" <&0 3>&- 9>"$fifo" &
 	IT_PID=$!
 	it_track pid "$IT_PID"
 	if ! read -r -t "$IT_DEADLINE" _ <"$fifo"; then
