@@ -7,6 +7,7 @@
 #define IPCTOOLS_H
 
 #include <argp.h>
+#include <mqueue.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -213,7 +214,6 @@ int it_pidfile_write(struct it_pidfile *pf, const char *path, const char **why);
 void it_pidfile_remove(struct it_pidfile *pf);
 
 /* ---- mq.c: System V and POSIX message queues (mqsend, mqrecv) ---- */
-#include <mqueue.h>
 
 struct it_mq_buf {
 	long type;          /* System V mtype; msgsnd and msgrcv want it first */
