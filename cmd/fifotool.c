@@ -259,36 +259,6 @@ static int test_fifo(const struct args *a, const char *path)
 	return IT_OK;
 }
 
-/* A handler that does nothing, installed without SA_RESTART: SIGALRM then
- * only makes the blocking call in progress fail with EINTR, which is how
- * the --timeout of an open(2) ends, and every loop retries on EINTR. */
-static void on_alarm(int sig)
-{
-	(void)sig;
-}
-
-static void catch_alarm(void)
-{
-	struct sigaction sa = {.sa_handler = on_alarm};
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGALRM, &sa, NULL);
-}
-
-/* SIGALRM at the deadline, then every 10ms, so that one that comes just
- * before open(2) blocks does not leave it blocked for ever. */
-static void alarm_at(int64_t deadline)
-{
-	struct itimerval it = {{0, 10000}, {0, 0}};
-	if (deadline == IT_FOREVER)
-		it.it_interval.tv_usec = 0;
-	else {
-		int64_t us = it_left_ns(deadline) / 1000 + 1;
-		it.it_value.tv_sec = us / 1000000;
-		it.it_value.tv_usec = us % 1000000;
-	}
-	setitimer(ITIMER_REAL, &it, NULL);
-}
-
 /* Opens the FIFO at path, which must be a FIFO we own (or --any-owner),
  * for flags; without O_NONBLOCK a writer waits for a reader until the
  * deadline. */
@@ -297,7 +267,7 @@ static int open_fifo(const struct args *a, int flags, int64_t deadline)
 	const char *path = a->paths[0];
 	struct stat st;
 	it_xlstat_file("open", path, &st, S_IFIFO, a->used & O_ANY);
-	alarm_at(deadline);
+	it_alarm_at(deadline);
 	int fd;
 	while ((fd = open(path, flags | O_NOFOLLOW | O_CLOEXEC)) < 0) {
 		if (errno == ENXIO)
@@ -307,7 +277,7 @@ static int open_fifo(const struct args *a, int flags, int64_t deadline)
 		if (it_left_ns(deadline) == 0)
 			it_die(IT_NO, "unable to open %s: no reader in time", path);
 	}
-	alarm_at(IT_FOREVER);
+	it_alarm_at(IT_FOREVER);
 	it_xsame_file("open", path, fd, &st);
 	return fd;
 }
@@ -395,7 +365,7 @@ static void write_lines(int fd, const char *path)
 static int write_fifo(struct args *a)
 {
 	signal(SIGPIPE, SIG_IGN);
-	catch_alarm();
+	it_alarm_init();
 	int nonblock = a->used & O_NONBLOCK_ ? O_NONBLOCK : 0;
 	int fd = open_fifo(a, O_WRONLY | nonblock, it_deadline(a->timeout));
 	set_blocking(fd);
@@ -462,7 +432,7 @@ static int read_forever(const struct args *a, int fd, int sfd)
 
 static int read_fifo(struct args *a)
 {
-	catch_alarm();
+	it_alarm_init();
 	if (!(a->used & O_KEEP)) {
 		int fd = open_fifo(a, O_RDONLY | O_NONBLOCK, IT_FOREVER);
 		it_xready(&a->ready_fd);

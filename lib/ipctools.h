@@ -80,6 +80,13 @@ struct timespec it_ns_to_ts(int64_t ns);
  * for the calls (mq_timedreceive) that only take a wall-clock deadline. */
 struct timespec it_realtime_abs(int64_t deadline);
 
+/* ---- alarm.c: interrupting calls that have no timed form ---- */
+/* Catches SIGALRM without SA_RESTART and makes a monotonic timer for it. */
+void it_alarm_init(void);
+/* SIGALRM at deadline (at once if it has passed), then every 10 ms, so a
+ * blocking call fails with EINTR; IT_FOREVER disarms. Async-signal-safe. */
+void it_alarm_at(int64_t deadline);
+
 /* ---- io.c: full reads and writes, readiness ---- */
 ssize_t it_read_full(int fd, void *buf, size_t len);   /* short only at EOF */
 int it_write_full(int fd, const void *buf, size_t len);
@@ -183,12 +190,9 @@ void it_meta_end(struct it_meta *m);
 
 /* ---- path.c: files at paths others can write to (section 9) ---- */
 struct stat;
-/* Exits 65 "unable to VERB PATH: not a FIFO" unless st is of type (S_IFIFO
- * or S_IFSOCK), and 77 if another user owns it and !any_owner. */
-void it_xcheck_file(const char *verb, const char *path, const struct stat *st,
-		    mode_t type, bool any_owner);
-/* lstat(2) (a symlink is a symlink, not its target), then it_xcheck_file;
- * a missing path is exit 66. */
+/* lstat(2) (a symlink is a symlink, not its target), then exits 65 "unable
+ * to VERB PATH: not a FIFO" unless it is of type (S_IFIFO or S_IFSOCK), and
+ * 77 if another user owns it and !any_owner; a missing path is exit 66. */
 void it_xlstat_file(const char *verb, const char *path, struct stat *st,
 		    mode_t type, bool any_owner);
 /* Exits 65 unless fd, opened with O_NOFOLLOW after it_xlstat_file, is still
@@ -266,7 +270,7 @@ void it_mq_xstat(const struct it_mq *q, bool json);
 /* SIGINT, SIGTERM and SIGHUP end the tool at once (after removing a --rm
  * queue) or, with defer, only where it_mq_caught() is checked: blocking
  * calls then return EINTR, so a received message is never lost. Also sets
- * up the alarm that bounds System V calls, and ignores SIGPIPE. */
+ * up it_alarm_init for the System V calls, and ignores SIGPIPE. */
 void it_mq_xsignals(bool defer);
 int it_mq_caught(void);
 /* Removes a --rm queue and ends the process by sig's default action. */

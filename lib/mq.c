@@ -17,12 +17,9 @@
 
 /* Set by the handlers, read where the tools may block. */
 static volatile sig_atomic_t caught;
-/* The queue that --rm removes, at exit or from a signal handler; and the
- * timer that interrupts System V calls, which have no timed form. Both are
- * set once before any handler is installed. */
+/* The queue that --rm removes, at exit or from a signal handler, set once
+ * before any handler is installed. */
 static const struct it_mq *rm_queue;
-static timer_t alarm_timer;
-static bool have_timer;
 static bool defer_stop;
 
 static int fail(int err)
@@ -53,20 +50,7 @@ static void remove_queue(void)
 		msgctl(rm_queue->id, IPC_RMID, NULL);
 }
 
-/* ---- signals and the alarm timer ---- */
-
-static void arm(int64_t first_ns, int64_t every_ns)
-{
-	struct itimerspec it = { .it_value = it_ns_to_ts(first_ns),
-				 .it_interval = it_ns_to_ts(every_ns) };
-	if (have_timer)
-		timer_settime(alarm_timer, 0, &it, NULL);
-}
-
-static void on_alarm(int sig)
-{
-	(void)sig;
-}
+/* ---- signals ---- */
 
 static void on_stop(int sig)
 {
@@ -79,24 +63,18 @@ static void on_stop(int sig)
 	if (!caught)
 		caught = sig;
 	/* The signal may have come just before a blocking call began, too
-	 * early to interrupt it: an alarm every millisecond from now on
-	 * makes sure that call returns (timer_settime is async-signal-safe). */
-	arm(1, 1000000);
+	 * early to interrupt it: alarms from now on make sure that call
+	 * returns. */
+	it_alarm_at(it_now_ns());
 }
 
 void it_mq_xsignals(bool defer)
 {
-	struct sigevent ev = { .sigev_notify = SIGEV_SIGNAL,
-			       .sigev_signo = SIGALRM };
-	if (timer_create(CLOCK_MONOTONIC, &ev, &alarm_timer) < 0)
-		it_xfail(errno, "create", "a timer", NULL);
-	have_timer = true;
+	it_alarm_init();
 	defer_stop = defer;
 	/* No SA_RESTART: a blocking msgrcv or msgsnd must return EINTR. */
-	struct sigaction sa = { .sa_handler = on_alarm };
+	struct sigaction sa = { .sa_handler = on_stop };
 	sigemptyset(&sa.sa_mask);
-	sigaction(SIGALRM, &sa, NULL);
-	sa.sa_handler = on_stop;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
@@ -278,10 +256,8 @@ static ssize_t call(struct it_mq *q, bool send, long *type, size_t len,
 		int64_t left = timed ? it_left_ns(deadline) : 0;
 		if (timed && left == 0)
 			return fail(ETIMEDOUT);
-		/* Repeats after the deadline in case the first alarm came
-		 * before the call began. */
 		if (timed && !q->posix)
-			arm(left, 10000000);
+			it_alarm_at(deadline);
 		if (caught)
 			return fail(EINTR);
 		ssize_t n;
@@ -310,7 +286,7 @@ static ssize_t call(struct it_mq *q, bool send, long *type, size_t len,
 		}
 		int err = errno;
 		if (timed && !q->posix)
-			arm(0, 0);
+			it_alarm_at(IT_FOREVER);
 		if (n >= 0) {
 			if (!send)
 				*type = q->posix ? (long)prio : q->buf->type;

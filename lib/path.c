@@ -9,8 +9,10 @@
 
 #include "ipctools.h"
 
-void it_xcheck_file(const char *verb, const char *path, const struct stat *st,
-		    mode_t type, bool any_owner)
+/* Exits 65 "not a FIFO" unless st is of type (S_IFIFO or S_IFSOCK), and
+ * 77 if another user owns it and !any_owner. */
+static void xcheck_file(const char *verb, const char *path,
+			const struct stat *st, mode_t type, bool any_owner)
 {
 	if ((st->st_mode & S_IFMT) != type)
 		it_die(IT_DATAERR, "unable to %s %s: not a %s", verb, path,
@@ -25,7 +27,7 @@ void it_xlstat_file(const char *verb, const char *path, struct stat *st,
 {
 	if (lstat(path, st) < 0)
 		it_xfail(errno, verb, path, NULL);
-	it_xcheck_file(verb, path, st, type, any_owner);
+	xcheck_file(verb, path, st, type, any_owner);
 }
 
 void it_xsame_file(const char *verb, const char *path, int fd,

@@ -33,7 +33,7 @@ int it_pidfile_read(const char *path, pid_t *pid, const char **why)
 	char buf[24];
 	ssize_t n = -1;
 	if (fstat(fd, &st) < 0)
-		n = -1;
+		;  /* n stays -1, errno says why */
 	else if (!S_ISREG(st.st_mode))
 		*why = "not a regular file, refusing it";
 	else if (st.st_mode & (S_IWGRP | S_IWOTH))
