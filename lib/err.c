@@ -1,5 +1,6 @@
 /* err.c: one-line diagnostics and the errno-to-exit-status table. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -96,11 +97,29 @@ void it_xfail(int err, const char *verb, const char *object, const char *hint)
 	it_xfail_status(it_exit_for(err), err, verb, object, hint);
 }
 
+void it_init(void)
+{
+	for (int fd = 0; fd <= 2; fd++) {
+		if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
+			continue;
+		/* open(2) takes the lowest free descriptor: fd itself. */
+		int nfd = open("/dev/null", (fd == 0 ? O_WRONLY : O_RDONLY));
+		if (nfd != fd)
+			_exit(IT_OSERR);
+	}
+	atexit(it_close_stdout);
+}
+
 void it_close_stdout(void)
 {
-	/* Data only counts as written once the close succeeded: a full disk
-	 * or a vanished reader must not pass as success. */
-	if (fclose(stdout) != 0 && errno != EBADF) {
+	/* Data only counts as written once the close succeeded: a full disk,
+	 * a closed stdout or a vanished reader must not pass as success.
+	 * Tools that close it early call this too; only the first call counts. */
+	static bool closed;
+	if (closed)
+		return;
+	closed = true;
+	if (fclose(stdout) != 0) {
 		int err = errno;
 		it_warn("unable to write standard output: %s", strerror(err));
 		_exit(IT_IOERR);

@@ -44,6 +44,13 @@ _Noreturn void it_xfail_status(int status, int err, const char *verb,
 			       const char *object, const char *hint);
 /* Checks and closes stdout at exit (a full disk is an error, exit 74). */
 void it_close_stdout(void);
+/* The first call of every main(), before argp_parse: opens /dev/null on
+ * whichever of fds 0, 1 and 2 is closed, so that no descriptor of ours
+ * lands there, but the wrong way round (reads of a closed stdin and writes
+ * to a closed stdout still fail, with EBADF: a closed stdout is never
+ * success); then registers it_close_stdout with atexit, so that --help
+ * into /dev/full is exit 74 too. */
+void it_init(void);
 
 /* ---- parse.c: strict parsers; 0 or -1 with errno EINVAL/ERANGE ---- */
 int it_parse_long(const char *s, long min, long max, long *out);
