@@ -466,6 +466,7 @@ static int read_fifo(struct args *a)
 int main(int argc, char **argv)
 {
 	struct args a = {.mode = 0600, .timeout = IT_FOREVER, .ready_fd = -1};
+	it_init();
 	argp_parse(&argp, argc, argv, 0, NULL, &a);
 	int status = IT_OK;
 	switch (a.cmd) {

@@ -284,13 +284,11 @@ int main(int argc, char **argv)
 	struct it_mq q;
 	int status = IT_OK;
 	a.obj.accept = IT_ACCEPT_ALL;
+	it_init();
 	argp_parse(&argp, argc, argv, 0, NULL, &a);
 	if (!a.follow && !a.count)
 		a.count = 1;
-	atexit(it_close_stdout);
-	/* With no standard output, the queue's descriptor would become it. */
-	if (fcntl(STDOUT_FILENO, F_GETFD) < 0)
-		it_xfail_status(IT_IOERR, errno, "write", "standard output", NULL);
+	it_xcheck_stdout();
 	it_xobj_resolve(&a.obj);
 	it_mq_xsignals(true);
 	it_mq_xopen(&q, &a.obj, &a.create, &a.attr, O_RDONLY);

@@ -211,10 +211,10 @@ int main(int argc, char **argv)
 	struct args a = { .type = 1, .timeout = IT_FOREVER };
 	struct it_mq q;
 	a.obj.accept = IT_ACCEPT_ALL;
+	it_init();
 	argp_parse(&argp, argc, argv, 0, NULL, &a);
 	if (a.obj.kind == IT_OBJ_NAME && !a.prio_given && !a.typed)
 		a.type = 0;
-	atexit(it_close_stdout);
 	it_xobj_resolve(&a.obj);
 	it_mq_xsignals(false);
 	it_mq_xopen(&q, &a.obj, &a.create, &a.attr, O_WRONLY);

@@ -454,8 +454,8 @@ int main(int argc, char **argv)
 	o.values = calloc((size_t)argc, sizeof *o.values);
 	if (!o.t || !o.values)
 		it_xfail(errno, "allocate", "memory", NULL);
+	it_init();
 	argp_parse(&argp, argc, argv, 0, NULL, &o);
-	atexit(it_close_stdout);
 	int status = o.list ? list(&o) : o.check ? check(&o) : send(&o);
 	free(o.values);
 	free(o.t);

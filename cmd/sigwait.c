@@ -273,6 +273,7 @@ int main(int argc, char **argv)
 		NULL, NULL, NULL};
 	struct opts o = {.timeout = IT_FOREVER, .ready_fd = -1};
 	sigemptyset(&o.want);
+	it_init();
 	argp_parse(&argp, argc, argv, ARGP_IN_ORDER, NULL, &o);
 
 	/* HUP, INT and TERM, unless waited for or ignored by whoever started

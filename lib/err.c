@@ -110,6 +110,14 @@ void it_init(void)
 	atexit(it_close_stdout);
 }
 
+void it_xcheck_stdout(void)
+{
+	int fl = fcntl(STDOUT_FILENO, F_GETFL);
+	if (fl < 0 || (fl & O_ACCMODE) == O_RDONLY)
+		it_xfail_status(IT_IOERR, fl < 0 ? errno : EBADF, "write",
+				"standard output", NULL);
+}
+
 void it_close_stdout(void)
 {
 	/* Data only counts as written once the close succeeded: a full disk,

@@ -51,6 +51,10 @@ void it_close_stdout(void);
  * success); then registers it_close_stdout with atexit, so that --help
  * into /dev/full is exit 74 too. */
 void it_init(void);
+/* Exits 74 "unable to write standard output" if stdout was closed (it_init
+ * left it open read-only): for tools that must not take data they cannot
+ * deliver. */
+void it_xcheck_stdout(void);
 
 /* ---- parse.c: strict parsers; 0 or -1 with errno EINVAL/ERANGE ---- */
 int it_parse_long(const char *s, long min, long max, long *out);
