@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,7 +19,7 @@
 
 enum { OPT_FOLLOW = 0x2000, OPT_EXCEPT, OPT_PRINT_TYPE, OPT_PRINT_PRIO,
        OPT_NOWAIT, OPT_TRUNCATE, OPT_MAXMSG, OPT_MSGSIZE, OPT_STAT, OPT_JSON,
-       OPT_READY };
+       OPT_READY, OPT_PUTBACK };
 
 struct args {
 	struct it_obj obj;
@@ -29,7 +30,7 @@ struct args {
 	bool type_given;
 	long count;
 	bool follow, except, print_type, print_prio, nowait, truncate, stat, json;
-	int64_t timeout;
+	int64_t timeout, putback_timeout;
 	int ready_fd;
 };
 
@@ -60,6 +61,9 @@ static const struct argp_option options[] = {
 	{"json", OPT_JSON, NULL, 0, "with --stat, print one JSON object", 0},
 	{"ready-fd", OPT_READY, "FD", 0, "write a newline to FD once the queue is "
 	 "open", 0},
+	{"putback-timeout", OPT_PUTBACK, "DURATION", 0, "how long to wait for "
+	 "room to put back a message the output refused (default 1m); then "
+	 "it is saved in a file", 0},
 	{0}
 };
 
@@ -79,6 +83,9 @@ static void check(struct argp_state *state, struct args *a)
 			   "never holds a message over its msgsize");
 	if (!posix && a->attr.maxmsg)
 		argp_error(state, "--maxmsg is for POSIX queues");
+	if (a->obj.private)
+		argp_error(state, "--key private would make a new queue that no "
+			   "sender knows: name it by --key, --file, --id or --name");
 	if (a->except && a->type <= 0)
 		argp_error(state, "--except needs --type above 0");
 	if (a->obj.kind == IT_OBJ_ID && a->create.create)
@@ -123,6 +130,10 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 				    arg);
 		*(key == OPT_MAXMSG ? &a->attr.maxmsg : &a->attr.msgsize) = v;
 		break;
+	case OPT_PUTBACK:
+		if (it_parse_duration(arg, &a->putback_timeout))
+			it_argp_bad(state, "putback-timeout", arg);
+		break;
 	case OPT_READY:
 		if (it_parse_fd(arg, &a->ready_fd))
 			it_argp_bad(state, "ready-fd", arg);
@@ -160,87 +171,288 @@ static const struct argp argp = {
 	"to standard output.", children, NULL, NULL
 };
 
-/* Waits until the reader of the pipe on fd has read everything written: 0,
- * or -1 if it went away first, leaving bytes unread. The pipe was shrunk to
- * one buffer, so it is "full", and not writable, until it has been read. */
-static int drained(int fd)
+/* ---- delivery: every message taken ends on stdout or back on the queue ----
+ *
+ * Into a regular file or /dev/null, messages are batched, and a failed
+ * write puts back every message of the batch not wholly written (a partial
+ * one is cut off the file again). Into a pipe, a message is written only
+ * once the reader has read the one before, because a reader like head(1)
+ * reads everything there is and keeps only what it wants; anything else
+ * (terminals, sockets, devices) takes one message per write. */
+
+enum outkind { OUT_BATCH, OUT_PIPE, OUT_EACH };
+
+struct held {
+	long type;
+	size_t start, text, len, end;   /* offsets into out.buf */
+};
+
+struct out {
+	enum outkind kind;
+	enum it_framing framing;
+	bool prefix;            /* --print-type or --print-priority */
+	char *buf;
+	size_t cap, len, room;  /* room: the most one message takes framed */
+	struct held *held;
+	size_t nheld, maxheld;
+	int pipe_size;          /* the pipe's own size, to restore; 0 if kept */
+	int64_t putback_ns;     /* how long a put-back may wait for room */
+};
+
+static struct out out;
+
+static void restore_pipe(void)
 {
-	struct pollfd p = { .fd = fd, .events = POLLOUT };
-	int unread = 0;
-	while (!it_mq_caught()) {
-		if (poll(&p, 1, -1) < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		if (p.revents & POLLOUT)
-			return 0;
-		if (p.revents & POLLERR)
-			break;
-	}
-	/* Unread bytes are still counted once the reader has gone. */
-	if (ioctl(fd, FIONREAD, &unread) == 0 && unread > 0)
-		return -1;
-	return 0;
+	if (out.pipe_size)
+		fcntl(STDOUT_FILENO, F_SETPIPE_SZ, out.pipe_size);
+	out.pipe_size = 0;
 }
 
-static bool reader_gone(int fd)
+static void out_init(const struct args *a, const struct it_mq *q)
 {
-	struct pollfd p = { .fd = fd, .events = 0 };
-	return poll(&p, 1, 0) == 1 && (p.revents & POLLERR);
+	struct stat st;
+	out.framing = a->framing;
+	out.prefix = a->print_type || a->print_prio;
+	out.putback_ns = a->putback_timeout;
+	out.kind = OUT_EACH;
+	if (fstat(STDOUT_FILENO, &st) == 0 && (S_ISREG(st.st_mode) ||
+	    (S_ISCHR(st.st_mode) && st.st_rdev == makedev(1, 3))))
+		out.kind = OUT_BATCH;
+	else if (fstat(STDOUT_FILENO, &st) == 0 && S_ISFIFO(st.st_mode))
+		out.kind = OUT_PIPE;
+	out.room = q->msgmax + IT_FRAME_OVERHEAD + 24;
+	out.cap = 65536 + out.room;
+	out.maxheld = out.kind == OUT_BATCH ? 8192 : 1;
+	out.buf = malloc(out.cap);
+	out.held = malloc(out.maxheld * sizeof *out.held);
+	if (!out.buf || !out.held)
+		it_xfail(errno, "allocate a buffer for", it_obj_label(q->obj), NULL);
+	atexit(restore_pipe);
 }
 
-/* Writes one received message; on a pipe, waits until it has been read.
- * A message the output did not take goes back to the queue (behind the
- * others of its type or priority), and the tool ends: as by SIGPIPE if the
- * reader went away, like any filter, else with exit 74. */
-static void output(const struct args *a, struct it_mq *q, struct it_writer *w,
-		   bool each, bool pipe, long type, size_t len)
+/* Saves messages that could not go back where the user can find them: a
+ * file of netstrings that `mqsend --typed --netstring` sends again, or,
+ * if even that fails, standard error. */
+static _Noreturn void rescue(struct it_mq *q, size_t from, int err)
 {
-	char pre[24];
-	int prelen = 0;
-	if (a->print_type || a->print_prio)
-		prelen = snprintf(pre, sizeof pre, "%ld\t", type);
-	int rc = it_write_msg2(w, pre, (size_t)prelen, q->buf->text, len);
-	if (rc == 0 && each)
-		rc = it_writer_flush(w);
-	int err = errno;
-	if (rc == 0 && pipe && drained(STDOUT_FILENO) < 0) {
-		rc = -1;
-		err = EPIPE;
+	char path[4096], hint[4300], pre[24];
+	const char *tmp = getenv("TMPDIR");
+	snprintf(path, sizeof path, "%s/mqrecv-rescue.XXXXXX",
+		 tmp && *tmp ? tmp : "/tmp");
+	int fd = mkstemp(path);
+	if (fd < 0)
+		fd = STDERR_FILENO;
+	struct it_writer *w = malloc(sizeof *w);
+	if (!w)
+		_exit(IT_IOERR);
+	it_writer_init(w, fd, IT_FRAME_NETSTRING);
+	int rc = 0;
+	for (size_t i = from; i < out.nheld && rc == 0; i++) {
+		int n = snprintf(pre, sizeof pre, "%ld\t", out.held[i].type);
+		rc = it_write_msg2(w, pre, (size_t)n, out.buf + out.held[i].text,
+				   out.held[i].len);
 	}
 	if (rc == 0)
-		return;
-	if (it_mq_putback(q, type, len) < 0)
-		it_die(IT_IOERR, "unable to put a message of %s %ld back on %s: %s",
-		       q->posix ? "priority" : "type", type, it_obj_label(q->obj),
-		       strerror(errno));
+		rc = it_writer_flush(w);
+	if (fd != STDERR_FILENO && (rc < 0 || fsync(fd) < 0 || close(fd) < 0)) {
+		unlink(path);
+		fd = STDERR_FILENO;
+		it_writer_init(w, fd, IT_FRAME_NETSTRING);
+		it_warn("unable to save the messages in %s: %s; they follow on "
+			"standard error", path, strerror(errno));
+		for (size_t i = from; i < out.nheld; i++)
+			it_write_msg(w, out.buf + out.held[i].text, out.held[i].len);
+		it_writer_flush(w);
+	}
+	snprintf(hint, sizeof hint, "%zu message%s saved in %s: send %s again "
+		 "with mqsend --typed --netstring", out.nheld - from,
+		 out.nheld - from == 1 ? "" : "s",
+		 fd == STDERR_FILENO ? "standard error" : path,
+		 out.nheld - from == 1 ? "it" : "them");
+	it_die(IT_IOERR, "unable to put messages back on %s: %s (%s)",
+	       it_obj_label(q->obj), err == ETIMEDOUT ? "the queue stayed full"
+	       : strerror(err), hint);
+}
+
+/* Puts held messages from..end back on the queue, in order, or saves them. */
+static void put_back(struct it_mq *q, size_t from)
+{
+	int64_t deadline = it_deadline(out.putback_ns);
+	for (size_t i = from; i < out.nheld; i++) {
+		const struct held *h = &out.held[i];
+		if (it_mq_putback(q, h->type, out.buf + h->text, h->len,
+				  deadline) < 0)
+			rescue(q, i, errno);
+	}
+	out.nheld = out.len = 0;
+}
+
+/* A failed write of the batch after done bytes: keeps what was wholly
+ * written, cuts a partly written message off a regular file, puts the
+ * rest back, and ends the tool as the error says. */
+static _Noreturn void write_failed(struct it_mq *q, size_t done, int err)
+{
+	size_t k = 0;
+	struct stat st;
+	while (k < out.nheld && out.held[k].end <= done)
+		k++;
+	if (k < out.nheld && done > out.held[k].start) {
+		off_t at = lseek(STDOUT_FILENO, 0, SEEK_CUR);
+		off_t cut = at - (off_t)(done - out.held[k].start);
+		/* Only our own bytes, at the end of the file, are cut. */
+		if (at < 0 || fstat(STDOUT_FILENO, &st) < 0 ||
+		    !S_ISREG(st.st_mode) || st.st_size != at ||
+		    ftruncate(STDOUT_FILENO, cut) < 0)
+			it_warn("part of a message that goes back on %s stays at "
+				"the end of standard output", it_obj_label(q->obj));
+	}
+	size_t back = out.nheld - k;
+	put_back(q, k);
+	restore_pipe();
 	if (err == EPIPE)
 		it_mq_exit_signal(SIGPIPE);
-	it_xfail_status(IT_IOERR, err, "write", "standard output", NULL);
+	char hint[64];
+	snprintf(hint, sizeof hint, "%zu message%s put back", back,
+		 back == 1 ? "" : "s");
+	it_xfail_status(IT_IOERR, err, "write", "standard output",
+			back ? hint : NULL);
+}
+
+static void flush(struct it_mq *q)
+{
+	size_t done = 0;
+	while (done < out.len) {
+		ssize_t n = write(STDOUT_FILENO, out.buf + done, out.len - done);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			write_failed(q, done, errno);
+		done += (size_t)n;
+	}
+	if (out.kind != OUT_PIPE)
+		out.nheld = 0;
+	out.len = 0;
+}
+
+/* Pipe only: waits until the reader has read the message last written.
+ * Returns at once if it has; false if the reader went away without it.
+ * A stop signal while the reader is still there counts as read: the bytes
+ * are in its pipe, and it will read them. */
+static bool drained(void)
+{
+	int unread = 0;
+	/* A reader on the other CPU usually takes it within microseconds:
+	 * looking costs less than sleeping and being woken. */
+	int64_t spin = it_now_ns() + 100000;
+	while (ioctl(STDOUT_FILENO, FIONREAD, &unread) == 0 && unread > 0 &&
+	       it_now_ns() < spin)
+		sched_yield();
+	if (unread <= 0)
+		return true;
+	/* Then sleep until it is writable, which a pipe of one page is only
+	 * once it is empty. The pipe gets its own size back at exit. */
+	int size = fcntl(STDOUT_FILENO, F_GETPIPE_SZ);
+	if (!out.pipe_size && size > 4096 &&
+	    fcntl(STDOUT_FILENO, F_SETPIPE_SZ, 4096) >= 0)
+		out.pipe_size = size;
+	struct pollfd p = { .fd = STDOUT_FILENO, .events = POLLOUT };
+	int ms = out.pipe_size || size <= 4096 ? -1 : 10;
+	while (!it_mq_caught()) {
+		if (ioctl(STDOUT_FILENO, FIONREAD, &unread) == 0 && unread == 0)
+			return true;
+		if (poll(&p, 1, ms) < 0 && errno != EINTR)
+			return false;
+		if (p.revents & POLLERR)
+			return ioctl(STDOUT_FILENO, FIONREAD, &unread) == 0 &&
+			       unread == 0;
+		/* Writable yet not empty: a pipe that could not be shrunk.
+		 * Look again now and then; the reader's leaving still wakes. */
+		if (p.revents & POLLOUT) {
+			p.events = 0;
+			ms = 10;
+		}
+	}
+	return true;
+}
+
+/* Before taking a message: the last one was delivered, and the reader is
+ * still there; else the tool ends, as a filter does when its reader has
+ * gone, with the undelivered message back on the queue. */
+static void before_take(struct it_mq *q)
+{
+	/* The batch keeps room for one more message of any size: the next
+	 * one taken always goes in before anything can fail. */
+	if (out.kind == OUT_BATCH) {
+		if (out.len > out.cap - out.room || out.nheld == out.maxheld)
+			flush(q);
+		return;
+	}
+	if (out.kind == OUT_PIPE && out.nheld && !drained()) {
+		put_back(q, 0);
+		restore_pipe();
+		it_mq_exit_signal(SIGPIPE);
+	}
+	out.nheld = 0;
+	struct pollfd p = { .fd = STDOUT_FILENO, .events = 0 };
+	if (poll(&p, 1, 0) == 1 && (p.revents & POLLERR)) {
+		restore_pipe();
+		it_mq_exit_signal(SIGPIPE);
+	}
+}
+
+/* Frames the message in q->buf into the batch, and writes the batch if it
+ * is full or if every message goes on its own. */
+static void deliver(struct it_mq *q, long type, size_t len)
+{
+	char pre[24];
+	size_t prelen = out.prefix ? (size_t)snprintf(pre, sizeof pre, "%ld\t",
+						      type) : 0;
+	struct held *h = &out.held[out.nheld++];
+	h->type = type;
+	h->len = len;
+	h->start = out.len;
+	out.len += it_frame_msg(out.buf + out.len, out.framing, pre, prelen,
+				q->buf->text, len, &h->text);
+	h->text += h->start;
+	h->end = out.len;
+	if (out.kind != OUT_BATCH)
+		flush(q);
+}
+
+/* The last step of every run: what was taken is written and, into a pipe,
+ * read; or a stop signal ends the tool by that signal. */
+static int finish(struct it_mq *q, int sig)
+{
+	flush(q);
+	if (out.kind == OUT_PIPE && out.nheld && !drained()) {
+		put_back(q, 0);
+		if (!sig)
+			sig = SIGPIPE;
+	}
+	restore_pipe();
+	if (sig)
+		it_mq_exit_signal(sig);
+	return IT_OK;
 }
 
 static int receive(const struct args *a, struct it_mq *q)
 {
-	struct it_writer w;
-	struct stat st;
-	/* Buffer for speed only into a file or /dev/null; pipes, sockets,
-	 * terminals and devices get each message as it comes, so that one
-	 * they refuse can go back to the queue. */
-	bool each = fstat(STDOUT_FILENO, &st) < 0 || !(S_ISREG(st.st_mode) ||
-		    (S_ISCHR(st.st_mode) && st.st_rdev == makedev(1, 3)));
-	bool pipe = !each ? false : S_ISFIFO(st.st_mode) &&
-		    fcntl(STDOUT_FILENO, F_SETPIPE_SZ, 4096) >= 0;
 	int flags = (a->nowait ? IT_MQ_NOWAIT : 0) |
 		    (a->except ? IT_MQ_EXCEPT : 0);
 	long got = 0;
 	char limit[200];
-	it_writer_init(&w, STDOUT_FILENO, a->framing);
+	out_init(a, q);
 	while (a->follow || got < a->count) {
-		if (each && reader_gone(STDOUT_FILENO))
-			it_mq_exit_signal(SIGPIPE);
+		before_take(q);
 		long type = a->type;
-		ssize_t n = it_mq_recv(q, &type, flags, it_deadline(a->timeout));
+		/* Batched messages are written before any wait for the next. */
+		ssize_t n = out.len ? it_mq_recv(q, &type, flags | IT_MQ_NOWAIT,
+						 IT_FOREVER) : -1;
+		if (n < 0 && (!out.len || errno == EAGAIN)) {
+			flush(q);
+			type = a->type;
+			n = it_mq_recv(q, &type, flags, it_deadline(a->timeout));
+		}
 		if (n < 0 && errno == E2BIG && a->truncate) {
 			type = a->type;
 			n = it_mq_recv(q, &type, flags | IT_MQ_NOERROR, IT_FOREVER);
@@ -250,9 +462,9 @@ static int receive(const struct args *a, struct it_mq *q)
 		}
 		if (n < 0) {
 			int err = errno;
-			if (it_writer_flush(&w) < 0)
-				it_xfail_status(IT_IOERR, errno, "write",
-						"standard output", NULL);
+			if (err == EINTR && it_mq_caught())
+				return finish(q, it_mq_caught());
+			finish(q, 0);
 			if (a->follow && got > 0 && (err == EAGAIN || err == ETIMEDOUT))
 				return IT_OK;
 			if (err == E2BIG) {
@@ -265,22 +477,17 @@ static int receive(const struct args *a, struct it_mq *q)
 			it_mq_xfail(q, err);
 		}
 		got++;
-		output(a, q, &w, each, pipe, type, (size_t)n);
-		if (it_mq_caught()) {
-			if (it_writer_flush(&w) == 0)
-				it_mq_exit_signal(it_mq_caught());
-			it_xfail_status(IT_IOERR, errno, "write", "standard output",
-					NULL);
-		}
+		deliver(q, type, (size_t)n);
+		if (it_mq_caught())
+			return finish(q, it_mq_caught());
 	}
-	if (it_writer_flush(&w) < 0)
-		it_xfail_status(IT_IOERR, errno, "write", "standard output", NULL);
-	return IT_OK;
+	return finish(q, 0);
 }
 
 int main(int argc, char **argv)
 {
-	struct args a = { .timeout = IT_FOREVER, .ready_fd = -1 };
+	struct args a = { .timeout = IT_FOREVER, .ready_fd = -1,
+			  .putback_timeout = 60 * (int64_t)1000000000 };
 	struct it_mq q;
 	int status = IT_OK;
 	a.obj.accept = IT_ACCEPT_ALL;

@@ -216,6 +216,7 @@ int main(int argc, char **argv)
 	if (a.obj.kind == IT_OBJ_NAME && !a.prio_given && !a.typed)
 		a.type = 0;
 	it_xobj_resolve(&a.obj);
+	a.attr.no_id = a.stat;  /* the id= line of --stat says it, eval-safe */
 	it_mq_xsignals(false);
 	it_mq_xopen(&q, &a.obj, &a.create, &a.attr, O_WRONLY);
 	if (a.stat)

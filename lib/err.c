@@ -50,20 +50,66 @@ int it_exit_for(int err)
 	}
 }
 
+/* The longest message line; a longer one loses the middle of its text,
+ * which is where a huge OBJECT stands, and keeps the reason at its end. */
+#define LINE_MAX_ 1024
+#define LINE_HEAD 400
+
+/* Copies src into dst (room for len*4 bytes), with every control byte
+ * escaped C-style, so that a newline in a user's name cannot split the
+ * message or forge a second line. */
+static size_t escape(char *dst, const char *src, size_t len)
+{
+	size_t o = 0;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)src[i];
+		if (c >= 0x20 && c != 0x7f) {
+			dst[o++] = (char)c;
+			continue;
+		}
+		dst[o++] = '\\';
+		switch (c) {
+		case '\n': dst[o++] = 'n'; break;
+		case '\t': dst[o++] = 't'; break;
+		case '\r': dst[o++] = 'r'; break;
+		default:
+			o += (size_t)sprintf(dst + o, "x%02x", c);
+		}
+	}
+	return o;
+}
+
 static void vwarn(const char *fmt, va_list ap)
 {
-	/* One buffered line, written with one call, so that concurrent tools
-	 * sharing a terminal never interleave inside a message. */
-	char line[1024];
-	int n = snprintf(line, sizeof line, "%s: ", program_invocation_short_name);
+	/* One line, written with one call, so that concurrent tools sharing
+	 * a terminal never interleave inside a message. */
+	char *raw = NULL, line[LINE_MAX_ + 1];
+	int n = vasprintf(&raw, fmt, ap);
 	if (n < 0)
 		return;
-	vsnprintf(line + n, sizeof line - (size_t)n, fmt, ap);
-	size_t len = strlen(line);
-	if (len == sizeof line - 1)
-		len--;
-	line[len++] = '\n';
-	(void)it_write_full(STDERR_FILENO, line, len);
+	char *esc = malloc((size_t)n * 4 + 1);
+	if (!esc) {
+		free(raw);
+		return;
+	}
+	size_t len = escape(esc, raw, (size_t)n);
+	size_t pre = (size_t)snprintf(line, sizeof line, "%s: ",
+				      program_invocation_short_name);
+	size_t room = LINE_MAX_ - pre - 1;
+	if (len <= room) {
+		memcpy(line + pre, esc, len);
+		pre += len;
+	} else {
+		size_t tail = room - LINE_HEAD - 3;
+		memcpy(line + pre, esc, LINE_HEAD);
+		memcpy(line + pre + LINE_HEAD, "...", 3);
+		memcpy(line + pre + LINE_HEAD + 3, esc + len - tail, tail);
+		pre += room;
+	}
+	line[pre++] = '\n';
+	(void)it_write_full(STDERR_FILENO, line, pre);
+	free(esc);
+	free(raw);
 }
 
 void it_warn(const char *fmt, ...)

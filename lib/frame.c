@@ -240,27 +240,49 @@ static int put(struct it_writer *w, const void *p, size_t n)
 	return 0;
 }
 
+/* What stands before and after a message of len bytes: the netstring
+ * length, and the terminator. Returns the length of head. */
+static size_t frame_parts(enum it_framing framing, size_t len, char head[24],
+			  const char **trail)
+{
+	size_t n = 0;
+	if (framing == IT_FRAME_NETSTRING)
+		n = (size_t)snprintf(head, 24, "%zu:", len);
+	*trail = framing == IT_FRAME_LINE ? "\n"
+		 : framing == IT_FRAME_NUL ? "" : framing == IT_FRAME_NETSTRING
+		 ? "," : NULL;
+	return n;
+}
+
 int it_write_msg2(struct it_writer *w, const void *pre, size_t prelen,
 		  const void *msg, size_t len)
 {
-	if (w->framing == IT_FRAME_NETSTRING) {
-		char head[24];
-		int n = snprintf(head, sizeof head, "%zu:", prelen + len);
-		if (put(w, head, (size_t)n) < 0)
-			return -1;
-	}
-	if (put(w, pre, prelen) < 0 || put(w, msg, len) < 0)
+	char head[24];
+	const char *trail;
+	size_t hlen = frame_parts(w->framing, prelen + len, head, &trail);
+	if (put(w, head, hlen) < 0 || put(w, pre, prelen) < 0 ||
+	    put(w, msg, len) < 0)
 		return -1;
-	switch (w->framing) {
-	case IT_FRAME_LINE:
-		return put(w, "\n", 1);
-	case IT_FRAME_NUL:
-		return put(w, "", 1);
-	case IT_FRAME_NETSTRING:
-		return put(w, ",", 1);
-	default:
-		return 0;
-	}
+	return trail ? put(w, trail, 1) : 0;
+}
+
+size_t it_frame_msg(char *dst, enum it_framing framing, const void *pre,
+		    size_t prelen, const void *msg, size_t len, size_t *text)
+{
+	char head[24];
+	const char *trail;
+	size_t o = frame_parts(framing, prelen + len, head, &trail);
+	memcpy(dst, head, o);
+	if (prelen)
+		memcpy(dst + o, pre, prelen);
+	o += prelen;
+	*text = o;
+	if (len)
+		memmove(dst + o, msg, len);
+	o += len;
+	if (trail)
+		dst[o++] = *trail;
+	return o;
 }
 
 int it_write_msg(struct it_writer *w, const void *msg, size_t len)

@@ -187,6 +187,12 @@ int it_write_msg(struct it_writer *w, const void *msg, size_t len);
 int it_write_msg2(struct it_writer *w, const void *pre, size_t prelen,
 		  const void *msg, size_t len);
 int it_writer_flush(struct it_writer *w);
+/* Frames one message (with a prefix inside the frame) into dst, which has
+ * room for prelen + len + IT_FRAME_OVERHEAD bytes; returns the framed
+ * length, and in *text the offset of msg's bytes within it. */
+#define IT_FRAME_OVERHEAD 24
+size_t it_frame_msg(char *dst, enum it_framing framing, const void *pre,
+		    size_t prelen, const void *msg, size_t len, size_t *text);
 
 /* ---- meta.c: key=value or JSON metadata (section 5) ---- */
 struct it_meta {
@@ -247,12 +253,14 @@ struct it_mq {
 };
 
 /* POSIX attributes of a queue this tool creates; 0 is the system default.
- * For a System V receiver, msgsize is the largest message it takes. */
+ * For a System V receiver, msgsize is the largest message it takes. With
+ * no_id, a new --key private queue's id is not printed (--stat says it). */
 struct it_mq_attr {
 	long maxmsg, msgsize;
+	bool no_id;
 };
 
-enum { IT_MQ_NOWAIT = 1, IT_MQ_EXCEPT = 2, IT_MQ_NOERROR = 4 };
+enum { IT_MQ_NOWAIT = 1, IT_MQ_EXCEPT = 2, IT_MQ_NOERROR = 4, IT_MQ_PUTBACK = 8 };
 
 /* Opens the queue obj names for oflag (O_WRONLY or O_RDONLY), creating it
  * as c says, or exits with the contract's status and a message naming obj
@@ -270,8 +278,11 @@ int it_mq_send(struct it_mq *q, long type, const void *msg, size_t len,
  * E2BIG for a System V message over q->msgmax. *type selects as msgrcv's
  * msgtyp, and returns the type or priority received. */
 ssize_t it_mq_recv(struct it_mq *q, long *type, int flags, int64_t deadline);
-/* Sends the message in q->buf back to the queue, without waiting. */
-int it_mq_putback(struct it_mq *q, long type, size_t len);
+/* Sends a message taken from the queue back to it, waiting for room until
+ * deadline whatever stop signal comes: 0, or -1 with errno ETIMEDOUT,
+ * EIDRM or the call's. */
+int it_mq_putback(struct it_mq *q, long type, const void *msg, size_t len,
+		  int64_t deadline);
 /* The contract's message and status for an errno of the calls above. */
 _Noreturn void it_mq_xfail(const struct it_mq *q, int err);
 /* What limits a message's size, and how to raise it, for messages. */

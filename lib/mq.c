@@ -78,9 +78,11 @@ void it_mq_xsignals(bool defer)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
-	/* A vanished reader must show as EPIPE, so that the message in hand
-	 * can be put back before the tool ends. */
+	/* A vanished reader must show as EPIPE, and a file over the size
+	 * limit as EFBIG, so that the messages in hand can be put back before
+	 * the tool ends. */
 	signal(SIGPIPE, SIG_IGN);
+	signal(SIGXFSZ, SIG_IGN);
 }
 
 int it_mq_caught(void)
@@ -190,11 +192,16 @@ static void open_sysv(struct it_mq *q, const struct it_create *c,
 			 : "open message queue for", what,
 			 errno == ENOSPC ? "raise sysctl kernel.msgmni" : NULL);
 	}
-	if (obj->private) {
+	if (obj->private && !attr->no_id) {
 		char line[32];
 		int n = snprintf(line, sizeof line, "%d\n", q->id);
-		if (it_write_full(STDOUT_FILENO, line, (size_t)n) < 0)
-			it_xfail(errno, "write", "standard output", NULL);
+		/* A queue nobody can be told of would only leak. */
+		if (it_write_full(STDOUT_FILENO, line, (size_t)n) < 0) {
+			int err = errno;
+			msgctl(q->id, IPC_RMID, NULL);
+			it_xfail_status(IT_IOERR, err, "write", "standard output",
+					"the new queue was removed");
+		}
 	}
 	q->sysmax = proc_long("/proc/sys/kernel/msgmax", 8192);
 	q->qbytes = 0;
@@ -248,6 +255,7 @@ static ssize_t call(struct it_mq *q, bool send, long *type, size_t len,
 		    int flags, int64_t deadline)
 {
 	bool nowait = flags & IT_MQ_NOWAIT;
+	bool stoppable = !(flags & IT_MQ_PUTBACK);
 	bool timed = !nowait && deadline != IT_FOREVER;
 	int sysflags = (nowait ? IPC_NOWAIT : 0) |
 		       (flags & IT_MQ_EXCEPT ? MSG_EXCEPT : 0) |
@@ -258,7 +266,7 @@ static ssize_t call(struct it_mq *q, bool send, long *type, size_t len,
 			return fail(ETIMEDOUT);
 		if (timed && !q->posix)
 			it_alarm_at(deadline);
-		if (caught)
+		if (caught && stoppable)
 			return fail(EINTR);
 		ssize_t n;
 		unsigned prio = 0;
@@ -292,7 +300,7 @@ static ssize_t call(struct it_mq *q, bool send, long *type, size_t len,
 				*type = q->posix ? (long)prio : q->buf->type;
 			return n;
 		}
-		if (err == EINTR && caught)
+		if (err == EINTR && caught && stoppable)
 			return fail(EINTR);
 		/* An alarm, or a wall clock that jumped: the monotonic
 		 * deadline decides. */
@@ -319,10 +327,14 @@ ssize_t it_mq_recv(struct it_mq *q, long *type, int flags, int64_t deadline)
 	return call(q, false, type, 0, flags, deadline);
 }
 
-int it_mq_putback(struct it_mq *q, long type, size_t len)
+int it_mq_putback(struct it_mq *q, long type, const void *msg, size_t len,
+		  int64_t deadline)
 {
-	/* The message is still in q->buf: send it again without waiting. */
-	return call(q, true, &type, len, IT_MQ_NOWAIT, IT_FOREVER) < 0 ? -1 : 0;
+	/* A stop signal must not cost the message: only the deadline ends
+	 * the wait for room. */
+	q->buf->type = type;
+	memmove(q->buf->text, msg, len);
+	return call(q, true, &type, len, IT_MQ_PUTBACK, deadline) < 0 ? -1 : 0;
 }
 
 void it_mq_xfail(const struct it_mq *q, int err)
