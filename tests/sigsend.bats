@@ -296,6 +296,15 @@ for _ in range(2):
 	[ "${lines[0]}" = "sigsend: -q, --wait and --escalate need processes, not process groups" ]
 	run -64 sigsend -s KILL --escalate TERM,1s,KILL 123
 	[ "${lines[0]}" = "sigsend: --escalate sends its own signals: no -s, -0 or -q with it" ]
+	# A schedule of one signal conflicts as much as a longer one, in
+	# either order: -s must not silently replace its signal.
+	run -64 sigsend --escalate USR2 -s USR1 123
+	[ "${lines[0]}" = "sigsend: --escalate sends its own signals: no -s, -0 or -q with it" ]
+	[ "${#lines[@]}" -eq 2 ]
+	run -64 sigsend -s USR1 --escalate USR2 123
+	[ "${lines[0]}" = "sigsend: --escalate sends its own signals: no -s, -0 or -q with it" ]
+	run -64 sigsend --escalate USR2 -q 1 123
+	[ "${lines[0]}" = "sigsend: --escalate sends its own signals: no -s, -0 or -q with it" ]
 	run -64 sigsend --escalate TERM,1s,2s 123
 	[ "${lines[0]}" = "sigsend: invalid schedule 'TERM,1s,2s'" ]
 	run -64 sigsend -0 --wait 123
