@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -171,9 +172,53 @@ static int print(const struct opts *o, const siginfo_t *si, int *stop)
 	return IT_IOERR;
 }
 
+/* Runs cmd and waits for it, through a helper that sends us no signal when
+ * it ends: a copy of us made by clone(2) with flags 0, whose exit signal is
+ * then 0 (every argument is 0, so the call reads the same on every
+ * architecture). Only the helper may be that child: exec sets the exit
+ * signal back to SIGCHLD, so the command is the helper's own child, and its
+ * end, stops and continues go to the helper. With -s CHLD, a SIGCHLD of our
+ * own making would otherwise be taken for the next signal, for ever.
+ * SA_NOCLDSTOP, set in main, keeps the helper's own stops out too. The
+ * command gets the mask we started with, as if we had never run. 0, or -1
+ * with errno (the helper's exit status carries posix_spawn's error). */
+static int spawn_wait(char **cmd, const sigset_t *orig)
+{
+	pid_t helper = (pid_t)syscall(SYS_clone, 0L, 0L, 0L, 0L, 0L);
+	if (helper < 0)
+		return -1;
+	if (helper == 0) {
+		posix_spawnattr_t attr;
+		posix_spawnattr_init(&attr);
+		posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK);
+		posix_spawnattr_setsigmask(&attr, orig);
+		pid_t pid;
+		int err = posix_spawnp(&pid, cmd[0], NULL, &attr, cmd, environ);
+		if (err)
+			_exit(err & 0xff);
+		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+			;
+		_exit(0);
+	}
+	/* __WALL: a child without an exit signal is a "clone" child to
+	 * wait(2). ECHILD: SIGCHLD was ignored when we started, and the
+	 * kernel has reaped it. */
+	int st = 0;
+	while (waitpid(helper, &st, __WALL) < 0)
+		if (errno != EINTR) {
+			if (errno == ECHILD)
+				return 0;
+			return -1;
+		}
+	if (WIFEXITED(st) && WEXITSTATUS(st)) {
+		errno = WEXITSTATUS(st);
+		return -1;
+	}
+	return 0;
+}
+
 /* Runs the command for one signal and waits for it, so that commands never
- * overlap; signals arriving meanwhile stay pending, since they are blocked.
- * The child gets the mask we started with, as if we had never run. */
+ * overlap; signals arriving meanwhile stay pending, since they are blocked. */
 static int run(const struct opts *o, const siginfo_t *si, const sigset_t *orig)
 {
 	char num[32];
@@ -191,22 +236,10 @@ static int run(const struct opts *o, const siginfo_t *si, const sigset_t *orig)
 	else
 		unsetenv("SIGVALUE");
 
-	posix_spawnattr_t attr;
-	posix_spawnattr_init(&attr);
-	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK);
-	posix_spawnattr_setsigmask(&attr, orig);
-	pid_t pid;
-	int err = posix_spawnp(&pid, o->cmd[0], NULL, &attr, o->cmd, environ);
-	posix_spawnattr_destroy(&attr);
-	if (err) {
-		it_warn("unable to run %s: %s", o->cmd[0], strerror(err));
+	if (spawn_wait(o->cmd, orig) < 0) {
+		it_warn("unable to run %s: %s", o->cmd[0], strerror(errno));
 		return IT_OSERR;
 	}
-	while (waitpid(pid, NULL, 0) < 0)
-		if (errno != EINTR) {
-			it_warn("unable to wait for %s: %s", o->cmd[0], strerror(errno));
-			return IT_OSERR;
-		}
 	return IT_OK;
 }
 
@@ -232,6 +265,12 @@ static int loop(const struct opts *o, const sigset_t *wait, const sigset_t *stop
 	int last = 0, status = IT_OK;
 	const struct timespec now = {0, 0};
 	while (!status && (o->forever || got < (o->count ? o->count : 1))) {
+		/* Checked before each signal, not only when poll times out:
+		 * a stream of pending signals must not outlast the deadline. */
+		if (it_left_ns(deadline) == 0) {
+			status = IT_NO;
+			break;
+		}
 		int n = poll(p, pipe ? 2 : 1, it_left_ms(deadline));
 		if (n < 0 && errno != EINTR) {
 			it_warn("unable to wait for signals: %s", strerror(errno));
@@ -287,6 +326,12 @@ int main(int argc, char **argv)
 		    !sigismember(&o.want, s) && sigaction(s, NULL, &sa) == 0 &&
 		    sa.sa_handler != SIG_IGN)
 			sigaddset(&stops, s);
+	}
+	/* No SIGCHLD for a command's stops and continues either (see spawn). */
+	struct sigaction chld;
+	if (o.cmd && sigaction(SIGCHLD, NULL, &chld) == 0) {
+		chld.sa_flags |= SA_NOCLDSTOP;
+		sigaction(SIGCHLD, &chld, NULL);
 	}
 	sigorset(&wait, &o.want, &stops);
 	block = wait;

@@ -10,6 +10,11 @@ bg_sigwait() {
 	it_bg_ready sigwait --ready-fd 9 "$@" >"$OUT"
 }
 
+# True once process $1 is stopped.
+stopped() {
+	[[ $(ps -o stat= -p "$1") == T* ]]
+}
+
 @test "a signal from sigsend prints one line with the sender's pid and uid" {
 	bg_sigwait -s USR1
 	run -0 sigsend -s USR1 "$IT_PID"
@@ -105,6 +110,41 @@ bg_sigwait() {
 		wait_for grep -qx "$i" "$OUT"
 	done
 	kill -0 "$IT_PID"
+}
+
+@test "-s CHLD with a command: the command's exit, stop and continue are not signals" {
+	local log pf
+	log=$(it_path log) pf=$(it_path pid)
+	# The command stops itself once; the test continues it. None of its
+	# exit, stop or continue may come back as a SIGCHLD for sigwait.
+	it_bg_ready sigwait --ready-fd 9 -s CHLD -n 2 -w 1s -- sh -c '
+		echo run >>"$0"
+		[ -e "$1" ] && exit 0
+		echo $$ >"$1"
+		kill -STOP $$' "$log" "$pf"
+	sigsend -s CHLD "$IT_PID"
+	wait_for test -s "$pf"
+	wait_for stopped "$(cat "$pf")"
+	kill -CONT "$(cat "$pf")"
+	it_wait "$IT_PID" 5
+	[ "$IT_STATUS" -eq 1 ]
+	[ "$(cat "$log")" = run ]
+}
+
+@test "-w holds while signals stay pending" {
+	local log args=() i
+	log=$(it_path log)
+	for ((i = 1; i <= 200; i++)); do
+		args+=(-q "$i")
+	done
+	it_bg_ready sigwait --ready-fd 9 -s RTMIN --forever -w 300ms -- \
+		sh -c 'echo "$SIGVALUE" >>"$0"; sleep 0.05' "$log"
+	sigsend -s RTMIN "${args[@]}" "$IT_PID"
+	# Taking all 200 would need at least 10 s.
+	it_wait "$IT_PID" 5
+	[ "$IT_STATUS" -eq 1 ]
+	[ "$(wc -l <"$log")" -lt 50 ]
+	[ "$(head -n 1 "$log")" = 1 ]
 }
 
 @test "--exec runs the command with the signal in its environment, one at a time" {
