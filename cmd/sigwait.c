@@ -281,8 +281,12 @@ static int loop(const struct opts *o, const sigset_t *wait, const sigset_t *stop
 		} else if (n == 0) {
 			status = IT_NO;
 		} else if (n > 0) {
+			/* A stop signal first, even when a lower-numbered
+			 * signal we wait for is pending too. */
 			siginfo_t si;
-			int signo = sigtimedwait(wait, &si, &now);
+			int signo = sigtimedwait(stops, &si, &now);
+			if (signo < 0)
+				signo = sigtimedwait(wait, &si, &now);
 			if (signo < 0)
 				continue;  /* taken meanwhile, or EINTR */
 			if (sigismember(stops, signo)) {
@@ -315,17 +319,22 @@ int main(int argc, char **argv)
 	it_init();
 	argp_parse(&argp, argc, argv, ARGP_IN_ORDER, NULL, &o);
 
-	/* HUP, INT and TERM, unless waited for or ignored by whoever started
-	 * us, are taken too: they end us, but only after the pidfile is gone.
-	 * PIPE is blocked so that a closed stdout is an error we report. */
+	/* Every signal that would end us (HUP, INT, QUIT, TERM, ALRM, PIPE,
+	 * USR1 and USR2, the real-time ones...), unless waited for or ignored
+	 * by whoever started us, is blocked and taken too: it ends us all the
+	 * same, but only after the pidfile is gone. PIPE is blocked even when
+	 * ignored, so that a closed stdout is an error we report. */
 	sigset_t stops, wait, block, orig;
 	sigemptyset(&stops);
-	for (int s = 1; s < 16; s++) {
+	for (int s = 1; s <= SIGRTMAX; s++) {
 		struct sigaction sa;
-		if ((s == SIGHUP || s == SIGINT || s == SIGTERM) &&
-		    !sigismember(&o.want, s) && sigaction(s, NULL, &sa) == 0 &&
-		    sa.sa_handler != SIG_IGN)
-			sigaddset(&stops, s);
+		const char *act = it_sig_default_action(s);
+		if ((s > SIGSYS && s < SIGRTMIN) || s == SIGKILL || s == SIGSTOP ||
+		    (strcmp(act, "Term") != 0 && strcmp(act, "Core") != 0) ||
+		    sigismember(&o.want, s) || sigaction(s, NULL, &sa) < 0 ||
+		    sa.sa_handler == SIG_IGN)
+			continue;
+		sigaddset(&stops, s);
 	}
 	/* No SIGCHLD for a command's stops and continues either (see spawn). */
 	struct sigaction chld;
@@ -352,15 +361,15 @@ int main(int argc, char **argv)
 	else
 		status = loop(&o, &wait, &stops, &orig, &stop);
 	it_pidfile_remove(&pf);
+	/* Die of a stop signal, as we would have without the pidfile to
+	 * remove: the one taken, and any that came meanwhile (during the last
+	 * command, say), delivered as soon as they are unblocked. */
 	if (stop) {
-		/* Die of it, as we would have without the pidfile to remove. */
-		sigset_t one;
-		sigemptyset(&one);
-		sigaddset(&one, stop);
 		signal(stop, SIG_DFL);
 		raise(stop);
-		sigprocmask(SIG_UNBLOCK, &one, NULL);
+		sigaddset(&stops, stop);
 	}
+	sigprocmask(SIG_UNBLOCK, &stops, NULL);
 	it_close_stdout();
 	return status;
 }

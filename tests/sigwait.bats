@@ -209,6 +209,35 @@ stopped() {
 	[ ! -e "$pf" ]
 }
 
+@test "any unwaited fatal signal removes the pidfile, then ends sigwait by it" {
+	local pf sig
+	# INT and QUIT are ignored in a background job of a script, and stay
+	# so: the others stand for them.
+	for sig in HUP USR2 ALRM PIPE TERM VTALRM RTMIN+3 RTMAX; do
+		pf=$(it_path pid)
+		bg_sigwait -s USR1 --pidfile "$pf"
+		sigsend -s "$sig" -p "$pf"
+		it_wait "$IT_PID"
+		[ "$IT_STATUS" -eq $((128 + $(sigsend -l "$sig"))) ]
+		[ ! -e "$pf" ]
+	done
+}
+
+@test "a TERM while the last command runs is not swallowed" {
+	local pf mark gate
+	pf=$(it_path pid) mark=$(it_path mark) gate=$(it_path gate)
+	mkfifo "$gate"
+	it_bg_ready sigwait --ready-fd 9 -s USR1 -n 1 --pidfile "$pf" -- \
+		sh -c ': >"$0"; read -r _ <"$1"' "$mark" "$gate"
+	sigsend -s USR1 "$IT_PID"
+	wait_for test -e "$mark"
+	sigsend -s TERM "$IT_PID"
+	echo >"$gate"
+	it_wait "$IT_PID"
+	[ "$IT_STATUS" -eq 143 ]
+	[ ! -e "$pf" ]
+}
+
 @test "--pidfile refuses to replace a symlink (77)" {
 	local pf target
 	pf=$(it_path pid) target=$(it_path target)
