@@ -318,6 +318,10 @@ int main(int argc, char **argv)
 	sigemptyset(&o.want);
 	it_init();
 	argp_parse(&argp, argc, argv, ARGP_IN_ORDER, NULL, &o);
+	/* A signal is taken off the queue for good: never one we could not
+	 * report. (A command's output is its own business.) */
+	if (!o.cmd)
+		it_xcheck_stdout();
 
 	/* Every signal that would end us (HUP, INT, QUIT, TERM, ALRM, PIPE,
 	 * USR1 and USR2, the real-time ones...), unless waited for or ignored

@@ -316,6 +316,22 @@ for _ in range(2):
 @test "a full stdout is exit 74" {
 	run -74 bash -c 'sigsend -l >/dev/full'
 	[ "$output" = "sigsend: unable to write standard output: No space left on device" ]
+	run -74 bash -c 'sigsend -l 15 >/dev/full'
+	[ "$output" = "sigsend: unable to write standard output: No space left on device" ]
+	run -74 bash -c 'sigsend --help >/dev/full'
+	[ "$output" = "sigsend: unable to write standard output: No space left on device" ]
+}
+
+@test "a closed stdout is exit 74 when there is something to write, never success" {
+	run -74 bash -c 'sigsend -l >&-'
+	[ "$output" = "sigsend: unable to write standard output: Bad file descriptor" ]
+	run -74 bash -c 'sigsend -l USR1 >&-'
+	[ "$output" = "sigsend: unable to write standard output: Bad file descriptor" ]
+	run -74 bash -c 'sigsend --version >&-'
+	[ "$output" = "sigsend: unable to write standard output: Bad file descriptor" ]
+	# Sending writes nothing, so nothing is lost.
+	run -0 bash -c 'sigsend -0 $$ >&-'
+	[ -z "$output" ]
 }
 
 @test "completion: options from --help, signal names, schedules, pids" {

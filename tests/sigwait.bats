@@ -287,6 +287,27 @@ stopped() {
 	[ "$(cat "$BATS_TEST_TMPDIR/err")" = "sigwait: unable to write standard output: No space left on device" ]
 }
 
+@test "a closed stdout is exit 74 before any signal is taken" {
+	run -74 bash -c 'sigwait --help >/dev/full'
+	[ "$output" = "sigwait: unable to write standard output: No space left on device" ]
+	run -74 bash -c 'sigwait --help >&-'
+	[ "$output" = "sigwait: unable to write standard output: Bad file descriptor" ]
+	# At once, not after the 5 s of -w: no signal is taken that could not
+	# be reported.
+	SECONDS=0
+	run -74 bash -c 'sigwait -s USR1 -w 5s >&-'
+	[ "$output" = "sigwait: unable to write standard output: Bad file descriptor" ]
+	((SECONDS < 4))
+	# A command's output is its own: sigwait itself writes nothing then.
+	local log
+	log=$(it_path log)
+	it_bg_ready sigwait --ready-fd 9 -s USR1 -- sh -c 'echo ran >"$0"' "$log" >&-
+	sigsend -s USR1 "$IT_PID"
+	it_wait "$IT_PID"
+	[ "$IT_STATUS" -eq 0 ]
+	[ "$(cat "$log")" = ran ]
+}
+
 @test "completion: options from --help, signal names, a command after --" {
 	source "$BATS_TEST_DIRNAME/../completions/sigwait"
 	COMP_WORDS=(sigwait --fore) COMP_CWORD=1
