@@ -323,3 +323,49 @@ stopped() {
 	_sigwait
 	[ "${COMPREPLY[*]}" = sigwait ]
 }
+
+@test "completion: --opt=VALUE split at '=', as sigsend's, and --exec=CMD" {
+	source "$BATS_TEST_DIRNAME/../completions/sigwait"
+	# '=' in COMP_WORDBREAKS (bash's default): three words.
+	COMP_WORDS=(sigwait --signal = USR) COMP_CWORD=3
+	_sigwait
+	[ "${COMPREPLY[*]}" = "USR1 USR2" ]
+	COMP_WORDS=(sigwait --exec = sigwai) COMP_CWORD=3
+	_sigwait
+	[ "${COMPREPLY[*]}" = sigwait ]
+	local f
+	f=$(it_path arg)
+	: >"$f"
+	COMP_WORDS=(sigwait --exec = sigwait "${f%?????}") COMP_CWORD=4
+	_sigwait
+	[ "${COMPREPLY[*]}" = "$f" ]
+	# Not in it: one word, and each reply replaces it whole.
+	COMP_WORDS=(sigwait --signal=USR) COMP_CWORD=1
+	_sigwait
+	[ "${COMPREPLY[*]}" = "--signal=USR1 --signal=USR2" ]
+	COMP_WORDS=(sigwait --exec=sigwai) COMP_CWORD=1
+	_sigwait
+	[ "${COMPREPLY[*]}" = --exec=sigwait ]
+	COMP_WORDS=(sigwait --exec=sigwait "${f%?????}") COMP_CWORD=2
+	_sigwait
+	[ "${COMPREPLY[*]}" = "$f" ]
+	COMP_WORDS=(sigwait "--pidfile=${f%?????}") COMP_CWORD=1
+	_sigwait
+	[ "${COMPREPLY[*]}" = "--pidfile=$f" ]
+}
+
+@test "completion: signal lists offer no shell trap names, nor KILL and STOP" {
+	source "$BATS_TEST_DIRNAME/../completions/sigwait"
+	COMP_WORDS=(sigwait -s '') COMP_CWORD=2
+	_sigwait
+	[[ " ${COMPREPLY[*]} " == *" SIGTERM TERM "* ]]
+	[[ " ${COMPREPLY[*]} " == *" RTMIN+2 "* ]]
+	local bad
+	for bad in EXIT DEBUG ERR RETURN KILL SIGKILL STOP SIGSTOP; do
+		[[ " ${COMPREPLY[*]} " != *" $bad "* ]]
+	done
+	[[ " ${COMPREPLY[*]} " != *JUNK* ]]
+	COMP_WORDS=(sigwait -s E) COMP_CWORD=2
+	_sigwait
+	[ "${#COMPREPLY[@]}" -eq 0 ]
+}
