@@ -359,20 +359,20 @@ for _ in range(2):
 @test "completion: --opt=VALUE split at '=', whether or not '=' breaks words" {
 	source "$BATS_TEST_DIRNAME/../completions/sigsend"
 	# '=' in COMP_WORDBREAKS (bash's default): three words.
-	COMP_WORDS=(sigsend --signal = USR) COMP_CWORD=3
+	COMP_WORDS=(sigsend --signal '=' USR) COMP_CWORD=3
 	_sigsend
 	[ "${COMPREPLY[*]}" = "USR1 USR2" ]
-	COMP_WORDS=(sigsend --escalate = TERM,2s,KI) COMP_CWORD=3
+	COMP_WORDS=(sigsend --escalate '=' 'TERM,2s,KI') COMP_CWORD=3
 	_sigsend
 	[ "${COMPREPLY[*]}" = TERM,2s,KILL ]
-	COMP_WORDS=(sigsend --signal =) COMP_CWORD=2
+	COMP_WORDS=(sigsend --signal '=') COMP_CWORD=2
 	_sigsend
 	[[ " ${COMPREPLY[*]} " == *" USR1 "* ]]
 	# Not in it: one word, and each reply replaces it whole.
 	COMP_WORDS=(sigsend --signal=USR) COMP_CWORD=1
 	_sigsend
 	[ "${COMPREPLY[*]}" = "--signal=USR1 --signal=USR2" ]
-	COMP_WORDS=(sigsend --escalate=TERM,2s,KI) COMP_CWORD=1
+	COMP_WORDS=(sigsend '--escalate=TERM,2s,KI') COMP_CWORD=1
 	_sigsend
 	[ "${COMPREPLY[*]}" = --escalate=TERM,2s,KILL ]
 	local f

@@ -327,16 +327,16 @@ stopped() {
 @test "completion: --opt=VALUE split at '=', as sigsend's, and --exec=CMD" {
 	source "$BATS_TEST_DIRNAME/../completions/sigwait"
 	# '=' in COMP_WORDBREAKS (bash's default): three words.
-	COMP_WORDS=(sigwait --signal = USR) COMP_CWORD=3
+	COMP_WORDS=(sigwait --signal '=' USR) COMP_CWORD=3
 	_sigwait
 	[ "${COMPREPLY[*]}" = "USR1 USR2" ]
-	COMP_WORDS=(sigwait --exec = sigwai) COMP_CWORD=3
+	COMP_WORDS=(sigwait --exec '=' sigwai) COMP_CWORD=3
 	_sigwait
 	[ "${COMPREPLY[*]}" = sigwait ]
 	local f
 	f=$(it_path arg)
 	: >"$f"
-	COMP_WORDS=(sigwait --exec = sigwait "${f%?????}") COMP_CWORD=4
+	COMP_WORDS=(sigwait --exec '=' sigwait "${f%?????}") COMP_CWORD=4
 	_sigwait
 	[ "${COMPREPLY[*]}" = "$f" ]
 	# Not in it: one word, and each reply replaces it whole.
@@ -368,4 +368,84 @@ stopped() {
 	COMP_WORDS=(sigwait -s E) COMP_CWORD=2
 	_sigwait
 	[ "${#COMPREPLY[@]}" -eq 0 ]
+}
+
+# Runs the shell code on stdin as the README or a man page shows it, in a
+# directory and a process group of its own (ended in teardown if it is
+# still running); stdout lands in $output, the status in $status.
+run_example() {
+	local dir
+	dir=$(it_path ex)
+	mkdir "$dir"
+	cat >"$dir/ex.sh"
+	(cd "$dir" && exec setsid bash ex.sh) >"$dir/out" 2>"$dir/err" 3>&- &
+	EXGROUP=$!
+	it_wait "$EXGROUP" 20
+	status=$IT_STATUS output=$(cat "$dir/out")
+	mapfile -t lines <"$dir/out"
+	EXGROUP=
+}
+
+teardown() {
+	[ -z "${EXGROUP:-}" ] || kill -KILL -- "-$EXGROUP" 2>/dev/null
+	it_teardown
+}
+
+# The sh blocks of the README's sigsend / sigwait section, NUL-separated.
+readme_blocks() {
+	awk '/^## sigsend \/ sigwait/ { f = 1; next } /^## / { f = 0 }
+		f && /^```sh$/ { b = 1; next }
+		f && b && /^```$/ { b = 0; printf "%c", 0; next }
+		f && b' "$BATS_TEST_DIRNAME/../README.md"
+}
+
+# The literal blocks of a man page's EXAMPLES, as mandoc shows them.
+man_blocks() {
+	mandoc -Tutf8 "$BATS_TEST_DIRNAME/../man/$1.1" | col -b |
+		awk '/^EXAMPLES/ { f = 1; next }
+			/^[A-Z]/ { if (b) printf "%c", 0; f = b = 0 }
+			f && /^\t   / { sub(/^\t   /, ""); print; b = 1; next }
+			f && b && /^$/ { next }
+			f && b { printf "%c", 0; b = 0 }'
+}
+
+@test "docs: the README's sigsend/sigwait examples run as shown, without polling" {
+	local blocks=() b
+	mapfile -d '' -t blocks < <(readme_blocks)
+	[ "${#blocks[@]}" -eq 5 ]
+	for b in "${blocks[@]}"; do
+		[[ $b != *until* && $b != *'sleep 0'* ]]
+	done
+	run_example <<<"${blocks[0]}"
+	[ "$status" -eq 0 ]
+	[[ ${lines[0]} =~ ^SIGRTMIN\ signo=34\ pid=[0-9]+\ uid=[0-9]+$ ]]
+	[[ ${lines[1]} =~ ^SIGRTMIN\ signo=34\ pid=[0-9]+\ uid=[0-9]+\ value=42$ ]]
+	[ "${#lines[@]}" -eq 2 ]
+	run_example <<<"${blocks[1]}"
+	[ "$status" -eq 0 ]
+	[ "$output" = $'running\n1' ]
+	run_example <<<"${blocks[2]}"
+	[ "$output" = $' 9 KILL      Term Killed\n10 USR1      Term User defined signal 1\nKILL\n10\n36' ]
+	run_example <<<"${blocks[3]}"
+	[ "$status" -eq 0 ]
+	[ "$output" = $'RTMIN 1\nRTMIN 2\nRTMIN 3' ]
+	run_example <<<"${blocks[4]}"
+	[ "$status" -eq 0 ]
+	[[ $output =~ ^reload\ asked\ by\ pid\ [0-9]+$ ]]
+}
+
+@test "docs: the man pages' examples run as shown, without polling" {
+	command -v mandoc >/dev/null || skip "needs mandoc"
+	local blocks=() b ran=0
+	mapfile -d '' -t blocks < <(man_blocks sigwait; man_blocks sigsend)
+	[ "${#blocks[@]}" -eq 9 ]
+	for b in "${blocks[@]}"; do
+		[[ $b != *until* && $b != *'sleep 0'* ]]
+		# Those that end by themselves, but not the 15 s beep.
+		[[ $b == *'$!'* && $b != *'sleep 3'* ]] || continue
+		run_example <<<"$b"
+		[ "$status" -eq 0 ]
+		ran=$((ran + 1))
+	done
+	[ "$ran" -eq 3 ]
 }
