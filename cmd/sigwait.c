@@ -340,7 +340,7 @@ int main(int argc, char **argv)
 			continue;
 		sigaddset(&stops, s);
 	}
-	/* No SIGCHLD for a command's stops and continues either (see spawn). */
+	/* No SIGCHLD for the helper's stops and continues (see spawn_wait). */
 	struct sigaction chld;
 	if (o.cmd && sigaction(SIGCHLD, NULL, &chld) == 0) {
 		chld.sa_flags |= SA_NOCLDSTOP;
