@@ -175,13 +175,15 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		}
 		if (o->nt == 0)
 			argp_error(state, "no process given");
-		if (o->nsteps > 1 && (o->signal_given || o->check || o->nvalues))
+		/* A schedule of one signal is a schedule too: -s after it
+		 * would silently replace its signal. */
+		if (o->schedule && (o->signal_given || o->check || o->nvalues))
 			argp_error(state, "--escalate sends its own signals: no -s, -0 or -q with it");
 		if (o->check && (o->signal_given || o->nvalues || o->wait))
 			argp_error(state, "--check sends the null signal: no -s, -q or --wait with it");
 		for (int i = 0; i < o->nt; i++)
 			if (o->t[i].pid <= 0 && !o->t[i].pidfile &&
-			    (o->nvalues || o->wait || o->nsteps > 1))
+			    (o->nvalues || o->wait || o->schedule))
 				argp_error(state, "-q, --wait and --escalate need processes, not process groups");
 		break;
 	default:

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -171,9 +172,53 @@ static int print(const struct opts *o, const siginfo_t *si, int *stop)
 	return IT_IOERR;
 }
 
+/* Runs cmd and waits for it, through a helper that sends us no signal when
+ * it ends: a copy of us made by clone(2) with flags 0, whose exit signal is
+ * then 0 (every argument is 0, so the call reads the same on every
+ * architecture). Only the helper may be that child: exec sets the exit
+ * signal back to SIGCHLD, so the command is the helper's own child, and its
+ * end, stops and continues go to the helper. With -s CHLD, a SIGCHLD of our
+ * own making would otherwise be taken for the next signal, for ever.
+ * SA_NOCLDSTOP, set in main, keeps the helper's own stops out too. The
+ * command gets the mask we started with, as if we had never run. 0, or -1
+ * with errno (the helper's exit status carries posix_spawn's error). */
+static int spawn_wait(char **cmd, const sigset_t *orig)
+{
+	pid_t helper = (pid_t)syscall(SYS_clone, 0L, 0L, 0L, 0L, 0L);
+	if (helper < 0)
+		return -1;
+	if (helper == 0) {
+		posix_spawnattr_t attr;
+		posix_spawnattr_init(&attr);
+		posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK);
+		posix_spawnattr_setsigmask(&attr, orig);
+		pid_t pid;
+		int err = posix_spawnp(&pid, cmd[0], NULL, &attr, cmd, environ);
+		if (err)
+			_exit(err & 0xff);
+		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+			;
+		_exit(0);
+	}
+	/* __WALL: a child without an exit signal is a "clone" child to
+	 * wait(2). ECHILD: SIGCHLD was ignored when we started, and the
+	 * kernel has reaped it. */
+	int st = 0;
+	while (waitpid(helper, &st, __WALL) < 0)
+		if (errno != EINTR) {
+			if (errno == ECHILD)
+				return 0;
+			return -1;
+		}
+	if (WIFEXITED(st) && WEXITSTATUS(st)) {
+		errno = WEXITSTATUS(st);
+		return -1;
+	}
+	return 0;
+}
+
 /* Runs the command for one signal and waits for it, so that commands never
- * overlap; signals arriving meanwhile stay pending, since they are blocked.
- * The child gets the mask we started with, as if we had never run. */
+ * overlap; signals arriving meanwhile stay pending, since they are blocked. */
 static int run(const struct opts *o, const siginfo_t *si, const sigset_t *orig)
 {
 	char num[32];
@@ -191,22 +236,10 @@ static int run(const struct opts *o, const siginfo_t *si, const sigset_t *orig)
 	else
 		unsetenv("SIGVALUE");
 
-	posix_spawnattr_t attr;
-	posix_spawnattr_init(&attr);
-	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK);
-	posix_spawnattr_setsigmask(&attr, orig);
-	pid_t pid;
-	int err = posix_spawnp(&pid, o->cmd[0], NULL, &attr, o->cmd, environ);
-	posix_spawnattr_destroy(&attr);
-	if (err) {
-		it_warn("unable to run %s: %s", o->cmd[0], strerror(err));
+	if (spawn_wait(o->cmd, orig) < 0) {
+		it_warn("unable to run %s: %s", o->cmd[0], strerror(errno));
 		return IT_OSERR;
 	}
-	while (waitpid(pid, NULL, 0) < 0)
-		if (errno != EINTR) {
-			it_warn("unable to wait for %s: %s", o->cmd[0], strerror(errno));
-			return IT_OSERR;
-		}
 	return IT_OK;
 }
 
@@ -232,6 +265,12 @@ static int loop(const struct opts *o, const sigset_t *wait, const sigset_t *stop
 	int last = 0, status = IT_OK;
 	const struct timespec now = {0, 0};
 	while (!status && (o->forever || got < (o->count ? o->count : 1))) {
+		/* Checked before each signal, not only when poll times out:
+		 * a stream of pending signals must not outlast the deadline. */
+		if (it_left_ns(deadline) == 0) {
+			status = IT_NO;
+			break;
+		}
 		int n = poll(p, pipe ? 2 : 1, it_left_ms(deadline));
 		if (n < 0 && errno != EINTR) {
 			it_warn("unable to wait for signals: %s", strerror(errno));
@@ -242,8 +281,12 @@ static int loop(const struct opts *o, const sigset_t *wait, const sigset_t *stop
 		} else if (n == 0) {
 			status = IT_NO;
 		} else if (n > 0) {
+			/* A stop signal first, even when a lower-numbered
+			 * signal we wait for is pending too. */
 			siginfo_t si;
-			int signo = sigtimedwait(wait, &si, &now);
+			int signo = sigtimedwait(stops, &si, &now);
+			if (signo < 0)
+				signo = sigtimedwait(wait, &si, &now);
 			if (signo < 0)
 				continue;  /* taken meanwhile, or EINTR */
 			if (sigismember(stops, signo)) {
@@ -275,18 +318,33 @@ int main(int argc, char **argv)
 	sigemptyset(&o.want);
 	it_init();
 	argp_parse(&argp, argc, argv, ARGP_IN_ORDER, NULL, &o);
+	/* A signal is taken off the queue for good: never one we could not
+	 * report. (A command's output is its own business.) */
+	if (!o.cmd)
+		it_xcheck_stdout();
 
-	/* HUP, INT and TERM, unless waited for or ignored by whoever started
-	 * us, are taken too: they end us, but only after the pidfile is gone.
-	 * PIPE is blocked so that a closed stdout is an error we report. */
+	/* Every signal that would end us (HUP, INT, QUIT, TERM, ALRM, PIPE,
+	 * USR1 and USR2, the real-time ones...), unless waited for or ignored
+	 * by whoever started us, is blocked and taken too: it ends us all the
+	 * same, but only after the pidfile is gone. PIPE is blocked even when
+	 * ignored, so that a closed stdout is an error we report. */
 	sigset_t stops, wait, block, orig;
 	sigemptyset(&stops);
-	for (int s = 1; s < 16; s++) {
+	for (int s = 1; s <= SIGRTMAX; s++) {
 		struct sigaction sa;
-		if ((s == SIGHUP || s == SIGINT || s == SIGTERM) &&
-		    !sigismember(&o.want, s) && sigaction(s, NULL, &sa) == 0 &&
-		    sa.sa_handler != SIG_IGN)
-			sigaddset(&stops, s);
+		const char *act = it_sig_default_action(s);
+		if ((s > SIGSYS && s < SIGRTMIN) || s == SIGKILL || s == SIGSTOP ||
+		    (strcmp(act, "Term") != 0 && strcmp(act, "Core") != 0) ||
+		    sigismember(&o.want, s) || sigaction(s, NULL, &sa) < 0 ||
+		    sa.sa_handler == SIG_IGN)
+			continue;
+		sigaddset(&stops, s);
+	}
+	/* No SIGCHLD for the helper's stops and continues (see spawn_wait). */
+	struct sigaction chld;
+	if (o.cmd && sigaction(SIGCHLD, NULL, &chld) == 0) {
+		chld.sa_flags |= SA_NOCLDSTOP;
+		sigaction(SIGCHLD, &chld, NULL);
 	}
 	sigorset(&wait, &o.want, &stops);
 	block = wait;
@@ -307,15 +365,15 @@ int main(int argc, char **argv)
 	else
 		status = loop(&o, &wait, &stops, &orig, &stop);
 	it_pidfile_remove(&pf);
+	/* Die of a stop signal, as we would have without the pidfile to
+	 * remove: the one taken, and any that came meanwhile (during the last
+	 * command, say), delivered as soon as they are unblocked. */
 	if (stop) {
-		/* Die of it, as we would have without the pidfile to remove. */
-		sigset_t one;
-		sigemptyset(&one);
-		sigaddset(&one, stop);
 		signal(stop, SIG_DFL);
 		raise(stop);
-		sigprocmask(SIG_UNBLOCK, &one, NULL);
+		sigaddset(&stops, stop);
 	}
+	sigprocmask(SIG_UNBLOCK, &stops, NULL);
 	it_close_stdout();
 	return status;
 }

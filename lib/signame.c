@@ -7,9 +7,10 @@
 
 #include "ipctools.h"
 
-/* Old names the kernel still accepts; sigabbrev_np knows one name each. */
+/* Other names of the same signals: sigabbrev_np knows one name each, and
+ * calls SIGIO "POLL", where bash and signal(7) say "IO". */
 static const struct { const char *name; int signo; } aliases[] = {
-	{"IOT", SIGABRT}, {"CLD", SIGCHLD}, {"POLL", SIGIO},
+	{"IOT", SIGABRT}, {"CLD", SIGCHLD}, {"POLL", SIGIO}, {"IO", SIGIO},
 };
 
 /* Parses "+N" / "-N" after RTMIN / RTMAX, or nothing. */

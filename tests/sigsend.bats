@@ -281,6 +281,9 @@ for _ in range(2):
 	[[ $output == *$'\n34 RTMIN     Term Real-time signal 0\n'* ]]
 	run -0 sigsend -l TERM sigusr1 15 137 RTMIN+2 36
 	[ "$output" = $'15\n10\nTERM\nKILL\n36\nRTMIN+2' ]
+	# The other names bash and signal(7) use.
+	run -0 sigsend -l IO SIGIO POLL CLD IOT
+	[ "$output" = $'29\n29\n29\n17\n6' ]
 	run -64 sigsend -l BOGUS
 	[ "${lines[0]}" = "sigsend: invalid signal 'BOGUS'" ]
 }
@@ -296,6 +299,15 @@ for _ in range(2):
 	[ "${lines[0]}" = "sigsend: -q, --wait and --escalate need processes, not process groups" ]
 	run -64 sigsend -s KILL --escalate TERM,1s,KILL 123
 	[ "${lines[0]}" = "sigsend: --escalate sends its own signals: no -s, -0 or -q with it" ]
+	# A schedule of one signal conflicts as much as a longer one, in
+	# either order: -s must not silently replace its signal.
+	run -64 sigsend --escalate USR2 -s USR1 123
+	[ "${lines[0]}" = "sigsend: --escalate sends its own signals: no -s, -0 or -q with it" ]
+	[ "${#lines[@]}" -eq 2 ]
+	run -64 sigsend -s USR1 --escalate USR2 123
+	[ "${lines[0]}" = "sigsend: --escalate sends its own signals: no -s, -0 or -q with it" ]
+	run -64 sigsend --escalate USR2 -q 1 123
+	[ "${lines[0]}" = "sigsend: --escalate sends its own signals: no -s, -0 or -q with it" ]
 	run -64 sigsend --escalate TERM,1s,2s 123
 	[ "${lines[0]}" = "sigsend: invalid schedule 'TERM,1s,2s'" ]
 	run -64 sigsend -0 --wait 123
@@ -307,6 +319,22 @@ for _ in range(2):
 @test "a full stdout is exit 74" {
 	run -74 bash -c 'sigsend -l >/dev/full'
 	[ "$output" = "sigsend: unable to write standard output: No space left on device" ]
+	run -74 bash -c 'sigsend -l 15 >/dev/full'
+	[ "$output" = "sigsend: unable to write standard output: No space left on device" ]
+	run -74 bash -c 'sigsend --help >/dev/full'
+	[ "$output" = "sigsend: unable to write standard output: No space left on device" ]
+}
+
+@test "a closed stdout is exit 74 when there is something to write, never success" {
+	run -74 bash -c 'sigsend -l >&-'
+	[ "$output" = "sigsend: unable to write standard output: Bad file descriptor" ]
+	run -74 bash -c 'sigsend -l USR1 >&-'
+	[ "$output" = "sigsend: unable to write standard output: Bad file descriptor" ]
+	run -74 bash -c 'sigsend --version >&-'
+	[ "$output" = "sigsend: unable to write standard output: Bad file descriptor" ]
+	# Sending writes nothing, so nothing is lost.
+	run -0 bash -c 'sigsend -0 $$ >&-'
+	[ -z "$output" ]
 }
 
 @test "completion: options from --help, signal names, schedules, pids" {
@@ -326,4 +354,54 @@ for _ in range(2):
 	COMP_WORDS=(sigsend "$$") COMP_CWORD=1
 	_sigsend
 	[[ " ${COMPREPLY[*]} " == *" $$ "* ]]
+}
+
+@test "completion: --opt=VALUE split at '=', whether or not '=' breaks words" {
+	source "$BATS_TEST_DIRNAME/../completions/sigsend"
+	# '=' in COMP_WORDBREAKS (bash's default): three words.
+	COMP_WORDS=(sigsend --signal '=' USR) COMP_CWORD=3
+	_sigsend
+	[ "${COMPREPLY[*]}" = "USR1 USR2" ]
+	COMP_WORDS=(sigsend --escalate '=' 'TERM,2s,KI') COMP_CWORD=3
+	_sigsend
+	[ "${COMPREPLY[*]}" = TERM,2s,KILL ]
+	COMP_WORDS=(sigsend --signal '=') COMP_CWORD=2
+	_sigsend
+	[[ " ${COMPREPLY[*]} " == *" USR1 "* ]]
+	# Not in it: one word, and each reply replaces it whole.
+	COMP_WORDS=(sigsend --signal=USR) COMP_CWORD=1
+	_sigsend
+	[ "${COMPREPLY[*]}" = "--signal=USR1 --signal=USR2" ]
+	COMP_WORDS=(sigsend '--escalate=TERM,2s,KI') COMP_CWORD=1
+	_sigsend
+	[ "${COMPREPLY[*]}" = --escalate=TERM,2s,KILL ]
+	local f
+	f=$(it_path pidf)
+	: >"$f"
+	COMP_WORDS=(sigsend "--pidfile=${f%?????}") COMP_CWORD=1
+	_sigsend
+	[ "${COMPREPLY[*]}" = "--pidfile=$f" ]
+}
+
+@test "completion: signal lists offer no shell trap names (EXIT, DEBUG, ERR, RETURN)" {
+	source "$BATS_TEST_DIRNAME/../completions/sigsend"
+	local w
+	for w in "-s" "--escalate" "-l"; do
+		COMP_WORDS=(sigsend "$w" '') COMP_CWORD=2
+		_sigsend
+		[[ " ${COMPREPLY[*]} " == *" SIGTERM TERM "* ]]
+		[[ " ${COMPREPLY[*]} " == *" RTMIN+2 "* ]]
+		[[ " ${COMPREPLY[*]} " != *" EXIT "* ]]
+		[[ " ${COMPREPLY[*]} " != *" DEBUG "* ]]
+		[[ " ${COMPREPLY[*]} " != *" ERR "* ]]
+		[[ " ${COMPREPLY[*]} " != *" RETURN "* ]]
+		[[ " ${COMPREPLY[*]} " != *JUNK* ]]
+	done
+	COMP_WORDS=(sigsend -s E) COMP_CWORD=2
+	_sigsend
+	[ "${#COMPREPLY[@]}" -eq 0 ]
+	# Every name offered is one sigsend takes.
+	COMP_WORDS=(sigsend -l '') COMP_CWORD=2
+	_sigsend
+	run -0 sigsend -l "${COMPREPLY[@]}"
 }

@@ -10,6 +10,11 @@ bg_sigwait() {
 	it_bg_ready sigwait --ready-fd 9 "$@" >"$OUT"
 }
 
+# True once process $1 is stopped.
+stopped() {
+	[[ $(ps -o stat= -p "$1") == T* ]]
+}
+
 @test "a signal from sigsend prints one line with the sender's pid and uid" {
 	bg_sigwait -s USR1
 	run -0 sigsend -s USR1 "$IT_PID"
@@ -107,6 +112,41 @@ bg_sigwait() {
 	kill -0 "$IT_PID"
 }
 
+@test "-s CHLD with a command: the command's exit, stop and continue are not signals" {
+	local log pf
+	log=$(it_path log) pf=$(it_path pid)
+	# The command stops itself once; the test continues it. None of its
+	# exit, stop or continue may come back as a SIGCHLD for sigwait.
+	it_bg_ready sigwait --ready-fd 9 -s CHLD -n 2 -w 1s -- sh -c '
+		echo run >>"$0"
+		[ -e "$1" ] && exit 0
+		echo $$ >"$1"
+		kill -STOP $$' "$log" "$pf"
+	sigsend -s CHLD "$IT_PID"
+	wait_for test -s "$pf"
+	wait_for stopped "$(cat "$pf")"
+	kill -CONT "$(cat "$pf")"
+	it_wait "$IT_PID" 5
+	[ "$IT_STATUS" -eq 1 ]
+	[ "$(cat "$log")" = run ]
+}
+
+@test "-w holds while signals stay pending" {
+	local log args=() i
+	log=$(it_path log)
+	for ((i = 1; i <= 200; i++)); do
+		args+=(-q "$i")
+	done
+	it_bg_ready sigwait --ready-fd 9 -s RTMIN --forever -w 300ms -- \
+		sh -c 'echo "$SIGVALUE" >>"$0"; sleep 0.05' "$log"
+	sigsend -s RTMIN "${args[@]}" "$IT_PID"
+	# Taking all 200 would need at least 10 s.
+	it_wait "$IT_PID" 5
+	[ "$IT_STATUS" -eq 1 ]
+	[ "$(wc -l <"$log")" -lt 50 ]
+	[ "$(head -n 1 "$log")" = 1 ]
+}
+
 @test "--exec runs the command with the signal in its environment, one at a time" {
 	local log
 	log=$(it_path log)
@@ -169,6 +209,35 @@ bg_sigwait() {
 	[ ! -e "$pf" ]
 }
 
+@test "any unwaited fatal signal removes the pidfile, then ends sigwait by it" {
+	local pf sig
+	# INT and QUIT are ignored in a background job of a script, and stay
+	# so: the others stand for them.
+	for sig in HUP USR2 ALRM PIPE TERM VTALRM RTMIN+3 RTMAX; do
+		pf=$(it_path pid)
+		bg_sigwait -s USR1 --pidfile "$pf"
+		sigsend -s "$sig" -p "$pf"
+		it_wait "$IT_PID"
+		[ "$IT_STATUS" -eq $((128 + $(sigsend -l "$sig"))) ]
+		[ ! -e "$pf" ]
+	done
+}
+
+@test "a TERM while the last command runs is not swallowed" {
+	local pf mark gate
+	pf=$(it_path pid) mark=$(it_path mark) gate=$(it_path gate)
+	mkfifo "$gate"
+	it_bg_ready sigwait --ready-fd 9 -s USR1 -n 1 --pidfile "$pf" -- \
+		sh -c ': >"$0"; read -r _ <"$1"' "$mark" "$gate"
+	sigsend -s USR1 "$IT_PID"
+	wait_for test -e "$mark"
+	sigsend -s TERM "$IT_PID"
+	echo >"$gate"
+	it_wait "$IT_PID"
+	[ "$IT_STATUS" -eq 143 ]
+	[ ! -e "$pf" ]
+}
+
 @test "--pidfile refuses to replace a symlink (77)" {
 	local pf target
 	pf=$(it_path pid) target=$(it_path target)
@@ -218,6 +287,27 @@ bg_sigwait() {
 	[ "$(cat "$BATS_TEST_TMPDIR/err")" = "sigwait: unable to write standard output: No space left on device" ]
 }
 
+@test "a closed stdout is exit 74 before any signal is taken" {
+	run -74 bash -c 'sigwait --help >/dev/full'
+	[ "$output" = "sigwait: unable to write standard output: No space left on device" ]
+	run -74 bash -c 'sigwait --help >&-'
+	[ "$output" = "sigwait: unable to write standard output: Bad file descriptor" ]
+	# At once, not after the 5 s of -w: no signal is taken that could not
+	# be reported.
+	SECONDS=0
+	run -74 bash -c 'sigwait -s USR1 -w 5s >&-'
+	[ "$output" = "sigwait: unable to write standard output: Bad file descriptor" ]
+	((SECONDS < 4))
+	# A command's output is its own: sigwait itself writes nothing then.
+	local log
+	log=$(it_path log)
+	it_bg_ready sigwait --ready-fd 9 -s USR1 -- sh -c 'echo ran >"$0"' "$log" >&-
+	sigsend -s USR1 "$IT_PID"
+	it_wait "$IT_PID"
+	[ "$IT_STATUS" -eq 0 ]
+	[ "$(cat "$log")" = ran ]
+}
+
 @test "completion: options from --help, signal names, a command after --" {
 	source "$BATS_TEST_DIRNAME/../completions/sigwait"
 	COMP_WORDS=(sigwait --fore) COMP_CWORD=1
@@ -232,4 +322,130 @@ bg_sigwait() {
 	COMP_WORDS=(sigwait -- sigwai) COMP_CWORD=2
 	_sigwait
 	[ "${COMPREPLY[*]}" = sigwait ]
+}
+
+@test "completion: --opt=VALUE split at '=', as sigsend's, and --exec=CMD" {
+	source "$BATS_TEST_DIRNAME/../completions/sigwait"
+	# '=' in COMP_WORDBREAKS (bash's default): three words.
+	COMP_WORDS=(sigwait --signal '=' USR) COMP_CWORD=3
+	_sigwait
+	[ "${COMPREPLY[*]}" = "USR1 USR2" ]
+	COMP_WORDS=(sigwait --exec '=' sigwai) COMP_CWORD=3
+	_sigwait
+	[ "${COMPREPLY[*]}" = sigwait ]
+	local f
+	f=$(it_path arg)
+	: >"$f"
+	COMP_WORDS=(sigwait --exec '=' sigwait "${f%?????}") COMP_CWORD=4
+	_sigwait
+	[ "${COMPREPLY[*]}" = "$f" ]
+	# Not in it: one word, and each reply replaces it whole.
+	COMP_WORDS=(sigwait --signal=USR) COMP_CWORD=1
+	_sigwait
+	[ "${COMPREPLY[*]}" = "--signal=USR1 --signal=USR2" ]
+	COMP_WORDS=(sigwait --exec=sigwai) COMP_CWORD=1
+	_sigwait
+	[ "${COMPREPLY[*]}" = --exec=sigwait ]
+	COMP_WORDS=(sigwait --exec=sigwait "${f%?????}") COMP_CWORD=2
+	_sigwait
+	[ "${COMPREPLY[*]}" = "$f" ]
+	COMP_WORDS=(sigwait "--pidfile=${f%?????}") COMP_CWORD=1
+	_sigwait
+	[ "${COMPREPLY[*]}" = "--pidfile=$f" ]
+}
+
+@test "completion: signal lists offer no shell trap names, nor KILL and STOP" {
+	source "$BATS_TEST_DIRNAME/../completions/sigwait"
+	COMP_WORDS=(sigwait -s '') COMP_CWORD=2
+	_sigwait
+	[[ " ${COMPREPLY[*]} " == *" SIGTERM TERM "* ]]
+	[[ " ${COMPREPLY[*]} " == *" RTMIN+2 "* ]]
+	local bad
+	for bad in EXIT DEBUG ERR RETURN KILL SIGKILL STOP SIGSTOP; do
+		[[ " ${COMPREPLY[*]} " != *" $bad "* ]]
+	done
+	[[ " ${COMPREPLY[*]} " != *JUNK* ]]
+	COMP_WORDS=(sigwait -s E) COMP_CWORD=2
+	_sigwait
+	[ "${#COMPREPLY[@]}" -eq 0 ]
+}
+
+# Runs the shell code on stdin as the README or a man page shows it, in a
+# directory and a process group of its own (ended in teardown if it is
+# still running); stdout lands in $output, the status in $status.
+run_example() {
+	local dir
+	dir=$(it_path ex)
+	mkdir "$dir"
+	cat >"$dir/ex.sh"
+	(cd "$dir" && exec setsid bash ex.sh) >"$dir/out" 2>"$dir/err" 3>&- &
+	EXGROUP=$!
+	it_wait "$EXGROUP" 20
+	status=$IT_STATUS output=$(cat "$dir/out")
+	mapfile -t lines <"$dir/out"
+	EXGROUP=
+}
+
+teardown() {
+	[ -z "${EXGROUP:-}" ] || kill -KILL -- "-$EXGROUP" 2>/dev/null
+	it_teardown
+}
+
+# The sh blocks of the README's sigsend / sigwait section, NUL-separated.
+readme_blocks() {
+	awk '/^## sigsend \/ sigwait/ { f = 1; next } /^## / { f = 0 }
+		f && /^```sh$/ { b = 1; next }
+		f && b && /^```$/ { b = 0; printf "%c", 0; next }
+		f && b' "$BATS_TEST_DIRNAME/../README.md"
+}
+
+# The literal blocks of a man page's EXAMPLES, as mandoc shows them.
+man_blocks() {
+	mandoc -Tutf8 "$BATS_TEST_DIRNAME/../man/$1.1" | col -b |
+		awk '/^EXAMPLES/ { f = 1; next }
+			/^[A-Z]/ { if (b) printf "%c", 0; f = b = 0 }
+			f && /^\t   / { sub(/^\t   /, ""); print; b = 1; next }
+			f && b && /^$/ { next }
+			f && b { printf "%c", 0; b = 0 }'
+}
+
+@test "docs: the README's sigsend/sigwait examples run as shown, without polling" {
+	local blocks=() b
+	mapfile -d '' -t blocks < <(readme_blocks)
+	[ "${#blocks[@]}" -eq 5 ]
+	for b in "${blocks[@]}"; do
+		[[ $b != *until* && $b != *'sleep 0'* ]]
+	done
+	run_example <<<"${blocks[0]}"
+	[ "$status" -eq 0 ]
+	[[ ${lines[0]} =~ ^SIGRTMIN\ signo=34\ pid=[0-9]+\ uid=[0-9]+$ ]]
+	[[ ${lines[1]} =~ ^SIGRTMIN\ signo=34\ pid=[0-9]+\ uid=[0-9]+\ value=42$ ]]
+	[ "${#lines[@]}" -eq 2 ]
+	run_example <<<"${blocks[1]}"
+	[ "$status" -eq 0 ]
+	[ "$output" = $'running\n1' ]
+	run_example <<<"${blocks[2]}"
+	[ "$output" = $' 9 KILL      Term Killed\n10 USR1      Term User defined signal 1\nKILL\n10\n36' ]
+	run_example <<<"${blocks[3]}"
+	[ "$status" -eq 0 ]
+	[ "$output" = $'RTMIN 1\nRTMIN 2\nRTMIN 3' ]
+	run_example <<<"${blocks[4]}"
+	[ "$status" -eq 0 ]
+	[[ $output =~ ^reload\ asked\ by\ pid\ [0-9]+$ ]]
+}
+
+@test "docs: the man pages' examples run as shown, without polling" {
+	command -v mandoc >/dev/null || skip "needs mandoc"
+	local blocks=() b ran=0
+	mapfile -d '' -t blocks < <(man_blocks sigwait; man_blocks sigsend)
+	[ "${#blocks[@]}" -eq 9 ]
+	for b in "${blocks[@]}"; do
+		[[ $b != *until* && $b != *'sleep 0'* ]]
+		# Those that end by themselves, but not the 15 s beep.
+		[[ $b == *'$!'* && $b != *'sleep 3'* ]] || continue
+		run_example <<<"$b"
+		[ "$status" -eq 0 ]
+		ran=$((ran + 1))
+	done
+	[ "$ran" -eq 3 ]
 }
