@@ -533,3 +533,45 @@ complete_words() {
 	complete_words fifotool read "${f%.*}"
 	[ "${COMPREPLY[*]}" = "$f" ]
 }
+
+# Every command's options, as the completion offers them after "CMD --".
+@test "completion: each command is offered exactly the options it takes" {
+	# shellcheck source=/dev/null
+	. "$BATS_TEST_DIRNAME/../completions/fifotool"
+	local common="--any-owner --help --usage --version"
+	complete_words fifotool mk --
+	[ "${COMPREPLY[*]}" = "--any-owner --exist-ok --mode= --tmp --help --usage --version" ]
+	complete_words fifotool rm --
+	[ "${COMPREPLY[*]}" = "$common" ]
+	complete_words fifotool write --
+	[ "${COMPREPLY[*]}" = "--any-owner --lines --nonblock --ready-fd= --timeout= --help --usage --version" ]
+	complete_words fifotool read --
+	[ "${COMPREPLY[*]}" = "--any-owner --keep-open --ready-fd= --timeout= --help --usage --version" ]
+	complete_words fifotool test --
+	[ "${COMPREPLY[*]}" = "$common" ]
+	complete_words fifotool read --ti
+	[ "${COMPREPLY[*]}" = --timeout= ]
+	complete_words fifotool -w 1s read --ti
+	[ "${COMPREPLY[*]}" = --timeout= ]
+}
+
+# "--mode=06": three words "--mode" "=" "06" where '=' is in
+# COMP_WORDBREAKS (bash's default); one word, replaced whole, where not.
+@test "completion: --mode= values, split at '=' or not; no values for --timeout=" {
+	# shellcheck source=/dev/null
+	. "$BATS_TEST_DIRNAME/../completions/fifotool"
+	complete_words fifotool mk --mode = 064
+	[ "${COMPREPLY[*]}" = "0640 0644" ]
+	complete_words fifotool mk --mode =
+	[[ " ${COMPREPLY[*]} " == *" 0600 "* ]]
+	complete_words fifotool mk --mode=064
+	[ "${COMPREPLY[*]}" = "--mode=0640 --mode=0644" ]
+	complete_words fifotool mk -m 066
+	[ "${COMPREPLY[*]}" = "0660 0666" ]
+	complete_words fifotool read --timeout =
+	[ "${#COMPREPLY[@]}" -eq 0 ]
+	complete_words fifotool read --timeout = 1
+	[ "${#COMPREPLY[@]}" -eq 0 ]
+	complete_words fifotool write --ready-fd=
+	[ "${#COMPREPLY[@]}" -eq 0 ]
+}
