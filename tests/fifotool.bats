@@ -575,3 +575,64 @@ complete_words() {
 	complete_words fifotool write --ready-fd=
 	[ "${#COMPREPLY[@]}" -eq 0 ]
 }
+
+# A TMPDIR of this test's own for mk --tmp, so that what it leaves is seen.
+own_tmpdir() {
+	TMPDIR=$BATS_TEST_TMPDIR/tmp
+	mkdir "$TMPDIR"
+	export TMPDIR
+}
+
+@test "mk --tmp that cannot print the path exits 74 and leaves no FIFO or directory" {
+	own_tmpdir
+	run -74 bash -c 'fifotool mk --tmp >&-'
+	output_is "fifotool: unable to write standard output: Bad file descriptor"
+	[ -z "$(ls -A "$TMPDIR")" ]
+	run -74 bash -c 'fifotool mk --tmp >/dev/full'
+	output_is "fifotool: unable to write standard output: No space left on device"
+	[ -z "$(ls -A "$TMPDIR")" ]
+	# A pipe whose reader is gone: EPIPE, not death by SIGPIPE mid-way.
+	run -74 python3 -c 'import os, subprocess, sys
+r, w = os.pipe()
+os.close(r)
+sys.exit(subprocess.call(sys.argv[1:], stdout=w))' fifotool mk --tmp
+	output_is "fifotool: unable to write standard output: Broken pipe"
+	[ -z "$(ls -A "$TMPDIR")" ]
+}
+
+@test "--help, --usage, --version into a full or closed stdout are exit 74" {
+	local opt
+	for opt in --help --usage --version; do
+		run -74 bash -c 'fifotool "$1" >/dev/full' _ "$opt"
+		output_is "fifotool: unable to write standard output: No space left on device"
+		run -74 bash -c 'fifotool "$1" >&-' _ "$opt"
+		output_is "fifotool: unable to write standard output: Bad file descriptor"
+	done
+}
+
+@test "read into a closed stdout is exit 74 before it takes a byte from the FIFO" {
+	local f fd data
+	f=$(fifo)
+	fifotool mk "$f"
+	exec {fd}<>"$f"
+	printf 'kept\n' >&"$fd"
+	run -74 bash -c 'fifotool read "$1" >&-' _ "$f"
+	output_is "fifotool: unable to write standard output: Bad file descriptor"
+	run -74 bash -c 'fifotool read --keep-open -w 2s "$1" >&-' _ "$f"
+	output_is "fifotool: unable to write standard output: Bad file descriptor"
+	read -r -t 1 data <&"$fd"
+	exec {fd}>&-
+	[ "$data" = kept ]
+}
+
+@test "rm, test and mk PATH write nothing to stdout: a closed one changes nothing" {
+	local f
+	f=$(fifo)
+	run -0 bash -c 'fifotool mk "$1" >&-' _ "$f"
+	[ -p "$f" ]
+	run -1 bash -c 'fifotool test "$1" >&-' _ "$f"
+	[ -z "$output" ]
+	run -0 bash -c 'fifotool rm "$1" >&-' _ "$f"
+	[ ! -e "$f" ]
+}
+
