@@ -636,3 +636,15 @@ sys.exit(subprocess.call(sys.argv[1:], stdout=w))' fifotool mk --tmp
 	[ ! -e "$f" ]
 }
 
+# Needs lib/err.c to escape the OBJECT of a message (issue 8, the lead's).
+@test "a newline in a PATH is shown escaped: every message stays one line" {
+	cd "$BATS_TEST_TMPDIR"
+	run -66 fifotool rm $'a\nb'
+	output_is 'fifotool: unable to remove a\nb: No such file or directory'
+	run -66 fifotool read $'a\nb'
+	output_is 'fifotool: unable to open a\nb: No such file or directory'
+	touch $'c\nd'
+	run -65 fifotool test $'c\nd'
+	[ "${#lines[@]}" -eq 1 ]
+	[[ $output == 'fifotool: unable to test c\nd: '* ]]
+}
