@@ -69,3 +69,131 @@ pages() {
 	done
 	[ "$fail" -eq 0 ]
 }
+
+# ---- the examples run as shown ----------------------------------------
+
+# The objects with fixed names the examples use: the test skips where one
+# is in use already, and removes them all when done.
+EXAMPLE_KEYS="7 8 9 0x2a 0xa 0xb"
+EXAMPLE_POSIX="/jobs"
+EXAMPLE_PATHS="/tmp/jobs"
+
+# Process groups of the example blocks, ended in teardown whatever happens.
+teardown() {
+	local g
+	if [ -f "$BATS_TEST_TMPDIR/groups" ]; then
+		while read -r g; do
+			kill -KILL -- "-$g" 2>/dev/null
+		done <"$BATS_TEST_TMPDIR/groups"
+	fi
+	it_teardown
+}
+
+examples_free() {
+	local k n p
+	for k in $EXAMPLE_KEYS; do
+		if ipcs -q | awk -v k="$(printf '0x%08x' "$k")" '$1 == k { f = 1 } END { exit !f }'; then
+			skip "the examples' key $k is in use here"
+		fi
+		it_track msgkey "$k"
+	done
+	for n in $EXAMPLE_POSIX; do
+		[ ! -e "/dev/mqueue$n" ] || skip "the examples' queue $n exists here"
+		it_track posix "$n"
+	done
+	for p in $EXAMPLE_PATHS; do
+		[ ! -e "$p" ] || skip "the examples' path $p exists here"
+		it_track path "$p"
+	done
+}
+
+# Writes the literal blocks of a man page's EXAMPLES, one file each, into
+# directory $2 (1, 2, ...), as a reader would type them.
+man_examples() {
+	awk -v dir="$2" '
+		/^\.Sh / { ex = ($0 == ".Sh EXAMPLES") }
+		ex && /^\.Bd -literal/ { n++; f = dir "/" n; printf "" >f; next }
+		ex && /^\.Ed/ { close(f); f = ""; next }
+		f != "" { gsub(/\\e/, "\\"); print >>f }
+	' "$1"
+}
+
+# The same for the ```sh blocks of README.md's section "## $2".
+readme_examples() {
+	awk -v sec="## $2" -v dir="$3" '
+		/^## / { in_sec = ($0 == sec) }
+		in_sec && /^```sh$/ { n++; f = dir "/" n; printf "" >f; next }
+		in_sec && /^```$/ && f != "" { close(f); f = ""; next }
+		f != "" { print >>f }
+	' "$1"
+}
+
+# Runs each block in $1, in order, in one working directory, each in a
+# process group of its own with a deadline. A block passes when it ends in
+# time and every command that fails says so in its comment ("# 1: ..." or
+# "# exit 1 ..."); a pipeline into head may end by SIGPIPE (141).
+run_examples() {
+	local dir=$1 work=$BATS_TEST_TMPDIR/work b pid st line want fail=0
+	mkdir -p "$work"
+	for b in $(find "$dir" -maxdepth 1 -type f -name '[0-9]*' -printf '%f\n' | sort -n); do
+		{
+			# shellcheck disable=SC2016
+			echo 'set -o pipefail; trap '\''echo "ERR $? $((LINENO - 1))" >&2'\'' ERR'
+			cat "$dir/$b"
+		} >"$dir/$b.sh"
+		(cd "$work" && exec setsid bash "$dir/$b.sh" >"$dir/$b.out" 2>"$dir/$b.err" </dev/null 3>&-) &
+		pid=$!
+		echo "$pid" >>"$BATS_TEST_TMPDIR/groups"
+		if ! it_wait "$pid" $((IT_DEADLINE * 3)); then
+			kill -KILL -- "-$pid" 2>/dev/null || :
+			echo "example $b of $dir did not end in time:" >&2
+			cat "$dir/$b" >&2
+			fail=1
+			continue
+		fi
+		kill -KILL -- "-$pid" 2>/dev/null || :
+		while read -r _ st line; do
+			line=$(sed -n "${line}p" "$dir/$b")
+			want=
+			if [[ $line =~ \#[[:space:]]*(exit[[:space:]]+)?([0-9]+)([^0-9]|$) ]]; then
+				want=${BASH_REMATCH[2]}
+			fi
+			[[ $st == "$want" || ($st == 141 && $line == *"| head"*) ]] && continue
+			echo "example $b of $dir: exit $st from: $line" >&2
+			cat "$dir/$b.err" >&2
+			fail=1
+		done < <(grep '^ERR ' "$dir/$b.err")
+	done
+	return "$fail"
+}
+
+@test "the EXAMPLES of mqsend(1) and mqrecv(1) run as shown" {
+	local t
+	examples_free
+	for t in mqsend mqrecv; do
+		mkdir "$BATS_TEST_TMPDIR/$t"
+		man_examples "$BATS_TEST_DIRNAME/../man/$t.1" "$BATS_TEST_TMPDIR/$t"
+		[ -s "$BATS_TEST_TMPDIR/$t/1" ]
+		run_examples "$BATS_TEST_TMPDIR/$t"
+	done
+}
+
+@test "the EXAMPLES of fifotool(1) run as shown" {
+	examples_free
+	mkdir "$BATS_TEST_TMPDIR/fifotool"
+	man_examples "$BATS_TEST_DIRNAME/../man/fifotool.1" "$BATS_TEST_TMPDIR/fifotool"
+	[ -s "$BATS_TEST_TMPDIR/fifotool/1" ]
+	run_examples "$BATS_TEST_TMPDIR/fifotool"
+}
+
+@test "the README's mqsend / mqrecv and fifotool examples run as shown" {
+	local s d
+	examples_free
+	for s in "mqsend / mqrecv" fifotool; do
+		d=$BATS_TEST_TMPDIR/readme-${s%% *}
+		mkdir "$d"
+		readme_examples "$BATS_TEST_DIRNAME/../README.md" "$s" "$d"
+		[ -s "$d/1" ]
+		run_examples "$d"
+	done
+}
