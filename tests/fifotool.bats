@@ -553,6 +553,18 @@ complete_words() {
 	[ "${COMPREPLY[*]}" = --timeout= ]
 	complete_words fifotool -w 1s read --ti
 	[ "${COMPREPLY[*]}" = --timeout= ]
+	# And fifotool itself refuses every option not offered.
+	local c o all
+	complete_words fifotool --
+	all=("${COMPREPLY[@]}")
+	for c in mk rm write read test; do
+		complete_words fifotool "$c" --
+		for o in "${all[@]}"; do
+			[[ " ${COMPREPLY[*]} " == *" $o "* ]] && continue
+			run -64 fifotool "$c" "${o/%=/=1}" "$BATS_TEST_TMPDIR/x"
+			[ "${lines[0]}" = "fifotool: cannot use ${o%=} with $c" ]
+		done
+	done
 }
 
 # "--mode=06": three words "--mode" "=" "06" where '=' is in
