@@ -131,11 +131,18 @@ readme_examples() {
 # Runs each block in $1, in order, in one working directory, each in a
 # process group of its own with a deadline. A block passes when it ends in
 # time and every command that fails says so in its comment ("# 1: ..." or
-# "# exit 1 ..."); a pipeline into head may end by SIGPIPE (141).
+# "# exit 1 ..."); a pipeline into head may end by SIGPIPE (141). A loop
+# that polls with sleep fails it unrun: examples wait on --ready-fd.
 run_examples() {
 	local dir=$1 work=$BATS_TEST_TMPDIR/work b pid st line want fail=0
 	mkdir -p "$work"
 	for b in $(find "$dir" -maxdepth 1 -type f -name '[0-9]*' -printf '%f\n' | sort -n); do
+		if grep -Eq '(until|while)[[:space:]].*do[[:space:]]+sleep' "$dir/$b"; then
+			echo "example $b of $dir polls with sleep:" >&2
+			cat "$dir/$b" >&2
+			fail=1
+			continue
+		fi
 		{
 			# shellcheck disable=SC2016
 			echo 'set -o pipefail; trap '\''echo "ERR $? $((LINENO - 1))" >&2'\'' ERR'
@@ -178,12 +185,15 @@ run_examples() {
 	done
 }
 
-@test "the EXAMPLES of fifotool(1) run as shown" {
+@test "the EXAMPLES of fifotool(1) and ipctools(7) run as shown" {
+	local p
 	examples_free
-	mkdir "$BATS_TEST_TMPDIR/fifotool"
-	man_examples "$BATS_TEST_DIRNAME/../man/fifotool.1" "$BATS_TEST_TMPDIR/fifotool"
-	[ -s "$BATS_TEST_TMPDIR/fifotool/1" ]
-	run_examples "$BATS_TEST_TMPDIR/fifotool"
+	for p in fifotool.1 ipctools.7; do
+		mkdir "$BATS_TEST_TMPDIR/$p"
+		man_examples "$BATS_TEST_DIRNAME/../man/$p" "$BATS_TEST_TMPDIR/$p"
+		[ -s "$BATS_TEST_TMPDIR/$p/1" ]
+		run_examples "$BATS_TEST_TMPDIR/$p"
+	done
 }
 
 @test "the README's mqsend / mqrecv and fifotool examples run as shown" {
