@@ -376,6 +376,13 @@ static void write_lines(int fd, const char *path)
  * message, so SIGPIPE is ignored. */
 static int write_fifo(struct args *a)
 {
+	/* A closed stdin (it_init left it open write-only) is refused before
+	 * the FIFO is opened: a reader must not take our failure for an
+	 * empty writer and end. */
+	int fl = fcntl(STDIN_FILENO, F_GETFL);
+	if (fl < 0 || (fl & O_ACCMODE) == O_WRONLY)
+		it_xfail_status(IT_IOERR, fl < 0 ? errno : EBADF, "read",
+				"standard input", NULL);
 	signal(SIGPIPE, SIG_IGN);
 	it_alarm_init();
 	int nonblock = a->used & O_NONBLOCK_ ? O_NONBLOCK : 0;

@@ -660,3 +660,17 @@ sys.exit(subprocess.call(sys.argv[1:], stdout=w))' fifotool mk --tmp
 	[ "${#lines[@]}" -eq 1 ]
 	[[ $output == 'fifotool: unable to test c\nd: '* ]]
 }
+
+@test "write with a closed stdin is exit 74 before it opens the FIFO: the reader goes on waiting" {
+	local f out
+	f=$(fifo)
+	out=$(it_path out)
+	fifotool mk "$f"
+	it_bg_ready fifotool read --ready-fd 9 "$f" >"$out"
+	run -74 bash -c 'fifotool write "$1" <&-' _ "$f"
+	output_is "fifotool: unable to read standard input: Bad file descriptor"
+	run -0 fifotool write --nonblock "$f" <<<data
+	it_wait "$IT_PID"
+	[ "$IT_STATUS" -eq 0 ]
+	[ "$(cat "$out")" = data ]
+}
