@@ -135,7 +135,9 @@ readme_examples() {
 # that polls with sleep fails it unrun: examples wait on --ready-fd.
 run_examples() {
 	local dir=$1 work=$BATS_TEST_TMPDIR/work b pid st line want fail=0
-	mkdir -p "$work"
+	# mk --tmp's directories land in the test's own TMPDIR, removed
+	# with it even when an example fails half-way.
+	mkdir -p "$work" "$work.tmp"
 	for b in $(find "$dir" -maxdepth 1 -type f -name '[0-9]*' -printf '%f\n' | sort -n); do
 		if grep -Eq '(until|while)[[:space:]].*do[[:space:]]+sleep' "$dir/$b"; then
 			echo "example $b of $dir polls with sleep:" >&2
@@ -148,7 +150,7 @@ run_examples() {
 			echo 'set -o pipefail; trap '\''echo "ERR $? $((LINENO - 1))" >&2'\'' ERR'
 			cat "$dir/$b"
 		} >"$dir/$b.sh"
-		(cd "$work" && exec setsid bash "$dir/$b.sh" >"$dir/$b.out" 2>"$dir/$b.err" </dev/null 3>&-) &
+		(cd "$work" && TMPDIR=$work.tmp exec setsid bash "$dir/$b.sh" >"$dir/$b.out" 2>"$dir/$b.err" </dev/null 3>&-) &
 		pid=$!
 		echo "$pid" >>"$BATS_TEST_TMPDIR/groups"
 		if ! it_wait "$pid" $((IT_DEADLINE * 3)); then
