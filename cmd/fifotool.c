@@ -5,6 +5,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
@@ -206,7 +207,18 @@ static void mk_tmp(const struct args *a)
 		rmdir(path);
 		it_xfail(err, "create", path, NULL);
 	}
-	printf("%s\n", path);
+	/* A FIFO nobody was told of is a leak: the path must be out (a
+	 * closed or full stdout, or a reader gone, which is EPIPE here, not
+	 * SIGPIPE half-way), or both are removed before exit 74. */
+	signal(SIGPIPE, SIG_IGN);
+	if (printf("%s\n", path) < 0 || fflush(stdout) == EOF) {
+		int err = errno;
+		unlink(path);
+		path[dirlen] = '\0';
+		rmdir(path);
+		__fpurge(stdout);
+		it_xfail_status(IT_IOERR, err, "write", "standard output", NULL);
+	}
 }
 
 /* Removes the directory of a FIFO made by mk --tmp once it is empty: one
@@ -364,6 +376,13 @@ static void write_lines(int fd, const char *path)
  * message, so SIGPIPE is ignored. */
 static int write_fifo(struct args *a)
 {
+	/* A closed stdin (it_init left it open write-only) is refused before
+	 * the FIFO is opened: a reader must not take our failure for an
+	 * empty writer and end. */
+	int fl = fcntl(STDIN_FILENO, F_GETFL);
+	if (fl < 0 || (fl & O_ACCMODE) == O_WRONLY)
+		it_xfail_status(IT_IOERR, fl < 0 ? errno : EBADF, "read",
+				"standard input", NULL);
 	signal(SIGPIPE, SIG_IGN);
 	it_alarm_init();
 	int nonblock = a->used & O_NONBLOCK_ ? O_NONBLOCK : 0;
@@ -432,6 +451,9 @@ static int read_forever(const struct args *a, int fd, int sfd)
 
 static int read_fifo(struct args *a)
 {
+	/* What is taken from a FIFO cannot be put back: with nowhere to
+	 * write it, take nothing. */
+	it_xcheck_stdout();
 	it_alarm_init();
 	if (!(a->used & O_KEEP)) {
 		int fd = open_fifo(a, O_RDONLY | O_NONBLOCK, IT_FOREVER);

@@ -533,3 +533,144 @@ complete_words() {
 	complete_words fifotool read "${f%.*}"
 	[ "${COMPREPLY[*]}" = "$f" ]
 }
+
+# Every command's options, as the completion offers them after "CMD --".
+@test "completion: each command is offered exactly the options it takes" {
+	# shellcheck source=/dev/null
+	. "$BATS_TEST_DIRNAME/../completions/fifotool"
+	local common="--any-owner --help --usage --version"
+	complete_words fifotool mk --
+	[ "${COMPREPLY[*]}" = "--any-owner --exist-ok --mode= --tmp --help --usage --version" ]
+	complete_words fifotool rm --
+	[ "${COMPREPLY[*]}" = "$common" ]
+	complete_words fifotool write --
+	[ "${COMPREPLY[*]}" = "--any-owner --lines --nonblock --ready-fd= --timeout= --help --usage --version" ]
+	complete_words fifotool read --
+	[ "${COMPREPLY[*]}" = "--any-owner --keep-open --ready-fd= --timeout= --help --usage --version" ]
+	complete_words fifotool test --
+	[ "${COMPREPLY[*]}" = "$common" ]
+	complete_words fifotool read --ti
+	[ "${COMPREPLY[*]}" = --timeout= ]
+	complete_words fifotool -w 1s read --ti
+	[ "${COMPREPLY[*]}" = --timeout= ]
+	# And fifotool itself refuses every option not offered.
+	local c o all
+	complete_words fifotool --
+	all=("${COMPREPLY[@]}")
+	for c in mk rm write read test; do
+		complete_words fifotool "$c" --
+		for o in "${all[@]}"; do
+			[[ " ${COMPREPLY[*]} " == *" $o "* ]] && continue
+			run -64 fifotool "$c" "${o/%=/=1}" "$BATS_TEST_TMPDIR/x"
+			[ "${lines[0]}" = "fifotool: cannot use ${o%=} with $c" ]
+		done
+	done
+}
+
+# "--mode=06": three words "--mode" "=" "06" where '=' is in
+# COMP_WORDBREAKS (bash's default); one word, replaced whole, where not.
+@test "completion: --mode= values, split at '=' or not; no values for --timeout=" {
+	# shellcheck source=/dev/null
+	. "$BATS_TEST_DIRNAME/../completions/fifotool"
+	complete_words fifotool mk --mode = 064
+	[ "${COMPREPLY[*]}" = "0640 0644" ]
+	complete_words fifotool mk --mode =
+	[[ " ${COMPREPLY[*]} " == *" 0600 "* ]]
+	complete_words fifotool mk --mode=064
+	[ "${COMPREPLY[*]}" = "--mode=0640 --mode=0644" ]
+	complete_words fifotool mk -m 066
+	[ "${COMPREPLY[*]}" = "0660 0666" ]
+	complete_words fifotool read --timeout =
+	[ "${#COMPREPLY[@]}" -eq 0 ]
+	complete_words fifotool read --timeout = 1
+	[ "${#COMPREPLY[@]}" -eq 0 ]
+	complete_words fifotool write --ready-fd=
+	[ "${#COMPREPLY[@]}" -eq 0 ]
+}
+
+# A TMPDIR of this test's own for mk --tmp, so that what it leaves is seen.
+own_tmpdir() {
+	TMPDIR=$BATS_TEST_TMPDIR/tmp
+	mkdir "$TMPDIR"
+	export TMPDIR
+}
+
+@test "mk --tmp that cannot print the path exits 74 and leaves no FIFO or directory" {
+	own_tmpdir
+	run -74 bash -c 'fifotool mk --tmp >&-'
+	output_is "fifotool: unable to write standard output: Bad file descriptor"
+	[ -z "$(ls -A "$TMPDIR")" ]
+	run -74 bash -c 'fifotool mk --tmp >/dev/full'
+	output_is "fifotool: unable to write standard output: No space left on device"
+	[ -z "$(ls -A "$TMPDIR")" ]
+	# A pipe whose reader is gone: EPIPE, not death by SIGPIPE mid-way.
+	run -74 python3 -c 'import os, subprocess, sys
+r, w = os.pipe()
+os.close(r)
+sys.exit(subprocess.call(sys.argv[1:], stdout=w))' fifotool mk --tmp
+	output_is "fifotool: unable to write standard output: Broken pipe"
+	[ -z "$(ls -A "$TMPDIR")" ]
+}
+
+@test "--help, --usage, --version into a full or closed stdout are exit 74" {
+	local opt
+	for opt in --help --usage --version; do
+		run -74 bash -c 'fifotool "$1" >/dev/full' _ "$opt"
+		output_is "fifotool: unable to write standard output: No space left on device"
+		run -74 bash -c 'fifotool "$1" >&-' _ "$opt"
+		output_is "fifotool: unable to write standard output: Bad file descriptor"
+	done
+}
+
+@test "read into a closed stdout is exit 74 before it takes a byte from the FIFO" {
+	local f fd data
+	f=$(fifo)
+	fifotool mk "$f"
+	exec {fd}<>"$f"
+	printf 'kept\n' >&"$fd"
+	run -74 bash -c 'fifotool read "$1" >&-' _ "$f"
+	output_is "fifotool: unable to write standard output: Bad file descriptor"
+	run -74 bash -c 'fifotool read --keep-open -w 2s "$1" >&-' _ "$f"
+	output_is "fifotool: unable to write standard output: Bad file descriptor"
+	read -r -t 1 data <&"$fd"
+	exec {fd}>&-
+	[ "$data" = kept ]
+}
+
+@test "rm, test and mk PATH write nothing to stdout: a closed one changes nothing" {
+	local f
+	f=$(fifo)
+	run -0 bash -c 'fifotool mk "$1" >&-' _ "$f"
+	[ -p "$f" ]
+	run -1 bash -c 'fifotool test "$1" >&-' _ "$f"
+	[ -z "$output" ]
+	run -0 bash -c 'fifotool rm "$1" >&-' _ "$f"
+	[ ! -e "$f" ]
+}
+
+# Needs lib/err.c to escape the OBJECT of a message (issue 8, the lead's).
+@test "a newline in a PATH is shown escaped: every message stays one line" {
+	cd "$BATS_TEST_TMPDIR"
+	run -66 fifotool rm $'a\nb'
+	output_is 'fifotool: unable to remove a\nb: No such file or directory'
+	run -66 fifotool read $'a\nb'
+	output_is 'fifotool: unable to open a\nb: No such file or directory'
+	touch $'c\nd'
+	run -65 fifotool test $'c\nd'
+	[ "${#lines[@]}" -eq 1 ]
+	[[ $output == 'fifotool: unable to test c\nd: '* ]]
+}
+
+@test "write with a closed stdin is exit 74 before it opens the FIFO: the reader goes on waiting" {
+	local f out
+	f=$(fifo)
+	out=$(it_path out)
+	fifotool mk "$f"
+	it_bg_ready fifotool read --ready-fd 9 "$f" >"$out"
+	run -74 bash -c 'fifotool write "$1" <&-' _ "$f"
+	output_is "fifotool: unable to read standard input: Bad file descriptor"
+	run -0 fifotool write --nonblock "$f" <<<data
+	it_wait "$IT_PID"
+	[ "$IT_STATUS" -eq 0 ]
+	[ "$(cat "$out")" = data ]
+}

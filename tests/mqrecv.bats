@@ -390,3 +390,55 @@ received_by() {
 	[ "${#COMPREPLY[@]}" -eq 0 ]
 	complete -p mqrecv | grep -q -- '-F _mqrecv'
 }
+
+# The words readline gives a completion function for "mqrecv --key=0x1c":
+# "--key" "=" "0x1c" where '=' is in COMP_WORDBREAKS (bash's default), and
+# one word "--key=0x1c", replaced whole by the reply, where it is not.
+mqrecv_complete() {
+	COMP_WORDS=("$@")
+	COMP_CWORD=$((${#COMP_WORDS[@]} - 1))
+	COMPREPLY=()
+	_mqrecv
+}
+
+@test "completion: --key= and --mode= values, split at '=' or not" {
+	local k
+	k=$(it_key)
+	mqsend -k "$k" -c x
+	source "$BATS_TEST_DIRNAME/../completions/mqrecv"
+	mqrecv_complete mqrecv --key = "${k:0:7}"
+	[ "${COMPREPLY[*]}" = "$k" ]
+	mqrecv_complete mqrecv --key =
+	[[ " ${COMPREPLY[*]} " == *" $k "* ]]
+	[[ " ${COMPREPLY[*]} " != *" 0x00000000 "* ]]
+	mqrecv_complete mqrecv -k ""
+	[[ " ${COMPREPLY[*]} " == *" $k "* ]]
+	mqrecv_complete mqrecv "--key=${k:0:7}"
+	[ "${COMPREPLY[*]}" = "--key=$k" ]
+	mqrecv_complete mqrecv --mode = 06
+	[ "${COMPREPLY[*]}" = "0600 0640 0660 0644 0666" ]
+	mqrecv_complete mqrecv --mode =
+	[[ " ${COMPREPLY[*]} " == *" 0600 "* ]]
+	mqrecv_complete mqrecv --mode=064
+	[ "${COMPREPLY[*]}" = "--mode=0640 --mode=0644" ]
+	mqrecv_complete mqrecv -m 066
+	[ "${COMPREPLY[*]}" = "0660 0666" ]
+	mqrecv_complete mqrecv -k "$k" --ty
+	[ "${COMPREPLY[*]}" = --type ]
+}
+
+@test "completion: --name= values from /dev/mqueue, split at '=' or not" {
+	local n
+	mountpoint -q /dev/mqueue || skip "/dev/mqueue is not mounted"
+	n=$(it_name)
+	mqsend -N "$n" -c --stat >/dev/null
+	source "$BATS_TEST_DIRNAME/../completions/mqrecv"
+	mqrecv_complete mqrecv --name = "${n%.*}"
+	[ "${COMPREPLY[*]}" = "$n" ]
+	mqrecv_complete mqrecv --name =
+	[[ " ${COMPREPLY[*]} " == *" $n "* ]]
+	mqrecv_complete mqrecv "--name=${n%.*}"
+	[ "${COMPREPLY[*]}" = "--name=$n" ]
+	mqrecv_complete mqrecv -N "${n%.*}"
+	[ "${COMPREPLY[*]}" = "$n" ]
+}

@@ -357,10 +357,62 @@ bytes() {
 	COMP_WORDS=(mqsend "--name=${n:0:5}")
 	COMP_CWORD=1
 	_mqsend
-	[[ " ${COMPREPLY[*]} " == *" $n "* ]]
+	[[ " ${COMPREPLY[*]} " == *" --name=$n "* ]]
 	COMP_WORDS=(mqsend -k pri)
 	COMP_CWORD=2
 	_mqsend
 	[ "${COMPREPLY[*]}" = private ]
 	complete -p mqsend | grep -q -- '-F _mqsend'
+}
+
+# The words readline gives a completion function for "mqsend --key=0x1c":
+# "--key" "=" "0x1c" where '=' is in COMP_WORDBREAKS (bash's default), and
+# one word "--key=0x1c", replaced whole by the reply, where it is not.
+mqsend_complete() {
+	COMP_WORDS=("$@")
+	COMP_CWORD=$((${#COMP_WORDS[@]} - 1))
+	COMPREPLY=()
+	_mqsend
+}
+
+@test "completion: --key= and --mode= values, split at '=' or not" {
+	local k
+	k=$(it_key)
+	mqsend -k "$k" -c x
+	source "$BATS_TEST_DIRNAME/../completions/mqsend"
+	mqsend_complete mqsend --key = "${k:0:7}"
+	[ "${COMPREPLY[*]}" = "$k" ]
+	mqsend_complete mqsend --key =
+	[[ " ${COMPREPLY[*]} " == *" $k "* ]]
+	[[ " ${COMPREPLY[*]} " != *" 0x00000000 "* ]]
+	mqsend_complete mqsend -k ""
+	[[ " ${COMPREPLY[*]} " == *" $k "* ]]
+	mqsend_complete mqsend "--key=${k:0:7}"
+	[ "${COMPREPLY[*]}" = "--key=$k" ]
+	mqsend_complete mqsend --mode = 06
+	[ "${COMPREPLY[*]}" = "0600 0640 0660 0644 0666" ]
+	mqsend_complete mqsend --mode =
+	[[ " ${COMPREPLY[*]} " == *" 0600 "* ]]
+	mqsend_complete mqsend --mode=064
+	[ "${COMPREPLY[*]}" = "--mode=0640 --mode=0644" ]
+	mqsend_complete mqsend -m 066
+	[ "${COMPREPLY[*]}" = "0660 0666" ]
+	mqsend_complete mqsend -k "$k" --ty
+	[ "$(printf "%s\n" "${COMPREPLY[@]}" | sort | paste -sd " ")" = "--type --typed" ]
+}
+
+@test "completion: --name= values from /dev/mqueue, split at '=' or not" {
+	local n
+	mountpoint -q /dev/mqueue || skip "/dev/mqueue is not mounted"
+	n=$(it_name)
+	mqsend -N "$n" -c --stat >/dev/null
+	source "$BATS_TEST_DIRNAME/../completions/mqsend"
+	mqsend_complete mqsend --name = "${n%.*}"
+	[ "${COMPREPLY[*]}" = "$n" ]
+	mqsend_complete mqsend --name =
+	[[ " ${COMPREPLY[*]} " == *" $n "* ]]
+	mqsend_complete mqsend "--name=${n%.*}"
+	[ "${COMPREPLY[*]}" = "--name=$n" ]
+	mqsend_complete mqsend -N "${n%.*}"
+	[ "${COMPREPLY[*]}" = "$n" ]
 }
