@@ -138,7 +138,8 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 				break;
 		if (a->cmd == NCMD)
 			argp_error(state, "unknown command '%s'",
-				   state->argv[state->next]);
+				   it_quote(state->argv[state->next],
+					    (char[48]){0}, 48));
 		a->paths = state->argv + state->next + 1;
 		a->npaths = state->argc - state->next - 1;
 		break;

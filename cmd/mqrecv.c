@@ -147,7 +147,8 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case OPT_STAT: a->stat = true; break;
 	case OPT_JSON: a->json = true; break;
 	case ARGP_KEY_ARG:
-		argp_error(state, "unexpected operand '%s'", arg);
+		argp_error(state, "unexpected operand '%s'",
+			   it_quote(arg, (char[48]){0}, 48));
 		break;
 	case ARGP_KEY_END:
 		check(state, a);

@@ -79,6 +79,30 @@ static size_t escape(char *dst, const char *src, size_t len)
 	return o;
 }
 
+const char *it_quote(const char *s, char *buf, size_t size)
+{
+	size_t n = strlen(s);
+	char *esc = malloc(n * 4 + 1);
+	if (!esc || size < 8) {
+		free(esc);
+		snprintf(buf, size, "%s", "?");
+		return buf;
+	}
+	size_t len = escape(esc, s, n);
+	if (len < size) {
+		memcpy(buf, esc, len);
+		buf[len] = '\0';
+	} else {
+		size_t head = (size - 4) / 2, tail = size - 4 - head;
+		memcpy(buf, esc, head);
+		memcpy(buf + head, "...", 3);
+		memcpy(buf + head + 3, esc + len - tail, tail);
+		buf[size - 1] = '\0';
+	}
+	free(esc);
+	return buf;
+}
+
 static void vwarn(const char *fmt, va_list ap)
 {
 	/* One line, written with one call, so that concurrent tools sharing

@@ -99,9 +99,9 @@ static error_t obj_parse(int key, char *arg, struct argp_state *state)
 	case 'N':
 		set_kind(state, obj, IT_OBJ_NAME);
 		if (it_posix_name_ok(arg))
-			argp_error(state, "invalid name '%.40s%s': a POSIX name is "
+			argp_error(state, "invalid name '%s': a POSIX name is "
 				   "/NAME, one leading slash and no other, at most "
-				   "%d bytes", arg, strlen(arg) > 40 ? "..." : "",
+				   "%d bytes", it_quote(arg, (char[48]){0}, 48),
 				   NAME_MAX);
 		obj->name = arg;
 		break;

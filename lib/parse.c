@@ -203,9 +203,7 @@ void it_argp_bad(const struct argp_state *state, const char *what,
 	const char *why = errno == ERANGE ? ": out of range"
 			  : errno == EBADF ? ": not an open file descriptor"
 			  : "";
-	int n = (int)strlen(arg);
-	if (n > 40)
-		argp_error(state, "invalid %s '%.40s...'%s", what, arg, why);
-	else
-		argp_error(state, "invalid %s '%s'%s", what, arg, why);
+	char q[48];
+	argp_error(state, "invalid %s '%s'%s", what, it_quote(arg, q, sizeof q),
+		   why);
 }

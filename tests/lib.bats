@@ -85,10 +85,10 @@ usage_error() {
 @test "naming: a 64 KiB argument is refused in one short line" {
 	local big
 	big=$(head -c 65536 /dev/zero | tr '\0' 9)
-	EXPECT="invalid key '9999999999999999999999999999999999999999...': out of range" usage_error -k "$big"
-	EXPECT="invalid name '/999999999999999999999999999999999999999...': a POSIX name is /NAME, one leading slash and no other, at most 255 bytes" \
+	EXPECT="invalid key '9999999999999999999999...9999999999999999999999': out of range" usage_error -k "$big"
+	EXPECT="invalid name '/999999999999999999999...9999999999999999999999': a POSIX name is /NAME, one leading slash and no other, at most 255 bytes" \
 		usage_error -N "/$big"
-	EXPECT="invalid mode '9999999999999999999999999999999999999999...'" usage_error -k 1 -m "$big"
+	EXPECT="invalid mode '9999999999999999999999...9999999999999999999999'" usage_error -k 1 -m "$big"
 }
 
 @test "creation: --create, --excl implies create, --mode, --rm" {

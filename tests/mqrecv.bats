@@ -258,18 +258,12 @@ received_by() {
 	[ "${lines[0]}" = "mqrecv: --truncate is for System V queues: a POSIX queue never holds a message over its msgsize" ]
 }
 
-@test "--key private creates a queue and prints its id first" {
-	local id
-	run -1 mqrecv -k private --nowait
-	id=${lines[0]}
-	it_track msgid "$id"
-	[[ $id =~ ^[0-9]+$ ]]
-	[ "${lines[1]}" = "mqrecv: unable to receive from private key: no message (--nowait)" ]
-	mqsend -i "$id" hi
-	run -0 mqrecv -i "$id" --rm
-	[ "$output" = hi ]
-	run -66 mqrecv -i "$id"
-	[ "$output" = "mqrecv: no message queue for id $id (use --create)" ]
+@test "--key private is a usage error: nobody could send to a new private queue" {
+	local before
+	before=$(ipcs -q | grep -c '^0x00000000 ' || true)
+	run -64 mqrecv -k private --nowait
+	[ "${lines[0]}" = "mqrecv: --key private would make a new queue that no sender knows: name it by --key, --file, --id or --name" ]
+	[ "$(ipcs -q | grep -c '^0x00000000 ' || true)" = "$before" ]
 }
 
 @test "output framings: lines, NUL, netstrings, whole" {
@@ -344,7 +338,7 @@ received_by() {
 	mqsend -k "$k" -c -t 5 kept
 	mqsend -N "$n" -c -p 3 kept
 	run -74 bash -c 'mqrecv -k "$1" >/dev/full' _ "$k"
-	[ "$output" = "mqrecv: unable to write standard output: No space left on device" ]
+	[ "$output" = "mqrecv: unable to write standard output: No space left on device (1 message put back)" ]
 	run -74 bash -c 'mqrecv -N "$1" >/dev/full' _ "$n"
 	run -74 bash -c 'mqrecv -N "$1" >&-' _ "$n"
 	[ "$output" = "mqrecv: unable to write standard output: Bad file descriptor" ]
