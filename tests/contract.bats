@@ -35,6 +35,18 @@ tools() {
 	done
 }
 
+@test "every tool: --help, --usage and --version into a full or closed stdout exit 74" {
+	local t o
+	for t in $(tools); do
+		for o in --help --usage --version; do
+			run -74 bash -c '"$1" "$2" >/dev/full' _ "$t" "$o"
+			[ "$output" = "$t: unable to write standard output: No space left on device" ]
+			run -74 bash -c '"$1" "$2" >&-' _ "$t" "$o"
+			[ "$output" = "$t: unable to write standard output: Bad file descriptor" ]
+		done
+	done
+}
+
 @test "every tool has a man page, a completion and a bats file" {
 	local t top=$BATS_TEST_DIRNAME/..
 	for t in $(tools); do

@@ -416,3 +416,58 @@ mqsend_complete() {
 	mqsend_complete mqsend -N "${n%.*}"
 	[ "${COMPREPLY[*]}" = "$n" ]
 }
+
+@test "--key private: a new queue whose id cannot be printed is removed, exit 74" {
+	local before
+	before=$(ipcs -q | grep -c '^0x00000000 ' || true)
+	run -74 bash -c 'mqsend -k private x >&-'
+	[ "$output" = "mqsend: unable to write standard output: Bad file descriptor (the new queue was removed)" ]
+	run -74 bash -c 'mqsend -k private x >/dev/full'
+	[ "$output" = "mqsend: unable to write standard output: No space left on device (the new queue was removed)" ]
+	[ "$(ipcs -q | grep -c '^0x00000000 ' || true)" = "$before" ]
+}
+
+@test "--stat into a closed or full stdout is exit 74" {
+	local k
+	k=$(it_key)
+	run -74 bash -c 'mqsend -k "$1" -c --stat >&-' _ "$k"
+	[ "$output" = "mqsend: unable to write standard output: Bad file descriptor" ]
+	run -74 bash -c 'mqrecv -k "$1" --stat >/dev/full' _ "$k"
+	[ "$output" = "mqrecv: unable to write standard output: No space left on device" ]
+}
+
+@test "--stat of a --key private queue is eval-safe: no id line before it" {
+	local id key
+	eval "$(mqsend -k private --stat)"
+	it_track msgid "$id"
+	[ "$key" = 0x00000000 ]
+	[[ $id =~ ^[0-9]+$ ]]
+	mqsend -i "$id" hello
+	run -0 mqrecv -i "$id" --rm
+	[ "$output" = hello ]
+}
+
+@test "--json is valid JSON for a name that is not UTF-8; key=value stays eval-safe" {
+	local n name
+	n=$(it_name)$'\xff\xc3\xa9'
+	it_track posix "$n"
+	mqsend -N "$n" -c "x"
+	run -0 python3 -c 'import json, sys, os
+d = json.loads(sys.stdin.read())
+assert d["name"].encode("utf-8", "surrogateescape") == os.fsencode(sys.argv[1]), d' "$n" < <(mqsend -N "$n" --stat --json)
+	eval "$(mqsend -N "$n" --stat)"
+	[ "$name" = "$n" ]
+}
+
+@test "stderr is one line: a newline in a name is escaped, a 64 KiB path keeps its reason" {
+	local big
+	run -66 mqrecv -N $'/no\nsuch' --nowait
+	[ "$output" = 'mqrecv: no message queue for /no\nsuch (use --create)' ]
+	run -64 mqrecv -k 1 $'op\nerand'
+	[ "${lines[0]}" = "mqrecv: unexpected operand 'op\\nerand'" ]
+	big=$(head -c 65536 /dev/zero | tr '\0' x)
+	run -71 mqsend -f "/$big" x
+	[ "${#lines[@]}" -eq 1 ]
+	[ "${#output}" -le 1024 ]
+	[[ $output == "mqsend: unable to derive a key from /xxx"*"...xxx"*": File name too long" ]]
+}
