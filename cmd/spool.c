@@ -150,9 +150,12 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		state->child_inputs[0] = &a->framing;
 		break;
 	case OPT_MAXSIZE:
-		if (it_parse_size(arg, SIZE_MAX / 4, &a->max_size) ||
-		    a->max_size == 0)
+		if (it_parse_size(arg, SIZE_MAX / 4, &a->max_size) < 0)
 			it_argp_bad(state, "size", arg);
+		if (a->max_size == 0) {
+			errno = ERANGE;
+			it_argp_bad(state, "size", arg);
+		}
 		break;
 	case 'n':
 		if (it_parse_long(arg, 1, LONG_MAX, &a->count))
@@ -425,10 +428,13 @@ static void each_name(const struct spool *s, int fd, const char *sub,
 	if (!d)
 		it_xfail(errno, "read", label, NULL);
 	rewinddir(d);
-	errno = 0;
-	while ((de = readdir(d)))
+	for (;;) {
+		errno = 0;
+		if (!(de = readdir(d)))
+			break;
 		if (name_ok(de->d_name))
 			fn((struct spool *)s, de->d_name, arg);
+	}
 	if (errno)
 		it_xfail(errno, "read", label, NULL);
 	closedir(d);
