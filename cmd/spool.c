@@ -406,6 +406,8 @@ static void list_clear(struct list *l)
 static void list_sort(struct list *l)
 {
 	size_t k = 0;
+	if (l->n == 0)
+		return;
 	qsort(l->v, l->n, sizeof *l->v, entry_cmp);
 	for (size_t i = 0; i < l->n; i++) {
 		if (k > 0 && strcmp(l->v[k - 1].name, l->v[i].name) == 0)
@@ -644,7 +646,7 @@ struct taker {
 	struct spool *s;
 	struct list list;
 	struct it_writer w;
-	int ifd;
+	int ifd, wd_cur;
 	bool pipe, rescan;
 	sigset_t stops, oldmask;
 	char *buf;
@@ -933,6 +935,39 @@ static void run_cmd(struct taker *t, int fd, const char *name)
 	close(fd);
 }
 
+/* Whether some process holds a lock on the file st describes, from
+ * /proc/locks: asking that way opens no file, where a probe with flock(2)
+ * would, and its close would be one more event for every follower. */
+static bool lock_held(const struct stat *st)
+{
+	FILE *f = fopen("/proc/locks", "re");
+	char line[256];
+	bool held = false;
+	if (!f)
+		return false;
+	while (!held && fgets(line, sizeof line, f)) {
+		unsigned maj, min;
+		unsigned long long ino;
+		const char *p = strstr(line, "FLOCK");
+		held = p && sscanf(p, "FLOCK %*s %*s %*d %x:%x:%llu", &maj, &min,
+				   &ino) == 3 && maj == major(st->st_dev) &&
+		       min == minor(st->st_dev) && ino == st->st_ino;
+	}
+	fclose(f);
+	return held;
+}
+
+/* A file in cur/ was closed: if that was the last descriptor of a taker
+ * that died, the claim is free, and goes back to new/ now. */
+static void closed_in_cur(struct taker *t, const char *name)
+{
+	struct stat st;
+	if (fstatat(t->s->cur, name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+	    !S_ISREG(st.st_mode) || lock_held(&st))
+		return;
+	recover_one(t->s, name, NULL);
+}
+
 /* Reads what inotify has: new names into the list, an overflow as the
  * need to scan again. Returns false if there was nothing to read. */
 static bool read_events(struct taker *t)
@@ -946,9 +981,12 @@ static bool read_events(struct taker *t)
 		if (ev->mask & IN_Q_OVERFLOW)
 			t->rescan = true;
 		if (ev->mask & (IN_IGNORED | IN_DELETE_SELF | IN_MOVE_SELF))
-			it_die(IT_NOINPUT, "unable to take from %s: new/ was removed "
-			       "or moved away", t->s->path);
-		if (ev->len && name_ok(ev->name))
+			it_die(IT_NOINPUT, "unable to take from %s: %s was removed "
+			       "or moved away", t->s->path, ev->wd == t->wd_cur ?
+			       "cur/" : "new/");
+		if (ev->len && name_ok(ev->name) && ev->wd == t->wd_cur)
+			closed_in_cur(t, ev->name);
+		else if (ev->len && name_ok(ev->name))
 			list_add(&t->list, ev->name);
 		p += sizeof *ev + ev->len;
 	}
@@ -1021,19 +1059,26 @@ static void setup_signals(struct taker *t)
 	signal(SIGPIPE, SIG_IGN);
 }
 
+/* Watches new/ for messages, and cur/ for claims closed (a taker that
+ * dies closes its claim too): the directories checked and opened, through
+ * /proc/self/fd, not whatever their paths name now. */
 static void setup_watch(struct taker *t)
 {
 	char proc[64];
+	const uint32_t gone = IN_ONLYDIR | IN_DELETE_SELF | IN_MOVE_SELF;
 	t->ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 	if (t->ifd < 0)
 		it_xfail(errno, "watch", t->s->path, NULL);
-	/* The directory checked and opened, not whatever the path names now. */
 	snprintf(proc, sizeof proc, "/proc/self/fd/%d", t->s->new);
-	if (inotify_add_watch(t->ifd, proc, IN_MOVED_TO | IN_CREATE | IN_ONLYDIR |
-			      IN_DELETE_SELF | IN_MOVE_SELF) < 0)
-		it_xfail(errno, "watch", t->s->path,
-			 errno == ENOSPC ? "raise fs.inotify.max_user_watches" :
-			 NULL);
+	if (inotify_add_watch(t->ifd, proc, IN_MOVED_TO | IN_CREATE | gone) < 0)
+		goto fail;
+	snprintf(proc, sizeof proc, "/proc/self/fd/%d", t->s->cur);
+	t->wd_cur = inotify_add_watch(t->ifd, proc, IN_CLOSE | gone);
+	if (t->wd_cur >= 0)
+		return;
+fail:
+	it_xfail(errno, "watch", t->s->path,
+		 errno == ENOSPC ? "raise fs.inotify.max_user_watches" : NULL);
 }
 
 static int take(const struct args *a, struct spool *s)

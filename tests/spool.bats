@@ -258,6 +258,24 @@ count() {
 	output_is held
 }
 
+@test "a follower returns a claim to new/ as soon as its dead taker lets go" {
+	local d held lockpid out
+	d=$(spool_dir)
+	out=$(it_path out)
+	spool put -c "$d" claimed
+	held=$(ls "$d/new")
+	mv "$d/new/$held" "$d/cur/"
+	(exec 8<"$d/cur/$held" && flock -x 8 && exec sleep 60) 3>&- &
+	lockpid=$!
+	it_track pid "$lockpid"
+	wait_for bash -c '! flock -xn "$1" true' _ "$d/cur/$held"
+	it_bg_ready spool take --follow --ready-fd 9 "$d" >"$out"
+	[ ! -s "$out" ]
+	kill -KILL "$lockpid"
+	wait_for test -s "$out"
+	[ "$(cat "$out")" = claimed ]
+}
+
 @test "leftovers in tmp/ older than 36 hours are removed, younger ones kept" {
 	local d
 	d=$(spool_dir)
