@@ -390,9 +390,10 @@ static void list_add(struct list *l, const char *name)
 			it_xfail(errno, "list", "messages", NULL);
 	}
 	char *copy = strdup(name);
-	if (!copy)
+	if (copy)
+		entry_init(&l->v[l->n++], copy);
+	else
 		it_xfail(errno, "list", "messages", NULL);
-	entry_init(&l->v[l->n++], copy);
 }
 
 static void list_clear(struct list *l)
