@@ -74,6 +74,18 @@ count() {
 	[ "$(cat "$d/new/${lines[1]}")" = b ]
 }
 
+@test "put syncs each file and new/ before it returns; --no-sync does not" {
+	command -v strace >/dev/null || skip "needs strace"
+	local d
+	d=$(spool_dir)
+	spool put -c "$d"
+	run -0 strace -f -e trace=fsync,fdatasync -o "$d.trace" spool put "$d" a b
+	[ "$(grep -c '^[0-9]* *fsync(' "$d.trace")" = 4 ]
+	run -0 strace -f -e trace=fsync,fdatasync -o "$d.trace" spool put --no-sync "$d" c
+	[ "$(grep -c 'sync(' "$d.trace")" = 0 ]
+	[ "$(count "$d/new")" = 3 ]
+}
+
 @test "put without --create on a missing DIR is exit 66" {
 	local d
 	d=$(spool_dir)
