@@ -646,6 +646,8 @@ struct taker {
 	const struct args *a;
 	struct spool *s;
 	struct list list;
+	struct list busy;   /* names in new/ another process had locked */
+	bool progress;      /* a message was claimed since the last refill */
 	struct it_writer w;
 	int ifd, wd_cur;
 	bool pipe, rescan;
@@ -721,10 +723,16 @@ static int claim(struct taker *t, const char *name, struct stat *st)
 		}
 		it_xfail(errno, "take", t->s->path, NULL);
 	}
-	if (flock(fd, LOCK_EX | LOCK_NB) < 0 || fstat(fd, st) < 0) {
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		/* Another taker is on it: it either takes it into cur/, or
+		 * puts it back and lets go, and its close says when. */
+		if (errno == EWOULDBLOCK && t->ifd >= 0)
+			list_add(&t->busy, name);
 		close(fd);
 		return -1;
 	}
+	if (fstat(fd, st) < 0)
+		it_xfail(errno, "take", t->s->path, NULL);
 	if (!S_ISREG(st->st_mode)) {
 		it_warn("skipping %s/new/%s: not a regular file", t->s->path, name);
 		close(fd);
@@ -969,6 +977,20 @@ static void closed_in_cur(struct taker *t, const char *name)
 	recover_one(t->s, name, NULL);
 }
 
+/* A file in new/ was closed: if another taker held it when we tried, it
+ * may be free now, and is tried again. */
+static void closed_in_new(struct taker *t, const char *name)
+{
+	for (size_t i = 0; i < t->busy.n; i++) {
+		if (strcmp(t->busy.v[i].name, name) != 0)
+			continue;
+		free(t->busy.v[i].name);
+		t->busy.v[i] = t->busy.v[--t->busy.n];
+		list_add(&t->list, name);
+		return;
+	}
+}
+
 /* Reads what inotify has: new names into the list, an overflow as the
  * need to scan again. Returns false if there was nothing to read. */
 static bool read_events(struct taker *t)
@@ -985,9 +1007,13 @@ static bool read_events(struct taker *t)
 			it_die(IT_NOINPUT, "unable to take from %s: %s was removed "
 			       "or moved away", t->s->path, ev->wd == t->wd_cur ?
 			       "cur/" : "new/");
-		if (ev->len && name_ok(ev->name) && ev->wd == t->wd_cur)
+		if (!ev->len || !name_ok(ev->name))
+			;
+		else if (ev->wd == t->wd_cur)
 			closed_in_cur(t, ev->name);
-		else if (ev->len && name_ok(ev->name))
+		else if (ev->mask & IN_CLOSE)
+			closed_in_new(t, ev->name);
+		else
 			list_add(&t->list, ev->name);
 		p += sizeof *ev + ev->len;
 	}
@@ -1060,8 +1086,9 @@ static void setup_signals(struct taker *t)
 	signal(SIGPIPE, SIG_IGN);
 }
 
-/* Watches new/ for messages, and cur/ for claims closed (a taker that
- * dies closes its claim too): the directories checked and opened, through
+/* Watches new/ for messages (and for files closed, which another taker
+ * may have held), and cur/ for claims closed (a taker that dies closes its
+ * claim too): the directories checked and opened, through
  * /proc/self/fd, not whatever their paths name now. */
 static void setup_watch(struct taker *t)
 {
@@ -1071,7 +1098,8 @@ static void setup_watch(struct taker *t)
 	if (t->ifd < 0)
 		it_xfail(errno, "watch", t->s->path, NULL);
 	snprintf(proc, sizeof proc, "/proc/self/fd/%d", t->s->new);
-	if (inotify_add_watch(t->ifd, proc, IN_MOVED_TO | IN_CREATE | gone) < 0)
+	if (inotify_add_watch(t->ifd, proc, IN_MOVED_TO | IN_CREATE | IN_CLOSE |
+			      gone) < 0)
 		goto fail;
 	snprintf(proc, sizeof proc, "/proc/self/fd/%d", t->s->cur);
 	t->wd_cur = inotify_add_watch(t->ifd, proc, IN_CLOSE | gone);
@@ -1102,8 +1130,12 @@ static int take(const struct args *a, struct spool *s)
 	it_xready(&ready);
 	while (follow || got < a->count) {
 		if (t.list.pos == t.list.n) {
+			/* Without inotify, a scan that finds only messages
+			 * nobody can take (others' claims, symlinks) is the end. */
+			bool stuck = t.ifd < 0 && t.list.n > 0 && !t.progress;
 			refill(&t);
-			if (t.list.n == 0 && a->used & O_NOWAIT) {
+			t.progress = false;
+			if ((t.list.n == 0 || stuck) && a->used & O_NOWAIT) {
 				if (follow)
 					break;
 				it_die(IT_NO, "unable to take from %s: no message "
@@ -1126,6 +1158,7 @@ static int take(const struct args *a, struct spool *s)
 		int fd = claim(&t, name, &st);
 		if (fd < 0)
 			continue;
+		t.progress = true;
 		if (a->exec)
 			run_cmd(&t, fd, name);
 		else
@@ -1133,7 +1166,9 @@ static int take(const struct args *a, struct spool *s)
 		got++;
 	}
 	list_clear(&t.list);
+	list_clear(&t.busy);
 	free(t.list.v);
+	free(t.busy.v);
 	free(t.buf);
 	return t.cmd_failed ? IT_NO : IT_OK;
 }

@@ -288,6 +288,38 @@ count() {
 	[ "$(cat "$out")" = claimed ]
 }
 
+@test "a follower takes a message in new/ as soon as another taker lets go of it" {
+	local d name lockpid out
+	d=$(spool_dir)
+	out=$(it_path out)
+	name=$(spool put -c --print-name "$d" putback)
+	# Another taker's lock on a message in new/: one it is claiming, or
+	# one it put back because its reader went away, just before it exits.
+	(exec 8<"$d/new/$name" && flock -x 8 && exec sleep 60) 3>&- &
+	lockpid=$!
+	it_track pid "$lockpid"
+	wait_for bash -c '! flock -xn "$1" true' _ "$d/new/$name"
+	it_bg_ready spool take --follow --ready-fd 9 "$d" >"$out"
+	[ ! -s "$out" ]
+	[ -f "$d/new/$name" ]
+	kill -KILL "$lockpid"
+	wait_for test -s "$out"
+	[ "$(cat "$out")" = putback ]
+}
+
+@test "--follow --nowait ends when what is left cannot be taken" {
+	local d
+	d=$(spool_dir)
+	spool put -c "$d" a
+	ln -s /etc/passwd "$d/new/1.M0P0Q0.link"
+	run -0 timeout 10 spool take --follow --nowait "$d"
+	[ "${lines[0]}" = "spool: skipping $d/new/1.M0P0Q0.link: a symlink" ]
+	[ "${lines[1]}" = a ]
+	[ "${lines[2]}" = "${lines[0]}" ]
+	[ "${#lines[@]}" = 3 ]
+	[ -L "$d/new/1.M0P0Q0.link" ]
+}
+
 @test "leftovers in tmp/ older than 36 hours are removed, younger ones kept" {
 	local d
 	d=$(spool_dir)
