@@ -2,7 +2,7 @@
 # bench/cases/spool.sh: the Speed rows of issue 11. SPOOL_N messages of 100
 # bytes put by one `spool put --no-sync` and taken by one `spool take -n`,
 # against python's mailbox.Maildir adding them and then reading and
-# removing each; then the cost of fsync: SPOOL_SYNC_N messages put with
+# removing each, on the disk ($TMPDIR) and on tmpfs; then the cost of fsync: SPOOL_SYNC_N messages put with
 # fsync (file and new/) against the same with --no-sync, on tmpfs
 # (/dev/shm) and on the disk under /var/tmp. Rate = messages / seconds.
 
@@ -26,15 +26,16 @@ spool_cleanup() {
 	rm -rf "$SPOOL_DIR" "$SPOOL_SHM" "$SPOOL_VAR"
 }
 
-spool_ours() {
-	rm -rf "$SPOOL_DIR"
-	spool put -c --no-sync "$SPOOL_DIR" <"$SPOOL_INPUT" &&
-		spool take -n "$SPOOL_N" "$SPOOL_DIR"
+# put+take in DIR, by spool and by python.
+spool_both() {
+	rm -rf "$1"
+	spool put -c --no-sync "$1" <"$SPOOL_INPUT" &&
+		spool take -n "$SPOOL_N" "$1"
 }
 
-spool_peer() {
-	rm -rf "$SPOOL_DIR"
-	python3 - "$SPOOL_DIR" "$SPOOL_INPUT" <<'PY'
+spool_python() {
+	rm -rf "$1"
+	python3 - "$1" "$SPOOL_INPUT" <<'PY'
 import mailbox, sys
 md = mailbox.Maildir(sys.argv[1], factory=None, create=True)
 with open(sys.argv[2], "rb") as f:
@@ -46,6 +47,11 @@ for key in sorted(md.keys()):
     md.remove(key)
 PY
 }
+
+spool_ours() { spool_both "$SPOOL_DIR"; }
+spool_peer() { spool_python "$SPOOL_DIR"; }
+spool_ours_tmpfs() { spool_both "$SPOOL_SHM"; }
+spool_peer_tmpfs() { spool_python "$SPOOL_SHM"; }
 
 spool_sync_setup() {
 	SPOOL_INPUT=$BENCH_TMP/spool-sync-input
@@ -70,6 +76,8 @@ spool_nosync_disk() {
 
 bench_case "spool: ${SPOOL_N} put+take --no-sync vs mailbox" 0.2 python3 python3 \
 	spool_ours spool_peer spool_setup spool_cleanup
+bench_case "spool: the same on tmpfs" 0.2 python3 python3 \
+	spool_ours_tmpfs spool_peer_tmpfs spool_setup spool_cleanup
 bench_case "spool: ${SPOOL_SYNC_N} put fsync vs --no-sync, tmpfs" - ipctools spool \
 	spool_sync_tmpfs spool_nosync_tmpfs spool_sync_setup spool_cleanup
 bench_case "spool: ${SPOOL_SYNC_N} put fsync vs --no-sync, /var/tmp" - ipctools spool \
