@@ -100,6 +100,21 @@ count() {
 	output_is "spool: unable to open $d/tmp: No such file or directory (use --create)"
 }
 
+@test "a DIR that is not a directory is exit 65; new/ removed under a waiting take, 66" {
+	local d
+	d=$(spool_dir)
+	echo file >"$d"
+	run -65 spool put "$d" x
+	output_is "spool: unable to open $d: not a directory"
+	rm "$d"
+	spool put -c "$d"
+	it_bg_ready spool take --follow --ready-fd 9 "$d" 2>"$d.err"
+	mv "$d/new" "$d/new.gone"
+	it_wait "$IT_PID"
+	[ "$IT_STATUS" = 66 ]
+	[ "$(cat "$d.err")" = "spool: unable to take from $d: new/ was removed or moved away" ]
+}
+
 @test "take -c makes the spool and waits in it" {
 	local d
 	d=$(spool_dir)
