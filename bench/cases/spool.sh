@@ -1,0 +1,84 @@
+# shellcheck shell=bash
+# bench/cases/spool.sh: the Speed rows of issue 11. SPOOL_N messages of 100
+# bytes put by one `spool put --no-sync` and taken by one `spool take -n`,
+# against python's mailbox.Maildir adding them and then reading and
+# removing each, on the disk ($TMPDIR) and on tmpfs; then the cost of fsync: SPOOL_SYNC_N messages put with
+# fsync (file and new/) against the same with --no-sync, on tmpfs
+# (/dev/shm) and on the disk under /var/tmp. Rate = messages / seconds.
+
+SPOOL_N=${SPOOL_N:-100000}
+SPOOL_SYNC_N=${SPOOL_SYNC_N:-2000}
+SPOOL_DIR=$BENCH_TMP/spool
+SPOOL_SHM=/dev/shm/ipctools-bench-spool.$$
+SPOOL_VAR=/var/tmp/ipctools-bench-spool.$$
+
+spool_input() {
+	SPOOL_INPUT=$BENCH_TMP/spool-input
+	[ -f "$SPOOL_INPUT" ] ||
+		awk -v n="$1" 'BEGIN { for (i = 0; i < n; i++) printf "%099d\n", i }' >"$SPOOL_INPUT"
+}
+
+spool_setup() {
+	spool_input "$SPOOL_N"
+}
+
+spool_cleanup() {
+	rm -rf "$SPOOL_DIR" "$SPOOL_SHM" "$SPOOL_VAR"
+}
+
+# put+take in DIR, by spool and by python.
+spool_both() {
+	rm -rf "$1"
+	spool put -c --no-sync "$1" <"$SPOOL_INPUT" &&
+		spool take -n "$SPOOL_N" "$1"
+}
+
+spool_python() {
+	rm -rf "$1"
+	python3 - "$1" "$SPOOL_INPUT" <<'PY'
+import mailbox, sys
+md = mailbox.Maildir(sys.argv[1], factory=None, create=True)
+with open(sys.argv[2], "rb") as f:
+    for line in f:
+        md.add(line.rstrip(b"\n"))
+out = sys.stdout.buffer
+for key in sorted(md.keys()):
+    out.write(md.get_bytes(key) + b"\n")
+    md.remove(key)
+PY
+}
+
+spool_ours() { spool_both "$SPOOL_DIR"; }
+spool_peer() { spool_python "$SPOOL_DIR"; }
+spool_ours_tmpfs() { spool_both "$SPOOL_SHM"; }
+spool_peer_tmpfs() { spool_python "$SPOOL_SHM"; }
+
+spool_sync_setup() {
+	SPOOL_INPUT=$BENCH_TMP/spool-sync-input
+	awk -v n="$SPOOL_SYNC_N" 'BEGIN { for (i = 0; i < n; i++) printf "%099d\n", i }' >"$SPOOL_INPUT"
+}
+
+spool_sync_tmpfs() {
+	rm -rf "$SPOOL_SHM" && spool put -c "$SPOOL_SHM" <"$SPOOL_INPUT"
+}
+
+spool_nosync_tmpfs() {
+	rm -rf "$SPOOL_SHM" && spool put -c --no-sync "$SPOOL_SHM" <"$SPOOL_INPUT"
+}
+
+spool_sync_disk() {
+	rm -rf "$SPOOL_VAR" && spool put -c "$SPOOL_VAR" <"$SPOOL_INPUT"
+}
+
+spool_nosync_disk() {
+	rm -rf "$SPOOL_VAR" && spool put -c --no-sync "$SPOOL_VAR" <"$SPOOL_INPUT"
+}
+
+bench_case "spool: ${SPOOL_N} put+take --no-sync vs mailbox" 0.2 python3 python3 \
+	spool_ours spool_peer spool_setup spool_cleanup
+bench_case "spool: the same on tmpfs" 0.2 python3 python3 \
+	spool_ours_tmpfs spool_peer_tmpfs spool_setup spool_cleanup
+bench_case "spool: ${SPOOL_SYNC_N} put fsync vs --no-sync, tmpfs" - ipctools spool \
+	spool_sync_tmpfs spool_nosync_tmpfs spool_sync_setup spool_cleanup
+bench_case "spool: ${SPOOL_SYNC_N} put fsync vs --no-sync, /var/tmp" - ipctools spool \
+	spool_sync_disk spool_nosync_disk spool_sync_setup spool_cleanup

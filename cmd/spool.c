@@ -1,0 +1,1270 @@
+/* spool: a drop directory in the maildir layout. put writes each message in
+ * tmp/ and renames it into new/, so a reader never sees part of one; take
+ * claims the oldest by renaming it into cur/ under a lock, and removes it
+ * only once it was delivered, so each message is taken exactly once. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/inotify.h>
+#include <sys/ioctl.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ipctools.h"
+
+/* maildir: files left in tmp/ this long are a writer's crash debris. */
+#define TMP_MAX_AGE (36 * 3600)
+#define DEFAULT_MAX_SIZE (64u << 20)
+
+enum cmd { PUT, TAKE, LS, STAT, NCMD };
+
+/* One bit per option, to check in one place which command takes which. */
+enum {
+	O_CREATE = 1 << 0, O_NOSYNC = 1 << 1, O_PRINT = 1 << 2,
+	O_MAXSIZE = 1 << 3, O_COUNT = 1 << 4, O_FOLLOW = 1 << 5,
+	O_TIMEOUT = 1 << 6, O_NOWAIT = 1 << 7, O_READY = 1 << 8,
+	O_EXEC = 1 << 9, O_TRIES = 1 << 10, O_JSON = 1 << 11, O_ANY = 1 << 12,
+};
+static const char *const opt_names[] = {
+	"create", "no-sync", "print-name", "max-size", "count", "follow",
+	"timeout", "nowait", "ready-fd", "exec", "tries", "json", "any-owner",
+};
+
+static const struct {
+	const char *name;
+	unsigned opts;
+} cmds[NCMD] = {
+	[PUT] = {"put", O_CREATE | O_NOSYNC | O_PRINT | O_MAXSIZE | O_ANY},
+	[TAKE] = {"take", O_CREATE | O_MAXSIZE | O_COUNT | O_FOLLOW | O_TIMEOUT |
+		  O_NOWAIT | O_READY | O_EXEC | O_TRIES | O_ANY},
+	[LS] = {"ls", O_JSON | O_ANY},
+	[STAT] = {"stat", O_JSON | O_ANY},
+};
+
+struct args {
+	enum cmd cmd;
+	bool have_cmd;
+	const char *dir;
+	char **msgs;        /* put: operands, one message each */
+	int nmsgs;
+	char **exec;        /* take --exec: CMD and its arguments */
+	unsigned used;
+	enum it_framing framing;
+	uint64_t max_size;
+	long count, tries;
+	int64_t timeout;
+	int ready_fd;
+};
+
+enum { OPT_NOSYNC = 256, OPT_PRINT, OPT_MAXSIZE, OPT_FOLLOW, OPT_NOWAIT,
+       OPT_READY, OPT_EXEC, OPT_TRIES, OPT_JSON, OPT_ANY };
+
+static const struct argp_option options[] = {
+	{"create", 'c', NULL, 0, "put, take: create DIR (mode 0700) and its "
+	 "tmp, new and cur if missing", 0},
+	{"no-sync", OPT_NOSYNC, NULL, 0, "put: skip fsync of each file and of "
+	 "new/ (fast, not crash-safe)", 0},
+	{"print-name", OPT_PRINT, NULL, 0, "put: print the name of each new "
+	 "message", 0},
+	{"max-size", OPT_MAXSIZE, "BYTES", 0, "put, take: the largest message "
+	 "(default 64M); a larger one is exit 65", 0},
+	{"count", 'n', "N", 0, "take: take N messages (default 1)", 0},
+	{"follow", OPT_FOLLOW, NULL, 0, "take: take messages until stopped", 0},
+	{"timeout", 'w', "DURATION", 0, "take: exit 1 if no message comes in "
+	 "this time (with --follow: once idle this long)", 0},
+	{"nowait", OPT_NOWAIT, NULL, 0, "take: never wait; with --follow, take "
+	 "all there is and exit", 0},
+	{"ready-fd", OPT_READY, "FD", 0, "take: write a newline to FD once "
+	 "messages put from then on will be seen", 0},
+	{"exec", OPT_EXEC, NULL, 0, "take: the rest of the line is CMD [ARG...], "
+	 "run once per message with it on stdin", 0},
+	{"tries", OPT_TRIES, "N", 0, "take: after N failed runs of CMD (default "
+	 "3) a message goes to DIR/failed", 0},
+	{"json", OPT_JSON, NULL, 0, "ls, stat: print JSON", 0},
+	{"any-owner", OPT_ANY, NULL, 0, "accept a DIR that another user owns",
+	 0},
+	{0},
+};
+
+static unsigned opt_bit(int key)
+{
+	switch (key) {
+	case 'c': return O_CREATE;
+	case OPT_NOSYNC: return O_NOSYNC;
+	case OPT_PRINT: return O_PRINT;
+	case OPT_MAXSIZE: return O_MAXSIZE;
+	case 'n': return O_COUNT;
+	case OPT_FOLLOW: return O_FOLLOW;
+	case 'w': return O_TIMEOUT;
+	case OPT_NOWAIT: return O_NOWAIT;
+	case OPT_READY: return O_READY;
+	case OPT_EXEC: return O_EXEC;
+	case OPT_TRIES: return O_TRIES;
+	case OPT_JSON: return O_JSON;
+	case OPT_ANY: return O_ANY;
+	default: return 0;
+	}
+}
+
+static void check_args(struct args *a, struct argp_state *state)
+{
+	const char *name = cmds[a->cmd].name;
+	for (unsigned i = 0; i < sizeof opt_names / sizeof opt_names[0]; i++)
+		if (a->used & ~cmds[a->cmd].opts & 1u << i)
+			argp_error(state, "cannot use --%s with %s", opt_names[i],
+				   name);
+	if (!a->dir)
+		argp_error(state, "%s needs a DIR", name);
+	if (a->cmd != PUT && a->nmsgs > 0)
+		argp_error(state, "unexpected operand '%s'", a->msgs[0]);
+	if (a->used & O_COUNT && a->used & O_FOLLOW)
+		argp_error(state, "cannot use --count with --follow");
+	if (a->used & O_NOWAIT && a->used & O_TIMEOUT)
+		argp_error(state, "cannot use --timeout with --nowait");
+	if (a->used & O_TRIES && !(a->used & O_EXEC))
+		argp_error(state, "--tries goes with --exec");
+	if (a->used & O_EXEC && !a->exec)
+		argp_error(state, "--exec needs a CMD");
+	if (a->exec && a->framing != IT_FRAME_LINE)
+		argp_error(state, "--exec gives CMD the message as it is: no "
+			   "framing option applies");
+}
+
+static error_t parse_opt(int key, char *arg, struct argp_state *state)
+{
+	struct args *a = state->input;
+	a->used |= opt_bit(key);
+	switch (key) {
+	case ARGP_KEY_INIT:
+		state->child_inputs[0] = &a->framing;
+		break;
+	case OPT_MAXSIZE:
+		if (it_parse_size(arg, SIZE_MAX / 4, &a->max_size) < 0)
+			it_argp_bad(state, "size", arg);
+		if (a->max_size == 0) {
+			errno = ERANGE;
+			it_argp_bad(state, "size", arg);
+		}
+		break;
+	case 'n':
+		if (it_parse_long(arg, 1, LONG_MAX, &a->count))
+			it_argp_bad(state, "count", arg);
+		break;
+	case OPT_TRIES:
+		if (it_parse_long(arg, 1, INT_MAX, &a->tries))
+			it_argp_bad(state, "tries", arg);
+		break;
+	case 'w':
+		if (it_parse_duration(arg, &a->timeout))
+			it_argp_bad(state, "duration", arg);
+		break;
+	case OPT_READY:
+		if (it_parse_fd(arg, &a->ready_fd))
+			it_argp_bad(state, "file descriptor", arg);
+		break;
+	case OPT_EXEC:
+		/* Everything after --exec (and an optional --) is the command,
+		 * whatever its own options look like. */
+		if (state->next < state->argc &&
+		    strcmp(state->argv[state->next], "--") == 0)
+			state->next++;
+		if (state->next < state->argc)
+			a->exec = state->argv + state->next;
+		state->next = state->argc;
+		break;
+	case ARGP_KEY_ARG:
+		if (!a->have_cmd) {
+			for (a->cmd = 0; a->cmd < NCMD; a->cmd++)
+				if (strcmp(arg, cmds[a->cmd].name) == 0)
+					break;
+			if (a->cmd == NCMD)
+				argp_error(state, "unknown command '%s'", arg);
+			a->have_cmd = true;
+		} else if (!a->dir) {
+			a->dir = arg;
+		} else {
+			if (!a->msgs)
+				a->msgs = state->argv + state->next - 1;
+			a->msgs[a->nmsgs++] = arg;
+		}
+		break;
+	case ARGP_KEY_NO_ARGS:
+		argp_error(state, "missing command: put, take, ls or stat");
+		break;
+	case ARGP_KEY_END:
+		check_args(a, state);
+		break;
+	default:
+		return opt_bit(key) ? 0 : ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+static const struct argp_child children[] = {
+	{&it_frame_argp, 0, "put, take: framing of standard input and output:",
+	 1},
+	{0}
+};
+
+static const struct argp argp = {
+	options, parse_opt,
+	"put [-c] [--no-sync] [--print-name] [--max-size=BYTES] [-0|--whole|"
+	"--netstring] DIR [MSG...]\n"
+	"take [-c] [-n N|--follow] [-w DURATION|--nowait] [--ready-fd=FD] "
+	"[--max-size=BYTES] [-0|--whole|--netstring] DIR\n"
+	"take [-c] [-n N|--follow] [-w DURATION|--nowait] [--ready-fd=FD] "
+	"[--tries=N] DIR --exec CMD [ARG...]\n"
+	"ls [--json] DIR\n"
+	"stat [--json] DIR",
+	"Put messages in a drop directory (maildir layout) atomically, and take "
+	"each out exactly once.\v"
+	"A DIR, tmp, new or cur that is a symlink is refused, and one that "
+	"another user owns too, without --any-owner. Exit status: 0 success, "
+	"1 timed out or no message (--nowait) or CMD failed, 64 usage, 65 "
+	"message over --max-size or badly framed, 66 no such DIR, 71 system "
+	"error, 74 I/O error or full disk, 77 permission denied.",
+	children, NULL, NULL,
+};
+
+/* ---- the directory ---- */
+
+struct spool {
+	const char *path;
+	bool any_owner;
+	int dfd, tmp, new, cur;
+	int failed;         /* opened when first needed, else -1 */
+};
+
+static const char *const subdirs[] = {"tmp", "new", "cur"};
+
+/* Opens name under at (AT_FDCWD for DIR itself) as a directory that is no
+ * symlink and, without --any-owner, is ours; label names it in messages. */
+static int open_dir(const struct spool *s, int at, const char *name,
+		    const char *label, bool create)
+{
+	struct stat st, fst;
+	if (create && mkdirat(at, name, 0700) < 0 && errno != EEXIST)
+		it_xfail(errno, "create", label, NULL);
+	if (fstatat(at, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		it_xfail(errno, "open", label,
+			 errno == ENOENT && !create ? "use --create" : NULL);
+	if (S_ISLNK(st.st_mode))
+		it_die(IT_NOPERM, "unable to open %s: a symlink, refused", label);
+	if (!S_ISDIR(st.st_mode))
+		it_die(IT_DATAERR, "unable to open %s: not a directory", label);
+	if (!s->any_owner && st.st_uid != geteuid())
+		it_die(IT_NOPERM, "unable to open %s: owned by uid %ld, not by us "
+		       "(use --any-owner)", label, (long)st.st_uid);
+	int fd = openat(at, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+			O_CLOEXEC);
+	if (fd < 0)
+		it_xfail(errno, "open", label, NULL);
+	if (fstat(fd, &fst) < 0)
+		it_xfail(errno, "open", label, NULL);
+	if (fst.st_dev != st.st_dev || fst.st_ino != st.st_ino)
+		it_die(IT_DATAERR, "unable to open %s: replaced while being "
+		       "opened", label);
+	return fd;
+}
+
+static void open_spool(struct spool *s, const char *path, bool create,
+		       bool any_owner)
+{
+	char label[PATH_MAX + 16];
+	int *fds[] = {&s->tmp, &s->new, &s->cur};
+	s->path = path;
+	s->any_owner = any_owner;
+	s->failed = -1;
+	s->dfd = open_dir(s, AT_FDCWD, path, path, create);
+	for (int i = 0; i < 3; i++) {
+		snprintf(label, sizeof label, "%s/%s", path, subdirs[i]);
+		*fds[i] = open_dir(s, s->dfd, subdirs[i], label, create);
+	}
+}
+
+/* DIR/failed, created on first use; -1 if it is not there and !create. */
+static int failed_dir(struct spool *s, bool create)
+{
+	char label[PATH_MAX + 16];
+	struct stat st;
+	if (s->failed >= 0)
+		return s->failed;
+	if (!create && fstatat(s->dfd, "failed", &st, AT_SYMLINK_NOFOLLOW) < 0 &&
+	    errno == ENOENT)
+		return -1;
+	snprintf(label, sizeof label, "%s/failed", s->path);
+	s->failed = open_dir(s, s->dfd, "failed", label, create);
+	return s->failed;
+}
+
+/* A name read from the directory is used only as one path component
+ * relative to a directory descriptor, and only if it is a plain name. */
+static bool name_ok(const char *n)
+{
+	return n[0] != '.' && n[0] && !strchr(n, '/') && strlen(n) < NAME_MAX;
+}
+
+/* Renames without ever replacing a file already there. */
+static int move(int from, const char *name, int to, const char *newname)
+{
+	if (renameat2(from, name, to, newname, RENAME_NOREPLACE) == 0)
+		return 0;
+	if (errno != EINVAL && errno != ENOSYS)
+		return -1;
+	/* A file system without RENAME_NOREPLACE: link(2) never replaces. */
+	if (linkat(from, name, to, newname, 0) < 0)
+		return -1;
+	return unlinkat(from, name, 0);
+}
+
+/* ---- names and their order ---- */
+
+/* The parts of a maildir name that order messages: the time, then the
+ * putter's process and its own count (sec.MusecPpidQcount.host, as both
+ * we and python's mailbox write them). Others order by name. */
+struct entry {
+	long long sec;
+	long usec, pid;
+	unsigned long q;
+	char *name;
+};
+
+static long field(const char *s, char tag)
+{
+	const char *p = strchr(s, tag);
+	return p && p[1] >= '0' && p[1] <= '9' ? strtol(p + 1, NULL, 10) : 0;
+}
+
+static void entry_init(struct entry *e, char *name)
+{
+	char *end;
+	e->name = name;
+	e->sec = strtoll(name, &end, 10);
+	const char *unique = *end == '.' ? end + 1 : end;
+	const char *dot = strchr(unique, '.');
+	char part[64] = "";
+	size_t n = dot ? (size_t)(dot - unique) : 0;
+	if (n < sizeof part)
+		memcpy(part, unique, n), part[n] = '\0';
+	e->usec = part[0] == 'M' ? field(part, 'M') : 0;
+	e->pid = field(part, 'P');
+	e->q = (unsigned long)field(part, 'Q');
+}
+
+static int entry_cmp(const void *pa, const void *pb)
+{
+	const struct entry *a = pa, *b = pb;
+	if (a->sec != b->sec)
+		return a->sec < b->sec ? -1 : 1;
+	if (a->usec != b->usec)
+		return a->usec < b->usec ? -1 : 1;
+	if (a->pid != b->pid)
+		return a->pid < b->pid ? -1 : 1;
+	if (a->q != b->q)
+		return a->q < b->q ? -1 : 1;
+	return strcmp(a->name, b->name);
+}
+
+struct list {
+	struct entry *v;
+	size_t n, cap, pos;
+};
+
+static void list_add(struct list *l, const char *name)
+{
+	if (l->n == l->cap) {
+		l->cap = l->cap ? 2 * l->cap : 256;
+		l->v = realloc(l->v, l->cap * sizeof *l->v);
+		if (!l->v)
+			it_xfail(errno, "list", "messages", NULL);
+	}
+	char *copy = strdup(name);
+	if (copy)
+		entry_init(&l->v[l->n++], copy);
+	else
+		it_xfail(errno, "list", "messages", NULL);
+}
+
+static void list_clear(struct list *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->v[i].name);
+	l->n = l->pos = 0;
+}
+
+/* Sorts oldest first and drops names seen twice (a scan and an event). */
+static void list_sort(struct list *l)
+{
+	size_t k = 0;
+	if (l->n == 0)
+		return;
+	qsort(l->v, l->n, sizeof *l->v, entry_cmp);
+	for (size_t i = 0; i < l->n; i++) {
+		if (k > 0 && strcmp(l->v[k - 1].name, l->v[i].name) == 0)
+			free(l->v[i].name);
+		else
+			l->v[k++] = l->v[i];
+	}
+	l->n = k;
+}
+
+/* Calls fn for each plain name in the directory fd. */
+static void each_name(const struct spool *s, int fd, const char *sub,
+		      void (*fn)(struct spool *, const char *, void *), void *arg)
+{
+	char label[PATH_MAX + 16];
+	int dup = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	DIR *d = dup < 0 ? NULL : fdopendir(dup);
+	struct dirent *de;
+	snprintf(label, sizeof label, "%s/%s", s->path, sub);
+	if (!d)
+		it_xfail(errno, "read", label, NULL);
+	rewinddir(d);
+	for (;;) {
+		errno = 0;
+		if (!(de = readdir(d)))
+			break;
+		if (name_ok(de->d_name))
+			fn((struct spool *)s, de->d_name, arg);
+	}
+	if (errno)
+		it_xfail(errno, "read", label, NULL);
+	closedir(d);
+}
+
+static void add_name(struct spool *s, const char *name, void *l)
+{
+	(void)s;
+	list_add(l, name);
+}
+
+/* ---- put ---- */
+
+/* A maildir-unique name: time.MusecPpidQcount.host, the host's / and :
+ * written \057 and \072 as maildir asks. Each name of a process is later
+ * than the one before it, even if the clock stands still or steps back, so
+ * that a putter's messages are taken in its order. */
+static void new_name(char *buf, size_t size)
+{
+	static char host[112];
+	static long long last_sec;
+	static long last_usec;
+	static unsigned long count;
+	static long pid;
+	struct timespec ts;
+	if (!pid)
+		pid = (long)getpid();
+	if (!host[0]) {
+		char raw[HOST_NAME_MAX + 1] = "localhost";
+		gethostname(raw, sizeof raw - 1);
+		size_t j = 0;
+		for (const char *p = raw; *p && j < sizeof host - 5; p++) {
+			if (*p == '/' || *p == ':')
+				j += (size_t)sprintf(host + j, "\\%03o", *p);
+			else
+				host[j++] = *p;
+		}
+		host[j] = '\0';
+	}
+	clock_gettime(CLOCK_REALTIME, &ts);
+	long long sec = ts.tv_sec;
+	long usec = ts.tv_nsec / 1000;
+	if (sec < last_sec || (sec == last_sec && usec <= last_usec)) {
+		sec = last_sec;
+		usec = last_usec + 1;
+		if (usec == 1000000)
+			sec++, usec = 0;
+	}
+	last_sec = sec;
+	last_usec = usec;
+	if (snprintf(buf, size, "%lld.M%06ldP%ldQ%lu.%s", sec, usec,
+		     pid, ++count, host) >= (int)size)
+		buf[size - 1] = '\0';
+}
+
+/* Write errors that mean "no room" are the contract's I/O error. */
+static _Noreturn void put_fail(const struct spool *s, int err)
+{
+	int status = err == ENOSPC || err == EDQUOT || err == EIO ||
+		     err == EFBIG ? IT_IOERR : it_exit_for(err);
+	char what[PATH_MAX + 16];
+	snprintf(what, sizeof what, "a message in %s", s->path);
+	it_xfail_status(status, err, "put", what, NULL);
+}
+
+/* Writes and syncs one message in fd: 0, or -1 with errno. */
+static int write_sync(int fd, const char *msg, size_t len, bool sync)
+{
+	int rc = it_write_full(fd, msg, len);
+	if (rc == 0 && sync)
+		rc = fsync(fd);
+	return rc;
+}
+
+/* One message, written and synced in an unnamed file in tmp/ (O_TMPFILE),
+ * then linked into new/ under a fresh name (link(2) never replaces), then
+ * new/ synced. It is never visible before it is whole, and a crash leaves
+ * nothing behind. Returns false where the file system has no O_TMPFILE. */
+static bool put_tmpfile(const struct spool *s, const struct args *a,
+			const char *msg, size_t len, char *name, size_t size)
+{
+	static bool unsupported;
+	char proc[64];
+	bool sync = !(a->used & O_NOSYNC);
+	if (unsupported)
+		return false;
+	int fd = openat(s->tmp, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
+	if (fd < 0 && (errno == EOPNOTSUPP || errno == EISDIR ||
+		       errno == EINVAL)) {
+		unsupported = true;
+		return false;
+	}
+	if (fd < 0 || write_sync(fd, msg, len, sync) < 0)
+		put_fail(s, errno);
+	snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
+	int rc;
+	do {
+		new_name(name, size);
+		rc = linkat(AT_FDCWD, proc, s->new, name, AT_SYMLINK_FOLLOW);
+	} while (rc < 0 && errno == EEXIST);
+	int err = rc < 0 ? errno : 0;
+	if (err == ENOENT && access("/proc/self/fd", F_OK) < 0) {
+		/* No /proc to link the file by: the rename way, then. */
+		close(fd);
+		unsupported = true;
+		return false;
+	}
+	if (close(fd) < 0 && !err)
+		err = errno;
+	if (err)
+		put_fail(s, err);
+	return true;
+}
+
+/* The same the maildir way: a named file in tmp/, renamed into new/ (never
+ * replacing a file there). On any failure the file in tmp/ is removed, so
+ * nothing is left half-visible. */
+static void put_rename(const struct spool *s, const struct args *a,
+		       const char *msg, size_t len, char *name, size_t size)
+{
+	int fd;
+	do {
+		new_name(name, size);
+		fd = openat(s->tmp, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+			    O_CLOEXEC, 0600);
+	} while (fd < 0 && errno == EEXIST);
+	if (fd < 0)
+		put_fail(s, errno);
+	int rc = write_sync(fd, msg, len, !(a->used & O_NOSYNC));
+	int err = errno;
+	if (close(fd) < 0 && rc == 0)
+		rc = -1, err = errno;
+	if (rc == 0) {
+		while ((rc = move(s->tmp, name, s->new, name)) < 0 &&
+		       errno == EEXIST) {
+			/* Someone else's file has this name in new/: ours
+			 * goes in under another. */
+			char other[NAME_MAX + 1];
+			new_name(other, sizeof other);
+			if (renameat(s->tmp, name, s->tmp, other) < 0)
+				break;
+			memcpy(name, other, NAME_MAX + 1);
+		}
+		err = errno;
+	}
+	if (rc < 0) {
+		unlinkat(s->tmp, name, 0);
+		put_fail(s, err);
+	}
+}
+
+static void put_one(const struct spool *s, const struct args *a,
+		    const char *msg, size_t len)
+{
+	char name[NAME_MAX + 1];
+	if (!put_tmpfile(s, a, msg, len, name, sizeof name))
+		put_rename(s, a, msg, len, name, sizeof name);
+	if (!(a->used & O_NOSYNC) && fsync(s->new) < 0)
+		put_fail(s, errno);
+	if (a->used & O_PRINT)
+		printf("%s\n", name);
+}
+
+static _Noreturn void too_large(const struct spool *s, const char *verb,
+				uint64_t max)
+{
+	it_die(IT_DATAERR, "unable to %s %s: a message is longer than "
+	       "--max-size (%llu bytes)", verb, s->path, (unsigned long long)max);
+}
+
+static int put(const struct args *a, struct spool *s)
+{
+	/* Operands are all checked before any is put. */
+	for (int i = 0; i < a->nmsgs; i++)
+		if (strlen(a->msgs[i]) > a->max_size)
+			too_large(s, "put in", a->max_size);
+	for (int i = 0; i < a->nmsgs; i++)
+		put_one(s, a, a->msgs[i], strlen(a->msgs[i]));
+	if (a->nmsgs > 0)
+		return IT_OK;
+	struct it_reader r;
+	const char *msg;
+	size_t len;
+	int rc;
+	it_reader_init(&r, STDIN_FILENO, a->framing);
+	while ((rc = it_read_msg(&r, a->max_size, &msg, &len)) > 0)
+		put_one(s, a, msg, len);
+	if (rc < 0) {
+		int err = errno;
+		it_reader_giveback(&r);
+		if (err == EMSGSIZE)
+			too_large(s, "put in", a->max_size);
+		if (err == EBADMSG)
+			it_die(IT_DATAERR, "unable to read standard input: a badly "
+			       "framed message (%s)", a->framing ==
+			       IT_FRAME_NETSTRING ? "not a netstring" : "truncated");
+		it_xfail_status(IT_IOERR, err, "read", "standard input", NULL);
+	}
+	it_reader_free(&r);
+	return IT_OK;
+}
+
+/* ---- take ---- */
+
+struct taker {
+	const struct args *a;
+	struct spool *s;
+	struct list list;
+	struct list busy;   /* names in new/ another process had locked */
+	bool progress;      /* a message was claimed since the last refill */
+	struct it_writer w;
+	int ifd, wd_cur;
+	bool pipe, rescan;
+	sigset_t stops, oldmask;
+	char *buf;
+	size_t bufcap;
+	bool cmd_failed;
+};
+
+static _Noreturn void exit_signal(int sig)
+{
+	signal(sig, SIG_DFL);
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, sig);
+	sigprocmask(SIG_UNBLOCK, &set, NULL);
+	raise(sig);
+	_exit(128 + sig);
+}
+
+/* SIGINT, SIGTERM or SIGHUP, once caught: acted on between messages, so
+ * that the message in hand is finished or put back first. */
+static volatile sig_atomic_t caught;
+
+static void on_stop(int sig)
+{
+	if (!caught)
+		caught = sig;
+}
+
+/* poll(2) that a stop signal interrupts, whenever it came: the signals are
+ * blocked from the check of the flag until ppoll unblocks them. */
+static int poll_stop(const struct taker *t, struct pollfd *p, nfds_t n,
+		     int64_t deadline)
+{
+	sigprocmask(SIG_BLOCK, &t->stops, NULL);
+	int rc = -1;
+	errno = EINTR;
+	if (!caught) {
+		int64_t left = it_left_ns(deadline);
+		struct timespec ts = it_ns_to_ts(left);
+		rc = ppoll(p, n, left == IT_FOREVER ? NULL : &ts, &t->oldmask);
+	}
+	int err = errno;
+	sigprocmask(SIG_SETMASK, &t->oldmask, NULL);
+	errno = err;
+	return rc;
+}
+
+/* Returns a claimed message in cur/ to new/, under its name or newname. */
+static void put_back(const struct taker *t, const char *name,
+		     const char *newname)
+{
+	if (move(t->s->cur, name, t->s->new, newname ? newname : name) < 0)
+		it_die(IT_OSERR, "unable to put %s/cur/%s back in new/: %s",
+		       t->s->path, name, strerror(errno));
+}
+
+/* Claims new/name: a lock on the file first, then the rename into cur/.
+ * Whoever holds the lock owns the message; a taker that dies lets go of
+ * it, and recover() finds it in cur/ with no lock. The descriptor, or -1
+ * if another taker was first or it is no regular file. */
+static int claim(struct taker *t, const char *name, struct stat *st)
+{
+	int fd = openat(t->s->new, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+			O_CLOEXEC);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return -1;
+		if (errno == ELOOP) {
+			it_warn("skipping %s/new/%s: a symlink", t->s->path, name);
+			return -1;
+		}
+		it_xfail(errno, "take", t->s->path, NULL);
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		/* Another taker is on it: it either takes it into cur/, or
+		 * puts it back and lets go, and its close says when. */
+		if (errno == EWOULDBLOCK && t->ifd >= 0)
+			list_add(&t->busy, name);
+		close(fd);
+		return -1;
+	}
+	if (fstat(fd, st) < 0)
+		it_xfail(errno, "take", t->s->path, NULL);
+	if (!S_ISREG(st->st_mode)) {
+		it_warn("skipping %s/new/%s: not a regular file", t->s->path, name);
+		close(fd);
+		return -1;
+	}
+	if ((uint64_t)st->st_size > t->a->max_size) {
+		close(fd);
+		too_large(t->s, "take from", t->a->max_size);
+	}
+	if (move(t->s->new, name, t->s->cur, name) < 0) {
+		int err = errno;
+		close(fd);
+		if (err == ENOENT)
+			return -1;
+		it_xfail(err, "take", t->s->path, NULL);
+	}
+	return fd;
+}
+
+static void recover_one(struct spool *s, const char *name, void *arg)
+{
+	struct stat st, now;
+	(void)arg;
+	int fd = openat(s->cur, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+			O_CLOEXEC);
+	if (fd < 0)
+		return;
+	if (flock(fd, LOCK_EX | LOCK_NB) == 0 && fstat(fd, &st) == 0 &&
+	    fstatat(s->cur, name, &now, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    st.st_ino == now.st_ino && st.st_dev == now.st_dev &&
+	    S_ISREG(st.st_mode) && move(s->cur, name, s->new, name) < 0 &&
+	    errno != ENOENT)
+		it_warn("unable to return %s/cur/%s to new/: %s", s->path, name,
+			strerror(errno));
+	close(fd);
+}
+
+/* Messages in cur/ that no taker holds a lock on were claimed by one that
+ * died: back to new/ with them, at once. */
+static void recover(struct spool *s)
+{
+	each_name(s, s->cur, "cur", recover_one, NULL);
+}
+
+static void clean_tmp_one(struct spool *s, const char *name, void *now)
+{
+	struct stat st;
+	if (fstatat(s->tmp, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    !S_ISDIR(st.st_mode) &&
+	    st.st_mtime < *(time_t *)now - TMP_MAX_AGE)
+		unlinkat(s->tmp, name, 0);
+}
+
+static void clean_tmp(struct spool *s)
+{
+	time_t now = time(NULL);
+	each_name(s, s->tmp, "tmp", clean_tmp_one, &now);
+}
+
+/* Waits until the reader of the pipe on fd has read everything written
+ * (the pipe was shrunk to one page, so it is not writable until then): 0,
+ * or -1 if the reader went away first leaving bytes unread, or *sig if a
+ * stop signal came (then the message is taken as delivered only if it was
+ * all read). */
+static int drained(const struct taker *t, int *sig)
+{
+	struct pollfd p = {STDOUT_FILENO, POLLOUT, 0};
+	int unread = 0;
+	for (;;) {
+		if (poll_stop(t, &p, 1, IT_FOREVER) < 0) {
+			if (errno != EINTR)
+				return -1;
+			if (!caught)
+				continue;
+			*sig = caught;
+			break;
+		}
+		if (p.revents & POLLOUT)
+			return 0;
+		if (p.revents & POLLERR)
+			break;
+	}
+	if (ioctl(STDOUT_FILENO, FIONREAD, &unread) == 0 && unread > 0)
+		return -1;
+	return 0;
+}
+
+static bool reader_gone(void)
+{
+	struct pollfd p = {STDOUT_FILENO, 0, 0};
+	return poll(&p, 1, 0) == 1 && (p.revents & POLLERR);
+}
+
+static void read_message(struct taker *t, int fd, const char *name,
+			 size_t size, size_t *len)
+{
+	if (size + 1 > t->bufcap) {
+		free(t->buf);
+		t->bufcap = size + 1 > 4096 ? size + 1 : 4096;
+		t->buf = malloc(t->bufcap);
+		if (!t->buf)
+			it_xfail(errno, "read", name, NULL);
+	}
+	ssize_t n = pread(fd, t->buf, size, 0);
+	if (n < 0) {
+		char what[PATH_MAX + NAME_MAX + 8];
+		snprintf(what, sizeof what, "%s/cur/%s", t->s->path, name);
+		put_back(t, name, NULL);
+		it_xfail_status(IT_IOERR, errno, "read", what, NULL);
+	}
+	*len = (size_t)n;
+}
+
+/* Writes a claimed message framed to stdout and removes it once stdout
+ * took it; one stdout did not take goes back to new/ and the tool ends, as
+ * by SIGPIPE if the reader went away (as any filter), else with exit 74. */
+static void output(struct taker *t, int fd, const char *name, size_t size)
+{
+	size_t len;
+	int sig = 0;
+	read_message(t, fd, name, size, &len);
+	int rc = it_write_msg(&t->w, t->buf, len);
+	if (rc == 0)
+		rc = it_writer_flush(&t->w);
+	int err = errno;
+	if (rc == 0 && t->pipe && drained(t, &sig) < 0)
+		rc = -1, err = EPIPE;
+	if (rc < 0) {
+		put_back(t, name, NULL);
+		if (err == EPIPE)
+			exit_signal(sig ? sig : SIGPIPE);
+		it_xfail_status(IT_IOERR, err, "write", "standard output", NULL);
+	}
+	if (unlinkat(t->s->cur, name, 0) < 0)
+		it_die(IT_OSERR, "unable to remove %s/cur/%s: %s", t->s->path, name,
+		       strerror(errno));
+	close(fd);
+	if (sig)
+		exit_signal(sig);
+}
+
+/* The attempt count a failed message carries in its maildir info part,
+ * "NAME:1,N" (info "1," is maildir's experimental kind). */
+static long attempts(const char *name)
+{
+	const char *info = strstr(name, ":1,");
+	return info ? strtol(info + 3, NULL, 10) : 0;
+}
+
+/* --exec: CMD runs with the message on its stdin (the claimed, locked
+ * descriptor itself, so the claim outlives us while CMD runs). 0 removes
+ * the message; else it goes back to new/ with one more attempt counted,
+ * or to failed/ after --tries attempts or at once on exit 100 (fsq's
+ * permanent failure). */
+static void run_cmd(struct taker *t, int fd, const char *name)
+{
+	char path[PATH_MAX + NAME_MAX + 8];
+	snprintf(path, sizeof path, "%s/cur/%s", t->s->path, name);
+	pid_t pid = fork();
+	if (pid < 0)
+		it_xfail(errno, "run", t->a->exec[0], NULL);
+	if (pid == 0) {
+		int fl = fcntl(fd, F_GETFL);
+		lseek(fd, 0, SEEK_SET);
+		if (fl >= 0)
+			fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+		if (dup2(fd, STDIN_FILENO) < 0 || setenv("SPOOL_FILE", path, 1) ||
+		    setenv("SPOOL_NAME", name, 1) ||
+		    setenv("SPOOL_DIR", t->s->path, 1))
+			_exit(IT_OSERR);
+		signal(SIGPIPE, SIG_DFL);
+		execvp(t->a->exec[0], t->a->exec);
+		it_warn("unable to run %s: %s", t->a->exec[0], strerror(errno));
+		_exit(errno == ENOENT ? 127 : 126);
+	}
+	int status;
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			it_xfail(errno, "wait for", t->a->exec[0], NULL);
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+		if (unlinkat(t->s->cur, name, 0) < 0)
+			it_die(IT_OSERR, "unable to remove %s: %s", path,
+			       strerror(errno));
+		close(fd);
+		return;
+	}
+	char why[32], base[NAME_MAX + 1], again[NAME_MAX + 1];
+	if (WIFEXITED(status))
+		snprintf(why, sizeof why, "exit %d", WEXITSTATUS(status));
+	else
+		snprintf(why, sizeof why, "signal %s", it_sig_name(WTERMSIG(status)));
+	long n = attempts(name) + 1;
+	t->cmd_failed = true;
+	snprintf(base, sizeof base, "%s", name);
+	base[strcspn(base, ":")] = '\0';
+	if (n >= t->a->tries || (WIFEXITED(status) && WEXITSTATUS(status) == 100)) {
+		if (move(t->s->cur, name, failed_dir(t->s, true), name) < 0)
+			it_die(IT_OSERR, "unable to move %s to %s/failed: %s", path,
+			       t->s->path, strerror(errno));
+		it_warn("%s failed on %s (%s): moved to %s/failed, after %ld "
+			"attempt%s", t->a->exec[0], base, why, t->s->path, n,
+			n == 1 ? "" : "s");
+	} else {
+		snprintf(again, sizeof again, "%.*s:1,%ld", NAME_MAX - 24, base, n);
+		put_back(t, name, again);
+		it_warn("%s failed on %s (%s): back in new/, attempt %ld of %ld",
+			t->a->exec[0], base, why, n, t->a->tries);
+	}
+	close(fd);
+}
+
+/* Whether some process holds a lock on the file st describes, from
+ * /proc/locks: asking that way opens no file, where a probe with flock(2)
+ * would, and its close would be one more event for every follower. */
+static bool lock_held(const struct stat *st)
+{
+	FILE *f = fopen("/proc/locks", "re");
+	char line[256];
+	bool held = false;
+	if (!f)
+		return false;
+	while (!held && fgets(line, sizeof line, f)) {
+		unsigned maj, min;
+		unsigned long long ino;
+		const char *p = strstr(line, "FLOCK");
+		held = p && sscanf(p, "FLOCK %*s %*s %*d %x:%x:%llu", &maj, &min,
+				   &ino) == 3 && maj == major(st->st_dev) &&
+		       min == minor(st->st_dev) && ino == st->st_ino;
+	}
+	fclose(f);
+	return held;
+}
+
+/* A file in cur/ was closed: if that was the last descriptor of a taker
+ * that died, the claim is free, and goes back to new/ now. */
+static void closed_in_cur(struct taker *t, const char *name)
+{
+	struct stat st;
+	if (fstatat(t->s->cur, name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+	    !S_ISREG(st.st_mode) || lock_held(&st))
+		return;
+	recover_one(t->s, name, NULL);
+}
+
+/* A file in new/ was closed: if another taker held it when we tried, it
+ * may be free now, and is tried again. */
+static void closed_in_new(struct taker *t, const char *name)
+{
+	for (size_t i = 0; i < t->busy.n; i++) {
+		if (strcmp(t->busy.v[i].name, name) != 0)
+			continue;
+		free(t->busy.v[i].name);
+		t->busy.v[i] = t->busy.v[--t->busy.n];
+		list_add(&t->list, name);
+		return;
+	}
+}
+
+/* Reads what inotify has: new names into the list, an overflow as the
+ * need to scan again. Returns false if there was nothing to read. */
+static bool read_events(struct taker *t)
+{
+	char buf[65536] __attribute__((aligned(__alignof__(struct inotify_event))));
+	ssize_t n = read(t->ifd, buf, sizeof buf);
+	if (n <= 0)
+		return false;
+	for (char *p = buf; p < buf + n;) {
+		const struct inotify_event *ev = (const void *)p;
+		if (ev->mask & IN_Q_OVERFLOW)
+			t->rescan = true;
+		if (ev->mask & (IN_IGNORED | IN_DELETE_SELF | IN_MOVE_SELF))
+			it_die(IT_NOINPUT, "unable to take from %s: %s was removed "
+			       "or moved away", t->s->path, ev->wd == t->wd_cur ?
+			       "cur/" : "new/");
+		if (!ev->len || !name_ok(ev->name))
+			;
+		else if (ev->wd == t->wd_cur)
+			closed_in_cur(t, ev->name);
+		else if (ev->mask & IN_CLOSE)
+			closed_in_new(t, ev->name);
+		else
+			list_add(&t->list, ev->name);
+		p += sizeof *ev + ev->len;
+	}
+	return true;
+}
+
+/* Refills the list: by a scan of new/ at first, after an overflow and
+ * without inotify (--nowait), else from the names inotify gave. */
+static void refill(struct taker *t)
+{
+	list_clear(&t->list);
+	if (t->ifd >= 0)
+		while (read_events(t))
+			;
+	if (t->rescan || t->ifd < 0) {
+		/* The events read are kept: a scan may come just before a
+		 * file it would miss, but never before its event. */
+		t->rescan = false;
+		recover(t->s);
+		each_name(t->s, t->s->new, "new", add_name, &t->list);
+	}
+	list_sort(&t->list);
+}
+
+/* Waits for an event, the deadline or a stop signal; false at the
+ * deadline. */
+static bool wait_event(struct taker *t, int64_t deadline)
+{
+	struct pollfd p[2] = {{t->ifd, POLLIN, 0}, {STDOUT_FILENO, 0, 0}};
+	for (;;) {
+		int n = poll_stop(t, p, t->pipe ? 2 : 1, deadline);
+		if (n < 0 && errno == EINTR && caught)
+			exit_signal(caught);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			it_xfail(errno, "wait on", t->s->path, NULL);
+		if (n == 0)
+			return false;
+		if (p[1].revents & POLLERR)
+			exit_signal(SIGPIPE);
+		if (p[0].revents & POLLIN)
+			return true;
+	}
+}
+
+static void setup_signals(struct taker *t)
+{
+	struct sigaction sa = {.sa_handler = on_stop};
+	sigemptyset(&sa.sa_mask);
+	sigemptyset(&t->stops);
+	sigaddset(&t->stops, SIGINT);
+	sigaddset(&t->stops, SIGTERM);
+	sigaddset(&t->stops, SIGHUP);
+	/* No SA_RESTART: a blocking write to stdout returns EINTR. A signal
+	 * ignored when we started (nohup, a background job) stays ignored. */
+	for (int sig = 1; sig < NSIG; sig++) {
+		struct sigaction old;
+		if (sigismember(&t->stops, sig) == 1 &&
+		    sigaction(sig, NULL, &old) == 0 && old.sa_handler != SIG_IGN)
+			sigaction(sig, &sa, NULL);
+	}
+	sigprocmask(SIG_SETMASK, NULL, &t->oldmask);
+	sigdelset(&t->oldmask, SIGINT);
+	sigdelset(&t->oldmask, SIGTERM);
+	sigdelset(&t->oldmask, SIGHUP);
+	sigprocmask(SIG_SETMASK, &t->oldmask, NULL);
+	/* A vanished reader must show as EPIPE, so that the message in
+	 * hand goes back before the tool ends. */
+	signal(SIGPIPE, SIG_IGN);
+}
+
+/* Watches new/ for messages (and for files closed, which another taker
+ * may have held), and cur/ for claims closed (a taker that dies closes its
+ * claim too): the directories checked and opened, through
+ * /proc/self/fd, not whatever their paths name now. */
+static void setup_watch(struct taker *t)
+{
+	char proc[64];
+	const uint32_t gone = IN_ONLYDIR | IN_DELETE_SELF | IN_MOVE_SELF;
+	t->ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	if (t->ifd < 0)
+		it_xfail(errno, "watch", t->s->path, NULL);
+	snprintf(proc, sizeof proc, "/proc/self/fd/%d", t->s->new);
+	if (inotify_add_watch(t->ifd, proc, IN_MOVED_TO | IN_CREATE | IN_CLOSE |
+			      gone) < 0)
+		goto fail;
+	snprintf(proc, sizeof proc, "/proc/self/fd/%d", t->s->cur);
+	t->wd_cur = inotify_add_watch(t->ifd, proc, IN_CLOSE | gone);
+	if (t->wd_cur >= 0)
+		return;
+fail:
+	it_xfail(errno, "watch", t->s->path,
+		 errno == ENOSPC ? "raise fs.inotify.max_user_watches" : NULL);
+}
+
+static int take(const struct args *a, struct spool *s)
+{
+	struct taker t = {.a = a, .s = s, .ifd = -1, .rescan = true};
+	struct stat st;
+	bool follow = a->used & O_FOLLOW;
+	long got = 0;
+	setup_signals(&t);
+	if (!a->exec) {
+		/* Into a pipe, each message waits until it has been read. */
+		t.pipe = fstat(STDOUT_FILENO, &st) == 0 && S_ISFIFO(st.st_mode) &&
+			 fcntl(STDOUT_FILENO, F_SETPIPE_SZ, 4096) >= 0;
+		it_writer_init(&t.w, STDOUT_FILENO, a->framing);
+	}
+	if (!(a->used & O_NOWAIT))
+		setup_watch(&t);
+	clean_tmp(s);
+	int ready = a->ready_fd;
+	it_xready(&ready);
+	while (follow || got < a->count) {
+		if (t.list.pos == t.list.n) {
+			/* Without inotify, a scan that finds only messages
+			 * nobody can take (others' claims, symlinks) is the end. */
+			bool stuck = t.ifd < 0 && t.list.n > 0 && !t.progress;
+			refill(&t);
+			t.progress = false;
+			if ((t.list.n == 0 || stuck) && a->used & O_NOWAIT) {
+				if (follow)
+					break;
+				it_die(IT_NO, "unable to take from %s: no message "
+				       "(--nowait)", s->path);
+			}
+			if (t.list.n == 0 &&
+			    !wait_event(&t, it_deadline(a->timeout))) {
+				if (follow && got > 0)
+					break;
+				it_die(IT_NO, "unable to take from %s: timed out",
+				       s->path);
+			}
+			continue;
+		}
+		const char *name = t.list.v[t.list.pos++].name;
+		if (caught)
+			exit_signal(caught);
+		if (t.pipe && reader_gone())
+			exit_signal(SIGPIPE);
+		int fd = claim(&t, name, &st);
+		if (fd < 0)
+			continue;
+		t.progress = true;
+		if (a->exec)
+			run_cmd(&t, fd, name);
+		else
+			output(&t, fd, name, (size_t)st.st_size);
+		got++;
+	}
+	list_clear(&t.list);
+	list_clear(&t.busy);
+	free(t.list.v);
+	free(t.busy.v);
+	free(t.buf);
+	return t.cmd_failed ? IT_NO : IT_OK;
+}
+
+/* ---- ls and stat ---- */
+
+/* A message's age: from the time in its name, else from its mtime. */
+static long long age(const struct entry *e, const struct stat *st, time_t now)
+{
+	long long t = e->sec > 0 && e->sec <= now ? e->sec : st->st_mtime;
+	return now > t ? now - t : 0;
+}
+
+/* Whether a file in cur/ is held by a live taker (its lock is taken). */
+static bool held(int dfd, const char *name)
+{
+	int fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	bool locked = flock(fd, LOCK_SH | LOCK_NB) < 0 && errno == EWOULDBLOCK;
+	close(fd);
+	return locked;
+}
+
+static int ls_stat(const struct args *a, struct spool *s)
+{
+	static const char *const states[] = {"new", "cur", "failed", "tmp"};
+	int fds[4] = {s->new, s->cur, failed_dir(s, false), s->tmp};
+	long long count[4] = {0}, oldest = -1, orphaned = 0;
+	time_t now = time(NULL);
+	bool json = a->used & O_JSON;
+	struct list l = {0};
+	for (int i = 0; i < 4; i++) {
+		if (fds[i] < 0)
+			continue;
+		list_clear(&l);
+		each_name(s, fds[i], states[i], add_name, &l);
+		list_sort(&l);
+		for (size_t j = 0; j < l.n; j++) {
+			struct stat st;
+			if (fstatat(fds[i], l.v[j].name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+				continue;
+			count[i]++;
+			long long old = age(&l.v[j], &st, now);
+			if (i == 0 && old > oldest)
+				oldest = old;
+			if (i == 1 && !held(fds[i], l.v[j].name))
+				orphaned++;
+			if (a->cmd != LS || i == 3)
+				continue;
+			struct it_meta m;
+			if (!json) {
+				printf("%s\t%lld\t%lld\t%s\n", states[i],
+				       (long long)st.st_size, old, l.v[j].name);
+				continue;
+			}
+			it_meta_begin(&m, true);
+			it_meta_str(&m, "state", states[i]);
+			it_meta_str(&m, "name", l.v[j].name);
+			it_meta_int(&m, "size", st.st_size);
+			it_meta_int(&m, "age", old);
+			it_meta_end(&m);
+		}
+	}
+	list_clear(&l);
+	free(l.v);
+	if (a->cmd == LS)
+		return IT_OK;
+	struct it_meta m;
+	it_meta_begin(&m, json);
+	it_meta_str(&m, "dir", s->path);
+	it_meta_int(&m, "new", count[0]);
+	it_meta_int(&m, "in_progress", count[1] - orphaned);
+	it_meta_int(&m, "orphaned", orphaned);
+	it_meta_int(&m, "failed", count[2]);
+	it_meta_int(&m, "tmp", count[3]);
+	it_meta_int(&m, "oldest_age", oldest < 0 ? 0 : oldest);
+	it_meta_end(&m);
+	return IT_OK;
+}
+
+int main(int argc, char **argv)
+{
+	struct args a = {.max_size = DEFAULT_MAX_SIZE, .count = 1, .tries = 3,
+			 .timeout = IT_FOREVER, .ready_fd = -1};
+	struct spool s;
+	it_init();
+	argp_parse(&argp, argc, argv, ARGP_IN_ORDER, NULL, &a);
+	umask(0);
+	open_spool(&s, a.dir, a.used & O_CREATE, a.used & O_ANY);
+	switch (a.cmd) {
+	case PUT:
+		return put(&a, &s);
+	case TAKE:
+		return take(&a, &s);
+	default:
+		return ls_stat(&a, &s);
+	}
+}

@@ -1,0 +1,707 @@
+#!/usr/bin/env bats
+# spool: put and take, framing, order, waiting with inotify, orphaned
+# claims, --exec, ls and stat, refused directories, a full disk; the
+# lecture notes' import/ directory; 4 putters and 4 takers, exactly once;
+# takers killed at random points; a burst of 10,000 files, and an inotify
+# queue overflow; python's mailbox.Maildir both ways; the bash completion.
+
+load helper
+
+# A tmpfs this test mounted, unmounted in teardown before the paths go.
+teardown() {
+	if [ -n "${SPOOL_MNT:-}" ]; then
+		umount "$SPOOL_MNT" 2>/dev/null || :
+	fi
+	it_teardown
+}
+
+# A spool path for this test (not yet made), removed in teardown.
+spool_dir() {
+	local p
+	p=$(it_path "${1:-spool}")
+	it_track path "$p"
+	echo "$p"
+}
+
+# A spool on tmpfs, for the big runs: the disk here makes a file in ~0.2 ms,
+# tmpfs in ~10 us. Falls back to the test's directory.
+fast_dir() {
+	local p
+	if [ -d /dev/shm ] && [ -w /dev/shm ]; then
+		p=$(mktemp -u /dev/shm/spool-test.XXXXXX)
+	else
+		p=$(it_path fast)
+	fi
+	it_track path "$p"
+	echo "$p"
+}
+
+# The one line a failed run printed, exactly.
+output_is() {
+	if [ "$output" != "$1" ]; then
+		printf 'expected: %s\nactual:   %s\n' "$1" "$output" >&2
+		return 1
+	fi
+}
+
+count() {
+	find "$1" -mindepth 1 -maxdepth 1 | wc -l
+}
+
+@test "put -c makes DIR, tmp, new and cur 0700, and each message one file 0600" {
+	local d
+	d=$(spool_dir)
+	run -0 spool put -c "$d" one two
+	[ -z "$output" ]
+	for s in "" /tmp /new /cur; do
+		[ "$(stat -c %a "$d$s")" = 700 ]
+	done
+	[ "$(count "$d/new")" = 2 ]
+	[ "$(count "$d/tmp")" = 0 ]
+	[ "$(stat -c %a "$d"/new/* | sort -u)" = 600 ]
+	[ "$(cat "$d"/new/* | tr -d '\n')" = onetwo ]
+}
+
+@test "put --print-name prints each maildir-unique name, in new/" {
+	local d
+	d=$(spool_dir)
+	run -0 spool put -c --print-name "$d" a b c
+	[ "${#lines[@]}" = 3 ]
+	for n in "${lines[@]}"; do
+		[[ $n =~ ^[0-9]+\.M[0-9]{6}P[0-9]+Q[0-9]+\.[^/:]+$ ]]
+		[ -f "$d/new/$n" ]
+	done
+	[ "$(cat "$d/new/${lines[1]}")" = b ]
+}
+
+@test "put syncs each file and new/ before it returns; --no-sync does not" {
+	command -v strace >/dev/null || skip "needs strace"
+	local d
+	d=$(spool_dir)
+	spool put -c "$d"
+	# LeakSanitizer cannot run under ptrace: no leak check in this one.
+	export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0
+	run -0 strace -f -e trace=fsync,fdatasync -o "$d.trace" spool put "$d" a b
+	[ "$(grep -c '^[0-9]* *fsync(' "$d.trace")" = 4 ]
+	run -0 strace -f -e trace=fsync,fdatasync -o "$d.trace" spool put --no-sync "$d" c
+	[ "$(grep -c 'sync(' "$d.trace")" = 0 ]
+	[ "$(count "$d/new")" = 3 ]
+}
+
+@test "put without --create on a missing DIR is exit 66" {
+	local d
+	d=$(spool_dir)
+	run -66 spool put "$d" x
+	output_is "spool: unable to open $d: No such file or directory (use --create)"
+	run -66 spool take "$d"
+	output_is "spool: unable to open $d: No such file or directory (use --create)"
+	mkdir "$d"
+	run -66 spool stat "$d"
+	output_is "spool: unable to open $d/tmp: No such file or directory (use --create)"
+}
+
+@test "a DIR that is not a directory is exit 65; new/ removed under a waiting take, 66" {
+	local d
+	d=$(spool_dir)
+	echo file >"$d"
+	run -65 spool put "$d" x
+	output_is "spool: unable to open $d: not a directory"
+	rm "$d"
+	spool put -c "$d"
+	it_bg_ready spool take --follow --ready-fd 9 "$d" 2>"$d.err"
+	mv "$d/new" "$d/new.gone"
+	it_wait "$IT_PID"
+	[ "$IT_STATUS" = 66 ]
+	[ "$(cat "$d.err")" = "spool: unable to take from $d: new/ was removed or moved away" ]
+}
+
+@test "take -c makes the spool and waits in it" {
+	local d
+	d=$(spool_dir)
+	run -1 spool take -c -w 100ms "$d"
+	output_is "spool: unable to take from $d: timed out"
+	[ -d "$d/new" ]
+}
+
+@test "lines, -0, --whole and --netstring in, the same framing out" {
+	local d
+	d=$(spool_dir)
+	printf 'a\nb b\n' | spool put -c "$d"
+	run -0 spool take -n 2 "$d"
+	[ "$output" = $'a\nb b' ]
+	printf 'x\ny\0z\0' | spool put -0 "$d"
+	spool take -n 2 -0 "$d" | cmp - <(printf 'x\ny\0z\0')
+	printf 'all\nof it\n' | spool put --whole "$d"
+	spool take --whole "$d" | cmp - <(printf 'all\nof it\n')
+	printf '3:a\0b,0:,' | spool put --netstring "$d"
+	spool take -n 2 --netstring "$d" | cmp - <(printf '3:a\0b,0:,')
+	[ "$(count "$d/new")" = 0 ]
+}
+
+@test "a badly framed netstring is exit 65; those before it are put" {
+	local d
+	d=$(spool_dir)
+	run -65 spool put -c --netstring "$d" <<<"1:a,2:b"
+	output_is "spool: unable to read standard input: a badly framed message (not a netstring)"
+	run -0 spool take --netstring --follow --nowait "$d"
+	output_is "1:a,"
+}
+
+@test "--max-size: an operand over it puts nothing; on stdin, nothing after it is read" {
+	local d in
+	d=$(spool_dir)
+	run -65 spool put -c --max-size 4 "$d" ok toolong
+	output_is "spool: unable to put in $d: a message is longer than --max-size (4 bytes)"
+	[ "$(count "$d/new")" = 0 ]
+	in=$(it_path in)
+	printf 'ok\ntoolong\nafter\n' >"$in"
+	run -65 spool put --max-size 4 "$d" <"$in"
+	output_is "spool: unable to put in $d: a message is longer than --max-size (4 bytes)"
+	[ "$(spool take "$d")" = ok ]
+	{
+		spool put --max-size 4 "$d" 2>/dev/null || :
+		cat
+	} <"$in" >"$in.rest"
+	[ "$(cat "$in.rest")" = $'toolong\nafter' ]
+	run -0 spool put --max-size 1k "$d" "$(head -c 1024 /dev/zero | tr '\0' x)"
+}
+
+@test "take --max-size: a larger message is exit 65 and stays in new/" {
+	local d
+	d=$(spool_dir)
+	spool put -c "$d" 12345678
+	run -65 spool take --max-size 4 "$d"
+	output_is "spool: unable to take from $d: a message is longer than --max-size (4 bytes)"
+	[ "$(count "$d/new")" = 1 ]
+	[ "$(spool take "$d")" = 12345678 ]
+}
+
+@test "take takes the oldest by the time in the name, and each putter's order" {
+	local d
+	d=$(spool_dir)
+	spool put -c "$d" second third
+	# Older by its name than anything put now, as another maildir writer
+	# would name it; and one of the same second, ordered by M (usec).
+	printf first >"$d/tmp/x" && mv "$d/tmp/x" "$d/new/1000000000.M5P1Q1.elsewhere"
+	printf zeroth >"$d/tmp/x" && mv "$d/tmp/x" "$d/new/1000000000.M4P9Q1.elsewhere"
+	run -0 spool take -n 4 "$d"
+	[ "$output" = $'zeroth\nfirst\nsecond\nthird' ]
+	seq 1 300 | spool put "$d" --no-sync
+	run -0 spool take --follow --nowait "$d"
+	[ "$output" = "$(seq 1 300)" ]
+}
+
+@test "take -n N takes N; --nowait on an empty spool is exit 1; -w times out" {
+	local d
+	d=$(spool_dir)
+	seq 1 5 | spool put -c "$d"
+	run -0 spool take -n 3 "$d"
+	[ "$output" = $'1\n2\n3' ]
+	run -0 spool take --follow --nowait "$d"
+	[ "$output" = $'4\n5' ]
+	run -1 spool take --nowait "$d"
+	output_is "spool: unable to take from $d: no message (--nowait)"
+	run -1 spool take -w 150ms "$d"
+	output_is "spool: unable to take from $d: timed out"
+	spool put "$d" only
+	run -1 spool take -n 2 --nowait "$d"
+	[ "${lines[0]}" = only ]
+	[ "${lines[1]}" = "spool: unable to take from $d: no message (--nowait)" ]
+}
+
+@test "take waits for a message put after --ready-fd; --follow -w ends 0 once idle" {
+	local d out
+	d=$(spool_dir)
+	out=$(it_path out)
+	spool put -c "$d"
+	it_bg_ready spool take --ready-fd 9 "$d" >"$out"
+	spool put "$d" late
+	it_wait "$IT_PID"
+	[ "$IT_STATUS" = 0 ]
+	[ "$(cat "$out")" = late ]
+	it_bg_ready spool take --follow -w 300ms --ready-fd 9 "$d" >"$out"
+	spool put "$d" a b
+	it_wait "$IT_PID"
+	[ "$IT_STATUS" = 0 ]
+	[ "$(cat "$out")" = $'a\nb' ]
+}
+
+@test "take --follow | head -n 3 takes exactly three, the rest stay" {
+	local d
+	d=$(spool_dir)
+	seq 1 10 | spool put -c "$d"
+	run -0 bash -c 'spool take --follow "$1" | head -n 3' _ "$d"
+	[ "$output" = $'1\n2\n3' ]
+	[ "$(count "$d/new")" = 7 ]
+	[ "$(count "$d/cur")" = 0 ]
+	run -0 bash -c 'spool take --follow "$1" | head -n 1' _ "$d"
+	[ "$output" = 4 ]
+}
+
+@test "a follower whose reader went away ends while waiting, as by SIGPIPE" {
+	local d
+	d=$(spool_dir)
+	spool put -c "$d" one
+	run -0 bash -c 'spool take --follow "$1" | head -n 1; echo "${PIPESTATUS[0]}"' _ "$d"
+	[ "$output" = $'one\n141' ]
+}
+
+@test "a message that stdout cannot take goes back to new/, exit 74" {
+	local d
+	d=$(spool_dir)
+	spool put -c "$d" kept
+	run -74 bash -c 'spool take "$1" >/dev/full' _ "$d"
+	output_is "spool: unable to write standard output: No space left on device"
+	[ "$(spool take "$d")" = kept ]
+}
+
+@test "SIGTERM ends a waiting take by the signal, taking nothing" {
+	local d
+	d=$(spool_dir)
+	spool put -c "$d"
+	it_bg_ready spool take --follow --ready-fd 9 "$d"
+	kill -TERM "$IT_PID"
+	it_wait "$IT_PID"
+	[ "$IT_STATUS" = 143 ]
+}
+
+@test "an orphaned claim in cur/ goes back to new/ at once; a held one stays" {
+	local d held lockpid
+	d=$(spool_dir)
+	spool put -c "$d" orphan held
+	held=$(ls "$d/new" | sort | tail -n 1)
+	for f in "$d"/new/*; do mv "$f" "$d/cur/"; done
+	# A live taker's claim: the file in cur/ with a lock on it.
+	(exec 8<"$d/cur/$held" && flock -x 8 && exec sleep 60) 3>&- &
+	lockpid=$!
+	it_track pid "$lockpid"
+	wait_for bash -c '! flock -xn "$1" true' _ "$d/cur/$held"
+	run -0 spool stat "$d"
+	[[ $output == *$'\nin_progress=1\norphaned=1\n'* ]]
+	run -0 spool take --follow --nowait "$d"
+	output_is orphan
+	[ -f "$d/cur/$held" ]
+	kill "$lockpid"
+	it_wait "$lockpid"
+	run -0 spool take --nowait "$d"
+	output_is held
+}
+
+@test "a follower returns a claim to new/ as soon as its dead taker lets go" {
+	local d held lockpid out
+	d=$(spool_dir)
+	out=$(it_path out)
+	spool put -c "$d" claimed
+	held=$(ls "$d/new")
+	mv "$d/new/$held" "$d/cur/"
+	(exec 8<"$d/cur/$held" && flock -x 8 && exec sleep 60) 3>&- &
+	lockpid=$!
+	it_track pid "$lockpid"
+	wait_for bash -c '! flock -xn "$1" true' _ "$d/cur/$held"
+	it_bg_ready spool take --follow --ready-fd 9 "$d" >"$out"
+	[ ! -s "$out" ]
+	kill -KILL "$lockpid"
+	wait_for test -s "$out"
+	[ "$(cat "$out")" = claimed ]
+}
+
+@test "a follower takes a message in new/ as soon as another taker lets go of it" {
+	local d name lockpid out
+	d=$(spool_dir)
+	out=$(it_path out)
+	name=$(spool put -c --print-name "$d" putback)
+	# Another taker's lock on a message in new/: one it is claiming, or
+	# one it put back because its reader went away, just before it exits.
+	(exec 8<"$d/new/$name" && flock -x 8 && exec sleep 60) 3>&- &
+	lockpid=$!
+	it_track pid "$lockpid"
+	wait_for bash -c '! flock -xn "$1" true' _ "$d/new/$name"
+	it_bg_ready spool take --follow --ready-fd 9 "$d" >"$out"
+	[ ! -s "$out" ]
+	[ -f "$d/new/$name" ]
+	kill -KILL "$lockpid"
+	wait_for test -s "$out"
+	[ "$(cat "$out")" = putback ]
+}
+
+@test "--follow --nowait ends when what is left cannot be taken" {
+	local d
+	d=$(spool_dir)
+	spool put -c "$d" a
+	ln -s /etc/passwd "$d/new/1.M0P0Q0.link"
+	run -0 timeout 10 spool take --follow --nowait "$d"
+	[ "${lines[0]}" = "spool: skipping $d/new/1.M0P0Q0.link: a symlink" ]
+	[ "${lines[1]}" = a ]
+	[ "${lines[2]}" = "${lines[0]}" ]
+	[ "${#lines[@]}" = 3 ]
+	[ -L "$d/new/1.M0P0Q0.link" ]
+}
+
+@test "leftovers in tmp/ older than 36 hours are removed, younger ones kept" {
+	local d
+	d=$(spool_dir)
+	spool put -c "$d"
+	echo old >"$d/tmp/1.old.host"
+	echo young >"$d/tmp/2.young.host"
+	touch -d '37 hours ago' "$d/tmp/1.old.host"
+	touch -d '35 hours ago' "$d/tmp/2.young.host"
+	run -0 spool stat "$d"
+	[[ $output == *$'\ntmp=2\n'* ]]
+	run -1 spool take --nowait "$d"
+	[ ! -e "$d/tmp/1.old.host" ]
+	[ -e "$d/tmp/2.young.host" ]
+}
+
+@test "--exec runs CMD per message with SPOOL_FILE and SPOOL_NAME; 0 removes" {
+	local d out
+	d=$(spool_dir)
+	out=$(it_path out)
+	spool put -c "$d" one two
+	run -0 spool take -n 2 "$d" --exec sh -c 'printf "%s %s %s\n" "$(cat)" "$SPOOL_NAME" "$(cat "$SPOOL_FILE")"'
+	[[ ${lines[0]} =~ ^one\ [0-9]+\.M.*\ one$ ]]
+	[[ ${lines[1]} =~ ^two\ [0-9]+\.M.*\ two$ ]]
+	[ "$(count "$d/new")" = 0 ]
+	[ "$(count "$d/cur")" = 0 ]
+}
+
+@test "--exec failure puts back with an attempt count; after --tries to failed/" {
+	local d name
+	d=$(spool_dir)
+	name=$(spool put -c --print-name "$d" bad)
+	run -1 spool take --tries 2 "$d" --exec sh -c 'cat >/dev/null; exit 3'
+	output_is "spool: sh failed on $name (exit 3): back in new/, attempt 1 of 2"
+	[ -f "$d/new/$name:1,1" ]
+	run -1 spool take --tries 2 "$d" --exec sh -c 'exit 3'
+	output_is "spool: sh failed on $name (exit 3): moved to $d/failed, after 2 attempts"
+	[ "$(cat "$d/failed/$name:1,1")" = bad ]
+	[ "$(stat -c %a "$d/failed")" = 700 ]
+	run -0 spool stat "$d"
+	[[ $output == *$'\nnew=0\n'*$'\nfailed=1\n'* ]]
+}
+
+@test "--exec: exit 100 fails for good at once; a missing CMD is a failure" {
+	local d name
+	d=$(spool_dir)
+	name=$(spool put -c --print-name "$d" msg)
+	run -1 spool take "$d" --exec no-such-command-here
+	[ "${lines[0]}" = "spool: unable to run no-such-command-here: No such file or directory" ]
+	[ "${lines[1]}" = "spool: no-such-command-here failed on $name (exit 127): back in new/, attempt 1 of 3" ]
+	run -1 spool take "$d" --exec -- sh -c 'exit 100'
+	output_is "spool: sh failed on $name (exit 100): moved to $d/failed, after 2 attempts"
+}
+
+@test "--exec keeps the claim locked while CMD runs, even if take is killed" {
+	local d out
+	d=$(spool_dir)
+	out=$(it_path out)
+	spool put -c "$d" slow
+	mkfifo "$out.go"
+	it_bg spool take "$d" --exec sh -c 'echo $$ >"$0.pid"; cat >"$0"; read -r _ <"$0.go"' "$out"
+	wait_for test -s "$out"
+	it_track pid "$(cat "$out.pid")"
+	kill -KILL "$IT_PID"
+	it_wait "$IT_PID" || :
+	# CMD still runs and holds the lock: nobody else takes the message.
+	run -1 spool take --nowait "$d"
+	[ "$(count "$d/cur")" = 1 ]
+	echo >"$out.go"
+	wait_for bash -c 'flock -xn "$1"/cur/* true' _ "$d"
+	run -0 spool take --nowait "$d"
+	output_is slow
+}
+
+@test "ls lists new, cur and failed messages; --json one object per line" {
+	local d n1 n2
+	d=$(spool_dir)
+	n1=$(spool put -c --print-name "$d" hello)
+	n2=$(spool put --print-name "$d" hi)
+	run -0 spool ls "$d"
+	[ "${lines[0]}" = "$(printf 'new\t5\t0\t%s' "$n1")" ]
+	[ "${lines[1]}" = "$(printf 'new\t2\t0\t%s' "$n2")" ]
+	run -0 spool ls --json "$d"
+	[ "${lines[0]}" = "{\"state\":\"new\",\"name\":\"$n1\",\"size\":5,\"age\":0}" ]
+	python3 -c 'import json, sys; [json.loads(l) for l in sys.stdin]' <<<"$output"
+}
+
+@test "stat: eval-safe counts and the oldest age; --json" {
+	local d
+	d=$(spool_dir)
+	spool put -c "$d" a b
+	printf old >"$d/tmp/x" && mv "$d/tmp/x" "$d/new/$(($(date +%s) - 100)).M1P1Q1.h"
+	run -0 spool stat "$d"
+	eval "$output"
+	[ "$new" = 3 ] && [ "$in_progress" = 0 ] && [ "$failed" = 0 ] && [ "$tmp" = 0 ]
+	((oldest_age >= 100 && oldest_age < 110))
+	[ "$dir" = "$d" ]
+	run -0 spool stat --json "$d"
+	python3 -c 'import json, sys; d = json.load(sys.stdin); assert d["new"] == 3, d' <<<"$output"
+}
+
+@test "a symlink for DIR or new/ is refused with 77, even with --any-owner" {
+	local d l
+	d=$(spool_dir)
+	l=$(spool_dir link)
+	spool put -c "$d" x
+	ln -s "$d" "$l"
+	run -77 spool take "$l"
+	output_is "spool: unable to open $l: a symlink, refused"
+	run -77 spool put --any-owner "$l" y
+	output_is "spool: unable to open $l: a symlink, refused"
+	mv "$d/new" "$d/new.real"
+	ln -s new.real "$d/new"
+	run -77 spool stat "$d"
+	output_is "spool: unable to open $d/new: a symlink, refused"
+}
+
+@test "a DIR or cur/ another user owns is 77 without --any-owner" {
+	local d
+	d=$(spool_dir)
+	spool put -c "$d" x
+	chown nobody "$d/cur"
+	run -77 spool take "$d"
+	output_is "spool: unable to open $d/cur: owned by uid $(id -u nobody), not by us (use --any-owner)"
+	chown nobody "$d"
+	run -77 spool put "$d" y
+	output_is "spool: unable to open $d: owned by uid $(id -u nobody), not by us (use --any-owner)"
+	run -0 spool take --any-owner "$d"
+	output_is x
+}
+
+@test "a user who may not write DIR gets 77" {
+	need_other_user
+	local d
+	d=$(mktemp -d "${TMPDIR:-/tmp}/spool-perm.XXXXXX")
+	it_track path "$d"
+	chmod 755 "$d"
+	spool put -c "$d/s" x
+	chmod 755 "$d/s" "$d/s/tmp" "$d/s/new" "$d/s/cur"
+	run -77 as_nobody "$IT_BIN/spool" put --any-owner "$d/s" y
+	output_is "spool: unable to put a message in $d/s: Permission denied"
+}
+
+@test "names from the directory are not paths: symlinks and FIFOs in new/ are skipped" {
+	local d secret
+	d=$(spool_dir)
+	secret=$(it_path secret)
+	echo secret >"$secret"
+	spool put -c "$d" real
+	ln -s "$secret" "$d/new/1.M0P0Q0.link"
+	mkfifo "$d/new/2.M0P0Q0.fifo"
+	run -0 spool take "$d"
+	[ "${lines[0]}" = "spool: skipping $d/new/1.M0P0Q0.link: a symlink" ]
+	[ "${lines[1]}" = "spool: skipping $d/new/2.M0P0Q0.fifo: not a regular file" ]
+	[ "${lines[2]}" = real ]
+	[ "$(cat "$secret")" = secret ]
+	[ -L "$d/new/1.M0P0Q0.link" ]
+}
+
+@test "a full disk is exit 74 with nothing half-visible" {
+	[ "$(id -u)" = 0 ] || skip "needs root to mount a small tmpfs"
+	local m
+	m=$(mktemp -d "${TMPDIR:-/tmp}/spool-full.XXXXXX")
+	it_track path "$m"
+	mount -t tmpfs -o size=64k tmpfs "$m" 2>/dev/null ||
+		skip "cannot mount a tmpfs here"
+	SPOOL_MNT=$m
+	spool put -c "$m/s" small
+	run -74 spool put --whole "$m/s" < <(head -c 200k /dev/zero)
+	output_is "spool: unable to put a message in $m/s: No space left on device"
+	[ "$(count "$m/s/new")" = 1 ]
+	[ "$(count "$m/s/tmp")" = 0 ]
+	[ "$(spool take "$m/s")" = small ]
+	umount "$m"
+}
+
+@test "usage errors are exit 64" {
+	run -64 spool
+	[ "${lines[0]}" = "spool: missing command: put, take, ls or stat" ]
+	run -64 spool frob d
+	[ "${lines[0]}" = "spool: unknown command 'frob'" ]
+	run -64 spool take
+	[ "${lines[0]}" = "spool: take needs a DIR" ]
+	run -64 spool take d extra
+	[ "${lines[0]}" = "spool: unexpected operand 'extra'" ]
+	run -64 spool take -n 2 --follow d
+	[ "${lines[0]}" = "spool: cannot use --count with --follow" ]
+	run -64 spool take --nowait -w 1s d
+	[ "${lines[0]}" = "spool: cannot use --timeout with --nowait" ]
+	run -64 spool take --tries 2 d
+	[ "${lines[0]}" = "spool: --tries goes with --exec" ]
+	run -64 spool take d --exec
+	[ "${lines[0]}" = "spool: --exec needs a CMD" ]
+	run -64 spool take --netstring d --exec cat
+	[ "${lines[0]}" = "spool: --exec gives CMD the message as it is: no framing option applies" ]
+	run -64 spool put --follow d
+	[ "${lines[0]}" = "spool: cannot use --follow with put" ]
+	run -64 spool ls --no-sync d
+	[ "${lines[0]}" = "spool: cannot use --no-sync with ls" ]
+	run -64 spool stat --print-name d
+	[ "${lines[0]}" = "spool: cannot use --print-name with stat" ]
+	run -64 spool put --max-size 0 d
+	[ "${lines[0]}" = "spool: invalid size '0': out of range" ]
+	run -64 spool take -n 0 d
+	[ "${lines[0]}" = "spool: invalid count '0': out of range" ]
+	run -64 spool take -w 1x d
+	[ "${lines[0]}" = "spool: invalid duration '1x'" ]
+	run -64 spool take --ready-fd 99 d
+	[ "${lines[0]}" = "spool: invalid file descriptor '99': not an open file descriptor" ]
+}
+
+@test "the notes' import/ directory: a producer's files, a consumer that imports them" {
+	local top
+	top=$(it_path work)
+	mkdir "$top"
+	# The producer writes XML records with unique names into import/;
+	# two arrive before the consumer looks, and neither overwrites the other.
+	printf '<record id="1"/>\n' | spool put -c --whole "$top/import"
+	printf '<record id="2"/>\n' | spool put --whole "$top/import"
+	[ "$(count "$top/import/new")" = 2 ]
+	# The consumer scans the directory and imports each file, once.
+	run -0 spool take --follow --nowait "$top/import" \
+		--exec sh -c 'cat >>"$0"' "$top/imported.xml"
+	[ "$(cat "$top/imported.xml")" = $'<record id="1"/>\n<record id="2"/>' ]
+	[ "$(count "$top/import/new")" = 0 ]
+	run -1 spool take --nowait "$top/import"
+}
+
+@test "4 putters x 10,000 and 4 takers at once: every message exactly once" {
+	local d i
+	d=$(fast_dir)
+	spool put -c "$d"
+	local pids=() out=()
+	for i in 1 2 3 4; do
+		out+=("$(it_path out)")
+		spool take --follow -w 2s "$d" >"${out[-1]}" 3>&- &
+		pids+=($!)
+		it_track pid "$!"
+	done
+	for i in 1 2 3 4; do
+		seq -f "p$i-%g" 1 10000 | spool put "$d" 3>&- &
+		pids+=($!)
+		it_track pid "$!"
+	done
+	for i in "${pids[@]}"; do
+		it_wait "$i" 60
+		[ "$IT_STATUS" = 0 ]
+	done
+	[ "$(cat "${out[@]}" | wc -l)" = 40000 ]
+	[ "$(cat "${out[@]}" | sort -u | wc -l)" = 40000 ]
+	# None partial: each is a whole line of its putter.
+	[ "$(cat "${out[@]}" | grep -cE '^p[1-4]-[0-9]+$')" = 40000 ]
+	# Each taker saw each putter's messages in the putter's order.
+	for o in "${out[@]}"; do
+		for i in 1 2 3 4; do
+			grep "^p$i-" "$o" | cut -d- -f2 | sort -nc
+		done
+	done
+	[ "$(count "$d/new")" = 0 ] && [ "$(count "$d/cur")" = 0 ]
+}
+
+@test "takers killed by SIGKILL at random points lose nothing" {
+	local d all round t
+	d=$(fast_dir)
+	all=$(it_path all)
+	seq 1 20000 | spool put -c --no-sync "$d"
+	for round in 1 2 3 4 5 6; do
+		local pids=()
+		for t in 1 2 3; do
+			spool take --follow --nowait "$d" >>"$all" 3>&- &
+			pids+=($!)
+		done
+		sleep "0.0$((SRANDOM % 5 + 1))"
+		kill -KILL "${pids[@]}" 2>/dev/null || :
+		for t in "${pids[@]}"; do wait "$t" || :; done
+	done
+	run -0 spool take --follow --nowait "$d"
+	printf '%s\n' "$output" >>"$all"
+	grep -v '^$' "$all" | sort -n | uniq | cmp - <(seq 1 20000)
+	[ "$(count "$d/cur")" = 0 ] && [ "$(count "$d/new")" = 0 ]
+}
+
+@test "--follow sees 10,000 files dropped in a burst, and all after an overflow" {
+	local d out n
+	d=$(fast_dir)
+	out=$(it_path out)
+	spool put -c "$d"
+	it_bg_ready spool take --follow -w 2s --ready-fd 9 "$d" >"$out"
+	seq 1 10000 | spool put --no-sync "$d"
+	it_wait "$IT_PID" 30
+	[ "$IT_STATUS" = 0 ]
+	cmp "$out" <(seq 1 10000)
+	# Stopped, the follower lets more events pile up than inotify queues
+	# (fs.inotify.max_queued_events): it must scan again on IN_Q_OVERFLOW.
+	n=$(($(cat /proc/sys/fs/inotify/max_queued_events) + 1000))
+	((n <= 100000)) || skip "max_queued_events is too large to overflow fast"
+	it_bg_ready spool take --follow -w 2s --ready-fd 9 "$d" >"$out"
+	kill -STOP "$IT_PID"
+	seq 1 "$n" | spool put --no-sync "$d"
+	kill -CONT "$IT_PID"
+	it_wait "$IT_PID" 60
+	[ "$IT_STATUS" = 0 ]
+	cmp "$out" <(seq 1 "$n")
+}
+
+@test "python's mailbox.Maildir puts, spool takes; spool puts, python reads" {
+	command -v python3 >/dev/null || skip "needs python3"
+	local d
+	d=$(spool_dir)
+	python3 - "$d" <<'EOF'
+import mailbox, sys
+md = mailbox.Maildir(sys.argv[1], factory=None, create=True)
+for i in range(3):
+    md.add(b"from python %d" % i)
+EOF
+	run -0 spool take -n 3 -0 "$d"
+	[ "$output" = "$(printf 'from python 0\0from python 1\0from python 2')" ]
+	spool put "$d" "from spool 1" "from spool 2"
+	run -0 python3 - "$d" <<'EOF'
+import mailbox, sys
+md = mailbox.Maildir(sys.argv[1], factory=None, create=False)
+for key in sorted(md.keys(), key=lambda k: md.get_file(k).read()):
+    print(md.get_bytes(key).decode())
+    md.remove(key)
+EOF
+	[ "$output" = $'from spool 1\nfrom spool 2' ]
+	[ "$(count "$d/new")" = 0 ]
+}
+
+@test "the man page's SYNOPSIS names the same commands as --usage" {
+	local man=$BATS_TEST_DIRNAME/../man/spool.1 c
+	for c in put take ls stat; do
+		spool --usage | grep -q " $c "
+		grep -q "^\.Cm $c" "$man"
+	done
+}
+
+complete_words() {
+	COMP_WORDS=("$@")
+	COMP_CWORD=$((${#COMP_WORDS[@]} - 1))
+	COMPREPLY=()
+	_spool spool
+}
+
+@test "completion: commands, each command's options from --help, dirs, --exec CMD" {
+	# shellcheck source=/dev/null
+	. "$BATS_TEST_DIRNAME/../completions/spool"
+	complete_words spool ""
+	[ "${COMPREPLY[*]}" = "put take ls stat" ]
+	complete_words spool t
+	[ "${COMPREPLY[*]}" = take ]
+	complete_words spool take --fo
+	[ "${COMPREPLY[*]}" = --follow ]
+	complete_words spool put --
+	[[ " ${COMPREPLY[*]} " == *" --print-name "* && " ${COMPREPLY[*]} " != *" --follow "* ]]
+	complete_words spool ls --j
+	[ "${COMPREPLY[*]}" = --json ]
+	complete_words spool take --tri
+	[ "${COMPREPLY[*]}" = --tries= ]
+	complete_words spool take --tries=
+	[ "${#COMPREPLY[@]}" = 0 ]
+	local d
+	d=$(spool_dir named)
+	mkdir "$d"
+	complete_words spool take "${d%.*}"
+	[ "${COMPREPLY[*]}" = "$d" ]
+	complete_words spool take "$d" --exec spoo
+	[[ " ${COMPREPLY[*]} " == *" spool "* ]]
+}
