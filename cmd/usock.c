@@ -191,6 +191,9 @@ static void check_addr(struct args *a, struct argp_state *state,
 	if (it_sock_parse(text, type, &a->addr) < 0) {
 		if (errno == EPROTOTYPE)
 			argp_error(state, "udp: takes datagrams only");
+		if (errno == ENAMETOOLONG)
+			argp_error(state, "invalid address '%.40s...': a UNIX "
+				   "socket name holds at most 107 bytes", text);
 		it_argp_bad(state, "address", text);
 	}
 	int t = a->addr.type;
