@@ -207,7 +207,10 @@ int it_sock_connect(const struct it_sockaddr *a, int64_t deadline)
  * listens on, which is then removed. A symlink is never followed. */
 static void reclaim(const struct it_sockaddr *a, const struct stat *st)
 {
-	it_xlstat_file("bind", a->path, (struct stat *)st, S_IFSOCK, false);
+	it_xlstat_file("bind", a->path, (struct stat *)st, S_IFSOCK, true);
+	if (st->st_uid != geteuid())
+		it_die(IT_NOPERM, "unable to bind %s: a socket of uid %ld, not "
+		       "ours", a->path, (long)st->st_uid);
 	int fd = socket(AF_UNIX, a->type | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		it_xfail(errno, "create", "a socket", NULL);

@@ -191,7 +191,7 @@ nobody() {
 	python3 -c 'import socket,sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' "$t"
 	chown nobody "$t"
 	run -77 usock listen "$t"
-	output_is "usock: unable to bind $t: owned by uid $(id -u nobody), not by us (use --any-owner)"
+	output_is "usock: unable to bind $t: a socket of uid $(id -u nobody), not ours"
 	[ -S "$t" ]
 }
 
