@@ -1084,13 +1084,12 @@ static int cmd_recv(struct args *a)
 	int sfd = signalfd(-1, &set, SFD_CLOEXEC);
 	if (sfd < 0)
 		it_xfail(errno, "set up", "a signalfd", NULL);
-	int on = 1, lfd = xbind(a), fd = lfd;
+	a->bind.passcred = true;
+	int lfd = xbind(a), fd = lfd;
 	bool records = a->addr.type == SOCK_SEQPACKET;
 	if (records) {
 		fd = -1;
 		fcntl(lfd, F_SETFL, fcntl(lfd, F_GETFL) | O_NONBLOCK);
-	} else if (a->addr.family == AF_UNIX) {
-		setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &on, sizeof on);
 	}
 	char *buf = malloc(DGRAM_MAX);
 	if (!buf)
@@ -1156,7 +1155,7 @@ int main(int argc, char **argv)
 {
 	it_init();
 	struct args a = {.timeout = IT_FOREVER, .ready_fd = -1, .max = 40,
-			 .bind = {0600, (uid_t)-1, (gid_t)-1, SOMAXCONN}};
+			 .bind = {0600, (uid_t)-1, (gid_t)-1, SOMAXCONN, false}};
 	argp_parse(&argp, argc, argv, 0, NULL, &a);
 	/* Errors on the socket are told as such, not as a SIGPIPE death. */
 	signal(SIGPIPE, SIG_IGN);

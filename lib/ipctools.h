@@ -302,12 +302,15 @@ struct it_sockaddr {
 	_Alignas(8) unsigned char addrs[IT_SOCK_MAXADDR][128];
 };
 
-/* How a socket at a path is made: mode and owner (-1 keeps ours). */
+/* How a socket at a path is made: mode and owner (-1 keeps ours); with
+ * passcred, a UNIX datagram socket gets SO_PASSCRED before it is bound,
+ * so that every datagram, even the first, comes with its credentials. */
 struct it_bindopt {
 	mode_t mode;
 	uid_t uid;
 	gid_t gid;
 	int backlog;
+	bool passcred;
 };
 
 /* Parses s for type (0: stream, or dgram for udp:): 0, or -1 with errno

@@ -304,6 +304,10 @@ int it_sock_xbind(const struct it_sockaddr *a, const struct it_bindopt *o)
 	int fd = socket(sa->sa_family, a->type | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		it_xfail(errno, "create a socket for", a->text, NULL);
+	int on = 1;
+	if (o->passcred && a->family == AF_UNIX && a->type == SOCK_DGRAM &&
+	    setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &on, sizeof on) < 0)
+		it_xfail(errno, "set up", a->text, NULL);
 	if (a->path) {
 		struct stat st;
 		if (lstat(a->path, &st) == 0)
@@ -314,7 +318,6 @@ int it_sock_xbind(const struct it_sockaddr *a, const struct it_bindopt *o)
 		atexit(it_sock_unbind);
 		return fd;
 	}
-	int on = 1;
 	if (sa->sa_family != AF_UNIX &&
 	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on) < 0)
 		it_xfail(errno, "set up", a->text, NULL);
