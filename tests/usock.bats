@@ -342,6 +342,26 @@ nobody() {
 	output_is "usock: unable to write standard output: No space left on device"
 }
 
+@test "a read error on standard input is exit 74" {
+	local s
+	s=$(sock)
+	it_bg_ready usock listen -k --ready-fd 9 "$s"
+	run -74 usock connect "$s" <"$BATS_TEST_TMPDIR"
+	output_is "usock: unable to read standard input: Is a directory"
+}
+
+@test "send -w: a receiver that takes nothing is exit 1 once its queue is full" {
+	local s
+	s=$(sock)
+	python3 -c 'import socket,sys,os,time
+r = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM); r.bind(sys.argv[1])
+os.write(3, b"\n"); os.close(3); time.sleep(30)' "$s" 3>"$BATS_TEST_TMPDIR/r" &
+	it_track pid $!
+	wait_for test -s "$BATS_TEST_TMPDIR/r"
+	run -1 usock send --dgram -w 200ms "$s" < <(seq 5000)
+	output_is "usock: unable to send $s: no room in time"
+}
+
 @test "listen --timeout: nobody came in time is exit 1, and the socket goes" {
 	local s
 	s=$(sock)
