@@ -462,6 +462,24 @@ struct pump {
 /* Only one thread ends the process; the other waits for it to. */
 static pthread_mutex_t exit_lock = PTHREAD_MUTEX_INITIALIZER;
 
+/* Standard output is a pipe whose reader has gone: end as cat(1) would,
+ * by SIGPIPE, after removing our socket file. */
+static _Noreturn void stdout_gone(void)
+{
+	it_sock_unbind();
+	signal(SIGPIPE, SIG_DFL);
+	raise(SIGPIPE);
+	_exit(IT_IOERR);
+}
+
+/* A write error on standard output: EPIPE is stdout_gone. */
+static _Noreturn void stdout_fail(int err)
+{
+	if (err == EPIPE)
+		stdout_gone();
+	it_xfail_status(IT_IOERR, err, "write", "standard output", NULL);
+}
+
 static _Noreturn void pump_fail(struct pump *p, int err, bool out)
 {
 	/* A peer that went away is the reader's business: it ends the
@@ -469,6 +487,8 @@ static _Noreturn void pump_fail(struct pump *p, int err, bool out)
 	if (out && p->soft && (err == EPIPE || err == ECONNRESET))
 		pthread_exit(NULL);
 	pthread_mutex_lock(&exit_lock);
+	if (out && p->out == STDOUT_FILENO)
+		stdout_fail(err);
 	it_xfail_status(IT_IOERR, err, out ? "write" : "read",
 			out ? p->outname : p->inname, NULL);
 }
@@ -1059,8 +1079,7 @@ static ssize_t recv_one(const struct args *a, int fd, int sfd, char *buf,
 			it_xfail_status(IT_IOERR, errno, "receive from",
 					a->addr.text, NULL);
 		if (!waited && it_writer_flush(w) < 0)
-			it_xfail_status(IT_IOERR, errno, "write",
-					"standard output", NULL);
+			stdout_fail(errno);
 		waited = true;
 		struct pollfd pf[2] = {{fd, POLLIN, 0}, {sfd, POLLIN, 0}};
 		int r = poll(pf, 2, it_left_ms(deadline));
@@ -1115,12 +1134,11 @@ static int cmd_recv(struct args *a)
 			continue;
 		}
 		if (it_write_msg(&w, buf, (size_t)n) < 0)
-			it_xfail_status(IT_IOERR, errno, "write", "standard output",
-					NULL);
+			stdout_fail(errno);
 		got++;
 	}
 	if (it_writer_flush(&w) < 0)
-		it_xfail_status(IT_IOERR, errno, "write", "standard output", NULL);
+		stdout_fail(errno);
 	free(buf);
 	return IT_OK;
 }

@@ -350,6 +350,21 @@ nobody() {
 	output_is "usock: unable to read standard input: Is a directory"
 }
 
+@test "a reader of stdout that goes away ends us as SIGPIPE would, and the socket goes" {
+	local s
+	s=$(sock)
+	mkfifo "$BATS_TEST_TMPDIR/r"
+	bash -c 'usock listen -k --ready-fd 9 "$1" 9>"$2" | head -c 5 >/dev/null
+		echo "${PIPESTATUS[0]}" >"$3"' _ "$s" "$BATS_TEST_TMPDIR/r" "$BATS_TEST_TMPDIR/st" 3>&- &
+	it_track pid $!
+	read -r -t "$IT_DEADLINE" _ <"$BATS_TEST_TMPDIR/r"
+	# The client may see the reset of the data it sent that was never read.
+	head -c 1M /dev/zero | usock connect "$s" || :
+	wait_for test -s "$BATS_TEST_TMPDIR/st"
+	[ "$(cat "$BATS_TEST_TMPDIR/st")" = 141 ]
+	[ ! -e "$s" ]
+}
+
 @test "send -w: a receiver that takes nothing is exit 1 once its queue is full" {
 	local s
 	s=$(sock)
