@@ -632,6 +632,25 @@ socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM).sendto(b"from python", sys.argv
 	[ "$(cat "$out")" = "to nc" ]
 }
 
+@test "interop: ucspi-unix's unixclient talks to serve; connect talks to s6-ipcserver" {
+	local s
+	s=$(sock)
+	if command -v unixclient >/dev/null; then
+		it_bg_ready usock serve --ready-fd 9 "$s" -- sh -c 'echo "$PROTO $UNIXREMOTEEUID"'
+		run -0 unixclient "$s" sh -c 'cat <&6'
+		[ "$output" = "UNIX $(id -u)" ]
+		kill -TERM "$IT_PID"
+		it_wait "$IT_PID"
+	fi
+	command -v s6-ipcserver >/dev/null || skip "needs s6-ipcserver (s6)"
+	mkfifo "$BATS_TEST_TMPDIR/r"
+	s6-ipcserver -1 "$s" sh -c 'echo "$PROTO"; cat' >"$BATS_TEST_TMPDIR/r" 3>&- &
+	it_track pid $!
+	read -r -t "$IT_DEADLINE" _ <"$BATS_TEST_TMPDIR/r"
+	run -0 usock connect "$s" <<<"half-closed"
+	[ "$output" = "$(printf 'IPC\nhalf-closed')" ]
+}
+
 @test "interop: python's socket module and bash's /dev/tcp, both ways" {
 	local s p out=$BATS_TEST_TMPDIR/out
 	s=$(sock)
