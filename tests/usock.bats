@@ -316,6 +316,9 @@ nobody() {
 	[ "${lines[1]}" = across ]
 	# From namespace a, nothing listens on its own side.
 	run -69 ip netns exec "$a" usock connect tcp:10.231.7.1:7000 </dev/null
+	# Nobody has 10.231.7.3 on the link: the connect times out.
+	run -1 ip netns exec "$a" usock connect -w 300ms tcp:10.231.7.3:7000 </dev/null
+	output_is "usock: unable to connect tcp:10.231.7.3:7000: no answer in time"
 }
 
 @test "connect: nobody there 69, refused 69, timed out 1, output error 74" {
