@@ -419,10 +419,12 @@ os.write(3, b"\n"); os.close(3); time.sleep(30)' "$s" 3>"$BATS_TEST_TMPDIR/r" &
 @test "serve: UCSPI environment for UNIX and TCP peers" {
 	local s p
 	s=$(sock)
-	it_bg_ready usock serve --ready-fd 9 "$s" -- sh -c \
-		'echo "$PROTO $UNIXREMOTEEUID $UNIXREMOTEEGID $UNIXREMOTEPID"'
+	it_bg_ready usock serve --peer --ready-fd 9 "$s" -- sh -c \
+		'echo "$PROTO $UNIXREMOTEEUID $UNIXREMOTEEGID $UNIXREMOTEPID"' 2>"$s.err"
+	it_track path "$s.err"
 	run -0 usock connect "$s" </dev/null
-	[[ $output =~ ^UNIX\ $(id -u)\ $(id -g)\ [0-9]+$ ]]
+	[[ $output =~ ^UNIX\ $(id -u)\ $(id -g)\ ([0-9]+)$ ]]
+	[ "$(cat "$s.err")" = "usock: peer pid ${BASH_REMATCH[1]} uid $(id -u) gid $(id -g)" ]
 	p=$(free_port)
 	it_bg_ready usock serve --ready-fd 9 "tcp:127.0.0.1:$p" -- sh -c \
 		'echo "$PROTO $TCPREMOTEIP $TCPLOCALIP $TCPLOCALPORT $TCPREMOTEPORT"'
