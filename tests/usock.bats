@@ -454,25 +454,31 @@ os.write(3, b"\n"); os.close(3); time.sleep(30)' "$s" 3>"$BATS_TEST_TMPDIR/r" &
 }
 
 @test "serve --max 1 runs one command at a time; --max-per-uid refuses the extra" {
-	local s out=$BATS_TEST_TMPDIR/out
+	local s t hold=$BATS_TEST_TMPDIR/hold out=$BATS_TEST_TMPDIR/out
 	s=$(sock)
+	mkfifo "$hold"
 	it_bg_ready usock serve --max 1 --ready-fd 9 "$s" -- sh -c 'cat >/dev/null; echo done'
-	usock connect "$s" < <(sleep 0.3) >"$out.1" 3>&- &
+	usock connect "$s" <"$hold" >"$out.1" 3>&- &
 	local c1=$!
+	exec 7>"$hold"
 	wait_for has_child "$IT_PID"
-	# The second waits in the backlog until the first is done.
+	# While the first runs, the second waits in the backlog: no answer.
+	run -1 usock connect -w 300ms "$s" </dev/null
+	exec 7>&-
+	it_wait "$c1"
+	[ "$(cat "$out.1")" = "done" ]
 	run -0 usock connect "$s" </dev/null
 	[ "$output" = "done" ]
-	it_wait "$c1"
-	local t
 	t=$(sock)
 	it_bg_ready usock serve --max-per-uid 1 --ready-fd 9 "$t" -- sh -c 'cat >/dev/null; echo done' 2>"$out.err"
-	usock connect "$t" < <(sleep 1) 3>&- >/dev/null &
+	usock connect "$t" <"$hold" >/dev/null 3>&- &
 	c1=$!
+	exec 7>"$hold"
 	wait_for has_child "$IT_PID"
 	run -0 usock connect "$t" </dev/null
 	[ -z "$output" ]
 	[ "$(cat "$out.err")" = "usock: refused a peer of uid $(id -u) on $t: --max-per-uid 1 reached" ]
+	exec 7>&-
 	it_wait "$c1"
 }
 
