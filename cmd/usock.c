@@ -349,7 +349,8 @@ static const struct argp argp = {
 	"send [-0|--whole|--netstring] [-w DURATION] [--dgram|--seqpacket] "
 	"ADDR [MSG...]\n"
 	"recv [-0|--whole|--netstring] [-n N|--follow] [-w DURATION] [-m MODE] "
-	"[--allow-uid=UID]... [--ready-fd=FD] [--dgram|--seqpacket] ADDR\n"
+	"[--owner=USER[:GROUP]] [--allow-uid=UID]... [--allow-gid=GID]... "
+	"[--ready-fd=FD] [--dgram|--seqpacket] ADDR\n"
 	"test [-w DURATION] [--stream|--dgram|--seqpacket] ADDR",
 	"Connect to, listen on and serve UNIX-domain and Internet sockets; "
 	"send and receive datagrams.\v"
