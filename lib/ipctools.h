@@ -301,4 +301,56 @@ int it_mq_caught(void);
 /* Removes a --rm queue and ends the process by sig's default action. */
 _Noreturn void it_mq_exit_signal(int sig);
 
+/* ---- sock.c: socket addresses, connecting, binding at a path (usock) ---- */
+#define IT_SOCK_MAXADDR 8
+
+/* PATH, unix:PATH, @NAME (abstract), tcp:HOST:PORT, tcp:[V6]:PORT,
+ * udp:HOST:PORT; Internet names are resolved by it_sock_resolve. */
+struct it_sockaddr {
+	const char *text;   /* as the user typed it, for messages */
+	int family;         /* AF_UNIX, AF_INET or AF_INET6 */
+	int type;           /* SOCK_STREAM, SOCK_DGRAM or SOCK_SEQPACKET */
+	bool abstract;
+	const char *path;   /* AF_UNIX with a file name; NULL otherwise */
+	char host[256], port[32];
+	int n;              /* addresses to try, in order */
+	unsigned lens[IT_SOCK_MAXADDR];
+	/* struct sockaddr_storage each, without making every tool include
+	 * <sys/socket.h> (whose send() and recv() names they may use). */
+	_Alignas(8) unsigned char addrs[IT_SOCK_MAXADDR][128];
+};
+
+/* How a socket at a path is made: mode and owner (-1 keeps ours); with
+ * passcred, a UNIX datagram socket gets SO_PASSCRED before it is bound,
+ * so that every datagram, even the first, comes with its credentials. */
+struct it_bindopt {
+	mode_t mode;
+	uid_t uid;
+	gid_t gid;
+	int backlog;
+	bool passcred;
+};
+
+/* Parses s for type (0: stream, or dgram for udp:): 0, or -1 with errno
+ * EINVAL (bad syntax), ENAMETOOLONG, EPROTOTYPE (udp: as a stream). */
+int it_sock_parse(const char *s, int type, struct it_sockaddr *a);
+/* Looks up an Internet host and port: 0, or -1 with errno and *why. */
+int it_sock_resolve(struct it_sockaddr *a, const char **why);
+/* it_exit_for, plus usock's table: nobody there (ENOENT, ECONNREFUSED,
+ * unreachable) 69, not a socket 65, timed out 1. */
+int it_sock_exit_for(int err);
+/* A connected socket (blocking, close-on-exec), trying each address until
+ * the deadline: the fd, or -1 with errno (ENOTSOCK: a path that is no
+ * socket). */
+int it_sock_connect(const struct it_sockaddr *a, int64_t deadline);
+/* A bound socket, listening unless it is a datagram one, or exits with the
+ * contract's status. At a path, the socket gets o's mode and owner in a
+ * private directory, listens, and is renamed into place without replacing
+ * anything; what is at the path already is reclaimed only if it is a
+ * socket of ours that refuses a probe connect (else 65, 77 or 73). */
+int it_sock_xbind(const struct it_sockaddr *a, const struct it_bindopt *o);
+/* Unlinks the path bound, if it is still our socket; async-signal-safe,
+ * and registered with atexit by it_sock_xbind. */
+void it_sock_unbind(void);
+
 #endif

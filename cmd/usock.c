@@ -1,0 +1,1193 @@
+/* usock: UNIX-domain and Internet sockets from the shell: connect, listen,
+ * serve a command per connection, send and receive datagrams, test. */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <netdb.h>
+#include <poll.h>
+#include <pthread.h>
+#include <pwd.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "ipctools.h"
+
+/* Bytes asked of one splice(2), and the size of the pipe between a socket
+ * and a file: more than one call moves at a time on a fast path. */
+#define CHUNK (1 << 20)
+/* The largest datagram recv takes whole. */
+#define DGRAM_MAX (1 << 20)
+
+extern char **environ;
+
+enum cmd { CONNECT, LISTEN, SERVE, SEND, RECV, TEST, NCMD };
+
+/* One bit per option, to check in one place which command takes which. */
+enum {
+	O_TYPE = 1 << 0, O_KEEP = 1 << 1, O_TIMEOUT = 1 << 2, O_READY = 1 << 3,
+	O_MODE = 1 << 4, O_OWNER = 1 << 5, O_ALLOW = 1 << 6, O_PEER = 1 << 7,
+	O_STAT = 1 << 8, O_MAX = 1 << 9, O_MAXUID = 1 << 10, O_KILL = 1 << 11,
+	O_COUNT = 1 << 12, O_FOLLOW = 1 << 13,
+};
+static const char *const opt_names[] = {
+	"stream, --dgram or --seqpacket", "keep-open", "timeout", "ready-fd",
+	"mode", "owner", "allow-uid or --allow-gid", "peer", "stat", "max",
+	"max-per-uid", "kill-children", "count", "follow",
+};
+
+#define O_BIND (O_READY | O_MODE | O_OWNER | O_ALLOW)
+static const struct {
+	const char *name;
+	unsigned opts;
+} cmds[NCMD] = {
+	[CONNECT] = {"connect", O_TYPE | O_TIMEOUT | O_PEER | O_STAT},
+	[LISTEN] = {"listen", O_TYPE | O_KEEP | O_TIMEOUT | O_BIND | O_PEER |
+		    O_STAT},
+	[SERVE] = {"serve", O_TYPE | O_BIND | O_PEER | O_STAT | O_MAX |
+		   O_MAXUID | O_KILL},
+	[SEND] = {"send", O_TYPE | O_TIMEOUT},
+	[RECV] = {"recv", O_TYPE | O_TIMEOUT | O_BIND | O_COUNT | O_FOLLOW},
+	[TEST] = {"test", O_TYPE | O_TIMEOUT},
+};
+
+struct args {
+	enum cmd cmd;
+	unsigned used;
+	int type;                 /* 0: as the command and address imply */
+	struct it_sockaddr addr;
+	char **rest;              /* serve: CMD ARG...; send: MSG... */
+	int nrest;
+	int64_t timeout;
+	int ready_fd;
+	struct it_bindopt bind;
+	bool allow_any;
+	uid_t *uids;
+	gid_t *gids;
+	int nuids, ngids;
+	long max, max_per_uid, count;
+	enum it_framing framing;
+};
+
+enum {
+	OPT_STREAM = 256, OPT_DGRAM, OPT_SEQPACKET, OPT_READY_FD, OPT_OWNER,
+	OPT_ALLOW_UID, OPT_ALLOW_GID, OPT_PEER, OPT_STAT, OPT_MAX,
+	OPT_MAX_PER_UID, OPT_KILL, OPT_FOLLOW,
+};
+
+static const struct argp_option options[] = {
+	{"stream", OPT_STREAM, NULL, 0, "a byte stream (the default but for "
+	 "send, recv and udp:)", 0},
+	{"dgram", OPT_DGRAM, NULL, 0, "send, recv: datagrams (their default)", 0},
+	{"seqpacket", OPT_SEQPACKET, NULL, 0, "records on a connection (UNIX)",
+	 0},
+	{"keep-open", 'k', NULL, 0, "listen: one connection after another, "
+	 "each to standard output; standard input is not read", 0},
+	{"timeout", 'w', "DURATION", 0, "connect, listen, send, recv, test: "
+	 "wait at most this long to connect, or for data", 0},
+	{"ready-fd", OPT_READY_FD, "FD", 0, "listen, serve, recv: write a "
+	 "newline to FD once listening", 0},
+	{"mode", 'm', "MODE", 0, "listen, serve, recv: octal mode of the socket "
+	 "file (default 0600)", 0},
+	{"owner", OPT_OWNER, "USER[:GROUP]", 0, "listen, serve, recv: owner of "
+	 "the socket file", 0},
+	{"allow-uid", OPT_ALLOW_UID, "UID", 0, "listen, serve, recv: also take "
+	 "peers of this user (repeatable; 'any' for all); by default only our "
+	 "own uid and root", 0},
+	{"allow-gid", OPT_ALLOW_GID, "GID", 0, "listen, serve, recv: also take "
+	 "peers of this group (repeatable)", 0},
+	{"peer", OPT_PEER, NULL, 0, "connect, listen, serve: print the peer's "
+	 "pid, uid and gid (or address) to standard error", 0},
+	{"stat", OPT_STAT, NULL, 0, "connect, listen, serve: with --peer, as "
+	 "key=value lines", 0},
+	{"max", OPT_MAX, "N", 0, "serve: at most N commands at once (default "
+	 "40)", 0},
+	{"max-per-uid", OPT_MAX_PER_UID, "N", 0, "serve: at most N at once "
+	 "for one uid; more are closed at once", 0},
+	{"kill-children", OPT_KILL, NULL, 0, "serve: on SIGTERM, send SIGTERM "
+	 "to the running commands too", 0},
+	{"count", 'n', "N", 0, "recv: take N messages (default 1)", 0},
+	{"follow", OPT_FOLLOW, NULL, 0, "recv: take messages until SIGINT or "
+	 "SIGTERM", 0},
+	{0},
+};
+
+static unsigned opt_bit(int key)
+{
+	switch (key) {
+	case OPT_STREAM: case OPT_DGRAM: case OPT_SEQPACKET: return O_TYPE;
+	case 'k': return O_KEEP;
+	case 'w': return O_TIMEOUT;
+	case OPT_READY_FD: return O_READY;
+	case 'm': return O_MODE;
+	case OPT_OWNER: return O_OWNER;
+	case OPT_ALLOW_UID: case OPT_ALLOW_GID: return O_ALLOW;
+	case OPT_PEER: return O_PEER;
+	case OPT_STAT: return O_STAT;
+	case OPT_MAX: return O_MAX;
+	case OPT_MAX_PER_UID: return O_MAXUID;
+	case OPT_KILL: return O_KILL;
+	case 'n': return O_COUNT;
+	case OPT_FOLLOW: return O_FOLLOW;
+	default: return 0;
+	}
+}
+
+static int parse_uid(const char *s, uid_t *uid)
+{
+	unsigned long v;
+	struct passwd *pw = getpwnam(s);
+	if (pw) {
+		*uid = pw->pw_uid;
+		return 0;
+	}
+	if (it_parse_ulong(s, (uid_t)-2, &v) < 0)
+		return -1;
+	*uid = (uid_t)v;
+	return 0;
+}
+
+static int parse_gid(const char *s, gid_t *gid)
+{
+	unsigned long v;
+	struct group *gr = getgrnam(s);
+	if (gr) {
+		*gid = gr->gr_gid;
+		return 0;
+	}
+	if (it_parse_ulong(s, (gid_t)-2, &v) < 0)
+		return -1;
+	*gid = (gid_t)v;
+	return 0;
+}
+
+static void *grow(void *p, int n, size_t size)
+{
+	p = realloc(p, (size_t)(n + 1) * size);
+	if (!p)
+		it_xfail(errno, "parse", "the command line", NULL);
+	return p;
+}
+
+/* The address, once the type is known: the command's default, or the
+ * one asked for, which must suit the command and the address. */
+static void check_addr(struct args *a, struct argp_state *state,
+		       const char *text)
+{
+	bool dgram_cmd = a->cmd == SEND || a->cmd == RECV;
+	int type = a->type ? a->type : dgram_cmd ? SOCK_DGRAM : 0;
+	if (type == SOCK_DGRAM && strncmp(text, "tcp:", 4) == 0)
+		argp_error(state, "tcp: is a stream: use udp: for datagrams, or "
+			   "--seqpacket");
+	if (it_sock_parse(text, type, &a->addr) < 0) {
+		if (errno == EPROTOTYPE)
+			argp_error(state, "udp: takes datagrams only");
+		if (errno == ENAMETOOLONG)
+			argp_error(state, "invalid address '%.40s...': a UNIX "
+				   "socket name holds at most 107 bytes", text);
+		it_argp_bad(state, "address", text);
+	}
+	int t = a->addr.type;
+	bool unix_ = a->addr.family == AF_UNIX;
+	if (dgram_cmd && t == SOCK_STREAM)
+		argp_error(state, "%s takes datagrams or records, not a stream",
+			   cmds[a->cmd].name);
+	if ((a->cmd == CONNECT || a->cmd == LISTEN || a->cmd == SERVE) &&
+	    t == SOCK_DGRAM)
+		argp_error(state, "%s needs a connection: use send and recv for "
+			   "datagrams", cmds[a->cmd].name);
+	if (a->cmd == TEST && t == SOCK_DGRAM && !unix_)
+		argp_error(state, "test cannot tell whether a UDP port listens");
+	if (t == SOCK_SEQPACKET && !unix_)
+		argp_error(state, "--seqpacket is for UNIX sockets");
+	if (!unix_ && a->used & O_ALLOW)
+		argp_error(state, "--allow-uid and --allow-gid need a UNIX "
+			   "socket");
+	if (!a->addr.path && a->used & (O_MODE | O_OWNER))
+		argp_error(state, "--mode and --owner need a socket path");
+}
+
+/* Which operands and options go together, checked once all are parsed. */
+static void check_args(struct args *a, struct argp_state *state)
+{
+	const char *name = cmds[a->cmd].name;
+	for (unsigned i = 0; i < sizeof opt_names / sizeof opt_names[0]; i++)
+		if (a->used & ~cmds[a->cmd].opts & 1u << i)
+			argp_error(state, "cannot use --%s with %s", opt_names[i],
+				   name);
+	if (a->framing != IT_FRAME_LINE && a->cmd != SEND && a->cmd != RECV)
+		argp_error(state, "framing options are for send and recv");
+	if (a->used & O_STAT && !(a->used & O_PEER))
+		argp_error(state, "--stat goes with --peer");
+	if (a->used & O_COUNT && a->used & O_FOLLOW)
+		argp_error(state, "--count and --follow: choose one");
+	if (a->cmd == SERVE && a->nrest == 0)
+		argp_error(state, "serve needs a command: serve ADDR -- CMD [ARG...]");
+	if (a->cmd != SERVE && a->cmd != SEND && a->nrest > 0)
+		argp_error(state, "%s takes one ADDR", name);
+	if (a->max_per_uid > a->max)
+		a->max_per_uid = a->max;
+}
+
+static error_t parse_opt(int key, char *arg, struct argp_state *state)
+{
+	struct args *a = state->input;
+	static const int types[] = {SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET};
+	uid_t uid = 0;
+	gid_t gid = 0;
+	long v;
+	unsigned bit = opt_bit(key);
+	if (bit & O_TYPE && a->used & O_TYPE && a->type != types[key - OPT_STREAM])
+		argp_error(state, "--stream, --dgram and --seqpacket: choose one");
+	a->used |= bit;
+	switch (key) {
+	case ARGP_KEY_INIT:
+		state->child_inputs[0] = &a->framing;
+		break;
+	case OPT_STREAM: case OPT_DGRAM: case OPT_SEQPACKET:
+		a->type = types[key - OPT_STREAM];
+		break;
+	case 'w':
+		if (it_parse_duration(arg, &a->timeout))
+			it_argp_bad(state, "duration", arg);
+		break;
+	case OPT_READY_FD:
+		if (it_parse_fd(arg, &a->ready_fd))
+			it_argp_bad(state, "file descriptor", arg);
+		break;
+	case 'm':
+		if (it_parse_mode(arg, &a->bind.mode))
+			it_argp_bad(state, "mode", arg);
+		break;
+	case OPT_OWNER: {
+		char *colon = strchr(arg, ':');
+		if (colon)
+			*colon = '\0';
+		if ((*arg && parse_uid(arg, &a->bind.uid) < 0) ||
+		    (colon && parse_gid(colon + 1, &a->bind.gid) < 0) ||
+		    (!*arg && !colon)) {
+			if (colon)
+				*colon = ':';
+			it_argp_bad(state, "owner", arg);
+		}
+		if (colon)
+			*colon = ':';
+		break;
+	}
+	case OPT_ALLOW_UID:
+		if (strcmp(arg, "any") == 0) {
+			a->allow_any = true;
+			break;
+		}
+		if (parse_uid(arg, &uid) < 0)
+			it_argp_bad(state, "uid", arg);
+		a->uids = grow(a->uids, a->nuids, sizeof uid);
+		a->uids[a->nuids++] = uid;
+		break;
+	case OPT_ALLOW_GID:
+		if (parse_gid(arg, &gid) < 0)
+			it_argp_bad(state, "gid", arg);
+		a->gids = grow(a->gids, a->ngids, sizeof gid);
+		a->gids[a->ngids++] = gid;
+		break;
+	case OPT_MAX:
+	case OPT_MAX_PER_UID:
+	case 'n':
+		if (it_parse_long(arg, 1, key == 'n' ? LONG_MAX : 65536, &v))
+			it_argp_bad(state, "count", arg);
+		*(key == OPT_MAX ? &a->max : key == 'n' ? &a->count :
+		  &a->max_per_uid) = v;
+		break;
+	case ARGP_KEY_ARGS:
+		for (a->cmd = 0; a->cmd < NCMD; a->cmd++)
+			if (strcmp(state->argv[state->next], cmds[a->cmd].name) == 0)
+				break;
+		if (a->cmd == NCMD)
+			argp_error(state, "unknown command '%s'",
+				   state->argv[state->next]);
+		if (state->next + 1 >= state->argc)
+			argp_error(state, "%s needs an ADDR", cmds[a->cmd].name);
+		a->rest = state->argv + state->next + 2;
+		a->nrest = state->argc - state->next - 2;
+		check_args(a, state);
+		check_addr(a, state, state->argv[state->next + 1]);
+		break;
+	case ARGP_KEY_NO_ARGS:
+		argp_error(state, "missing command: connect, listen, serve, send, "
+			   "recv or test");
+		break;
+	default:
+		return bit ? 0 : ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+static const struct argp_child children[] = {
+	{&it_frame_argp, 0, "send, recv: framing of standard input and output:",
+	 1},
+	{0}
+};
+
+static const struct argp argp = {
+	options, parse_opt,
+	"connect [-w DURATION] [--stream|--seqpacket] [--peer [--stat]] ADDR\n"
+	"listen [-k] [-w DURATION] [-m MODE] [--owner=USER[:GROUP]] "
+	"[--allow-uid=UID]... [--allow-gid=GID]... [--peer [--stat]] "
+	"[--ready-fd=FD] ADDR\n"
+	"serve [--max=N] [--max-per-uid=N] [--kill-children] [-m MODE] "
+	"[--owner=USER[:GROUP]] [--allow-uid=UID]... [--allow-gid=GID]... "
+	"[--peer [--stat]] [--ready-fd=FD] ADDR -- CMD [ARG...]\n"
+	"send [-0|--whole|--netstring] [-w DURATION] [--dgram|--seqpacket] "
+	"ADDR [MSG...]\n"
+	"recv [-0|--whole|--netstring] [-n N|--follow] [-w DURATION] [-m MODE] "
+	"[--owner=USER[:GROUP]] [--allow-uid=UID]... [--allow-gid=GID]... "
+	"[--ready-fd=FD] [--dgram|--seqpacket] ADDR\n"
+	"test [-w DURATION] [--stream|--dgram|--seqpacket] ADDR",
+	"Connect to, listen on and serve UNIX-domain and Internet sockets; "
+	"send and receive datagrams.\v"
+	"ADDR is PATH or unix:PATH, @NAME (abstract: exactly those bytes), "
+	"tcp:HOST:PORT, tcp:[IPV6]:PORT or udp:HOST:PORT. A socket file is "
+	"made with its mode and owner before anyone can connect, never over "
+	"anything but a stale socket of ours, and removed at exit if it is "
+	"still ours. Exit status: 0 success, 1 timed out, 64 usage, 65 not a "
+	"socket or message too long, 69 nobody listening or refused, 71 "
+	"system error, 73 a listener is already there, 74 I/O error, 77 "
+	"permission denied.",
+	children, NULL, NULL,
+};
+
+/* ---- peers ---- */
+
+struct peer {
+	bool cred;                 /* a UNIX peer: pid, uid, gid below */
+	struct ucred uc;
+	char ip[64], port[16];      /* numeric: INET6_ADDRSTRLEN is 46 */
+	char lip[64], lport[16];
+};
+
+static void peer_of(int fd, const struct it_sockaddr *addr, struct peer *p)
+{
+	socklen_t len = sizeof p->uc;
+	memset(p, 0, sizeof *p);
+	if (addr->family == AF_UNIX) {
+		p->cred = getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &p->uc, &len) == 0;
+		return;
+	}
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof ss;
+	if (getpeername(fd, (struct sockaddr *)&ss, &sl) == 0)
+		getnameinfo((struct sockaddr *)&ss, sl, p->ip, sizeof p->ip,
+			    p->port, sizeof p->port, NI_NUMERICHOST | NI_NUMERICSERV);
+	sl = sizeof ss;
+	if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0)
+		getnameinfo((struct sockaddr *)&ss, sl, p->lip, sizeof p->lip,
+			    p->lport, sizeof p->lport, NI_NUMERICHOST | NI_NUMERICSERV);
+}
+
+/* --peer: one line on standard error, or key=value lines with --stat,
+ * written with one call so that concurrent tools do not interleave. */
+static void print_peer(const struct args *a, const struct peer *p)
+{
+	char buf[600];
+	if (!(a->used & O_PEER))
+		return;
+	if (p->cred && a->used & O_STAT)
+		snprintf(buf, sizeof buf, "peer_pid=%ld\npeer_uid=%lu\npeer_gid=%lu\n",
+			 (long)p->uc.pid, (unsigned long)p->uc.uid,
+			 (unsigned long)p->uc.gid);
+	else if (a->used & O_STAT)
+		snprintf(buf, sizeof buf, "peer_ip=%s\npeer_port=%s\n", p->ip,
+			 p->port);
+	else if (p->cred)
+		snprintf(buf, sizeof buf, "%s: peer pid %ld uid %lu gid %lu\n",
+			 program_invocation_short_name, (long)p->uc.pid,
+			 (unsigned long)p->uc.uid, (unsigned long)p->uc.gid);
+	else
+		snprintf(buf, sizeof buf, "%s: peer %s port %s\n",
+			 program_invocation_short_name, p->ip, p->port);
+	(void)it_write_full(STDERR_FILENO, buf, strlen(buf));
+}
+
+/* A UNIX peer is taken if it runs as root or as us, or as a user or
+ * group allowed; an Internet peer has no credentials to check. */
+static bool allowed(const struct args *a, const struct peer *p)
+{
+	if (a->addr.family != AF_UNIX || a->allow_any)
+		return true;
+	if (!p->cred)
+		return false;
+	if (p->uc.uid == 0 || p->uc.uid == geteuid())
+		return true;
+	for (int i = 0; i < a->nuids; i++)
+		if (a->uids[i] == p->uc.uid)
+			return true;
+	for (int i = 0; i < a->ngids; i++)
+		if (a->gids[i] == p->uc.gid)
+			return true;
+	return false;
+}
+
+static void refused(const struct args *a, const struct peer *p)
+{
+	it_warn("refused a peer of uid %lu gid %lu on %s (use --allow-uid)",
+		(unsigned long)p->uc.uid, (unsigned long)p->uc.gid, a->addr.text);
+}
+
+/* ---- moving bytes ---- */
+
+/* One direction of a connection. splice(2) moves pages without copying
+ * them through us: directly where one side is a pipe, else through a pipe
+ * of our own. Where a side cannot splice (a terminal, a record socket),
+ * read(2) and write(2) take over. */
+struct pump {
+	int in, out;
+	const char *inname, *outname;
+	bool sock_in;          /* which side is the socket, for messages */
+	bool copy;
+	bool soft;             /* the peer may stop taking our data */
+	int done;              /* an eventfd written when the writer ends */
+	int pipe[2];           /* -1 where one side is a pipe already */
+	int64_t idle;          /* --timeout between reads of in */
+	char *buf;
+};
+
+/* Only one thread ends the process; the other waits for it to. */
+static pthread_mutex_t exit_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* Standard output is a pipe whose reader has gone: end as cat(1) would,
+ * by SIGPIPE, after removing our socket file. */
+static _Noreturn void stdout_gone(void)
+{
+	it_sock_unbind();
+	signal(SIGPIPE, SIG_DFL);
+	raise(SIGPIPE);
+	_exit(IT_IOERR);
+}
+
+/* A write error on standard output: EPIPE is stdout_gone. */
+static _Noreturn void stdout_fail(int err)
+{
+	if (err == EPIPE)
+		stdout_gone();
+	it_xfail_status(IT_IOERR, err, "write", "standard output", NULL);
+}
+
+static _Noreturn void pump_fail(struct pump *p, int err, bool out)
+{
+	/* A peer that went away is the reader's business: it ends the
+	 * conversation, and says so if our data was not all taken. */
+	if (out && p->soft && (err == EPIPE || err == ECONNRESET))
+		pthread_exit(NULL);
+	pthread_mutex_lock(&exit_lock);
+	if (out && p->out == STDOUT_FILENO)
+		stdout_fail(err);
+	it_xfail_status(IT_IOERR, err, out ? "write" : "read",
+			out ? p->outname : p->inname, NULL);
+}
+
+static bool is_pipe(int fd)
+{
+	struct stat st;
+	return fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode);
+}
+
+static void pump_init(struct pump *p, int in, const char *inname, int out,
+		      const char *outname, bool sock_in, bool stream)
+{
+	*p = (struct pump){in, out, inname, outname, sock_in, !stream, false, -1,
+			   {-1, -1}, IT_FOREVER, NULL};
+	p->buf = malloc(1 << 17);
+	if (!p->buf)
+		it_xfail(errno, "allocate", "a buffer", NULL);
+	if (!p->copy && !is_pipe(in) && !is_pipe(out)) {
+		if (pipe2(p->pipe, O_CLOEXEC) < 0)
+			it_xfail(errno, "create", "a pipe", NULL);
+		(void)fcntl(p->pipe[0], F_SETPIPE_SZ, CHUNK);
+	}
+}
+
+static void pump_free(struct pump *p)
+{
+	if (p->pipe[0] >= 0) {
+		close(p->pipe[0]);
+		close(p->pipe[1]);
+	}
+	free(p->buf);
+}
+
+/* read(2) and write(2): the count, 0 at the end of in; exits on errors. */
+static ssize_t copy_from(struct pump *p, int in)
+{
+	ssize_t n;
+	while ((n = read(in, p->buf, 1 << 17)) < 0 && errno == EINTR)
+		;
+	if (n < 0)
+		pump_fail(p, errno, false);
+	if (n > 0 && it_write_full(p->out, p->buf, (size_t)n) < 0)
+		pump_fail(p, errno, true);
+	return n;
+}
+
+/* Moves n bytes our pipe holds on to out. */
+static void drain(struct pump *p, ssize_t n)
+{
+	while (n > 0) {
+		ssize_t m = p->copy ? -1 :
+			    splice(p->pipe[0], NULL, p->out, NULL, (size_t)n,
+				   SPLICE_F_MOVE);
+		if (m < 0 && errno == EINTR)
+			continue;
+		if (m < 0 && errno != EINVAL && !p->copy)
+			pump_fail(p, errno, true);
+		if (m < 0) {
+			p->copy = true;
+			m = copy_from(p, p->pipe[0]);
+		}
+		n -= m;
+	}
+}
+
+/* Moves what in has now: the count, 0 at its end; exits on errors. An
+ * error of splice between a pipe and the socket is the socket's, but for
+ * EPIPE, which only writes get. */
+static ssize_t pump_step(struct pump *p)
+{
+	while (!p->copy) {
+		bool direct = p->pipe[0] < 0;
+		ssize_t n = splice(p->in, NULL, direct ? p->out : p->pipe[1],
+				   NULL, CHUNK, SPLICE_F_MOVE);
+		if (n > 0 && !direct)
+			drain(p, n);
+		if (n >= 0)
+			return n;
+		if (errno == EINTR)
+			continue;
+		if (errno != EINVAL)
+			pump_fail(p, errno, errno == EPIPE || (direct && !p->sock_in));
+		p->copy = true;
+	}
+	return copy_from(p, p->in);
+}
+
+/* Runs until the end of in; -w bounds each wait for data. */
+static void pump_run(struct pump *p)
+{
+	for (;;) {
+		if (p->idle != IT_FOREVER) {
+			struct pollfd pf = {p->in, POLLIN, 0};
+			int64_t deadline = it_deadline(p->idle);
+			int n;
+			while ((n = poll(&pf, 1, it_left_ms(deadline))) < 0 &&
+			       errno == EINTR)
+				;
+			if (n == 0) {
+				pthread_mutex_lock(&exit_lock);
+				it_die(IT_NO, "unable to read %s: no data in time",
+				       p->inname);
+			}
+		}
+		if (pump_step(p) == 0)
+			return;
+	}
+}
+
+static void writer_done(void *arg)
+{
+	const struct pump *p = arg;
+	uint64_t one = 1;
+	(void)!write(p->done, &one, sizeof one);
+}
+
+/* Standard input to the socket, then a half-close: the peer sees the end
+ * of our data and can still answer. */
+static void *writer(void *arg)
+{
+	struct pump *p = arg;
+	pthread_cleanup_push(writer_done, p);
+	pump_run(p);
+	shutdown(p->out, SHUT_WR);
+	pthread_cleanup_pop(1);
+	return NULL;
+}
+
+/* Once the peer's data has ended, the conversation is over when our
+ * standard input has too, or when the peer has gone altogether (POLLHUP:
+ * a UNIX peer that closed, or a reset), since it takes nothing more. */
+static void wait_writer(const struct pump *p)
+{
+	struct pollfd pf[2] = {{p->done, POLLIN, 0}, {p->out, 0, 0}};
+	while (poll(pf, 2, -1) < 0 && errno == EINTR)
+		;
+}
+
+/* The two directions of a connection, until the peer ends its side. With
+ * talk false, we send nothing (listen -k): the peer sees our end at once. */
+static void converse(const struct args *a, int sock, bool talk)
+{
+	bool stream = a->addr.type == SOCK_STREAM;
+	struct pump out, in;
+	pthread_t tid;
+	if (talk) {
+		pump_init(&out, STDIN_FILENO, "standard input", sock, a->addr.text,
+			  false, stream);
+		out.soft = true;
+		out.done = eventfd(0, EFD_CLOEXEC);
+		if (out.done < 0)
+			it_xfail(errno, "create", "an eventfd", NULL);
+		errno = pthread_create(&tid, NULL, writer, &out);
+		if (errno)
+			it_xfail(errno, "start", "a thread", NULL);
+	} else {
+		shutdown(sock, SHUT_WR);
+	}
+	pump_init(&in, sock, a->addr.text, STDOUT_FILENO, "standard output",
+		  true, stream);
+	in.idle = a->timeout;
+	pump_run(&in);
+	pump_free(&in);
+	if (!talk)
+		return;
+	/* The writer may still be blocked reading standard input: exit takes
+	 * it away. */
+	wait_writer(&out);
+	pthread_mutex_lock(&exit_lock);
+	it_close_stdout();
+	_exit(IT_OK);
+}
+
+/* ---- commands ---- */
+
+static _Noreturn void connect_fail(const struct args *a, const char *verb,
+				   int err)
+{
+	if (err == ENOTSOCK)
+		it_die(IT_DATAERR, "unable to %s %s: not a socket", verb,
+		       a->addr.text);
+	if (err == ETIMEDOUT)
+		it_die(IT_NO, "unable to %s %s: no answer in time", verb,
+		       a->addr.text);
+	it_xfail_status(it_sock_exit_for(err), err, verb, a->addr.text, NULL);
+}
+
+static void resolve(struct args *a)
+{
+	const char *why;
+	if (it_sock_resolve(&a->addr, &why) < 0)
+		it_die(IT_UNAVAILABLE, "unable to resolve %s: %s", a->addr.text, why);
+}
+
+static int cmd_connect(struct args *a)
+{
+	resolve(a);
+	int fd = it_sock_connect(&a->addr, it_deadline(a->timeout));
+	if (fd < 0)
+		connect_fail(a, "connect", errno);
+	struct peer p;
+	peer_of(fd, &a->addr, &p);
+	print_peer(a, &p);
+	converse(a, fd, true);
+	return IT_OK;
+}
+
+/* SIGINT, SIGTERM and SIGHUP remove the socket file, then end us as
+ * they would have. */
+static void on_stop(int sig)
+{
+	it_sock_unbind();
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static void catch_stop(void)
+{
+	struct sigaction sa = {.sa_handler = on_stop};
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+}
+
+static int xbind(struct args *a)
+{
+	resolve(a);
+	a->bind.backlog = SOMAXCONN;
+	int fd = it_sock_xbind(&a->addr, &a->bind);
+	it_xready(&a->ready_fd);
+	return fd;
+}
+
+/* The next allowed peer; --timeout bounds the wait. -1 if a signal came
+ * on sfd (-1 for none) first. */
+static int accept_peer(const struct args *a, int lfd, int sfd, struct peer *p)
+{
+	int64_t deadline = it_deadline(a->timeout);
+	for (;;) {
+		struct pollfd pf[2] = {{lfd, POLLIN, 0}, {sfd, POLLIN, 0}};
+		int n = poll(pf, sfd < 0 ? 1 : 2, it_left_ms(deadline));
+		if (n > 0 && pf[1].revents & POLLIN)
+			return -1;
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			it_xfail(errno, "accept on", a->addr.text, NULL);
+		if (n == 0)
+			it_die(IT_NO, "unable to accept on %s: nobody came in time",
+			       a->addr.text);
+		int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+		if (fd < 0 && (errno == EINTR || errno == ECONNABORTED ||
+			       errno == EAGAIN))
+			continue;
+		if (fd < 0)
+			it_xfail(errno, "accept on", a->addr.text, NULL);
+		peer_of(fd, &a->addr, p);
+		if (allowed(a, p))
+			return fd;
+		refused(a, p);
+		close(fd);
+	}
+}
+
+static int cmd_listen(struct args *a)
+{
+	catch_stop();
+	int lfd = xbind(a);
+	int fl = fcntl(lfd, F_GETFL);
+	fcntl(lfd, F_SETFL, fl | O_NONBLOCK);
+	do {
+		struct peer p;
+		int fd = accept_peer(a, lfd, -1, &p);
+		print_peer(a, &p);
+		if (!(a->used & O_KEEP)) {
+			close(lfd);
+			it_sock_unbind();
+			converse(a, fd, true);
+		}
+		converse(a, fd, false);
+		close(fd);
+	} while (a->used & O_KEEP);
+	return IT_OK;
+}
+
+/* ---- serve ---- */
+
+struct child {
+	pid_t pid;
+	uid_t uid;
+};
+
+struct server {
+	struct args *a;
+	struct child *kids;
+	int nkids;
+	int sfd, lfd;
+	bool stopping;
+	posix_spawnattr_t attr;
+};
+
+/* The environment of one command: ours without the UCSPI names, then
+ * the UCSPI names of this connection. */
+static char **child_env(const struct server *s, const struct peer *p,
+			char vars[][96])
+{
+	static const char *const ucspi[] = {"PROTO=", "UNIXREMOTEEUID=",
+		"UNIXREMOTEEGID=", "UNIXREMOTEPID=", "TCPREMOTEIP=",
+		"TCPREMOTEPORT=", "TCPLOCALIP=", "TCPLOCALPORT="};
+	size_t n = 0, k = 0;
+	while (environ[n])
+		n++;
+	char **env = malloc((n + 6) * sizeof *env);
+	if (!env)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		bool ours = false;
+		for (size_t u = 0; u < sizeof ucspi / sizeof ucspi[0]; u++)
+			ours |= strncmp(environ[i], ucspi[u], strlen(ucspi[u])) == 0;
+		if (!ours)
+			env[k++] = environ[i];
+	}
+	if (s->a->addr.family == AF_UNIX) {
+		snprintf(vars[0], sizeof vars[0], "PROTO=UNIX");
+		snprintf(vars[1], sizeof vars[1], "UNIXREMOTEEUID=%lu",
+			 (unsigned long)p->uc.uid);
+		snprintf(vars[2], sizeof vars[2], "UNIXREMOTEEGID=%lu",
+			 (unsigned long)p->uc.gid);
+		snprintf(vars[3], sizeof vars[3], "UNIXREMOTEPID=%ld",
+			 (long)p->uc.pid);
+		vars[4][0] = '\0';
+	} else {
+		snprintf(vars[0], sizeof vars[0], "PROTO=TCP");
+		snprintf(vars[1], sizeof vars[1], "TCPREMOTEIP=%s", p->ip);
+		snprintf(vars[2], sizeof vars[2], "TCPREMOTEPORT=%s", p->port);
+		snprintf(vars[3], sizeof vars[3], "TCPLOCALIP=%s", p->lip);
+		snprintf(vars[4], sizeof vars[4], "TCPLOCALPORT=%s", p->lport);
+	}
+	for (int i = 0; i < 5; i++)
+		if (vars[i][0])
+			env[k++] = vars[i];
+	env[k] = NULL;
+	return env;
+}
+
+static int kids_of(const struct server *s, uid_t uid)
+{
+	int n = 0;
+	for (int i = 0; i < s->nkids; i++)
+		n += s->kids[i].uid == uid;
+	return n;
+}
+
+/* Runs the command for one connection, the socket its standard input
+ * and output; the connection is ours to close either way. */
+static void spawn(struct server *s, int fd, const struct peer *p)
+{
+	struct args *a = s->a;
+	uid_t uid = p->cred ? p->uc.uid : 0;
+	if (a->max_per_uid && p->cred && kids_of(s, uid) >= a->max_per_uid) {
+		it_warn("refused a peer of uid %lu on %s: --max-per-uid %ld "
+			"reached", (unsigned long)uid, a->addr.text,
+			a->max_per_uid);
+		return;
+	}
+	char vars[5][96];
+	char **env = child_env(s, p, vars);
+	posix_spawn_file_actions_t fa;
+	pid_t pid;
+	int err = env ? posix_spawn_file_actions_init(&fa) : ENOMEM;
+	if (!err) {
+		posix_spawn_file_actions_adddup2(&fa, fd, STDIN_FILENO);
+		posix_spawn_file_actions_adddup2(&fa, fd, STDOUT_FILENO);
+		err = posix_spawnp(&pid, a->rest[0], &fa, &s->attr, a->rest, env);
+		posix_spawn_file_actions_destroy(&fa);
+	}
+	free(env);
+	if (err) {
+		it_warn("unable to run %s: %s", a->rest[0], strerror(err));
+		return;
+	}
+	s->kids[s->nkids++] = (struct child){pid, uid};
+}
+
+static void reap(struct server *s)
+{
+	pid_t pid;
+	while ((pid = waitpid(-1, NULL, WNOHANG)) > 0)
+		for (int i = 0; i < s->nkids; i++)
+			if (s->kids[i].pid == pid) {
+				s->kids[i] = s->kids[--s->nkids];
+				break;
+			}
+}
+
+/* Stops accepting: the socket goes, so that new clients are refused at
+ * once; the running commands finish, or get SIGTERM with --kill-children
+ * (and at a second stop signal). */
+static void stop(struct server *s)
+{
+	if (!s->stopping) {
+		close(s->lfd);
+		it_sock_unbind();
+	}
+	if (s->stopping || s->a->used & O_KILL)
+		for (int i = 0; i < s->nkids; i++)
+			kill(s->kids[i].pid, SIGTERM);
+	s->stopping = true;
+}
+
+static void server_init(struct server *s, struct args *a, sigset_t *set)
+{
+	sigset_t none;
+	s->a = a;
+	s->nkids = 0;
+	s->stopping = false;
+	s->kids = calloc((size_t)a->max, sizeof *s->kids);
+	if (!s->kids)
+		it_xfail(errno, "allocate", "the table of commands", NULL);
+	sigemptyset(set);
+	sigaddset(set, SIGCHLD);
+	sigaddset(set, SIGINT);
+	sigaddset(set, SIGTERM);
+	sigaddset(set, SIGHUP);
+	sigprocmask(SIG_BLOCK, set, NULL);
+	s->sfd = signalfd(-1, set, SFD_CLOEXEC);
+	if (s->sfd < 0)
+		it_xfail(errno, "set up", "a signalfd", NULL);
+	/* The commands start with no signal blocked and SIGPIPE as usual. */
+	sigemptyset(&none);
+	sigaddset(&none, SIGPIPE);
+	posix_spawnattr_init(&s->attr);
+	posix_spawnattr_setsigdefault(&s->attr, &none);
+	sigemptyset(&none);
+	posix_spawnattr_setsigmask(&s->attr, &none);
+	posix_spawnattr_setflags(&s->attr, POSIX_SPAWN_SETSIGMASK |
+				 POSIX_SPAWN_SETSIGDEF);
+}
+
+static int cmd_serve(struct args *a)
+{
+	struct server s;
+	sigset_t set;
+	server_init(&s, a, &set);
+	s.lfd = xbind(a);
+	int fl = fcntl(s.lfd, F_GETFL);
+	fcntl(s.lfd, F_SETFL, fl | O_NONBLOCK);
+	while (!s.stopping || s.nkids > 0) {
+		struct pollfd pf[2] = {{s.sfd, POLLIN, 0}, {s.lfd, POLLIN, 0}};
+		nfds_t n = s.stopping || s.nkids >= a->max ? 1 : 2;
+		if (poll(pf, n, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			it_xfail(errno, "wait on", a->addr.text, NULL);
+		}
+		if (pf[0].revents & POLLIN) {
+			struct signalfd_siginfo si;
+			if (read(s.sfd, &si, sizeof si) == sizeof si &&
+			    si.ssi_signo != SIGCHLD)
+				stop(&s);
+			reap(&s);
+			continue;
+		}
+		if (n < 2 || !(pf[1].revents & POLLIN))
+			continue;
+		int fd = accept4(s.lfd, NULL, NULL, SOCK_CLOEXEC);
+		if (fd < 0 && (errno == EAGAIN || errno == EINTR ||
+			       errno == ECONNABORTED))
+			continue;
+		if (fd < 0 && (errno == EMFILE || errno == ENFILE)) {
+			it_warn("unable to accept on %s: %s", a->addr.text,
+				strerror(errno));
+			poll(NULL, 0, 100);
+			continue;
+		}
+		if (fd < 0)
+			it_xfail(errno, "accept on", a->addr.text, NULL);
+		struct peer p;
+		peer_of(fd, &a->addr, &p);
+		if (!allowed(a, &p))
+			refused(a, &p);
+		else {
+			print_peer(a, &p);
+			spawn(&s, fd, &p);
+		}
+		close(fd);
+	}
+	posix_spawnattr_destroy(&s.attr);
+	free(s.kids);
+	return IT_OK;
+}
+
+/* ---- datagrams ---- */
+
+static _Noreturn void too_long(const struct args *a, int fd, size_t len)
+{
+	int sndbuf = 0;
+	socklen_t sl = sizeof sndbuf;
+	if (a->addr.family != AF_UNIX)
+		it_die(IT_DATAERR, "unable to send %s: a message of %zu bytes is "
+		       "longer than a UDP datagram (65507 bytes)", a->addr.text, len);
+	getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, &sl);
+	it_die(IT_DATAERR, "unable to send %s: a message of %zu bytes is longer "
+	       "than the socket send buffer (%d bytes; raise net.core.wmem_default)",
+	       a->addr.text, len, sndbuf);
+}
+
+static void send_one(const struct args *a, int fd, const void *msg, size_t len)
+{
+	while (send(fd, msg, len, 0) < 0) {
+		if (errno == EINTR)
+			continue;
+		if (errno == EMSGSIZE || errno == ENOBUFS)
+			too_long(a, fd, len);
+		if (errno == EAGAIN)
+			it_die(IT_NO, "unable to send %s: no room in time",
+			       a->addr.text);
+		it_xfail_status(errno == ECONNREFUSED || errno == ENOENT ||
+				errno == ENOTCONN ? IT_UNAVAILABLE : IT_IOERR,
+				errno, "send", a->addr.text, NULL);
+	}
+}
+
+static int cmd_send(struct args *a)
+{
+	resolve(a);
+	int fd = it_sock_connect(&a->addr, it_deadline(a->timeout));
+	if (fd < 0)
+		connect_fail(a, "connect", errno);
+	if (a->timeout != IT_FOREVER) {
+		struct timespec ts = it_ns_to_ts(a->timeout);
+		struct timeval tv = {ts.tv_sec, ts.tv_nsec / 1000};
+		setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+	}
+	for (int i = 0; i < a->nrest; i++)
+		send_one(a, fd, a->rest[i], strlen(a->rest[i]));
+	if (a->nrest > 0)
+		return IT_OK;
+	struct it_reader r;
+	const char *msg;
+	size_t len;
+	int rc;
+	it_reader_init(&r, STDIN_FILENO, a->framing);
+	while ((rc = it_read_msg(&r, 64 << 20, &msg, &len)) > 0)
+		send_one(a, fd, msg, len);
+	if (rc < 0 && errno == EMSGSIZE)
+		too_long(a, fd, len);
+	if (rc < 0 && errno == EBADMSG)
+		it_die(IT_DATAERR, "unable to read standard input: a malformed "
+		       "or truncated netstring");
+	if (rc < 0)
+		it_xfail_status(IT_IOERR, errno, "read", "standard input", NULL);
+	it_reader_free(&r);
+	close(fd);
+	return IT_OK;
+}
+
+/* The next datagram or record; flushes w first if it would wait. */
+static ssize_t recv_one(const struct args *a, int fd, int sfd, char *buf,
+			struct it_writer *w, struct peer *p)
+{
+	char cbuf[CMSG_SPACE(sizeof(struct ucred))];
+	struct iovec iov = {buf, DGRAM_MAX};
+	int64_t deadline = it_deadline(a->timeout);
+	bool waited = false;
+	for (;;) {
+		struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1,
+				    .msg_control = cbuf,
+				    .msg_controllen = sizeof cbuf};
+		ssize_t n = recvmsg(fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+		if (n >= 0) {
+			struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+			memset(p, 0, sizeof *p);
+			if (c && c->cmsg_level == SOL_SOCKET &&
+			    c->cmsg_type == SCM_CREDENTIALS) {
+				p->cred = true;
+				memcpy(&p->uc, CMSG_DATA(c), sizeof p->uc);
+			}
+			if (mh.msg_flags & MSG_TRUNC)
+				it_die(IT_DATAERR, "unable to receive from %s: a "
+				       "datagram is longer than %d bytes",
+				       a->addr.text, DGRAM_MAX);
+			return n;
+		}
+		if (errno != EAGAIN && errno != EINTR)
+			it_xfail_status(IT_IOERR, errno, "receive from",
+					a->addr.text, NULL);
+		if (!waited && it_writer_flush(w) < 0)
+			stdout_fail(errno);
+		waited = true;
+		struct pollfd pf[2] = {{fd, POLLIN, 0}, {sfd, POLLIN, 0}};
+		int r = poll(pf, 2, it_left_ms(deadline));
+		if (r == 0)
+			it_die(IT_NO, "unable to receive from %s: nothing in time",
+			       a->addr.text);
+		if (r > 0 && pf[1].revents & POLLIN)
+			return -1;
+	}
+}
+
+static int cmd_recv(struct args *a)
+{
+	/* Stop signals end the loop between two messages, never inside. */
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	int sfd = signalfd(-1, &set, SFD_CLOEXEC);
+	if (sfd < 0)
+		it_xfail(errno, "set up", "a signalfd", NULL);
+	a->bind.passcred = true;
+	int lfd = xbind(a), fd = lfd;
+	bool records = a->addr.type == SOCK_SEQPACKET;
+	if (records) {
+		fd = -1;
+		fcntl(lfd, F_SETFL, fcntl(lfd, F_GETFL) | O_NONBLOCK);
+	}
+	char *buf = malloc(DGRAM_MAX);
+	if (!buf)
+		it_xfail(errno, "allocate", "a buffer", NULL);
+	struct it_writer w;
+	it_writer_init(&w, STDOUT_FILENO, a->framing);
+	long got = 0;
+	long count = a->count ? a->count : 1;
+	while (a->used & O_FOLLOW || got < count) {
+		struct peer p;
+		if (fd < 0 && (fd = accept_peer(a, lfd, sfd, &p)) < 0)
+			break;
+		ssize_t n = recv_one(a, fd, sfd, buf, &w, &p);
+		if (n < 0)
+			break;
+		if (records && n == 0) {
+			close(fd);
+			fd = -1;
+			continue;
+		}
+		if (!records && p.cred && !allowed(a, &p)) {
+			refused(a, &p);
+			continue;
+		}
+		if (it_write_msg(&w, buf, (size_t)n) < 0)
+			stdout_fail(errno);
+		got++;
+	}
+	if (it_writer_flush(&w) < 0)
+		stdout_fail(errno);
+	free(buf);
+	return IT_OK;
+}
+
+/* ---- test ---- */
+
+/* 0 when someone listens at ADDR, 69 (quietly) when nobody does. Without
+ * a type asked for, a socket of any type counts. */
+static int cmd_test(struct args *a)
+{
+	resolve(a);
+	int fd = it_sock_connect(&a->addr, it_deadline(a->timeout));
+	static const int others[] = {SOCK_DGRAM, SOCK_SEQPACKET};
+	for (int i = 0; fd < 0 && errno == EPROTOTYPE && !(a->used & O_TYPE) &&
+	     i < 2; i++) {
+		a->addr.type = others[i];
+		fd = it_sock_connect(&a->addr, it_deadline(a->timeout));
+	}
+	if (fd >= 0) {
+		close(fd);
+		return IT_OK;
+	}
+	if (errno == ECONNREFUSED || errno == ENOENT)
+		return IT_UNAVAILABLE;
+	if (errno == EPROTOTYPE)
+		it_die(IT_DATAERR, "unable to test %s: a socket of another type",
+		       a->addr.text);
+	connect_fail(a, "test", errno);
+}
+
+int main(int argc, char **argv)
+{
+	it_init();
+	struct args a = {.timeout = IT_FOREVER, .ready_fd = -1, .max = 40,
+			 .bind = {0600, (uid_t)-1, (gid_t)-1, SOMAXCONN, false}};
+	argp_parse(&argp, argc, argv, 0, NULL, &a);
+	/* Errors on the socket are told as such, not as a SIGPIPE death. */
+	signal(SIGPIPE, SIG_IGN);
+	int status;
+	switch (a.cmd) {
+	case CONNECT: status = cmd_connect(&a); break;
+	case LISTEN: status = cmd_listen(&a); break;
+	case SERVE: status = cmd_serve(&a); break;
+	case SEND: status = cmd_send(&a); break;
+	case RECV: status = cmd_recv(&a); break;
+	default: status = cmd_test(&a); break;
+	}
+	free(a.uids);
+	free(a.gids);
+	return status;
+}

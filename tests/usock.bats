@@ -1,0 +1,762 @@
+#!/usr/bin/env bats
+# usock: every command, option and exit status; sockets made safely at
+# paths others may plant things in; peers of another uid refused; serve
+# under 200 concurrent clients; interop with socat, nc -U, python and
+# bash's /dev/tcp; TCP across two network namespaces; the completion.
+
+load helper
+
+# Network namespaces this test made, removed in teardown.
+teardown() {
+	local ns
+	if [ -f "$BATS_TEST_TMPDIR/.netns" ]; then
+		while read -r ns; do
+			ip netns del "$ns" 2>/dev/null
+		done <"$BATS_TEST_TMPDIR/.netns"
+	fi
+	it_teardown
+}
+
+# A socket path for this test, removed in teardown whatever happens.
+sock() {
+	local p
+	p=$(it_path "${1:-s}")
+	it_track path "$p"
+	echo "$p"
+}
+
+# An abstract name unique to this run.
+abstract() {
+	echo "@ipct.$$.$BATS_TEST_NUMBER.$SRANDOM"
+}
+
+# A loopback TCP or UDP port nobody uses now.
+free_port() {
+	python3 -c 'import socket,sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM if sys.argv[1] == "udp" else socket.SOCK_STREAM)
+s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])' "${1:-tcp}"
+}
+
+# The one line a failed run printed, exactly.
+output_is() {
+	if [ "$output" != "$1" ]; then
+		printf 'expected: %s\nactual:   %s\n' "$1" "$output" >&2
+		return 1
+	fi
+}
+
+# True once pid has a child process: serve has started a command.
+has_child() {
+	pgrep -P "$1" >/dev/null
+}
+
+nobody() {
+	setpriv --reuid=nobody --regid=nogroup --clear-groups -- "$@"
+}
+
+@test "listen takes one connection: stdin to the peer, the peer to stdout, both ends half-closed" {
+	local s=$BATS_TEST_TMPDIR/s out=$BATS_TEST_TMPDIR/out
+	it_track path "$s"
+	it_bg_ready usock listen --ready-fd 9 "$s" <<<"from listener" >"$out"
+	run -0 usock connect "$s" <<<"from client"
+	[ "$output" = "from listener" ]
+	it_wait "$IT_PID"
+	[ "$IT_STATUS" = 0 ]
+	[ "$(cat "$out")" = "from client" ]
+	[ ! -e "$s" ]
+}
+
+@test "request/response: the client's end of data reaches the server, which then answers" {
+	local s
+	s=$(sock)
+	it_bg_ready usock serve --ready-fd 9 "$s" -- sh -c 'wc -c'
+	run -0 usock connect "$s" <<<"twelve bytes"
+	[ "$output" = 13 ]
+}
+
+@test "listen waits for standard input when the peer ends its side first, as nc does" {
+	local s out=$BATS_TEST_TMPDIR/out
+	s=$(sock)
+	it_bg_ready usock listen --ready-fd 9 "$s" >"$out" </dev/null
+	head -c 3000000 /dev/urandom >"$BATS_TEST_TMPDIR/in"
+	run -0 usock connect "$s" <"$BATS_TEST_TMPDIR/in"
+	it_wait "$IT_PID"
+	cmp "$BATS_TEST_TMPDIR/in" "$out"
+}
+
+@test "1 GiB through connect -> listen arrives byte for byte" {
+	local s sums=$BATS_TEST_TMPDIR/sum
+	s=$(sock)
+	it_bg_ready usock listen --ready-fd 9 "$s" > >(md5sum >"$sums.out") </dev/null
+	head -c 1G /dev/urandom | tee >(md5sum >"$sums.in") | usock connect "$s"
+	it_wait "$IT_PID"
+	wait_for test -s "$sums.out"
+	wait_for test -s "$sums.in"
+	[ "$(cat "$sums.in")" = "$(cat "$sums.out")" ]
+}
+
+@test "the socket is 0600 whatever the umask, --mode exactly, --owner set; no private directory left" {
+	local s t u
+	s=$(sock)
+	t=$(sock)
+	u=$(sock)
+	local old
+	old=$(umask)
+	umask 000
+	it_bg_ready usock listen -k --ready-fd 9 "$s"
+	umask 077
+	it_bg_ready usock listen -k -m 0666 --ready-fd 9 "$t"
+	umask "$old"
+	[ "$(stat -c %a "$s")" = 600 ]
+	[ "$(stat -c %a "$t")" = 666 ]
+	it_bg_ready usock listen -k --owner nobody:nogroup -m 0660 --ready-fd 9 "$u"
+	[ "$(stat -c '%a %U %G' "$u")" = "660 nobody nogroup" ]
+	# Nothing is left of the private directories the sockets were made in.
+	run -0 find "$BATS_TEST_TMPDIR" -name '.usock.*'
+	[ -z "$output" ]
+}
+
+@test "abstract names are exactly the bytes given, as ss -xl shows them" {
+	local a
+	a=$(abstract)
+	it_bg_ready usock listen -k --ready-fd 9 "$a"
+	run -0 ss -xlH
+	[[ $output == *" $a "* ]]
+	# Padding with NULs would show as trailing @ characters.
+	[[ $output != *" $a@"* ]]
+	run -0 usock test "$a"
+	run -0 usock connect "$a" </dev/null
+	# The name with one more byte is another name.
+	run -69 usock test "${a}x"
+}
+
+@test "unix:PATH is PATH; a path too long for sun_path is a usage error" {
+	local s long
+	s=$(sock)
+	it_bg_ready usock listen -k --ready-fd 9 "unix:$s"
+	[ -S "$s" ]
+	run -0 usock test "$s"
+	long=$(printf '/tmp/%0200d' 0)
+	run -64 usock connect "$long"
+	[ "${lines[0]}" = "usock: invalid address '${long:0:40}...': a UNIX socket name holds at most 107 bytes" ]
+}
+
+@test "a planted symlink and a regular file are refused (65) and left untouched" {
+	local s t target
+	s=$(sock)
+	t=$(sock)
+	target=$(sock target)
+	echo keep >"$target"
+	ln -s "$target" "$s"
+	run -65 usock listen "$s"
+	output_is "usock: unable to bind $s: not a socket"
+	[ -L "$s" ] && [ "$(cat "$target")" = keep ]
+	echo data >"$t"
+	run -65 usock listen "$t"
+	output_is "usock: unable to bind $t: not a socket"
+	[ "$(cat "$t")" = data ]
+	run -65 usock recv "$t"
+	run -65 usock connect "$t"
+	output_is "usock: unable to connect $t: not a socket"
+	run -65 usock test "$t"
+	output_is "usock: unable to test $t: not a socket"
+}
+
+@test "a live listener at the path is exit 73 and keeps its socket" {
+	local s
+	s=$(sock)
+	it_bg_ready usock listen -k --ready-fd 9 "$s"
+	local ino
+	ino=$(stat -c %i "$s")
+	run -73 usock listen "$s"
+	output_is "usock: unable to bind $s: a listener is already there"
+	run -73 usock serve "$s" -- true
+	[ "$(stat -c %i "$s")" = "$ino" ]
+	kill -0 "$IT_PID"
+	local a
+	a=$(abstract)
+	it_bg_ready usock listen -k --ready-fd 9 "$a"
+	run -73 usock listen "$a"
+	output_is "usock: unable to bind $a: a listener is already there"
+}
+
+@test "a stale socket of ours is reclaimed; one of another user is 77" {
+	local s t
+	s=$(sock)
+	t=$(sock)
+	python3 -c 'import socket,sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' "$s"
+	run -69 usock test "$s"
+	it_bg_ready usock listen --ready-fd 9 "$s"
+	run -0 usock test "$s"
+	python3 -c 'import socket,sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' "$t"
+	chown nobody "$t"
+	run -77 usock listen "$t"
+	output_is "usock: unable to bind $t: a socket of uid $(id -u nobody), not ours"
+	[ -S "$t" ]
+}
+
+@test "at exit the path is removed only if it is still our socket" {
+	local s
+	s=$(sock)
+	it_bg_ready usock listen -k --ready-fd 9 "$s"
+	mv "$s" "$s.ours"
+	it_track path "$s.ours"
+	python3 -c 'import socket,sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' "$s"
+	local ino
+	ino=$(stat -c %i "$s")
+	kill -TERM "$IT_PID"
+	it_wait "$IT_PID"
+	[ "$IT_STATUS" = 143 ]
+	[ "$(stat -c %i "$s")" = "$ino" ]
+	it_bg_ready usock listen -k --ready-fd 9 "$s.2"
+	it_track path "$s.2"
+	kill -INT "$IT_PID"
+	it_wait "$IT_PID"
+	[ ! -e "$s.2" ]
+}
+
+@test "a peer of another uid is refused before a byte is read; --allow-uid and --allow-gid take it" {
+	need_other_user
+	local a out=$BATS_TEST_TMPDIR/out
+	a=$(abstract)
+	it_bg_ready usock listen -k --ready-fd 9 "$a" 2>"$out.err" >"$out"
+	nobody usock connect "$a" <<<"secret" || :
+	echo mine | usock connect "$a"
+	wait_for grep -q mine "$out"
+	[ "$(cat "$out")" = mine ]
+	[ "$(cat "$out.err")" = "usock: refused a peer of uid $(id -u nobody) gid $(id -g nobody) on $a (use --allow-uid)" ]
+	local b c
+	b=$(abstract)
+	it_bg_ready usock listen --allow-uid nobody --ready-fd 9 "$b" >"$out.b"
+	nobody usock connect "$b" <<<"by uid"
+	it_wait "$IT_PID"
+	[ "$(cat "$out.b")" = "by uid" ]
+	c=$(abstract)
+	it_bg_ready usock listen --allow-gid nogroup --ready-fd 9 "$c" >"$out.c"
+	nobody usock connect "$c" <<<"by gid"
+	it_wait "$IT_PID"
+	[ "$(cat "$out.c")" = "by gid" ]
+}
+
+@test "serve refuses another uid before CMD runs; --allow-uid any takes everyone" {
+	need_other_user
+	local a ran=$BATS_TEST_TMPDIR/ran
+	a=$(abstract)
+	it_bg_ready usock serve --ready-fd 9 "$a" -- touch "$ran" 2>"$ran.err"
+	nobody usock connect "$a" </dev/null || :
+	wait_for grep -q refused "$ran.err"
+	[ ! -e "$ran" ]
+	local b
+	b=$(abstract)
+	it_bg_ready usock serve --allow-uid any --ready-fd 9 "$b" -- sh -c 'echo "$UNIXREMOTEEUID"'
+	run -0 nobody usock connect "$b" </dev/null
+	[ "$output" = "$(id -u nobody)" ]
+}
+
+@test "a 0600 socket is permission denied to another user (77)" {
+	need_other_user
+	local d s
+	d=$(mktemp -d "${TMPDIR:-/tmp}/usock.XXXXXX")
+	it_track path "$d"
+	chmod 755 "$d"
+	s=$d/s
+	it_bg_ready usock listen -k --ready-fd 9 "$s"
+	run -77 nobody usock connect "$s"
+	output_is "usock: unable to connect $s: Permission denied"
+}
+
+@test "--peer prints the peer's pid, uid and gid; --stat as key=value" {
+	local s
+	s=$(sock)
+	it_bg_ready usock listen --peer --stat --ready-fd 9 "$s" 2>"$BATS_TEST_TMPDIR/err" >/dev/null </dev/null
+	run -0 usock connect --peer "$s" </dev/null
+	[[ $output == "usock: peer pid $IT_PID uid $(id -u) gid $(id -g)" ]]
+	it_wait "$IT_PID"
+	eval "$(cat "$BATS_TEST_TMPDIR/err")"
+	[ "$peer_uid" = "$(id -u)" ] && [ "$peer_gid" = "$(id -g)" ]
+	[[ $peer_pid =~ ^[0-9]+$ ]]
+}
+
+@test "tcp: on 127.0.0.1 and [::1]; --peer names the address" {
+	local p q
+	p=$(free_port)
+	it_bg_ready usock listen --ready-fd 9 "tcp:127.0.0.1:$p" <<<"v4 answer"
+	run -0 usock connect --peer --stat "tcp:localhost:$p" <<<"hi"
+	[ "${lines[0]}" = "peer_ip=127.0.0.1" ] || [ "${lines[0]}" = "peer_ip=::1" ]
+	[[ $output == *"v4 answer"* ]]
+	q=$(free_port)
+	if ! python3 -c 'import socket; socket.socket(socket.AF_INET6).bind(("::1", 0))' 2>/dev/null; then
+		skip "no IPv6 loopback here"
+	fi
+	it_bg_ready usock listen --ready-fd 9 "tcp:[::1]:$q" <<<"v6 answer"
+	run -0 usock connect "tcp:[::1]:$q" </dev/null
+	[ "$output" = "v6 answer" ]
+}
+
+@test "TCP across two network namespaces joined by a veth pair" {
+	[ "$(id -u)" = 0 ] || skip "needs root to make network namespaces"
+	command -v ip >/dev/null || skip "needs ip (iproute2)"
+	local a=ita$$ b=itb$$ va=iva$$ vb=ivb$$
+	ip netns add "$a" 2>/dev/null || skip "cannot make network namespaces here"
+	echo "$a" >>"$BATS_TEST_TMPDIR/.netns"
+	ip netns add "$b"
+	echo "$b" >>"$BATS_TEST_TMPDIR/.netns"
+	ip link add "$va" type veth peer name "$vb" || skip "cannot make a veth pair here"
+	ip link set "$va" netns "$a"
+	ip link set "$vb" netns "$b"
+	ip -n "$a" addr add 10.231.7.1/24 dev "$va"
+	ip -n "$b" addr add 10.231.7.2/24 dev "$vb"
+	ip -n "$a" link set "$va" up
+	ip -n "$b" link set "$vb" up
+	ip -n "$a" link set lo up
+	it_bg_ready ip netns exec "$b" usock serve --ready-fd 9 tcp:10.231.7.2:7000 -- \
+		sh -c 'echo "from $TCPREMOTEIP to $TCPLOCALIP:$TCPLOCALPORT"; cat'
+	run -0 ip netns exec "$a" usock connect -w 5s tcp:10.231.7.2:7000 <<<"across"
+	[ "${lines[0]}" = "from 10.231.7.1 to 10.231.7.2:7000" ]
+	[ "${lines[1]}" = across ]
+	# From namespace a, nothing listens on its own side.
+	run -69 ip netns exec "$a" usock connect tcp:10.231.7.1:7000 </dev/null
+	# Nobody has 10.231.7.3 on the link: the connect times out.
+	run -1 ip netns exec "$a" usock connect -w 300ms tcp:10.231.7.3:7000 </dev/null
+	output_is "usock: unable to connect tcp:10.231.7.3:7000: no answer in time"
+}
+
+@test "connect: nobody there 69, refused 69, timed out 1, output error 74" {
+	local s t
+	s=$(sock)
+	run -69 usock connect "$s"
+	output_is "usock: unable to connect $s: No such file or directory"
+	python3 -c 'import socket,sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' "$s"
+	run -69 usock connect "$s"
+	output_is "usock: unable to connect $s: Connection refused"
+	local p
+	p=$(free_port)
+	run -69 usock connect "tcp:127.0.0.1:$p"
+	output_is "usock: unable to connect tcp:127.0.0.1:$p: Connection refused"
+	run -69 usock connect "tcp:no-such-host.invalid:$p"
+	[[ $output == "usock: unable to resolve tcp:no-such-host.invalid:$p: "* ]]
+	t=$(sock)
+	it_bg_ready usock serve --kill-children --ready-fd 9 "$t" -- sleep 5
+	run -1 usock connect -w 200ms "$t" < <(sleep 5)
+	output_is "usock: unable to read $t: no data in time"
+	it_bg_ready usock serve --ready-fd 9 "$t.2" -- echo data
+	it_track path "$t.2"
+	run -74 bash -c 'usock connect "$1" </dev/null >/dev/full' _ "$t.2"
+	output_is "usock: unable to write standard output: No space left on device"
+}
+
+@test "a read error on standard input is exit 74" {
+	local s
+	s=$(sock)
+	it_bg_ready usock listen -k --ready-fd 9 "$s"
+	run -74 usock connect "$s" <"$BATS_TEST_TMPDIR"
+	output_is "usock: unable to read standard input: Is a directory"
+}
+
+@test "a reader of stdout that goes away ends us as SIGPIPE would, and the socket goes" {
+	local s
+	s=$(sock)
+	mkfifo "$BATS_TEST_TMPDIR/r"
+	bash -c 'usock listen -k --ready-fd 9 "$1" 9>"$2" | head -c 5 >/dev/null
+		echo "${PIPESTATUS[0]}" >"$3"' _ "$s" "$BATS_TEST_TMPDIR/r" "$BATS_TEST_TMPDIR/st" 3>&- &
+	it_track pid $!
+	read -r -t "$IT_DEADLINE" _ <"$BATS_TEST_TMPDIR/r"
+	# The client may see the reset of the data it sent that was never read.
+	head -c 1M /dev/zero | usock connect "$s" || :
+	wait_for test -s "$BATS_TEST_TMPDIR/st"
+	[ "$(cat "$BATS_TEST_TMPDIR/st")" = 141 ]
+	[ ! -e "$s" ]
+}
+
+@test "send -w: a receiver that takes nothing is exit 1 once its queue is full" {
+	local s
+	s=$(sock)
+	python3 -c 'import socket,sys,os,time
+r = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM); r.bind(sys.argv[1])
+os.write(3, b"\n"); os.close(3); time.sleep(30)' "$s" 3>"$BATS_TEST_TMPDIR/r" &
+	it_track pid $!
+	wait_for test -s "$BATS_TEST_TMPDIR/r"
+	run -1 usock send --dgram -w 200ms "$s" < <(seq 5000)
+	output_is "usock: unable to send $s: no room in time"
+}
+
+@test "listen --timeout: nobody came in time is exit 1, and the socket goes" {
+	local s
+	s=$(sock)
+	run -1 usock listen -w 100ms "$s"
+	output_is "usock: unable to accept on $s: nobody came in time"
+	[ ! -e "$s" ]
+}
+
+@test "listen -k takes one connection after another, each to stdout" {
+	local s out=$BATS_TEST_TMPDIR/out
+	s=$(sock)
+	it_bg_ready usock listen -k --ready-fd 9 "$s" >"$out"
+	for i in 1 2 3; do
+		echo "client $i" | usock connect "$s"
+	done
+	wait_for grep -q 'client 3' "$out"
+	[ "$(cat "$out")" = "$(printf 'client 1\nclient 2\nclient 3')" ]
+}
+
+@test "test: 0 listening, 69 nobody, 65 not a socket; datagram sockets count" {
+	local s d
+	s=$(sock)
+	d=$(sock)
+	run -69 usock test "$s"
+	[ -z "$output" ]
+	it_bg_ready usock listen -k --ready-fd 9 "$s"
+	run -0 usock test "$s"
+	it_bg_ready usock recv --follow --ready-fd 9 "$d"
+	run -0 usock test "$d"
+	run -65 usock test --stream "$d"
+	output_is "usock: unable to test $d: a socket of another type"
+	local p
+	p=$(free_port)
+	run -69 usock test "tcp:127.0.0.1:$p"
+}
+
+@test "serve: UCSPI environment for UNIX and TCP peers" {
+	local s p
+	s=$(sock)
+	it_bg_ready usock serve --peer --ready-fd 9 "$s" -- sh -c \
+		'echo "$PROTO $UNIXREMOTEEUID $UNIXREMOTEEGID $UNIXREMOTEPID"' 2>"$s.err"
+	it_track path "$s.err"
+	run -0 usock connect "$s" </dev/null
+	[[ $output =~ ^UNIX\ $(id -u)\ $(id -g)\ ([0-9]+)$ ]]
+	[ "$(cat "$s.err")" = "usock: peer pid ${BASH_REMATCH[1]} uid $(id -u) gid $(id -g)" ]
+	p=$(free_port)
+	it_bg_ready usock serve --ready-fd 9 "tcp:127.0.0.1:$p" -- sh -c \
+		'echo "$PROTO $TCPREMOTEIP $TCPLOCALIP $TCPLOCALPORT $TCPREMOTEPORT"'
+	run -0 usock connect "tcp:127.0.0.1:$p" </dev/null
+	[[ $output =~ ^TCP\ 127.0.0.1\ 127.0.0.1\ $p\ [0-9]+$ ]]
+}
+
+@test "serve: 200 concurrent clients each get their own bytes back" {
+	local s d=$BATS_TEST_TMPDIR/c i pids=()
+	s=$(sock)
+	mkdir "$d"
+	it_bg_ready usock serve --max 200 --ready-fd 9 "$s" -- cat
+	for i in $(seq 200); do
+		head -c $((1000 + i * 97)) /dev/urandom >"$d/in.$i"
+	done
+	for i in $(seq 200); do
+		usock connect "$s" <"$d/in.$i" >"$d/out.$i" 3>&- &
+		pids+=($!)
+	done
+	for i in "${pids[@]}"; do
+		it_wait "$i"
+		[ "$IT_STATUS" = 0 ]
+	done
+	for i in $(seq 200); do
+		cmp "$d/in.$i" "$d/out.$i"
+	done
+}
+
+@test "serve --max 1 runs one command at a time; --max-per-uid refuses the extra" {
+	local s t hold=$BATS_TEST_TMPDIR/hold out=$BATS_TEST_TMPDIR/out
+	s=$(sock)
+	mkfifo "$hold"
+	it_bg_ready usock serve --max 1 --ready-fd 9 "$s" -- sh -c 'cat >/dev/null; echo done'
+	usock connect "$s" <"$hold" >"$out.1" 3>&- &
+	local c1=$!
+	exec 7>"$hold"
+	wait_for has_child "$IT_PID"
+	# While the first runs, the second waits in the backlog: no answer.
+	run -1 usock connect -w 300ms "$s" </dev/null
+	exec 7>&-
+	it_wait "$c1"
+	[ "$(cat "$out.1")" = "done" ]
+	run -0 usock connect "$s" </dev/null
+	[ "$output" = "done" ]
+	t=$(sock)
+	it_bg_ready usock serve --max-per-uid 1 --ready-fd 9 "$t" -- sh -c 'cat >/dev/null; echo done' 2>"$out.err"
+	usock connect "$t" <"$hold" >/dev/null 3>&- &
+	c1=$!
+	exec 7>"$hold"
+	wait_for has_child "$IT_PID"
+	run -0 usock connect "$t" </dev/null
+	[ -z "$output" ]
+	[ "$(cat "$out.err")" = "usock: refused a peer of uid $(id -u) on $t: --max-per-uid 1 reached" ]
+	exec 7>&-
+	it_wait "$c1"
+}
+
+@test "serve: SIGTERM stops accepting at once, then waits for the commands; --kill-children ends them" {
+	local s out=$BATS_TEST_TMPDIR/out
+	s=$(sock)
+	it_bg_ready usock serve --ready-fd 9 "$s" -- sh -c 'sleep 0.5; echo finished'
+	local srv=$IT_PID
+	usock connect "$s" </dev/null >"$out" 3>&- &
+	local c=$!
+	wait_for has_child "$srv"
+	kill -TERM "$srv"
+	wait_for test ! -e "$s"
+	run -69 usock test "$s"
+	it_wait "$c"
+	[ "$(cat "$out")" = finished ]
+	it_wait "$srv"
+	[ "$IT_STATUS" = 0 ]
+	it_bg_ready usock serve --kill-children --ready-fd 9 "$s" -- sleep 30
+	srv=$IT_PID
+	usock connect "$s" </dev/null 3>&- &
+	c=$!
+	wait_for has_child "$srv"
+	kill -TERM "$srv"
+	it_wait "$srv" 3
+	[ "$IT_STATUS" = 0 ]
+	it_wait "$c"
+}
+
+@test "serve: a command that cannot run is one line on stderr, and serving goes on" {
+	local s
+	s=$(sock)
+	it_bg_ready usock serve --ready-fd 9 "$s" -- /no/such/cmd 2>"$BATS_TEST_TMPDIR/err"
+	run -0 usock connect "$s" </dev/null
+	[ "$(cat "$BATS_TEST_TMPDIR/err")" = "usock: unable to run /no/such/cmd: No such file or directory" ]
+	kill -0 "$IT_PID"
+}
+
+@test "send/recv: one datagram per line, operands, -0, --netstring, --whole" {
+	local s out=$BATS_TEST_TMPDIR/out
+	s=$(sock)
+	it_bg_ready usock recv -n 4 --ready-fd 9 "$s" >"$out"
+	usock send "$s" one "two words"
+	printf 'three\nfour\n' | usock send "$s"
+	it_wait "$IT_PID"
+	[ "$(cat "$out")" = "$(printf 'one\ntwo words\nthree\nfour')" ]
+	it_bg_ready usock recv -n 2 --netstring --ready-fd 9 "$s" >"$out"
+	printf 'a\0b\nc\0' | usock send -0 "$s"
+	it_wait "$IT_PID"
+	[ "$(cat "$out")" = "$(printf '1:a,3:b\nc,')" ]
+	it_bg_ready usock recv -0 --ready-fd 9 "$s" >"$out"
+	printf '5:hello,' | usock send --netstring "$s"
+	it_wait "$IT_PID"
+	cmp "$out" <(printf 'hello\0')
+	it_bg_ready usock recv --whole --ready-fd 9 "$s" >"$out"
+	printf 'all\nof it\n' | usock send --whole "$s"
+	it_wait "$IT_PID"
+	cmp "$out" <(printf 'all\nof it\n')
+}
+
+@test "recv takes datagrams from unnamed senders: python and logger" {
+	local s out=$BATS_TEST_TMPDIR/out
+	s=$(sock)
+	it_bg_ready usock recv -n 2 --ready-fd 9 "$s" >"$out"
+	python3 -c 'import socket,sys
+socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM).sendto(b"from python", sys.argv[1])' "$s"
+	logger -u "$s" "from logger"
+	it_wait "$IT_PID"
+	[ "$(sed -n 1p "$out")" = "from python" ]
+	[[ $(sed -n 2p "$out") == "<"*"from logger" ]]
+}
+
+@test "recv --follow until SIGTERM; -w idle is exit 1; datagrams of another uid dropped" {
+	local a out=$BATS_TEST_TMPDIR/out
+	a=$(abstract)
+	it_bg_ready usock recv --follow --ready-fd 9 "$a" >"$out" 2>"$out.err"
+	usock send "$a" first
+	if [ "$(id -u)" = 0 ] && nobody true 2>/dev/null; then
+		nobody usock send "$a" intruder
+	fi
+	usock send "$a" second
+	wait_for grep -q second "$out"
+	kill -TERM "$IT_PID"
+	it_wait "$IT_PID"
+	[ "$IT_STATUS" = 0 ]
+	[ "$(cat "$out")" = "$(printf 'first\nsecond')" ]
+	if [ -s "$out.err" ]; then
+		[ "$(cat "$out.err")" = "usock: refused a peer of uid $(id -u nobody) gid $(id -g nobody) on $a (use --allow-uid)" ]
+	fi
+	local s
+	s=$(sock)
+	run -1 usock recv -w 100ms "$s"
+	output_is "usock: unable to receive from $s: nothing in time"
+	[ ! -e "$s" ]
+}
+
+@test "send: nobody there 69, not a socket 65, a message over the buffer 65" {
+	local s
+	s=$(sock)
+	run -69 usock send "$s" x
+	output_is "usock: unable to connect $s: No such file or directory"
+	echo >"$s"
+	run -65 usock send "$s" x
+	output_is "usock: unable to connect $s: not a socket"
+	rm "$s"
+	it_bg_ready usock recv --follow --ready-fd 9 "$s"
+	run -65 usock send --whole "$s" < <(head -c 4M /dev/zero)
+	[[ $output == "usock: unable to send $s: a message of 4194304 bytes is longer than the socket send buffer ("*" bytes; raise net.core.wmem_default)" ]]
+}
+
+@test "udp: send and recv on loopback" {
+	local p out=$BATS_TEST_TMPDIR/out
+	p=$(free_port udp)
+	it_bg_ready usock recv -n 2 --ready-fd 9 "udp:127.0.0.1:$p" >"$out"
+	printf 'u1\nu2\n' | usock send "udp:127.0.0.1:$p"
+	it_wait "$IT_PID"
+	[ "$(cat "$out")" = "$(printf 'u1\nu2')" ]
+	run -65 usock send --whole "udp:127.0.0.1:$p" < <(head -c 70000 /dev/zero)
+	output_is "usock: unable to send udp:127.0.0.1:$p: a message of 70000 bytes is longer than a UDP datagram (65507 bytes)"
+}
+
+@test "--seqpacket: records through send/recv, and a stream of records through connect/listen" {
+	local s out=$BATS_TEST_TMPDIR/out
+	s=$(sock)
+	it_bg_ready usock recv --seqpacket -n 3 --ready-fd 9 "$s" >"$out"
+	usock send --seqpacket "$s" r1 r2
+	usock send --seqpacket "$s" r3
+	it_wait "$IT_PID"
+	[ "$(cat "$out")" = "$(printf 'r1\nr2\nr3')" ]
+	it_bg_ready usock listen --seqpacket --ready-fd 9 "$s" >"$out" </dev/null
+	echo record | usock connect --seqpacket "$s"
+	it_wait "$IT_PID"
+	[ "$(cat "$out")" = record ]
+}
+
+@test "interop: socat and nc -U, both ways" {
+	command -v socat >/dev/null || skip "needs socat"
+	command -v nc >/dev/null || skip "needs nc (netcat-openbsd)"
+	local s out=$BATS_TEST_TMPDIR/out
+	s=$(sock)
+	it_bg_ready usock listen --ready-fd 9 "$s" <<<"to socat" >"$out"
+	run -0 socat - "UNIX-CONNECT:$s" <<<"from socat"
+	[ "$output" = "to socat" ]
+	it_wait "$IT_PID"
+	[ "$(cat "$out")" = "from socat" ]
+	it_bg socat "UNIX-LISTEN:$s" SYSTEM:'cat; echo socat answers'
+	wait_for test -S "$s"
+	run -0 usock connect "$s" <<<"to socat"
+	[ "$output" = "$(printf 'to socat\nsocat answers')" ]
+	it_wait "$IT_PID"
+	rm -f "$s"
+	it_bg_ready usock listen --ready-fd 9 "$s" <<<"to nc" >"$out"
+	run -0 nc -NU "$s" <<<"from nc"
+	[ "$output" = "to nc" ]
+	it_wait "$IT_PID"
+	[ "$(cat "$out")" = "from nc" ]
+	it_bg nc -lU "$s" <<<"nc speaks" >"$out"
+	wait_for test -S "$s"
+	run -0 usock connect "$s" <<<"to nc"
+	[ "$output" = "nc speaks" ]
+	it_wait "$IT_PID"
+	[ "$(cat "$out")" = "to nc" ]
+}
+
+@test "interop: ucspi-unix's unixclient talks to serve; connect talks to s6-ipcserver" {
+	local s
+	s=$(sock)
+	if command -v unixclient >/dev/null; then
+		it_bg_ready usock serve --ready-fd 9 "$s" -- sh -c 'echo "$PROTO $UNIXREMOTEEUID"'
+		run -0 unixclient "$s" sh -c 'cat <&6'
+		[ "$output" = "UNIX $(id -u)" ]
+		kill -TERM "$IT_PID"
+		it_wait "$IT_PID"
+	fi
+	command -v s6-ipcserver >/dev/null || skip "needs s6-ipcserver (s6)"
+	mkfifo "$BATS_TEST_TMPDIR/r"
+	s6-ipcserver -1 "$s" sh -c 'echo "$PROTO"; cat' >"$BATS_TEST_TMPDIR/r" 3>&- &
+	it_track pid $!
+	read -r -t "$IT_DEADLINE" _ <"$BATS_TEST_TMPDIR/r"
+	run -0 usock connect "$s" <<<"half-closed"
+	[ "$output" = "$(printf 'IPC\nhalf-closed')" ]
+}
+
+@test "interop: python's socket module and bash's /dev/tcp, both ways" {
+	local s p out=$BATS_TEST_TMPDIR/out
+	s=$(sock)
+	it_bg_ready usock serve --ready-fd 9 "$s" -- sh -c 'read -r l; echo "got $l"'
+	run -0 python3 -c 'import socket,sys
+c = socket.socket(socket.AF_UNIX); c.connect(sys.argv[1]); c.sendall(b"py\n")
+c.shutdown(socket.SHUT_WR); print(c.makefile().read(), end="")' "$s"
+	[ "$output" = "got py" ]
+	local t
+	t=$(sock)
+	python3 -c 'import socket,sys,os
+l = socket.socket(socket.AF_UNIX); l.bind(sys.argv[1]); l.listen()
+os.write(3, b"\n"); os.close(3)
+c, _ = l.accept(); d = c.makefile("rb").read(); c.sendall(b"python heard " + d); c.close()' "$t" 3>"$out.r" &
+	it_track pid $!
+	wait_for test -s "$out.r"
+	run -0 usock connect "$t" <<<"usock"
+	[ "$output" = "python heard usock" ]
+	p=$(free_port)
+	it_bg_ready usock listen --ready-fd 9 "tcp:127.0.0.1:$p" <<<"to bash" >"$out"
+	exec 5<>"/dev/tcp/127.0.0.1/$p"
+	echo "from bash" >&5
+	run -0 head -n 1 <&5
+	exec 5>&-
+	[ "$output" = "to bash" ]
+	it_wait "$IT_PID"
+	[ "$(cat "$out")" = "from bash" ]
+}
+
+@test "usage errors: 64 with one line" {
+	run -64 usock
+	[ "${lines[0]}" = "usock: missing command: connect, listen, serve, send, recv or test" ]
+	run -64 usock frob x
+	[ "${lines[0]}" = "usock: unknown command 'frob'" ]
+	run -64 usock connect
+	[ "${lines[0]}" = "usock: connect needs an ADDR" ]
+	run -64 usock serve /tmp/x
+	[ "${lines[0]}" = "usock: serve needs a command: serve ADDR -- CMD [ARG...]" ]
+	run -64 usock connect --dgram /tmp/x
+	[ "${lines[0]}" = "usock: connect needs a connection: use send and recv for datagrams" ]
+	run -64 usock send tcp:127.0.0.1:1 x
+	[ "${lines[0]}" = "usock: tcp: is a stream: use udp: for datagrams, or --seqpacket" ]
+	run -64 usock connect --stream --dgram /tmp/x
+	[ "${lines[0]}" = "usock: --stream, --dgram and --seqpacket: choose one" ]
+	run -64 usock connect -k /tmp/x
+	[ "${lines[0]}" = "usock: cannot use --keep-open with connect" ]
+	run -64 usock listen --allow-uid 0 tcp:127.0.0.1:1
+	[ "${lines[0]}" = "usock: --allow-uid and --allow-gid need a UNIX socket" ]
+	run -64 usock listen -m 0600 @abstract
+	[ "${lines[0]}" = "usock: --mode and --owner need a socket path" ]
+	run -64 usock listen --allow-uid no-such-user /tmp/x
+	[ "${lines[0]}" = "usock: invalid uid 'no-such-user'" ]
+	run -64 usock recv -n 2 --follow /tmp/x
+	[ "${lines[0]}" = "usock: --count and --follow: choose one" ]
+	run -64 usock connect --stat /tmp/x
+	[ "${lines[0]}" = "usock: --stat goes with --peer" ]
+	run -64 usock connect tcp:127.0.0.1
+	[ "${lines[0]}" = "usock: invalid address 'tcp:127.0.0.1'" ]
+	run -64 usock connect -0 /tmp/x
+	[ "${lines[0]}" = "usock: framing options are for send and recv" ]
+	run -64 usock test udp:127.0.0.1:1
+	[ "${lines[0]}" = "usock: test cannot tell whether a UDP port listens" ]
+	run -64 usock listen --ready-fd 99 /tmp/x
+	[ "${lines[0]}" = "usock: invalid file descriptor '99': not an open file descriptor" ]
+}
+
+complete_words() {
+	COMP_WORDS=("$@")
+	COMP_CWORD=$((${#COMP_WORDS[@]} - 1))
+	COMPREPLY=()
+	_usock usock
+}
+
+@test "completion: commands, each command's options from --help, addresses" {
+	# shellcheck source=/dev/null
+	. "$BATS_TEST_DIRNAME/../completions/usock"
+	complete_words usock ""
+	[ "${COMPREPLY[*]}" = "connect listen serve send recv test" ]
+	complete_words usock se
+	[ "${COMPREPLY[*]}" = "serve send" ]
+	complete_words usock serve --max-
+	[ "${COMPREPLY[*]}" = "--max-per-uid=" ]
+	complete_words usock connect --
+	[[ " ${COMPREPLY[*]} " == *" --peer "* && " ${COMPREPLY[*]} " != *" --keep-open "* ]]
+	complete_words usock recv --fo
+	[ "${COMPREPLY[*]}" = --follow ]
+	complete_words usock recv --net
+	[ "${COMPREPLY[*]}" = --netstring ]
+	complete_words usock connect tc
+	[ "${COMPREPLY[*]}" = "tcp:" ]
+	local s
+	s=$(sock named)
+	it_bg_ready usock listen -k --ready-fd 9 "$s"
+	complete_words usock connect "${s%.*}"
+	[ "${COMPREPLY[*]}" = "$s" ]
+	complete_words usock listen --allow-uid = nob
+	[ "${COMPREPLY[*]}" = nobody ]
+}
