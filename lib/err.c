@@ -197,9 +197,16 @@ void it_close_stdout(void)
 	if (closed)
 		return;
 	closed = true;
-	if (fclose(stdout) != 0) {
-		int err = errno;
-		it_warn("unable to write standard output: %s", strerror(err));
+	/* A write that failed while the buffer was flushed earlier leaves
+	 * only the error flag, and errno from that write if nothing has
+	 * failed since. */
+	bool failed = ferror(stdout);
+	int err = errno;
+	if (fclose(stdout) != 0)
+		err = errno, failed = true;
+	if (failed) {
+		it_warn("unable to write standard output: %s",
+			strerror(err ? err : EIO));
 		_exit(IT_IOERR);
 	}
 }

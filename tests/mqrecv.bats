@@ -436,3 +436,26 @@ mqrecv_complete() {
 	mqrecv_complete mqrecv -N "${n%.*}"
 	[ "${COMPREPLY[*]}" = "$n" ]
 }
+
+@test "into a slow pipe, mqrecv waits for each message to be read, and gives the pipe its size back" {
+	local k gate pidf out
+	k=$(it_key)
+	gate=$(it_path gate)
+	pidf=$(it_path pid)
+	out=$(it_path out)
+	mkfifo "$gate"
+	seq 3 | mqsend -k "$k" -c
+	it_bg bash -c '{ mqrecv -k "$1" -n 3 & echo $! >"$2"; wait $!
+		python3 -c "import fcntl; print(fcntl.fcntl(1, 1032))"; } |
+		{ read -r _ <"$3"; cat >"$4"; }' _ "$k" "$pidf" "$gate" "$out"
+	wait_for test -s "$pidf"
+	wait_for grep -q poll "/proc/$(cat "$pidf")/wchan"
+	# One message is in the pipe, the other two still queued.
+	run -0 mqrecv -k "$k" --stat
+	[[ $output == *$'\nmessages=2\n'* ]]
+	echo go >"$gate"
+	it_wait "$IT_PID"
+	[ "$IT_STATUS" -eq 0 ]
+	# A new pipe's size, as pipe(7) says.
+	[ "$(cat "$out")" = "$(printf '1\n2\n3\n65536')" ]
+}

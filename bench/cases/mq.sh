@@ -90,3 +90,22 @@ bench_case "mq posix: 1M x 64 B, stdin to mqrecv -n" 2.0 gcc "$BENCH_PEERS/mq_po
 	mq_pipe_posix mq_pipe_posix_peer mq_setup mq_cleanup
 bench_case "mq posix: one mqsend -N /Q hello vs /bin/true" 1.5 coreutils true \
 	mq_calls_posix mq_calls_true_posix mq_setup mq_cleanup
+
+# Exact delivery into a pipe (issue 8): mqrecv takes the next message only
+# once the reader has read the last, so `mqrecv | head -n 3` takes three.
+# The cost of that, against the same messages into a file, where output is
+# batched: MQ_PIPE_N messages, each side with its own sender.
+MQ_PIPE_N=${MQ_PIPE_N:-100000}
+
+mq_into_pipe() {
+	head -n "$MQ_PIPE_N" "$MQ_INPUT" | mqsend -k "$MQ_KEY" &
+	mqrecv -k "$MQ_KEY" -n "$MQ_PIPE_N" | cat >/dev/null && wait $!
+}
+
+mq_into_file() {
+	head -n "$MQ_PIPE_N" "$MQ_INPUT" | mqsend -k "$MQ_KEY" &
+	mqrecv -k "$MQ_KEY" -n "$MQ_PIPE_N" >"$BENCH_TMP/mq-out" && wait $!
+}
+
+bench_case "mq sysv: 100k x 64 B mqrecv | cat vs > file" 4.0 coreutils cat \
+	mq_into_pipe mq_into_file mq_setup mq_cleanup
