@@ -169,6 +169,7 @@ static int print(const struct opts *o, const siginfo_t *si, int *stop)
 		return IT_OK;
 	}
 	it_warn("unable to write standard output: %s", strerror(errno));
+	it_reported();
 	return IT_IOERR;
 }
 

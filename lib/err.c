@@ -144,13 +144,23 @@ void it_warn(const char *fmt, ...)
 	va_end(ap);
 }
 
+/* Set once a tool has said why it fails: the check of stdout at exit then
+ * adds no second message. */
+static bool died;
+
 void it_die(int status, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
 	vwarn(fmt, ap);
 	va_end(ap);
+	died = status != IT_OK;
 	exit(status);
+}
+
+void it_reported(void)
+{
+	died = true;
 }
 
 void it_xfail_status(int status, int err, const char *verb, const char *object,
@@ -204,7 +214,7 @@ void it_close_stdout(void)
 	int err = errno;
 	if (fclose(stdout) != 0)
 		err = errno, failed = true;
-	if (failed) {
+	if (failed && !died) {
 		it_warn("unable to write standard output: %s",
 			strerror(err ? err : EIO));
 		_exit(IT_IOERR);

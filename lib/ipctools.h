@@ -36,6 +36,9 @@ int it_exit_for(int err);
 void it_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 _Noreturn void it_die(int status, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/* Says that the tool has reported its failure itself (it_die does this),
+ * so that the check of stdout at exit adds no second message. */
+void it_reported(void);
 /* "tool: unable to VERB OBJECT: strerror(err)[ (HINT)]", exit it_exit_for(err). */
 _Noreturn void it_xfail(int err, const char *verb, const char *object,
 			const char *hint);

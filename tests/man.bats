@@ -74,7 +74,7 @@ pages() {
 
 # The objects with fixed names the examples use: the test skips where one
 # is in use already, and removes them all when done.
-EXAMPLE_KEYS="7 8 9 0x2a 0xa 0xb"
+EXAMPLE_KEYS="7 8 9 12 0x2a 0xa 0xb"
 EXAMPLE_POSIX="/jobs"
 EXAMPLE_PATHS="/tmp/jobs"
 
