@@ -459,3 +459,16 @@ mqrecv_complete() {
 	# A new pipe's size, as pipe(7) says.
 	[ "$(cat "$out")" = "$(printf '1\n2\n3\n65536')" ]
 }
+
+@test "with fds 0 and 2 closed, the queue's descriptor does not land on them" {
+	local n
+	n=$(it_name)
+	mqsend -N "$n" -c --stat >/dev/null
+	it_bg_ready bash -c 'exec mqrecv -N "$1" --ready-fd 9 <&- 2>&-' _ "$n"
+	[ "$(readlink "/proc/$IT_PID/fd/0")" = /dev/null ]
+	[ "$(readlink "/proc/$IT_PID/fd/2")" = /dev/null ]
+	[ "$(readlink "/proc/$IT_PID/fd/3")" = "$n" ]
+	mqsend -N "$n" hello
+	it_wait "$IT_PID"
+	[ "$IT_STATUS" -eq 0 ]
+}
