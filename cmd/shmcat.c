@@ -95,8 +95,6 @@ static const struct argp_option options[] = {
 static unsigned opt_bit(int key)
 {
 	switch (key) {
-	case 'c': case 'x': return O_CREATE;
-	case 'm': return O_MODE;
 	case 's': return O_SIZE;
 	case 'o': return O_OFFSET;
 	case 'l': return O_LENGTH;
@@ -141,8 +139,9 @@ static void parse_owner(struct args *a, struct argp_state *state, char *arg)
 static void check_args(struct args *a, struct argp_state *state)
 {
 	const char *name = cmds[a->cmd].name;
-	if (a->create.rm)
-		a->used |= O_RM;
+	/* The creation child parses -c, -x, -m and --rm itself. */
+	a->used |= (a->create.create ? O_CREATE : 0) |
+		   (a->create.mode_given ? O_MODE : 0) | (a->create.rm ? O_RM : 0);
 	for (unsigned i = 0; i < sizeof opt_names / sizeof opt_names[0]; i++)
 		if (a->used & ~cmds[a->cmd].opts & 1u << i)
 			argp_error(state, "cannot use --%s with %s", opt_names[i],
@@ -232,10 +231,8 @@ static const struct argp argp = {
 	"stat [--json] OBJECT\n"
 	"rm OBJECT\n"
 	"set [-m MODE] [--owner UID[:GID]] OBJECT\n"
-	"write [-cx] [-m MODE] [-s SIZE] [-a BYTES] [--lines] [-w DURATION] "
-	"[--nowait] [--ready-fd=FD] OBJECT\n"
-	"read [-cx] [-m MODE] [-s SIZE] [-F] [-w DURATION] [--nowait] "
-	"[--ready-fd=FD] [--rm] OBJECT",
+	"write [-cx] [-s SIZE] [-a BYTES] [--lines] [-w DUR] OBJECT\n"
+	"read [-cxF] [-s SIZE] [-w DUR] [--nowait] [--rm] OBJECT",
 	"Move data into and out of System V and POSIX shared memory, and "
 	"stream through a ring in a segment.\v"
 	"OBJECT is -k KEY, -f PATH [-j PROJ], -i ID or -N /NAME. Exit status: "
@@ -770,9 +767,11 @@ static int write_ring(struct args *a)
 				    ? atomic : BIG_CHUNK, it_deadline(a->timeout),
 				    a->used & O_NOWAIT, &stop, &buf, &room) < 0)
 			ring_fail(&s, &h, errno, true);
-		if (lines)
-			room = atomic;
-		memcpy(buf, saved, carry);
+		/* Cut the stream only between whole units of --atomic bytes,
+		 * so that no unit is ever split around another writer's. */
+		room = lines ? atomic : room - room % atomic;
+		if (carry)
+			memcpy(buf, saved, carry);
 		have = carry;
 		for (;;) {
 			ssize_t n = read(STDIN_FILENO, (char *)buf + have, room - have);
@@ -787,8 +786,10 @@ static int write_ring(struct args *a)
 			}
 			eof = n == 0 || stop;
 			have += n > 0 ? (size_t)n : 0;
-			if (!lines || eof)
+			if (eof || (!lines && have % atomic == 0))
 				break;
+			if (!lines)
+				continue;
 			if (memchr((char *)buf + have - (size_t)n, '\n', (size_t)n))
 				break;
 			if (have == room) {
@@ -805,7 +806,8 @@ static int write_ring(struct args *a)
 			cut = (size_t)(nl - (char *)buf) + 1;
 		}
 		carry = have - cut;
-		memcpy(saved, (char *)buf + cut, carry);
+		if (carry)
+			memcpy(saved, (char *)buf + cut, carry);
 		if (it_ring_commit(&h, cut) < 0)
 			corrupt(&s, "corrupt ring");
 	}
