@@ -690,6 +690,14 @@ static void open_ring(struct seg *s, struct args *a, struct it_ring *h,
 		it_die(IT_USAGE, "invalid size '%llu': a ring holds at least 4096 "
 		       "bytes", (unsigned long long)cap);
 	open_seg(s, a, true, it_ring_size(cap));
+	/* A POSIX object created a moment ago by another shmcat may not
+	 * have its size yet: give its creator a moment (at most a second). */
+	for (int i = 0; s->posix && !s->created && s->size == 0 && i < 100; i++) {
+		struct stat st;
+		nanosleep(&(struct timespec){0, 10000000}, NULL);
+		if (fstat(s->fd, &st) == 0)
+			s->size = (size_t)st.st_size;
+	}
 	map_all(s, true);
 	if (s->created && it_ring_init(s->base, s->size) < 0)
 		it_xfail(errno, "set up a ring in", s->label, NULL);
