@@ -275,8 +275,11 @@ static int reap(struct it_ring *h)
 				continue;
 			}
 			int rc = pthread_mutex_trylock(&s[i].m);
+			/* Held and not in use: a process between the two
+			 * steps of it_ring_leave, gone already as far as
+			 * the counts go. */
 			if (rc == EBUSY) {
-				live[k]++;
+				live[k] += s[i].used != 0;
 				continue;
 			}
 			if (rc == EOWNERDEAD)
