@@ -177,7 +177,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 			      : key == 'l' ? &a->length : &a->atomic;
 		const char *what = key == 's' ? "size" : key == 'o' ? "offset"
 				   : key == 'l' ? "length" : "atomic size";
-		if (it_parse_size(arg, key == 'a' ? UINT32_MAX / 4 : INT64_MAX, v))
+		if (it_parse_size(arg, key == 'a' ? 8u << 20 : INT64_MAX, v))
 			it_argp_bad(state, what, arg);
 		if (key == 'a' && *v == 0)
 			argp_error(state, "invalid atomic size '0': at least 1");
@@ -826,11 +826,47 @@ static int write_ring(struct args *a)
 	return IT_OK;
 }
 
+/* Writes a claimed chunk to standard output: the bytes the output took,
+ * all of len unless it failed (errno set). On a pipe shrunk to one page,
+ * waits until the pipe is empty again, so that the bytes counted are the
+ * bytes the next process really read: a reader that goes away leaves
+ * what it did not read in the ring. */
+static size_t output(const void *buf, size_t len, bool pipe)
+{
+	size_t sent = 0;
+	int unread = 0;
+	while (sent < len) {
+		ssize_t n = write(STDOUT_FILENO, (const char *)buf + sent, len - sent);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			break;
+		sent += (size_t)n;
+	}
+	if (!pipe)
+		return sent;
+	int err = sent < len ? errno : 0;
+	struct pollfd p = {STDOUT_FILENO, POLLOUT, 0};
+	while (!err && !stop && poll(&p, 1, -1) < 0 && errno == EINTR)
+		;
+	if (err || p.revents & POLLERR) {
+		if (ioctl(STDOUT_FILENO, FIONREAD, &unread) < 0 || unread < 0)
+			unread = 0;
+		errno = err ? err : EPIPE;
+		return sent - ((size_t)unread < sent ? (size_t)unread : sent);
+	}
+	return sent;
+}
+
 static int read_ring(struct args *a)
 {
 	struct seg s;
 	struct it_ring h;
+	struct stat st;
 	bool follow = a->used & O_FOLLOW, nowait = a->used & O_NOWAIT, got = false;
+	/* As mqrecv does: a pipe of one page is empty exactly when writable. */
+	bool pipe = fstat(STDOUT_FILENO, &st) == 0 && S_ISFIFO(st.st_mode) &&
+		    fcntl(STDOUT_FILENO, F_SETPIPE_SZ, 4096) >= 0;
 	catch_stops();
 	open_ring(&s, a, &h, false);
 	it_xready(&a->ready_fd);
@@ -846,9 +882,11 @@ static int read_ring(struct args *a)
 		if (rc < 0)
 			ring_fail(&s, &h, errno, false);
 		got = true;
-		if (it_write_full(STDOUT_FILENO, buf, len) < 0) {
+		errno = 0;
+		size_t sent = output(buf, len, pipe);
+		if (sent < len || errno) {
 			int err = errno;
-			if (it_ring_unclaim(&h) < 0)
+			if (it_ring_unclaim(&h, sent) < 0)
 				corrupt(&s, "corrupt ring");
 			it_ring_leave(&h);
 			if (err == EPIPE)

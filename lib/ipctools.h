@@ -330,9 +330,10 @@ int it_ring_commit(struct it_ring *h, size_t len);
 int it_ring_claim(struct it_ring *h, bool follow, int64_t deadline,
 		  bool nowait, volatile sig_atomic_t *stop, const void **buf,
 		  size_t *len);
-/* The claimed record was delivered, or goes back for another reader. */
+/* The claimed record was delivered; or only its first delivered bytes
+ * were, and the rest goes back for another reader. */
 int it_ring_done(struct it_ring *h);
-int it_ring_unclaim(struct it_ring *h);
+int it_ring_unclaim(struct it_ring *h, size_t delivered);
 /* Counters for stat; -1 with EBADMSG if base is no valid ring. */
 int it_ring_info(const void *base, size_t segsize, struct it_ring_info *info);
 

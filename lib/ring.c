@@ -74,10 +74,15 @@ struct ring {
 
 struct rec {
 	_Atomic uint32_t state;
-	uint32_t owner;         /* slot of the writer or reader that holds it */
+	uint32_t who;           /* low 8 bits: the slot of the writer or reader
+				 * that holds it; above: bytes of the payload
+				 * already delivered (a reader cut short) */
 	uint32_t size;          /* whole record, a multiple of 16 */
 	uint32_t len;           /* payload bytes */
 };
+
+#define OWNER(c) ((c)->who & 0xffu)
+#define DELIVERED(c) ((c)->who >> 8)
 
 _Static_assert(sizeof(struct ring) <= IT_RING_HDR, "ring header too big");
 _Static_assert(offsetof(struct ring, head) == 24, "format offsets");
@@ -182,7 +187,7 @@ static struct rec *rec_at(const struct it_ring *h, uint64_t pos, uint64_t head)
 	uint32_t st = atomic_load(&c->state), size = c->size, len = c->len;
 	if (st < R_RESERVED || st > R_PAD || size < 16 || size % 16 ||
 	    off + size > h->cap || pos + size > head || len > size - 16 ||
-	    c->owner >= NSLOT)
+	    OWNER(c) >= NSLOT || DELIVERED(c) > len)
 		return NULL;
 	return c;
 }
@@ -248,10 +253,10 @@ static int repair(struct it_ring *h, bool writer, uint32_t slot)
 		if (!c)
 			return -1;
 		uint32_t st = atomic_load(&c->state);
-		if (c->owner == slot && writer && st == R_RESERVED) {
+		if (OWNER(c) == slot && writer && st == R_RESERVED) {
 			c->len = 0;
 			atomic_store(&c->state, R_PAD);
-		} else if (c->owner == slot && !writer && st == R_CLAIMED) {
+		} else if (OWNER(c) == slot && !writer && st == R_CLAIMED) {
 			atomic_store(&c->state, R_COMMITTED);
 		}
 		pos += c->size;
@@ -404,7 +409,7 @@ int it_ring_reserve(struct it_ring *h, size_t min, size_t max,
 		uint64_t free = h->cap - (head - r->tail), contig = h->cap - off;
 		struct rec *c = (struct rec *)(h->data + off);
 		if (contig < need && free >= contig + need) {
-			c->owner = (uint32_t)h->slot;
+			c->who = (uint32_t)h->slot;
 			c->size = (uint32_t)contig;
 			c->len = 0;
 			atomic_store(&c->state, R_PAD);
@@ -415,7 +420,7 @@ int it_ring_reserve(struct it_ring *h, size_t min, size_t max,
 			uint64_t size = want < contig ? want : contig;
 			if (size > free)
 				size = free;
-			c->owner = (uint32_t)h->slot;
+			c->who = (uint32_t)h->slot;
 			c->size = (uint32_t)size;
 			c->len = 0;
 			atomic_store(&c->state, R_RESERVED);
@@ -480,11 +485,12 @@ int it_ring_claim(struct it_ring *h, bool follow, int64_t deadline,
 			if (!c)
 				return bad(h);
 			if (atomic_load(&c->state) == R_COMMITTED) {
-				c->owner = (uint32_t)h->slot;
+				uint32_t done = DELIVERED(c);
+				c->who = done << 8 | (uint32_t)h->slot;
 				atomic_store(&c->state, R_CLAIMED);
 				h->cur = pos;
-				*buf = c + 1;
-				*len = c->len;
+				*buf = (unsigned char *)(c + 1) + done;
+				*len = c->len - done;
 				unlock(h);
 				return 1;
 			}
@@ -505,21 +511,26 @@ int it_ring_claim(struct it_ring *h, bool follow, int64_t deadline,
 	}
 }
 
-static int finish(struct it_ring *h, bool done)
+/* The claimed record: delivered wholly (done), or its first part bytes
+ * (of what was claimed) delivered and the rest back for another reader. */
+static int finish(struct it_ring *h, bool done, size_t part)
 {
 	struct ring *r = h->shared;
 	if (lock(h) < 0)
 		return -1;
 	struct rec *c = rec_at(h, h->cur, r->head);
 	if (!c || atomic_load(&c->state) != R_CLAIMED ||
-	    c->owner != (uint32_t)h->slot)
+	    OWNER(c) != (uint32_t)h->slot || part > c->len - DELIVERED(c))
 		return bad(h);
-	if (done) {
+	uint32_t delivered = DELIVERED(c) + (uint32_t)part;
+	if (done || delivered == c->len) {
+		r->bytes_out += c->len - DELIVERED(c);
 		atomic_store(&c->state, R_DONE);
-		r->bytes_out += c->len;
 		if (advance(h) < 0)
 			return bad(h);
 	} else {
+		r->bytes_out += part;
+		c->who = delivered << 8 | OWNER(c);
 		atomic_store(&c->state, R_COMMITTED);
 		wake(&r->data_seq, r->data_waiters);
 	}
@@ -529,12 +540,12 @@ static int finish(struct it_ring *h, bool done)
 
 int it_ring_done(struct it_ring *h)
 {
-	return finish(h, true);
+	return finish(h, true, 0);
 }
 
-int it_ring_unclaim(struct it_ring *h)
+int it_ring_unclaim(struct it_ring *h, size_t delivered)
 {
-	return finish(h, false);
+	return finish(h, false, delivered);
 }
 
 static bool alive(const struct slot *s)

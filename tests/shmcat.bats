@@ -396,6 +396,20 @@ m.close()' "$n"
 	[ "$(shmcat read -k "$k")" = abc ]
 }
 
+@test "ring: a reader whose pipe reader leaves (SIGPIPE) loses nothing it did not deliver" {
+	local k d
+	k=$(it_key)
+	d=$BATS_TEST_TMPDIR
+	seq 1 100000 >"$d/in"
+	shmcat write -k "$k" -c --size 2M <"$d/in"
+	# dd reads exactly what it keeps; the reader then dies of SIGPIPE.
+	run -141 bash -c 'shmcat read -k "$1" | dd bs=1000 count=5 iflag=fullblock status=none >"$2"; exit "${PIPESTATUS[0]}"' _ "$k" "$d/a"
+	shmcat read -k "$k" | dd bs=7777 count=1 iflag=fullblock status=none >"$d/b" || :
+	shmcat read -k "$k" >"$d/c"
+	[ "$(stat -c %s "$d/a")" = 5000 ]
+	cat "$d/a" "$d/b" "$d/c" | cmp - "$d/in"
+}
+
 @test "ring: attaching never re-initialises a live ring" {
 	local k
 	k=$(it_key)
