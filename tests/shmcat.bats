@@ -617,6 +617,57 @@ assert dup_bytes <= 1000 * int(sys.argv[2]), dup_bytes' "$d" "$kills"
 	output_is "shmcat: unable to use key $k: not an ipctools ring"
 }
 
+@test "ring: write --key private prints the new ring's id; read --rm removes it at the end" {
+	local id
+	id=$(printf "private ring" | shmcat write -k private --size 16k)
+	it_track shmid "$id"
+	[[ $id =~ ^[0-9]+$ ]]
+	[ "$(stat_field capacity -i "$id")" = 16384 ]
+	[ "$(stat_field size -i "$id")" = $((16384 + 4096)) ]
+	run -0 shmcat read -i "$id" --rm
+	output_is "private ring"
+	run -66 shmcat stat -i "$id"
+	output_is "shmcat: no shared memory segment for id $id"
+}
+
+@test "ring: SIGINT to a reader ends it as by the signal, with nothing lost" {
+	local k d w src
+	k=$(it_key)
+	d=$BATS_TEST_TMPDIR
+	src=$(it_path src)
+	mkfifo "$src"
+	exec {w}<>"$src"
+	shmcat write -k "$k" -c </dev/null
+	it_bg_ready bash -c 'exec shmcat write -k "$1" --lines --ready-fd 9 <"$2" '"$w>&-" _ "$k" "$src"
+	# bash starts background jobs with SIGINT ignored: undo that.
+	it_bg_ready bash -c 'trap - INT; exec shmcat read -k "$1" --ready-fd 9' _ "$k" >"$d/out"
+	printf 'one\n' >&"$w"
+	wait_for grep -qx one "$d/out"
+	kill -INT "$IT_PID"
+	it_wait "$IT_PID"
+	[ "$IT_STATUS" = 130 ]
+	printf 'two\n' >&"$w"
+	exec {w}>&-
+	[ "$(shmcat read -k "$k")" = two ]
+}
+
+@test "ring: 32 readers at most; the 33rd is exit 69" {
+	local k i
+	k=$(it_key)
+	shmcat write -k "$k" -c --size 16k </dev/null
+	for i in $(seq 1 32); do
+		it_bg_ready shmcat read -k "$k" -F --ready-fd 9
+	done
+	[ "$(stat_field readers -k "$k")" = 32 ]
+	run -69 shmcat read -k "$k" -F
+	output_is "shmcat: unable to attach to key $k: all reader slots are taken"
+	kill -KILL "$IT_PID"
+	it_wait "$IT_PID"
+	# The slot of a reader killed is free again at once.
+	run -1 shmcat read -k "$k" -F -w 100ms
+	output_is "shmcat: unable to read key $k: no data in time"
+}
+
 @test "completion: commands, each command's options from --help, POSIX names" {
 	local n
 	# shellcheck source=/dev/null
