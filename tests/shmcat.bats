@@ -713,4 +713,9 @@ for _ in range(3):
 	shmcat load -N "$n" -c </dev/null
 	run complete_words shmcat dump -N "${n%.*}"
 	[[ $output == *"$n"* ]]
+	run complete_words shmcat dump "--name=${n%.*}"
+	[[ $output == *"$n"* ]]
+	run complete_words shmcat dump --name = "${n%.*}"
+	[[ $output == *"$n"* ]]
+	[ "$(complete_words shmcat set --mode 064)" = $'0640\n0644' ]
 }
