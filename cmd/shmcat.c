@@ -681,6 +681,19 @@ static _Noreturn void corrupt(const struct seg *s, const char *why)
 	it_die(IT_DATAERR, "unable to use %s: %s", s->label, why);
 }
 
+/* Whether the segment in hand was removed (IPC_RMID, shm_unlink) since
+ * it was opened: a waiting writer or reader then exits 66. */
+static bool seg_gone(void *arg)
+{
+	const struct seg *s = arg;
+	struct shmid_ds ds;
+	struct stat st;
+	if (s->posix)
+		return fstat(s->fd, &st) == 0 && st.st_nlink == 0;
+	return shmctl(s->id, IPC_STAT, &ds) < 0 ? errno == EINVAL ||
+	       errno == EIDRM : (ds.shm_perm.mode & SHM_DEST) != 0;
+}
+
 static void open_ring(struct seg *s, struct args *a, struct it_ring *h,
 		      bool writer)
 {
@@ -703,6 +716,8 @@ static void open_ring(struct seg *s, struct args *a, struct it_ring *h,
 		it_xfail(errno, "set up a ring in", s->label, NULL);
 	if (it_ring_attach(h, s->base, s->size, true, &why) < 0)
 		corrupt(s, why);
+	h->gone = seg_gone;
+	h->gone_arg = s;
 	if (it_ring_join(h, writer) < 0) {
 		if (errno == EUSERS)
 			it_die(IT_UNAVAILABLE, "unable to attach to %s: all %s "
@@ -726,6 +741,9 @@ static _Noreturn void ring_fail(struct seg *s, struct it_ring *h, int err,
 	if (err == EMSGSIZE)
 		it_die(IT_DATAERR, "unable to write %s: --atomic is more than half "
 		       "the ring's capacity", s->label);
+	if (err == EIDRM)
+		it_die(IT_NOINPUT, "unable to %s %s: the segment was removed",
+		       writer ? "write" : "read", s->label);
 	if (err == EAGAIN)
 		it_die(IT_NO, "unable to %s %s: the ring is %s", writer ? "write" :
 		       "read", s->label, writer ? "full" : "empty");

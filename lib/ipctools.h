@@ -298,6 +298,10 @@ struct it_ring {
 	int slot;           /* our writer or reader slot, -1 if none */
 	bool writer;
 	bool reap;          /* look for dead peers at the next chance */
+	/* Set by the caller after it_ring_attach: asked after every wait
+	 * whether the segment was removed (then EIDRM). */
+	bool (*gone)(void *arg);
+	void *gone_arg;
 };
 
 struct it_ring_info {
@@ -319,7 +323,8 @@ int it_ring_join(struct it_ring *h, bool writer);
 void it_ring_leave(struct it_ring *h);
 /* Reserves room for a record of min to max bytes; *buf and *len are where
  * to put the payload. -1 with errno EAGAIN (full, nowait), ETIMEDOUT,
- * EINTR (*stop was set), EMSGSIZE (min over half the capacity), EBADMSG. */
+ * EINTR (*stop was set), EIDRM (h->gone said so), EMSGSIZE (min over half
+ * the capacity), EBADMSG. */
 int it_ring_reserve(struct it_ring *h, size_t min, size_t max,
 		    int64_t deadline, bool nowait, volatile sig_atomic_t *stop,
 		    void **buf, size_t *len);

@@ -386,6 +386,10 @@ static int wait_on(struct it_ring *h, _Atomic uint32_t *seq, uint32_t *waiters,
 		return -1;
 	if (*waiters)
 		(*waiters)--;
+	if (h->gone && h->gone(h->gone_arg)) {
+		unlock(h);
+		return fail(EIDRM);
+	}
 	/* Cheap enough to do after every wake: a dead peer is found within
 	 * one slice, even when nobody wakes us. */
 	h->reap = true;

@@ -570,6 +570,26 @@ dup_bytes = 7 * (len(got) - len(seen))
 assert dup_bytes <= 1000 * int(sys.argv[2]), dup_bytes' "$d" "$kills"
 }
 
+@test "ring: a segment removed under a waiting reader or writer is exit 66" {
+	local k n id
+	k=$(it_key)
+	n=$(it_name)
+	shmcat write -k "$k" -c </dev/null
+	id=$(shmid_of "$k")
+	it_track shmid "$id"
+	it_bg_ready shmcat read -k "$k" -F --ready-fd 9 2>"$BATS_TEST_TMPDIR/err"
+	shmcat rm -k "$k"
+	it_wait "$IT_PID"
+	[ "$IT_STATUS" = 66 ]
+	[ "$(cat "$BATS_TEST_TMPDIR/err")" = "shmcat: unable to read key $k: the segment was removed" ]
+	head -c 12288 /dev/zero | shmcat write -N "$n" -c --size 16k
+	it_bg_ready shmcat write -N "$n" --ready-fd 9 < <(head -c 8192 /dev/zero) 2>"$BATS_TEST_TMPDIR/err"
+	shmcat rm -N "$n"
+	it_wait "$IT_PID"
+	[ "$IT_STATUS" = 66 ]
+	[ "$(cat "$BATS_TEST_TMPDIR/err")" = "shmcat: unable to write $n: the segment was removed" ]
+}
+
 @test "ring: a dead writer never keeps readers waiting" {
 	local k src w writer
 	k=$(it_key)
