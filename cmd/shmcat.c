@@ -495,7 +495,7 @@ static int load(struct args *a)
 		too_long(&s);
 	map_all(&s, true);
 	size_t room = s.size - (size_t)a->offset;
-	size_t got = fill(s.base + a->offset, room);
+	size_t got = room ? fill(s.base + a->offset, room) : 0;
 	unsigned char extra;
 	if (got == room && fill(&extra, 1) > 0)
 		too_long(&s);
