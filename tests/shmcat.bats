@@ -274,6 +274,21 @@ m.close()' "$n"
 	[ "${lines[0]}" = "shmcat: --id names an existing segment: --create does not apply" ]
 }
 
+@test "read and write errors on standard input and output are exit 74; the ring keeps the chunk" {
+	local k
+	k=$(it_key)
+	shmcat load -k "$k" -c --size 10 < <(printf 0123456789)
+	run -74 shmcat dump -k "$k" >/dev/full
+	output_is "shmcat: unable to write standard output: No space left on device"
+	run -74 shmcat load -k "$k" <"$BATS_TEST_TMPDIR"
+	output_is "shmcat: unable to read standard input: Is a directory"
+	shmcat rm -k "$k"
+	shmcat write -k "$k" -c <<<"kept"
+	run -74 shmcat read -k "$k" >/dev/full
+	output_is "shmcat: unable to write standard output: No space left on device"
+	[ "$(shmcat read -k "$k")" = kept ]
+}
+
 @test "usage errors are exit 64 with one line" {
 	run -64 shmcat
 	[ "${lines[0]}" = "shmcat: missing command: load, dump, stat, rm, set, write or read" ]
