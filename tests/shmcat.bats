@@ -278,13 +278,13 @@ m.close()' "$n"
 	local k
 	k=$(it_key)
 	shmcat load -k "$k" -c --size 10 < <(printf 0123456789)
-	run -74 shmcat dump -k "$k" >/dev/full
+	run -74 bash -c 'exec shmcat dump -k "$1" >/dev/full' _ "$k"
 	output_is "shmcat: unable to write standard output: No space left on device"
 	run -74 shmcat load -k "$k" <"$BATS_TEST_TMPDIR"
 	output_is "shmcat: unable to read standard input: Is a directory"
 	shmcat rm -k "$k"
 	shmcat write -k "$k" -c <<<"kept"
-	run -74 shmcat read -k "$k" >/dev/full
+	run -74 bash -c 'exec shmcat read -k "$1" >/dev/full' _ "$k"
 	output_is "shmcat: unable to write standard output: No space left on device"
 	[ "$(shmcat read -k "$k")" = kept ]
 }
