@@ -8,6 +8,7 @@
 
 #include <argp.h>
 #include <mqueue.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -355,5 +356,62 @@ int it_sock_xbind(const struct it_sockaddr *a, const struct it_bindopt *o);
 /* Unlinks the path bound, if it is still our socket; async-signal-safe,
  * and registered with atexit by it_sock_xbind. */
 void it_sock_unbind(void);
+
+/* ---- ring.c: a crash-safe byte stream in a shared memory segment (shmcat) ---- */
+#define IT_RING_HDR 4096   /* bytes of header before the records */
+
+struct ring;
+/* One process's handle on a ring; the ring itself is in the segment. */
+struct it_ring {
+	struct ring *shared;
+	unsigned char *data;
+	uint64_t cap;       /* checked on attach, never read again */
+	uint64_t cur;       /* the record in hand */
+	int slot;           /* our writer or reader slot, -1 if none */
+	bool writer;
+	bool reap;          /* look for dead peers at the next chance */
+	/* Set by the caller after it_ring_attach: asked after every wait
+	 * whether the segment was removed (then EIDRM). */
+	bool (*gone)(void *arg);
+	void *gone_arg;
+};
+
+struct it_ring_info {
+	uint64_t capacity, used, bytes_in, bytes_out;
+	unsigned writers, readers;
+};
+
+/* Segment bytes for a ring of capacity bytes. */
+size_t it_ring_size(uint64_t capacity);
+/* Makes a new ring in a segment that this process just created. */
+int it_ring_init(void *base, size_t segsize);
+/* Checks the header of a segment (untrusted): 0, or -1 with EBADMSG and
+ * *why "not an ipctools ring" or "corrupt ring". With wait, gives a
+ * segment being created a moment to be initialised. */
+int it_ring_attach(struct it_ring *h, void *base, size_t segsize, bool wait,
+		   const char **why);
+/* Takes a writer or reader slot (-1 with EUSERS when all are taken). */
+int it_ring_join(struct it_ring *h, bool writer);
+void it_ring_leave(struct it_ring *h);
+/* Reserves room for a record of min to max bytes; *buf and *len are where
+ * to put the payload. -1 with errno EAGAIN (full, nowait), ETIMEDOUT,
+ * EINTR (*stop was set), EIDRM (h->gone said so), EMSGSIZE (min over half
+ * the capacity), EBADMSG. */
+int it_ring_reserve(struct it_ring *h, size_t min, size_t max,
+		    int64_t deadline, bool nowait, volatile sig_atomic_t *stop,
+		    void **buf, size_t *len);
+/* Publishes len bytes of the reservation (0 drops it). */
+int it_ring_commit(struct it_ring *h, size_t len);
+/* Claims the next record: 1 with *buf and *len, 0 at the end of the stream
+ * (never with follow), -1 with errno as it_ring_reserve. */
+int it_ring_claim(struct it_ring *h, bool follow, int64_t deadline,
+		  bool nowait, volatile sig_atomic_t *stop, const void **buf,
+		  size_t *len);
+/* The claimed record was delivered; or only its first delivered bytes
+ * were, and the rest goes back for another reader. */
+int it_ring_done(struct it_ring *h);
+int it_ring_unclaim(struct it_ring *h, size_t delivered);
+/* Counters for stat; -1 with EBADMSG if base is no valid ring. */
+int it_ring_info(const void *base, size_t segsize, struct it_ring_info *info);
 
 #endif

@@ -1,0 +1,938 @@
+/* shmcat: shared memory segments from the shell (load, dump, stat, rm,
+ * set), and a crash-safe byte stream through a ring in one (write, read). */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <poll.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/shm.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ipctools.h"
+
+/* The largest record a writer publishes when --atomic allows less: big
+ * enough that a stream costs few system calls. */
+#define BIG_CHUNK (1u << 20)
+/* POSIX objects grow by this much while load reads a stream. */
+#define GROW (64u << 20)
+#define DEFAULT_RING (1u << 20)
+
+enum cmd { LOAD, DUMP, STAT, RM, SET, WRITE, READ, NCMD };
+
+enum {
+	O_CREATE = 1 << 0, O_MODE = 1 << 1, O_RM = 1 << 2, O_SIZE = 1 << 3,
+	O_OFFSET = 1 << 4, O_LENGTH = 1 << 5, O_JSON = 1 << 6, O_OWNER = 1 << 7,
+	O_ATOMIC = 1 << 8, O_LINES = 1 << 9, O_FOLLOW = 1 << 10,
+	O_TIMEOUT = 1 << 11, O_NOWAIT = 1 << 12, O_READY = 1 << 13,
+};
+static const char *const opt_names[] = {
+	"create", "mode", "rm", "size", "offset", "length", "json", "owner",
+	"atomic", "lines", "follow", "timeout", "nowait", "ready-fd",
+};
+
+static const struct {
+	const char *name;
+	unsigned opts;
+} cmds[NCMD] = {
+	[LOAD] = {"load", O_CREATE | O_MODE | O_SIZE | O_OFFSET},
+	[DUMP] = {"dump", O_OFFSET | O_LENGTH | O_RM},
+	[STAT] = {"stat", O_JSON},
+	[RM] = {"rm", 0},
+	[SET] = {"set", O_MODE | O_OWNER},
+	[WRITE] = {"write", O_CREATE | O_MODE | O_SIZE | O_ATOMIC | O_LINES |
+		   O_TIMEOUT | O_NOWAIT | O_READY},
+	[READ] = {"read", O_CREATE | O_MODE | O_SIZE | O_FOLLOW | O_TIMEOUT |
+		  O_NOWAIT | O_READY | O_RM},
+};
+
+struct args {
+	struct it_obj obj;
+	struct it_create create;
+	enum cmd cmd;
+	unsigned used;
+	uint64_t size, offset, length, atomic;
+	uid_t uid;
+	gid_t gid;
+	bool gid_given;
+	int64_t timeout;
+	int ready_fd;
+};
+
+enum { OPT_JSON = 0x3000, OPT_OWNER, OPT_LINES, OPT_NOWAIT, OPT_READY };
+
+static const struct argp_option options[] = {
+	{"size", 's', "SIZE", 0, "load, write, read: size of a new segment "
+	 "(64k, 1M); for write and read the ring's capacity (default 1M)", 0},
+	{"offset", 'o', "OFFSET", 0, "load, dump: start at this byte", 0},
+	{"length", 'l', "LENGTH", 0, "dump: this many bytes (default: to the "
+	 "end)", 0},
+	{"json", OPT_JSON, NULL, 0, "stat: print one JSON object", 0},
+	{"owner", OPT_OWNER, "UID[:GID]", 0, "set: new owner and group, by "
+	 "number or name", 0},
+	{"atomic", 'a', "BYTES", 0, "write: chunks up to BYTES are never mixed "
+	 "with another writer's (default 4096)", 0},
+	{"lines", OPT_LINES, NULL, 0, "write: every chunk ends at a newline; a "
+	 "line longer than --atomic is exit 65", 0},
+	{"follow", 'F', NULL, 0, "read: wait for new writers instead of ending "
+	 "when the last one has left", 0},
+	{"timeout", 'w', "DURATION", 0, "write, read: wait at most this long for "
+	 "room or data (250ms, 1.5s, 2m)", 0},
+	{"nowait", OPT_NOWAIT, NULL, 0, "write, read: exit 1 rather than wait for "
+	 "room or data", 0},
+	{"ready-fd", OPT_READY, "FD", 0, "write, read: write a newline to FD once "
+	 "attached to the ring", 0},
+	{0},
+};
+
+static unsigned opt_bit(int key)
+{
+	switch (key) {
+	case 's': return O_SIZE;
+	case 'o': return O_OFFSET;
+	case 'l': return O_LENGTH;
+	case OPT_JSON: return O_JSON;
+	case OPT_OWNER: return O_OWNER;
+	case 'a': return O_ATOMIC;
+	case OPT_LINES: return O_LINES;
+	case 'F': return O_FOLLOW;
+	case 'w': return O_TIMEOUT;
+	case OPT_NOWAIT: return O_NOWAIT;
+	case OPT_READY: return O_READY;
+	default: return 0;
+	}
+}
+
+static void parse_owner(struct args *a, struct argp_state *state, char *arg)
+{
+	char *colon = strchr(arg, ':');
+	unsigned long v;
+	if (colon)
+		*colon = '\0';
+	struct passwd *pw = *arg ? getpwnam(arg) : NULL;
+	if (pw)
+		a->uid = pw->pw_uid;
+	else if (it_parse_ulong(arg, UINT_MAX - 1, &v))
+		argp_error(state, "invalid owner '%s': no such user", arg);
+	else
+		a->uid = (uid_t)v;
+	if (!colon)
+		return;
+	struct group *gr = colon[1] ? getgrnam(colon + 1) : NULL;
+	a->gid_given = true;
+	if (gr)
+		a->gid = gr->gr_gid;
+	else if (it_parse_ulong(colon + 1, UINT_MAX - 1, &v))
+		argp_error(state, "invalid group '%s': no such group", colon + 1);
+	else
+		a->gid = (gid_t)v;
+}
+
+/* Which operands and options go together, checked once all are parsed. */
+static void check_args(struct args *a, struct argp_state *state)
+{
+	const char *name = cmds[a->cmd].name;
+	/* The creation child parses -c, -x, -m and --rm itself. */
+	a->used |= (a->create.create ? O_CREATE : 0) |
+		   (a->create.mode_given ? O_MODE : 0) | (a->create.rm ? O_RM : 0);
+	for (unsigned i = 0; i < sizeof opt_names / sizeof opt_names[0]; i++)
+		if (a->used & ~cmds[a->cmd].opts & 1u << i)
+			argp_error(state, "cannot use --%s with %s", opt_names[i],
+				   name);
+	if (a->obj.private && a->cmd != LOAD && a->cmd != WRITE)
+		argp_error(state, "--key private makes a new segment: only load "
+			   "and write take it");
+	if (a->obj.kind == IT_OBJ_ID && a->create.create)
+		argp_error(state, "--id names an existing segment: --create does "
+			   "not apply");
+	if (a->cmd == SET && !(a->used & (O_MODE | O_OWNER)))
+		argp_error(state, "set needs --mode or --owner");
+	if (a->used & O_NOWAIT && a->used & O_TIMEOUT)
+		argp_error(state, "--nowait and --timeout: choose one");
+	if (a->used & O_SIZE && a->size == 0)
+		argp_error(state, "invalid size '0': a segment holds at least a byte");
+}
+
+static error_t parse_opt(int key, char *arg, struct argp_state *state)
+{
+	struct args *a = state->input;
+	a->used |= opt_bit(key);
+	switch (key) {
+	case ARGP_KEY_INIT:
+		state->child_inputs[0] = &a->obj;
+		state->child_inputs[1] = &a->create;
+		break;
+	case 's':
+	case 'o':
+	case 'l':
+	case 'a': {
+		uint64_t *v = key == 's' ? &a->size : key == 'o' ? &a->offset
+			      : key == 'l' ? &a->length : &a->atomic;
+		const char *what = key == 's' ? "size" : key == 'o' ? "offset"
+				   : key == 'l' ? "length" : "atomic size";
+		if (it_parse_size(arg, key == 'a' ? 8u << 20 : INT64_MAX, v))
+			it_argp_bad(state, what, arg);
+		if (key == 'a' && *v == 0)
+			argp_error(state, "invalid atomic size '0': at least 1");
+		break;
+	}
+	case OPT_OWNER:
+		parse_owner(a, state, arg);
+		break;
+	case 'w':
+		if (it_parse_duration(arg, &a->timeout))
+			it_argp_bad(state, "duration", arg);
+		break;
+	case OPT_READY:
+		if (it_parse_fd(arg, &a->ready_fd))
+			it_argp_bad(state, "file descriptor", arg);
+		break;
+	case ARGP_KEY_ARG:
+		if (state->arg_num > 0)
+			argp_error(state, "unexpected operand '%s'", arg);
+		for (a->cmd = 0; a->cmd < NCMD; a->cmd++)
+			if (strcmp(arg, cmds[a->cmd].name) == 0)
+				break;
+		if (a->cmd == NCMD)
+			argp_error(state, "unknown command '%s'", arg);
+		break;
+	case ARGP_KEY_NO_ARGS:
+		argp_error(state, "missing command: load, dump, stat, rm, set, "
+			   "write or read");
+		break;
+	case ARGP_KEY_END:
+		if (state->arg_num > 0)
+			check_args(a, state);
+		break;
+	default:
+		return opt_bit(key) ? 0 : ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+static const struct argp_child children[] = {
+	{&it_obj_argp, 0, "Naming the segment:", 1},
+	{&it_create_argp, 0, "Creating and removing it (load, write, read; "
+	 "set takes --mode, dump and read --rm):", 2},
+	{0}
+};
+
+static const struct argp argp = {
+	options, parse_opt,
+	"load [-cx] [-m MODE] [-s SIZE] [-o OFFSET] OBJECT\n"
+	"dump [-o OFFSET] [-l LENGTH] [--rm] OBJECT\n"
+	"stat [--json] OBJECT\n"
+	"rm OBJECT\n"
+	"set [-m MODE] [--owner UID[:GID]] OBJECT\n"
+	"write [-cx] [-s SIZE] [-a BYTES] [--lines] [-w DUR] OBJECT\n"
+	"read [-cxF] [-s SIZE] [-w DUR] [--nowait] [--rm] OBJECT",
+	"Move data into and out of System V and POSIX shared memory, and "
+	"stream through a ring in a segment.\v"
+	"OBJECT is -k KEY, -f PATH [-j PROJ], -i ID or -N /NAME. Exit status: "
+	"0 success, 1 timed out or would wait, 64 usage, 65 input longer than "
+	"the segment, offset past its end, not a ring or a corrupt ring, 66 no "
+	"such segment, 71 system error, 73 exists (--excl), 74 I/O error, 77 "
+	"permission denied.",
+	children, NULL, NULL,
+};
+
+/* ---- segments ---- */
+
+struct seg {
+	const struct it_obj *obj;
+	const char *label;
+	bool posix, created;
+	bool can_create;        /* the command takes --create, for messages */
+	int id, fd;
+	unsigned char *base;    /* System V: attached; POSIX: see map_all */
+	size_t size;
+	struct shmid_ds ds;     /* System V: as found when opened */
+};
+
+static _Noreturn void missing(const struct seg *s)
+{
+	it_die(IT_NOINPUT, "no shared memory %s %s%s", s->posix ? "object" :
+	       "segment for", s->label, s->can_create &&
+	       s->obj->kind != IT_OBJ_ID ? " (use --create)" : "");
+}
+
+static void open_posix(struct seg *s, const struct it_create *c, bool rw,
+		       size_t create_size)
+{
+	int flags = (rw ? O_RDWR : O_RDONLY) | O_CLOEXEC | O_NOFOLLOW;
+	s->fd = c->excl ? -1 : shm_open(s->label, flags, 0);
+	if ((c->excl || (s->fd < 0 && errno == ENOENT)) && c->create) {
+		s->fd = shm_open(s->label, flags | O_CREAT | O_EXCL, c->mode);
+		if (s->fd >= 0) {
+			s->created = true;
+		} else if (errno == EEXIST && !c->excl) {
+			s->fd = shm_open(s->label, flags, 0);
+		}
+	}
+	if (s->fd < 0) {
+		if (errno == ENOENT)
+			missing(s);
+		it_xfail(errno, s->created || c->excl ? "create" : "open",
+			 s->label, NULL);
+	}
+	/* shm_open(3) applies the umask: the mode is set on the descriptor,
+	 * so the object gets exactly the mode asked for. */
+	if (s->created && (fchmod(s->fd, c->mode) < 0 ||
+			   (create_size && ftruncate(s->fd, (off_t)create_size) < 0)))
+		it_xfail(errno, "create", s->label, NULL);
+	struct stat st;
+	if (fstat(s->fd, &st) < 0)
+		it_xfail(errno, "open", s->label, NULL);
+	s->size = (size_t)st.st_size;
+}
+
+static void attach_sysv(struct seg *s, bool rw)
+{
+	s->base = shmat(s->id, NULL, rw ? 0 : SHM_RDONLY);
+	if (s->base == (void *)-1)
+		it_xfail(errno, "attach the segment for", s->label, NULL);
+}
+
+static _Noreturn void no_size(const struct seg *s)
+{
+	it_die(IT_USAGE, "unable to create a segment for %s: give --size (standard "
+	       "input is not a regular file)", s->label);
+}
+
+static void open_sysv(struct seg *s, const struct it_create *c, bool rw,
+		      size_t create_size, bool attach)
+{
+	const struct it_obj *obj = s->obj;
+	int mode = (int)c->mode;
+	struct shmid_ds ds;
+	bool need_size = c->create && !create_size;
+	if (need_size && (obj->private || c->excl))
+		no_size(s);
+	if (obj->kind == IT_OBJ_ID) {
+		s->id = obj->id;
+	} else if (obj->private) {
+		s->id = shmget(IPC_PRIVATE, create_size, IPC_CREAT | mode);
+		s->created = true;
+	} else if (c->excl) {
+		s->id = shmget(obj->key, create_size, IPC_CREAT | IPC_EXCL | mode);
+		s->created = true;
+	} else {
+		/* Open with no size and no access bits first: shmget checks
+		 * both against an existing segment. */
+		s->id = shmget(obj->key, 0, 0);
+		if (s->id < 0 && errno == ENOENT && need_size)
+			no_size(s);
+		if (s->id < 0 && errno == ENOENT && c->create) {
+			s->id = shmget(obj->key, create_size,
+				       IPC_CREAT | IPC_EXCL | mode);
+			s->created = s->id >= 0;
+			if (s->id < 0 && errno == EEXIST)
+				s->id = shmget(obj->key, 0, 0);
+		}
+	}
+	if (s->id < 0) {
+		int err = errno;
+		if (err == ENOENT)
+			missing(s);
+		it_xfail(err, c->create ? "create a segment for" : "open the "
+			 "segment for", s->label,
+			 err == EINVAL ? "see sysctl kernel.shmmax" :
+			 err == ENOSPC ? "see sysctl kernel.shmmni and shmall" : NULL);
+	}
+	if (obj->private) {
+		char line[32];
+		int n = snprintf(line, sizeof line, "%d\n", s->id);
+		if (it_write_full(STDOUT_FILENO, line, (size_t)n) < 0)
+			it_xfail_status(IT_IOERR, errno, "write", "standard output",
+					NULL);
+	}
+	if (shmctl(s->id, IPC_STAT, &ds) < 0) {
+		if (errno == EINVAL || errno == EIDRM)
+			missing(s);
+		it_xfail(errno, "open the segment for", s->label, NULL);
+	}
+	s->size = ds.shm_segsz;
+	s->ds = ds;
+	if (attach)
+		attach_sysv(s, rw);
+}
+
+/* Opens (or creates, create_size bytes) the segment a names, for reading
+ * and writing if rw; a System V segment is attached whole unless stat
+ * wants its metadata first. */
+static void open_seg_at(struct seg *s, const struct args *a, bool rw,
+			size_t create_size, bool attach)
+{
+	memset(s, 0, sizeof *s);
+	s->obj = &a->obj;
+	s->label = it_obj_label(&a->obj);
+	s->posix = it_obj_is_posix(&a->obj);
+	s->fd = -1;
+	s->can_create = cmds[a->cmd].opts & O_CREATE;
+	if (s->posix)
+		open_posix(s, &a->create, rw, create_size);
+	else
+		open_sysv(s, &a->create, rw, create_size, attach);
+}
+
+static void open_seg(struct seg *s, const struct args *a, bool rw,
+		     size_t create_size)
+{
+	open_seg_at(s, a, rw, create_size, true);
+}
+
+/* Maps the whole of a POSIX object (a System V one is attached already). */
+static void map_all(struct seg *s, bool rw)
+{
+	if (!s->posix || s->size == 0)
+		return;
+	s->base = mmap(NULL, s->size, PROT_READ | (rw ? PROT_WRITE : 0),
+		       MAP_SHARED, s->fd, 0);
+	if (s->base == MAP_FAILED)
+		it_xfail(errno, "map", s->label, NULL);
+}
+
+static void remove_seg(const struct seg *s)
+{
+	int rc = s->posix ? shm_unlink(s->label) : shmctl(s->id, IPC_RMID, NULL);
+	if (rc < 0 && (errno == ENOENT || (!s->posix && (errno == EINVAL ||
+							 errno == EIDRM))))
+		missing(s);
+	if (rc < 0)
+		it_xfail(errno, "remove", s->label, NULL);
+}
+
+/* ---- raw segments: load, dump, stat, rm, set ---- */
+
+static _Noreturn void too_long(const struct seg *s)
+{
+	it_die(IT_DATAERR, "unable to load %s: the input is longer than the "
+	       "segment (%zu bytes)", s->label, s->size);
+}
+
+/* read(2) into dst until it is full or the input ends: the bytes read. */
+static size_t fill(unsigned char *dst, size_t len)
+{
+	size_t got = 0;
+	while (got < len) {
+		size_t ask = len - got > (1u << 30) ? 1u << 30 : len - got;
+		ssize_t n = read(STDIN_FILENO, dst + got, ask);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			it_xfail_status(IT_IOERR, errno, "read", "standard input",
+					NULL);
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	return got;
+}
+
+/* A POSIX object read from a stream of unknown length grows window by
+ * window, so that memory stays bounded whatever the input. */
+static void load_stream_posix(struct seg *s, uint64_t off)
+{
+	size_t orig = s->size, pos = (size_t)off;
+	long page = sysconf(_SC_PAGESIZE);
+	for (;;) {
+		size_t start = pos - pos % (size_t)page, end = pos + GROW;
+		if (end > s->size && ftruncate(s->fd, (off_t)end) < 0)
+			it_xfail(errno, "grow", s->label, NULL);
+		if (end > s->size)
+			s->size = end;
+		unsigned char *w = mmap(NULL, end - start, PROT_READ | PROT_WRITE,
+					MAP_SHARED, s->fd, (off_t)start);
+		if (w == MAP_FAILED)
+			it_xfail(errno, "map", s->label, NULL);
+		size_t got = fill(w + (pos - start), end - pos);
+		munmap(w, end - start);
+		pos += got;
+		if (pos < end)
+			break;
+	}
+	size_t final = pos > orig ? pos : orig;
+	if (ftruncate(s->fd, (off_t)final) < 0)
+		it_xfail(errno, "resize", s->label, NULL);
+	s->size = final;
+}
+
+static int load(struct args *a)
+{
+	struct stat st;
+	struct seg s;
+	uint64_t insize = 0;
+	bool regular = fstat(STDIN_FILENO, &st) == 0 && S_ISREG(st.st_mode);
+	if (regular) {
+		off_t at = lseek(STDIN_FILENO, 0, SEEK_CUR);
+		insize = (uint64_t)st.st_size - (at > 0 && at <= st.st_size
+						 ? (uint64_t)at : 0);
+	}
+	uint64_t create = a->size ? a->size : regular ? a->offset + insize : 0;
+	open_seg(&s, a, true, (size_t)create);
+	if (a->offset > s.size && !s.posix)
+		it_die(IT_DATAERR, "unable to load %s: offset %llu is past the end "
+		       "of the segment (%zu bytes)", s.label,
+		       (unsigned long long)a->offset, s.size);
+	if (s.posix && !regular) {
+		load_stream_posix(&s, a->offset);
+		return IT_OK;
+	}
+	if (s.posix && a->offset + insize > s.size) {
+		if (ftruncate(s.fd, (off_t)(a->offset + insize)) < 0)
+			it_xfail(errno, "grow", s.label, NULL);
+		s.size = (size_t)(a->offset + insize);
+	}
+	/* A file known to be too long is refused before a byte is written. */
+	if (regular && insize > s.size - a->offset)
+		too_long(&s);
+	map_all(&s, true);
+	size_t room = s.size - (size_t)a->offset;
+	size_t got = room ? fill(s.base + a->offset, room) : 0;
+	unsigned char extra;
+	if (got == room && fill(&extra, 1) > 0)
+		too_long(&s);
+	return IT_OK;
+}
+
+static int dump(struct args *a)
+{
+	struct seg s;
+	open_seg(&s, a, false, 0);
+	map_all(&s, false);
+	uint64_t len = a->used & O_LENGTH ? a->length
+		       : a->offset <= s.size ? s.size - a->offset : 0;
+	if (a->offset > s.size)
+		it_die(IT_DATAERR, "unable to dump %s: offset %llu is past the end "
+		       "of the segment (%zu bytes)", s.label,
+		       (unsigned long long)a->offset, s.size);
+	if (len > s.size - a->offset)
+		it_die(IT_DATAERR, "unable to dump %s: offset %llu and length %llu "
+		       "go past the end of the segment (%zu bytes)", s.label,
+		       (unsigned long long)a->offset, (unsigned long long)len,
+		       s.size);
+	if (len && it_write_full(STDOUT_FILENO, s.base + a->offset, len) < 0)
+		it_xfail_status(IT_IOERR, errno, "write", "standard output", NULL);
+	if (a->create.rm)
+		remove_seg(&s);
+	return IT_OK;
+}
+
+static void meta_mode(struct it_meta *m, mode_t mode)
+{
+	char buf[8];
+	snprintf(buf, sizeof buf, "%04o", (unsigned)mode & 0777);
+	it_meta_str(m, "mode", buf);
+}
+
+static void meta_ring(struct it_meta *m, const struct seg *s)
+{
+	struct it_ring_info ri;
+	if (!s->base || it_ring_info(s->base, s->size, &ri) < 0)
+		return;
+	it_meta_int(m, "capacity", (long long)ri.capacity);
+	it_meta_int(m, "used", (long long)ri.used);
+	it_meta_int(m, "writers", ri.writers);
+	it_meta_int(m, "readers", ri.readers);
+	it_meta_int(m, "bytes_written", (long long)ri.bytes_in);
+	it_meta_int(m, "bytes_read", (long long)ri.bytes_out);
+}
+
+static int stat_seg(struct args *a)
+{
+	struct seg s;
+	struct it_meta m;
+	bool json = a->used & O_JSON;
+	open_seg_at(&s, a, false, 0, false);
+	it_meta_begin(&m, json);
+	if (s.posix) {
+		struct stat st;
+		if (fstat(s.fd, &st) < 0)
+			it_xfail(errno, "query", s.label, NULL);
+		it_meta_str(&m, "name", s.label);
+		it_meta_int(&m, "size", (long long)st.st_size);
+		meta_mode(&m, st.st_mode);
+		it_meta_int(&m, "owner", st.st_uid);
+		it_meta_int(&m, "group", st.st_gid);
+		it_meta_int(&m, "modified", (long long)st.st_mtime);
+		it_meta_int(&m, "changed", (long long)st.st_ctime);
+	} else {
+		const struct shmid_ds ds = s.ds;
+		char key[16];
+		snprintf(key, sizeof key, "0x%08x", (unsigned)ds.shm_perm.__key);
+		it_meta_str(&m, "key", key);
+		it_meta_int(&m, "id", s.id);
+		it_meta_int(&m, "size", (long long)ds.shm_segsz);
+		meta_mode(&m, ds.shm_perm.mode);
+		it_meta_int(&m, "owner", ds.shm_perm.uid);
+		it_meta_int(&m, "group", ds.shm_perm.gid);
+		it_meta_int(&m, "creator", ds.shm_perm.cuid);
+		it_meta_int(&m, "creator_group", ds.shm_perm.cgid);
+		it_meta_int(&m, "creator_pid", ds.shm_cpid);
+		it_meta_int(&m, "last_pid", ds.shm_lpid);
+		it_meta_int(&m, "attached", (long long)ds.shm_nattch);
+		it_meta_int(&m, "attach_time", (long long)ds.shm_atime);
+		it_meta_int(&m, "detach_time", (long long)ds.shm_dtime);
+		it_meta_int(&m, "changed", (long long)ds.shm_ctime);
+		it_meta_int(&m, "removed", !!(ds.shm_perm.mode & SHM_DEST));
+	}
+	/* Only now is the segment attached, to see if it holds a ring, so
+	 * that the times and pids above are as they were. A segment we may
+	 * not attach is no ring to us. */
+	if (s.posix)
+		map_all(&s, false);
+	else if ((s.base = shmat(s.id, NULL, SHM_RDONLY)) == (void *)-1)
+		s.base = NULL;
+	meta_ring(&m, &s);
+	it_meta_end(&m);
+	return IT_OK;
+}
+
+static int set_seg(struct args *a)
+{
+	const struct it_obj *obj = &a->obj;
+	const char *label = it_obj_label(obj);
+	if (it_obj_is_posix(obj)) {
+		struct seg s;
+		open_seg(&s, a, false, 0);
+		if (a->used & O_MODE && fchmod(s.fd, a->create.mode) < 0)
+			it_xfail(errno, "change the mode of", label, NULL);
+		if (a->used & O_OWNER && fchown(s.fd, a->uid, a->gid_given ?
+						a->gid : (gid_t)-1) < 0)
+			it_xfail(errno, "change the owner of", label, NULL);
+		return IT_OK;
+	}
+	struct seg s = {.obj = obj, .label = label};
+	struct shmid_ds ds;
+	s.id = obj->kind == IT_OBJ_ID ? obj->id : shmget(obj->key, 0, 0);
+	if (s.id < 0 && errno == ENOENT)
+		missing(&s);
+	if (s.id < 0 || shmctl(s.id, IPC_STAT, &ds) < 0) {
+		if (errno == EINVAL || errno == EIDRM)
+			missing(&s);
+		it_xfail(errno, "open the segment for", label, NULL);
+	}
+	if (a->used & O_MODE)
+		ds.shm_perm.mode = (ds.shm_perm.mode & ~0777u) | (a->create.mode & 0777);
+	if (a->used & O_OWNER) {
+		ds.shm_perm.uid = a->uid;
+		if (a->gid_given)
+			ds.shm_perm.gid = a->gid;
+	}
+	if (shmctl(s.id, IPC_SET, &ds) < 0)
+		it_xfail(errno, "change the segment for", label, NULL);
+	return IT_OK;
+}
+
+static int rm_seg(struct args *a)
+{
+	struct seg s = {.obj = &a->obj, .label = it_obj_label(&a->obj),
+			.posix = it_obj_is_posix(&a->obj)};
+	if (!s.posix) {
+		s.id = a->obj.kind == IT_OBJ_ID ? a->obj.id : shmget(a->obj.key, 0, 0);
+		if (s.id < 0 && errno == ENOENT)
+			missing(&s);
+		if (s.id < 0)
+			it_xfail(errno, "open the segment for", s.label, NULL);
+	}
+	remove_seg(&s);
+	return IT_OK;
+}
+
+/* ---- the stream: write and read ---- */
+
+static volatile sig_atomic_t stop;
+
+static void on_stop(int sig)
+{
+	stop = sig;
+}
+
+/* SIGINT, SIGTERM and SIGHUP only set a flag: the chunk in hand is
+ * finished, then the tool ends as the signal would end it. Blocking calls
+ * see EINTR (no SA_RESTART). */
+static void catch_stops(void)
+{
+	struct sigaction sa = {.sa_handler = on_stop};
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+static _Noreturn void exit_signal(int sig)
+{
+	it_close_stdout();
+	signal(sig, SIG_DFL);
+	raise(sig);
+	_exit(128 + sig);
+}
+
+static _Noreturn void corrupt(const struct seg *s, const char *why)
+{
+	it_die(IT_DATAERR, "unable to use %s: %s", s->label, why);
+}
+
+/* Whether the segment in hand was removed (IPC_RMID, shm_unlink) since
+ * it was opened: a waiting writer or reader then exits 66. */
+static bool seg_gone(void *arg)
+{
+	const struct seg *s = arg;
+	struct shmid_ds ds;
+	struct stat st;
+	if (s->posix)
+		return fstat(s->fd, &st) == 0 && st.st_nlink == 0;
+	return shmctl(s->id, IPC_STAT, &ds) < 0 ? errno == EINVAL ||
+	       errno == EIDRM : (ds.shm_perm.mode & SHM_DEST) != 0;
+}
+
+static void open_ring(struct seg *s, struct args *a, struct it_ring *h,
+		      bool writer)
+{
+	const char *why;
+	uint64_t cap = a->size ? a->size : DEFAULT_RING;
+	if (cap < 4096)
+		it_die(IT_USAGE, "invalid size '%llu': a ring holds at least 4096 "
+		       "bytes", (unsigned long long)cap);
+	open_seg(s, a, true, it_ring_size(cap));
+	/* A POSIX object created a moment ago by another shmcat may not
+	 * have its size yet: give its creator a moment (at most a second). */
+	for (int i = 0; s->posix && !s->created && s->size == 0 && i < 100; i++) {
+		struct stat st;
+		nanosleep(&(struct timespec){0, 10000000}, NULL);
+		if (fstat(s->fd, &st) == 0)
+			s->size = (size_t)st.st_size;
+	}
+	map_all(s, true);
+	if (s->created && it_ring_init(s->base, s->size) < 0)
+		it_xfail(errno, "set up a ring in", s->label, NULL);
+	if (it_ring_attach(h, s->base, s->size, true, &why) < 0)
+		corrupt(s, why);
+	h->gone = seg_gone;
+	h->gone_arg = s;
+	if (it_ring_join(h, writer) < 0) {
+		if (errno == EUSERS)
+			it_die(IT_UNAVAILABLE, "unable to attach to %s: all %s "
+			       "slots are taken", s->label,
+			       writer ? "writer" : "reader");
+		corrupt(s, "corrupt ring");
+	}
+}
+
+/* The errno of a failed ring call, as the contract's message and status. */
+static _Noreturn void ring_fail(struct seg *s, struct it_ring *h, int err,
+				bool writer)
+{
+	if (err == EINTR) {
+		it_ring_leave(h);
+		exit_signal(stop);
+	}
+	if (err == EBADMSG)
+		corrupt(s, "corrupt ring");
+	it_ring_leave(h);
+	if (err == EMSGSIZE)
+		it_die(IT_DATAERR, "unable to write %s: --atomic is more than half "
+		       "the ring's capacity", s->label);
+	if (err == EIDRM)
+		it_die(IT_NOINPUT, "unable to %s %s: the segment was removed",
+		       writer ? "write" : "read", s->label);
+	if (err == EAGAIN)
+		it_die(IT_NO, "unable to %s %s: the ring is %s", writer ? "write" :
+		       "read", s->label, writer ? "full" : "empty");
+	it_die(IT_NO, "unable to %s %s: %s in time", writer ? "write" : "read",
+	       s->label, writer ? "no room" : "no data");
+}
+
+/* Waits until standard input has data, so that a reservation is never
+ * held while the input is idle, and says whether the input has ended
+ * (then no room in the ring is needed to find that out). */
+static bool input_ended(bool regular)
+{
+	struct pollfd p = {STDIN_FILENO, POLLIN, 0};
+	struct stat st;
+	int avail = 0;
+	if (regular)
+		return fstat(STDIN_FILENO, &st) == 0 &&
+		       lseek(STDIN_FILENO, 0, SEEK_CUR) >= st.st_size;
+	while (!stop && poll(&p, 1, -1) < 0 && errno == EINTR)
+		;
+	return !stop && p.revents & POLLHUP &&
+	       ioctl(STDIN_FILENO, FIONREAD, &avail) == 0 && avail == 0;
+}
+
+static int write_ring(struct args *a)
+{
+	struct seg s;
+	struct it_ring h;
+	struct stat st;
+	bool lines = a->used & O_LINES, regular;
+	size_t atomic = a->atomic ? (size_t)a->atomic : 4096, carry = 0;
+	char *saved = lines ? malloc(atomic) : NULL;
+	if (lines && !saved)
+		it_xfail(errno, "allocate", "a line buffer", NULL);
+	catch_stops();
+	open_ring(&s, a, &h, true);
+	it_xready(&a->ready_fd);
+	regular = fstat(STDIN_FILENO, &st) == 0 && S_ISREG(st.st_mode);
+	for (bool eof = false; !eof;) {
+		void *buf;
+		size_t room, have;
+		if (!carry && input_ended(regular))
+			break;
+		if (stop && !carry)
+			break;
+		if (it_ring_reserve(&h, atomic, lines ? atomic : atomic > BIG_CHUNK
+				    ? atomic : BIG_CHUNK, it_deadline(a->timeout),
+				    a->used & O_NOWAIT, &stop, &buf, &room) < 0)
+			ring_fail(&s, &h, errno, true);
+		/* Cut the stream only between whole units of --atomic bytes,
+		 * so that no unit is ever split around another writer's. */
+		room = lines ? atomic : room - room % atomic;
+		if (carry)
+			memcpy(buf, saved, carry);
+		have = carry;
+		for (;;) {
+			ssize_t n = read(STDIN_FILENO, (char *)buf + have, room - have);
+			if (n < 0 && errno == EINTR && !stop)
+				continue;
+			if (n < 0 && errno != EINTR) {
+				int err = errno;
+				it_ring_commit(&h, lines ? 0 : have);
+				it_ring_leave(&h);
+				it_xfail_status(IT_IOERR, err, "read",
+						"standard input", NULL);
+			}
+			eof = n == 0 || stop;
+			have += n > 0 ? (size_t)n : 0;
+			if (eof || (!lines && have % atomic == 0))
+				break;
+			if (!lines)
+				continue;
+			if (memchr((char *)buf + have - (size_t)n, '\n', (size_t)n))
+				break;
+			if (have == room) {
+				it_ring_commit(&h, 0);
+				it_ring_leave(&h);
+				it_die(IT_DATAERR, "unable to write %s: a line is "
+				       "longer than --atomic (%zu bytes)", s.label,
+				       atomic);
+			}
+		}
+		size_t cut = have;
+		if (lines && !eof) {
+			const char *nl = memrchr(buf, '\n', have);
+			cut = (size_t)(nl - (char *)buf) + 1;
+		}
+		carry = have - cut;
+		if (carry)
+			memcpy(saved, (char *)buf + cut, carry);
+		if (it_ring_commit(&h, cut) < 0)
+			corrupt(&s, "corrupt ring");
+	}
+	it_ring_leave(&h);
+	free(saved);
+	if (stop)
+		exit_signal(stop);
+	return IT_OK;
+}
+
+/* Writes a claimed chunk to standard output: the bytes the output took,
+ * all of len unless it failed (errno set). On a pipe shrunk to one page,
+ * waits until the pipe is empty again, so that the bytes counted are the
+ * bytes the next process really read: a reader that goes away leaves
+ * what it did not read in the ring. */
+static size_t output(const void *buf, size_t len, bool pipe)
+{
+	size_t sent = 0;
+	int unread = 0;
+	while (sent < len) {
+		ssize_t n = write(STDOUT_FILENO, (const char *)buf + sent, len - sent);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			break;
+		sent += (size_t)n;
+	}
+	if (!pipe)
+		return sent;
+	int err = sent < len ? errno : 0;
+	struct pollfd p = {STDOUT_FILENO, POLLOUT, 0};
+	while (!err && !stop && poll(&p, 1, -1) < 0 && errno == EINTR)
+		;
+	if (err || p.revents & POLLERR) {
+		if (ioctl(STDOUT_FILENO, FIONREAD, &unread) < 0 || unread < 0)
+			unread = 0;
+		errno = err ? err : EPIPE;
+		return sent - ((size_t)unread < sent ? (size_t)unread : sent);
+	}
+	return sent;
+}
+
+static int read_ring(struct args *a)
+{
+	struct seg s;
+	struct it_ring h;
+	struct stat st;
+	bool follow = a->used & O_FOLLOW, nowait = a->used & O_NOWAIT, got = false;
+	/* As mqrecv does: a pipe of one page is empty exactly when writable. */
+	bool pipe = fstat(STDOUT_FILENO, &st) == 0 && S_ISFIFO(st.st_mode) &&
+		    fcntl(STDOUT_FILENO, F_SETPIPE_SZ, 4096) >= 0;
+	catch_stops();
+	open_ring(&s, a, &h, false);
+	it_xready(&a->ready_fd);
+	while (!stop) {
+		const void *buf;
+		size_t len;
+		int rc = it_ring_claim(&h, follow, it_deadline(a->timeout),
+				       nowait, &stop, &buf, &len);
+		if (rc == 0 || (rc < 0 && errno == EAGAIN && got))
+			break;
+		if (rc < 0 && errno == EINTR && follow)
+			break;
+		if (rc < 0)
+			ring_fail(&s, &h, errno, false);
+		got = true;
+		errno = 0;
+		size_t sent = output(buf, len, pipe);
+		if (sent < len || errno) {
+			int err = errno;
+			if (it_ring_unclaim(&h, sent) < 0)
+				corrupt(&s, "corrupt ring");
+			it_ring_leave(&h);
+			if (err == EPIPE)
+				exit_signal(SIGPIPE);
+			it_xfail_status(IT_IOERR, err, "write", "standard output",
+					NULL);
+		}
+		if (it_ring_done(&h) < 0)
+			corrupt(&s, "corrupt ring");
+	}
+	it_ring_leave(&h);
+	if (stop && !follow)
+		exit_signal(stop);
+	if (a->create.rm)
+		remove_seg(&s);
+	return IT_OK;
+}
+
+int main(int argc, char **argv)
+{
+	struct args a = {.timeout = IT_FOREVER, .ready_fd = -1};
+	it_init();
+	a.obj.accept = IT_ACCEPT_ALL;
+	argp_parse(&argp, argc, argv, 0, NULL, &a);
+	it_xobj_resolve(&a.obj);
+	static int (*const run[NCMD])(struct args *) = {
+		[LOAD] = load, [DUMP] = dump, [STAT] = stat_seg, [RM] = rm_seg,
+		[SET] = set_seg, [WRITE] = write_ring, [READ] = read_ring,
+	};
+	return run[a.cmd](&a);
+}

@@ -1,0 +1,577 @@
+/* ring.c: a byte stream through a ring in a shared memory segment, for
+ * several writers and several readers, that survives any of them being
+ * killed at any instruction (shmcat write and read).
+ *
+ * The segment starts with a 4096-byte header (struct ring), then holds
+ * `capacity` bytes of records. A record is a 16-byte header (struct rec)
+ * and its payload, 16-byte aligned, never wrapping: a writer pads to the
+ * end of the area when a record does not fit there. head and tail are
+ * byte counters that only grow; [tail, head) holds the live records.
+ *
+ * A writer reserves a record under the lock (state RESERVED), reads its
+ * input straight into it without the lock, and publishes it (COMMITTED)
+ * under the lock, so a reader never sees a torn chunk. A reader claims a
+ * committed record (CLAIMED), writes it out without the lock, and only then
+ * marks it DONE; the tail moves over DONE and PAD records.
+ *
+ * Liveness: the lock is a robust process-shared mutex, so a process killed
+ * while holding it hands it on (EOWNERDEAD). Each writer and reader also
+ * holds a robust mutex of its own slot for as long as it is attached; the
+ * kernel releases it, marked "owner died", when the process dies however it
+ * dies. Whoever finds a slot so marked (trylock returns EOWNERDEAD) turns
+ * that writer's reservation into padding (its chunk never appears) and puts
+ * that reader's claimed record back (it is delivered again). Waits are
+ * futex waits on sequence words, in slices of SLICE_NS, after each of
+ * which the slots are checked: a dead peer is noticed within one slice.
+ *
+ * Everything read from the segment is untrusted: the header is checked on
+ * attach, head and tail on every lock, each record before use, and a bad
+ * value is EBADMSG, never an access outside the segment. */
+#include <errno.h>
+#include <limits.h>
+#include <linux/futex.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "ipctools.h"
+
+#define MAGIC 0x47525449u      /* "ITRG" in memory order, little-endian */
+#define VERSION 1u
+#define NSLOT 32
+#define SLICE_NS 200000000LL   /* how soon a dead peer is noticed */
+
+enum { R_RESERVED = 1, R_COMMITTED, R_CLAIMED, R_DONE, R_PAD };
+
+struct slot {
+	pthread_mutex_t m;      /* held by the attached process */
+	int32_t pid;
+	uint32_t used;
+};
+
+/* The layout is part of the format: shmcat(1) documents the offsets of
+ * magic, version, capacity, head and tail (0, 4, 16, 24, 32). */
+struct ring {
+	_Atomic uint32_t magic;
+	uint32_t version;
+	uint32_t hdr;           /* IT_RING_HDR: where the records start */
+	uint32_t nslot;
+	uint64_t capacity;
+	uint64_t head, tail;
+	uint64_t bytes_in, bytes_out;
+	_Atomic uint32_t data_seq, space_seq;   /* futex words */
+	uint32_t data_waiters, space_waiters;
+	uint32_t sessions;      /* writers ever attached */
+	uint32_t writers, readers;
+	uint32_t pad0;
+	pthread_mutex_t lock;
+	struct slot w[NSLOT], r[NSLOT];
+};
+
+struct rec {
+	_Atomic uint32_t state;
+	uint32_t who;           /* low 8 bits: the slot of the writer or reader
+				 * that holds it; above: bytes of the payload
+				 * already delivered (a reader cut short) */
+	uint32_t size;          /* whole record, a multiple of 16 */
+	uint32_t len;           /* payload bytes */
+};
+
+#define OWNER(c) ((c)->who & 0xffu)
+#define DELIVERED(c) ((c)->who >> 8)
+
+_Static_assert(sizeof(struct ring) <= IT_RING_HDR, "ring header too big");
+_Static_assert(offsetof(struct ring, head) == 24, "format offsets");
+_Static_assert(offsetof(struct ring, tail) == 32, "format offsets");
+
+static uint64_t align16(uint64_t n)
+{
+	return (n + 15) & ~(uint64_t)15;
+}
+
+static int fail(int err)
+{
+	errno = err;
+	return -1;
+}
+
+static void futex_wait(_Atomic uint32_t *word, uint32_t val, int64_t ns)
+{
+	struct timespec ts = it_ns_to_ts(ns);
+	syscall(SYS_futex, word, FUTEX_WAIT, val, &ts, NULL, 0);
+}
+
+static void futex_wake(_Atomic uint32_t *word)
+{
+	syscall(SYS_futex, word, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
+}
+
+static void wake(_Atomic uint32_t *seq, uint32_t waiters)
+{
+	atomic_fetch_add(seq, 1);
+	if (waiters)
+		futex_wake(seq);
+}
+
+size_t it_ring_size(uint64_t capacity)
+{
+	return IT_RING_HDR + (size_t)align16(capacity);
+}
+
+int it_ring_init(void *base, size_t segsize)
+{
+	struct ring *r = base;
+	pthread_mutexattr_t ma;
+	if (segsize < IT_RING_HDR + 4096)
+		return fail(EINVAL);
+	memset(r, 0, sizeof *r);
+	if (pthread_mutexattr_init(&ma) ||
+	    pthread_mutexattr_setpshared(&ma, PTHREAD_PROCESS_SHARED) ||
+	    pthread_mutexattr_setrobust(&ma, PTHREAD_MUTEX_ROBUST) ||
+	    pthread_mutexattr_settype(&ma, PTHREAD_MUTEX_ERRORCHECK))
+		return fail(EINVAL);
+	pthread_mutex_init(&r->lock, &ma);
+	for (int i = 0; i < NSLOT; i++) {
+		pthread_mutex_init(&r->w[i].m, &ma);
+		pthread_mutex_init(&r->r[i].m, &ma);
+	}
+	pthread_mutexattr_destroy(&ma);
+	r->version = VERSION;
+	r->hdr = IT_RING_HDR;
+	r->nslot = NSLOT;
+	r->capacity = (segsize - IT_RING_HDR) & ~(uint64_t)15;
+	/* The magic goes last: whoever sees it sees all of the above. */
+	atomic_store(&r->magic, MAGIC);
+	futex_wake(&r->magic);
+	return 0;
+}
+
+int it_ring_attach(struct it_ring *h, void *base, size_t segsize,
+		   bool wait, const char **why)
+{
+	struct ring *r = base;
+	memset(h, 0, sizeof *h);
+	*why = "not an ipctools ring";
+	if (segsize < IT_RING_HDR)
+		return fail(EBADMSG);
+	/* A segment created a moment ago may not be initialised yet: its
+	 * creator wakes us. A segment that stays zero is not a ring. */
+	if (wait && atomic_load(&r->magic) == 0)
+		futex_wait(&r->magic, 0, 500000000);
+	if (atomic_load(&r->magic) != MAGIC || r->version != VERSION)
+		return fail(EBADMSG);
+	*why = "corrupt ring";
+	uint64_t cap = r->capacity, head = r->head, tail = r->tail;
+	if (r->hdr != IT_RING_HDR || r->nslot != NSLOT || cap < 4096 ||
+	    cap % 16 || cap > segsize - IT_RING_HDR || head < tail ||
+	    head - tail > cap || tail % 16)
+		return fail(EBADMSG);
+	h->shared = r;
+	h->data = (unsigned char *)base + IT_RING_HDR;
+	h->cap = cap;
+	h->slot = -1;
+	return 0;
+}
+
+/* The record at counter pos, checked against the ring's bounds. */
+static struct rec *rec_at(const struct it_ring *h, uint64_t pos, uint64_t head)
+{
+	uint64_t off = pos % h->cap;
+	if (pos % 16 || pos >= head)
+		return NULL;
+	struct rec *c = (struct rec *)(h->data + off);
+	uint32_t st = atomic_load(&c->state), size = c->size, len = c->len;
+	if (st < R_RESERVED || st > R_PAD || size < 16 || size % 16 ||
+	    off + size > h->cap || pos + size > head || len > size - 16 ||
+	    OWNER(c) >= NSLOT || DELIVERED(c) > len)
+		return NULL;
+	return c;
+}
+
+static int lock(struct it_ring *h)
+{
+	struct ring *r = h->shared;
+	int rc = pthread_mutex_lock(&r->lock);
+	if (rc == EOWNERDEAD) {
+		pthread_mutex_consistent(&r->lock);
+		h->reap = true;
+	} else if (rc) {
+		return fail(EBADMSG);
+	}
+	if (r->head < r->tail || r->head - r->tail > h->cap || r->tail % 16 ||
+	    r->head % 16) {
+		pthread_mutex_unlock(&r->lock);
+		return fail(EBADMSG);
+	}
+	return 0;
+}
+
+static void unlock(struct it_ring *h)
+{
+	pthread_mutex_unlock(&h->shared->lock);
+}
+
+/* Called locked; on error the lock has been released. */
+static int bad(struct it_ring *h)
+{
+	unlock(h);
+	return fail(EBADMSG);
+}
+
+/* Moves the tail over finished records; -1 on a bad record. */
+static int advance(struct it_ring *h)
+{
+	struct ring *r = h->shared;
+	uint64_t tail = r->tail;
+	while (tail < r->head) {
+		struct rec *c = rec_at(h, tail, r->head);
+		if (!c)
+			return -1;
+		uint32_t st = atomic_load(&c->state);
+		if (st != R_DONE && st != R_PAD)
+			break;
+		tail += c->size;
+	}
+	if (tail != r->tail) {
+		r->tail = tail;
+		wake(&r->space_seq, r->space_waiters);
+	}
+	return 0;
+}
+
+/* Puts right what a dead process left: its reservation becomes padding,
+ * its claimed record goes back to the readers. */
+static int repair(struct it_ring *h, bool writer, uint32_t slot)
+{
+	struct ring *r = h->shared;
+	for (uint64_t pos = r->tail; pos < r->head;) {
+		struct rec *c = rec_at(h, pos, r->head);
+		if (!c)
+			return -1;
+		uint32_t st = atomic_load(&c->state);
+		if (OWNER(c) == slot && writer && st == R_RESERVED) {
+			c->len = 0;
+			atomic_store(&c->state, R_PAD);
+		} else if (OWNER(c) == slot && !writer && st == R_CLAIMED) {
+			atomic_store(&c->state, R_COMMITTED);
+		}
+		pos += c->size;
+	}
+	return 0;
+}
+
+/* Checks every slot but ours, repairs after the dead, and recounts the
+ * live writers and readers. Called locked; -1 on a bad record. */
+static int reap(struct it_ring *h)
+{
+	struct ring *r = h->shared;
+	uint32_t live[2] = {0, 0};
+	bool changed = false;
+	for (int k = 0; k < 2; k++) {
+		bool writer = k == 0;
+		struct slot *s = writer ? r->w : r->r;
+		for (uint32_t i = 0; i < NSLOT; i++) {
+			if (writer == h->writer && (int)i == h->slot) {
+				live[k]++;
+				continue;
+			}
+			int rc = pthread_mutex_trylock(&s[i].m);
+			/* Held and not in use: a process between the two
+			 * steps of it_ring_leave, gone already as far as
+			 * the counts go. */
+			if (rc == EBUSY) {
+				live[k] += s[i].used != 0;
+				continue;
+			}
+			if (rc == EOWNERDEAD)
+				pthread_mutex_consistent(&s[i].m);
+			else if (rc)
+				return -1;
+			if (rc == EOWNERDEAD || s[i].used) {
+				changed = true;
+				if (repair(h, writer, i) < 0) {
+					pthread_mutex_unlock(&s[i].m);
+					return -1;
+				}
+			}
+			s[i].used = 0;
+			s[i].pid = 0;
+			pthread_mutex_unlock(&s[i].m);
+		}
+	}
+	changed |= r->writers != live[0] || r->readers != live[1];
+	r->writers = live[0];
+	r->readers = live[1];
+	h->reap = false;
+	if (advance(h) < 0)
+		return -1;
+	/* Only news wakes the others, or waiters would wake each other. */
+	if (changed) {
+		wake(&r->data_seq, r->data_waiters);
+		wake(&r->space_seq, r->space_waiters);
+	}
+	return 0;
+}
+
+int it_ring_join(struct it_ring *h, bool writer)
+{
+	struct ring *r = h->shared;
+	h->writer = writer;
+	if (lock(h) < 0)
+		return -1;
+	if (reap(h) < 0)
+		return bad(h);
+	struct slot *s = writer ? r->w : r->r;
+	for (int i = 0; i < NSLOT; i++) {
+		if (s[i].used || pthread_mutex_trylock(&s[i].m) != 0)
+			continue;
+		s[i].used = 1;
+		s[i].pid = getpid();
+		h->slot = i;
+		if (writer) {
+			r->writers++;
+			r->sessions++;
+		} else {
+			r->readers++;
+		}
+		unlock(h);
+		return 0;
+	}
+	unlock(h);
+	return fail(EUSERS);
+}
+
+void it_ring_leave(struct it_ring *h)
+{
+	struct ring *r = h->shared;
+	if (h->slot < 0 || lock(h) < 0)
+		return;
+	struct slot *s = &(h->writer ? r->w : r->r)[h->slot];
+	s->used = 0;
+	s->pid = 0;
+	if (h->writer && r->writers)
+		r->writers--;
+	else if (!h->writer && r->readers)
+		r->readers--;
+	/* Readers waiting for data may now be at the end of the stream. */
+	wake(&r->data_seq, r->data_waiters);
+	unlock(h);
+	pthread_mutex_unlock(&s->m);
+	h->slot = -1;
+}
+
+/* One slice of waiting on seq, called locked and returning locked; 0, or
+ * -1 with errno ETIMEDOUT (deadline), EINTR (*stop set) or EBADMSG. */
+static int wait_on(struct it_ring *h, _Atomic uint32_t *seq, uint32_t *waiters,
+		   int64_t deadline, volatile sig_atomic_t *stop)
+{
+	int64_t left = it_left_ns(deadline);
+	if (stop && *stop) {
+		unlock(h);
+		return fail(EINTR);
+	}
+	if (left == 0) {
+		unlock(h);
+		return fail(ETIMEDOUT);
+	}
+	uint32_t v = atomic_load(seq);
+	(*waiters)++;
+	unlock(h);
+	futex_wait(seq, v, left == IT_FOREVER || left > SLICE_NS ? SLICE_NS : left);
+	if (lock(h) < 0)
+		return -1;
+	if (*waiters)
+		(*waiters)--;
+	if (h->gone && h->gone(h->gone_arg)) {
+		unlock(h);
+		return fail(EIDRM);
+	}
+	/* Cheap enough to do after every wake: a dead peer is found within
+	 * one slice, even when nobody wakes us. */
+	h->reap = true;
+	return 0;
+}
+
+int it_ring_reserve(struct it_ring *h, size_t min, size_t max,
+		    int64_t deadline, bool nowait, volatile sig_atomic_t *stop,
+		    void **buf, size_t *len)
+{
+	struct ring *r = h->shared;
+	uint64_t need = align16(16 + min), want = align16(16 + max);
+	if (need > h->cap / 2)
+		return fail(EMSGSIZE);
+	if (lock(h) < 0)
+		return -1;
+	for (;;) {
+		if (h->reap && reap(h) < 0)
+			return bad(h);
+		uint64_t head = r->head, off = head % h->cap;
+		uint64_t free = h->cap - (head - r->tail), contig = h->cap - off;
+		struct rec *c = (struct rec *)(h->data + off);
+		if (contig < need && free >= contig + need) {
+			c->who = (uint32_t)h->slot;
+			c->size = (uint32_t)contig;
+			c->len = 0;
+			atomic_store(&c->state, R_PAD);
+			r->head = head + contig;
+			continue;
+		}
+		if (contig >= need && free >= need) {
+			uint64_t size = want < contig ? want : contig;
+			if (size > free)
+				size = free;
+			c->who = (uint32_t)h->slot;
+			c->size = (uint32_t)size;
+			c->len = 0;
+			atomic_store(&c->state, R_RESERVED);
+			r->head = head + size;
+			h->cur = head;
+			unlock(h);
+			*buf = c + 1;
+			*len = size - 16;
+			return 0;
+		}
+		if (nowait) {
+			unlock(h);
+			return fail(EAGAIN);
+		}
+		if (wait_on(h, &r->space_seq, &r->space_waiters, deadline, stop) < 0)
+			return -1;
+	}
+}
+
+int it_ring_commit(struct it_ring *h, size_t len)
+{
+	struct ring *r = h->shared;
+	if (lock(h) < 0)
+		return -1;
+	struct rec *c = rec_at(h, h->cur, r->head);
+	if (!c || atomic_load(&c->state) != R_RESERVED || len > c->size - 16)
+		return bad(h);
+	c->len = (uint32_t)len;
+	/* The last reservation gives back what it did not use. */
+	if (r->head == h->cur + c->size) {
+		c->size = (uint32_t)align16(16 + len);
+		r->head = h->cur + c->size;
+		wake(&r->space_seq, r->space_waiters);
+	}
+	if (len == 0) {
+		atomic_store(&c->state, R_PAD);
+		if (advance(h) < 0)
+			return bad(h);
+	} else {
+		atomic_store(&c->state, R_COMMITTED);
+		r->bytes_in += len;
+		wake(&r->data_seq, r->data_waiters);
+	}
+	unlock(h);
+	return 0;
+}
+
+int it_ring_claim(struct it_ring *h, bool follow, int64_t deadline,
+		  bool nowait, volatile sig_atomic_t *stop, const void **buf,
+		  size_t *len)
+{
+	struct ring *r = h->shared;
+	if (lock(h) < 0)
+		return -1;
+	for (;;) {
+		if (h->reap && reap(h) < 0)
+			return bad(h);
+		if (advance(h) < 0)
+			return bad(h);
+		for (uint64_t pos = r->tail; pos < r->head;) {
+			struct rec *c = rec_at(h, pos, r->head);
+			if (!c)
+				return bad(h);
+			if (atomic_load(&c->state) == R_COMMITTED) {
+				uint32_t done = DELIVERED(c);
+				c->who = done << 8 | (uint32_t)h->slot;
+				atomic_store(&c->state, R_CLAIMED);
+				h->cur = pos;
+				*buf = (unsigned char *)(c + 1) + done;
+				*len = c->len - done;
+				unlock(h);
+				return 1;
+			}
+			pos += c->size;
+		}
+		/* Nothing to take. The end of the stream is a ring that some
+		 * writer has used and that none is attached to now. */
+		if (!follow && r->sessions > 0 && r->writers == 0) {
+			unlock(h);
+			return 0;
+		}
+		if (nowait) {
+			unlock(h);
+			return fail(EAGAIN);
+		}
+		if (wait_on(h, &r->data_seq, &r->data_waiters, deadline, stop) < 0)
+			return -1;
+	}
+}
+
+/* The claimed record: delivered wholly (done), or its first part bytes
+ * (of what was claimed) delivered and the rest back for another reader. */
+static int finish(struct it_ring *h, bool done, size_t part)
+{
+	struct ring *r = h->shared;
+	if (lock(h) < 0)
+		return -1;
+	struct rec *c = rec_at(h, h->cur, r->head);
+	if (!c || atomic_load(&c->state) != R_CLAIMED ||
+	    OWNER(c) != (uint32_t)h->slot || part > c->len - DELIVERED(c))
+		return bad(h);
+	uint32_t delivered = DELIVERED(c) + (uint32_t)part;
+	if (done || delivered == c->len) {
+		r->bytes_out += c->len - DELIVERED(c);
+		atomic_store(&c->state, R_DONE);
+		if (advance(h) < 0)
+			return bad(h);
+	} else {
+		r->bytes_out += part;
+		c->who = delivered << 8 | OWNER(c);
+		atomic_store(&c->state, R_COMMITTED);
+		wake(&r->data_seq, r->data_waiters);
+	}
+	unlock(h);
+	return 0;
+}
+
+int it_ring_done(struct it_ring *h)
+{
+	return finish(h, true, 0);
+}
+
+int it_ring_unclaim(struct it_ring *h, size_t delivered)
+{
+	return finish(h, false, delivered);
+}
+
+static bool alive(const struct slot *s)
+{
+	return s->used && s->pid > 0 && (kill(s->pid, 0) == 0 || errno == EPERM);
+}
+
+int it_ring_info(const void *base, size_t segsize, struct it_ring_info *info)
+{
+	struct it_ring h;
+	const char *why;
+	if (it_ring_attach(&h, (void *)base, segsize, false, &why) < 0)
+		return -1;
+	const struct ring *r = h.shared;
+	memset(info, 0, sizeof *info);
+	info->capacity = h.cap;
+	info->used = r->head - r->tail;
+	info->bytes_in = r->bytes_in;
+	info->bytes_out = r->bytes_out;
+	for (int i = 0; i < NSLOT; i++) {
+		info->writers += alive(&r->w[i]);
+		info->readers += alive(&r->r[i]);
+	}
+	return 0;
+}

@@ -1,0 +1,756 @@
+#!/usr/bin/env bats
+# shmcat: raw System V and POSIX segments (load, dump, stat, rm, set) with
+# python, perl and util-linux on the other side; the ring stream (write,
+# read) with many writers and readers, SIGKILL at random points, corrupted
+# headers; the bash completion.
+
+load helper
+
+# The one line a failed run printed, exactly.
+output_is() {
+	if [ "$output" != "$1" ]; then
+		printf 'expected: %s\nactual:   %s\n' "$1" "$output" >&2
+		return 1
+	fi
+}
+
+# The id of the segment for a key.
+shmid_of() {
+	ipcs -m | awk -v k="$1" 'tolower($1) == tolower(k) { print $2 }'
+}
+
+# One field of `shmcat stat`, by eval, as a user would read it.
+stat_field() {
+	local field=$1
+	shift
+	(eval "$(shmcat stat "$@")" && eval "echo \"\$$field\"")
+}
+
+# Whether a field of `shmcat stat` has a value: field_is FIELD VALUE OBJECT...
+field_is() {
+	[ "$(stat_field "$1" "${@:3}")" = "$2" ]
+}
+
+@test "load and dump a System V segment by key; mode 0600 as ipcs shows" {
+	local k
+	k=$(it_key)
+	run -0 shmcat load -k "$k" -c --size 4k <<<"hello"
+	output_is ""
+	[ "$(shmcat dump -k "$k" -l 6)" = hello ]
+	[ "$(shmcat dump -k "$k" | wc -c)" = 4096 ]
+	ipcs -m | grep -i "^$k " | awk '{ exit !($4 == 600 && $5 == 4096) }'
+	run -0 shmcat stat -k "$k"
+	[[ $output == *$'\nmode=0600\n'* ]]
+}
+
+@test "load takes the size of a regular file; a pipe needs --size (exit 64)" {
+	local k f
+	k=$(it_key)
+	f=$(it_path in)
+	head -c 10000 /dev/urandom >"$f"
+	run -0 shmcat load -k "$k" -c <"$f"
+	[ "$(stat_field size -k "$k")" = 10000 ]
+	shmcat dump -k "$k" | cmp - "$f"
+	k=$(it_key)
+	run -64 shmcat load -k "$k" -c < <(echo data)
+	output_is "shmcat: unable to create a segment for key $k: give --size (standard input is not a regular file)"
+}
+
+@test "input longer than the segment is exit 65 naming the size; nothing past the end" {
+	local k f
+	k=$(it_key)
+	f=$(it_path in)
+	shmcat load -k "$k" -c --size 8 </dev/null
+	printf 'abcdefghij' >"$f"
+	run -65 shmcat load -k "$k" <"$f"
+	output_is "shmcat: unable to load key $k: the input is longer than the segment (8 bytes)"
+	# A file known too long is refused before a byte is written.
+	[ "$(shmcat dump -k "$k" | tr -d '\0')" = "" ]
+	run -65 shmcat load -k "$k" < <(printf 'abcdefghij')
+	output_is "shmcat: unable to load key $k: the input is longer than the segment (8 bytes)"
+	[ "$(shmcat dump -k "$k")" = abcdefgh ]
+	[ "$(stat_field size -k "$k")" = 8 ]
+}
+
+@test "load and dump at an offset, with a length; past the end is exit 65" {
+	local k
+	k=$(it_key)
+	shmcat load -k "$k" -c --size 16 < <(printf '0123456789abcdef')
+	shmcat load -k "$k" -o 4 < <(printf 'XY')
+	[ "$(shmcat dump -k "$k")" = 0123XY6789abcdef ]
+	[ "$(shmcat dump -k "$k" -o 10 -l 3)" = abc ]
+	[ "$(shmcat dump -k "$k" -o 16)" = "" ]
+	run -65 shmcat dump -k "$k" -o 10 -l 7
+	output_is "shmcat: unable to dump key $k: offset 10 and length 7 go past the end of the segment (16 bytes)"
+	run -65 shmcat dump -k "$k" -o 17
+	output_is "shmcat: unable to dump key $k: offset 17 is past the end of the segment (16 bytes)"
+	run -65 shmcat load -k "$k" -o 17 </dev/null
+	output_is "shmcat: unable to load key $k: offset 17 is past the end of the segment (16 bytes)"
+	run -65 shmcat load -k "$k" -o 14 < <(printf 'xyz')
+	[ "$(shmcat dump -k "$k")" = 0123XY6789abcdxy ]
+}
+
+@test "a missing segment is exit 66 naming it; --excl on one that exists is 73" {
+	local k n
+	k=$(it_key)
+	n=$(it_name)
+	for c in dump stat rm; do
+		run -66 shmcat "$c" -k "$k"
+		output_is "shmcat: no shared memory segment for key $k"
+		run -66 shmcat "$c" -N "$n"
+		output_is "shmcat: no shared memory object $n"
+	done
+	run -66 shmcat set -k "$k" --mode 0640
+	output_is "shmcat: no shared memory segment for key $k"
+	run -66 shmcat load -k "$k" </dev/null
+	output_is "shmcat: no shared memory segment for key $k (use --create)"
+	run -66 shmcat dump -i 2147483646
+	output_is "shmcat: no shared memory segment for id 2147483646"
+	shmcat load -k "$k" -x --size 1 </dev/null
+	run -73 shmcat load -k "$k" -x --size 1 </dev/null
+	output_is "shmcat: unable to create a segment for key $k: File exists"
+	shmcat load -N "$n" -x </dev/null
+	run -73 shmcat load -N "$n" -x </dev/null
+	output_is "shmcat: unable to create $n: File exists"
+}
+
+@test "ftok keys by --file and --proj; a missing file is exit 66" {
+	local f
+	f=$(it_path keyfile)
+	touch "$f"
+	it_track shmkey "$(printf '0x%08x' "$(python3 -c 'import os,sys; st=os.stat(sys.argv[1]); print(((7 & 0xff) << 24) | ((st.st_dev & 0xff) << 16) | (st.st_ino & 0xffff))' "$f")")"
+	shmcat load -f "$f" -j 7 -c --size 3 < <(printf abc)
+	[ "$(shmcat dump -f "$f" -j 7)" = abc ]
+	run -66 shmcat dump -f "$f" -j 8
+	[[ $output == "shmcat: no shared memory segment for key 0x08"*" (ftok $f 8)" ]]
+	shmcat rm -f "$f" -j 7
+	run -66 shmcat dump -f "$f.none"
+	output_is "shmcat: unable to derive a key from $f.none: No such file or directory (ftok needs an existing file)"
+}
+
+@test "--key private makes a new segment and prints its id" {
+	local id
+	id=$(shmcat load -k private --size 5 < <(printf hello))
+	it_track shmid "$id"
+	[[ $id =~ ^[0-9]+$ ]]
+	[ "$(shmcat dump -i "$id")" = hello ]
+	run -64 shmcat dump -k private
+	[ "${lines[0]}" = "shmcat: --key private makes a new segment: only load and write take it" ]
+}
+
+@test "POSIX: load grows the object to fit, from a file or a stream; mode 0600, or --mode exactly" {
+	local n m f
+	n=$(it_name)
+	m=$(it_name)
+	f=$(it_path in)
+	head -c 300000 /dev/urandom >"$f"
+	shmcat load -N "$n" -c <"$f"
+	cmp "/dev/shm$n" "$f"
+	[ "$(stat -c %a "/dev/shm$n")" = 600 ]
+	shmcat load -N "$n" -o 300000 < <(cat "$f")
+	[ "$(stat -c %s "/dev/shm$n")" = 600000 ]
+	shmcat dump -N "$n" -o 300000 | cmp - "$f"
+	(umask 077 && shmcat load -N "$m" -c -m 0644 </dev/null)
+	[ "$(stat -c %a "/dev/shm$m")" = 644 ]
+}
+
+@test "stat prints eval-safe key=value lines, and one JSON object with --json" {
+	local k n
+	k=$(it_key)
+	n=$(it_name)
+	shmcat load -k "$k" -c --size 100 </dev/null
+	run -0 shmcat stat -k "$k"
+	(
+		eval "$output"
+		[ "$key" = "$k" ] && [ "$size" = 100 ] && [ "$mode" = 0600 ] &&
+			[ "$owner" = "$(id -u)" ] && [ "$creator_pid" -gt 0 ] &&
+			[ "$attached" = 0 ] && [ "$removed" = 0 ]
+	)
+	shmcat stat -k "$k" --json | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+assert d["size"] == 100 and d["mode"] == "0600" and d["key"] == sys.argv[1], d
+assert set(d) >= {"id", "owner", "group", "creator", "creator_group", "creator_pid",
+    "last_pid", "attached", "attach_time", "detach_time", "changed", "removed"}' "$k"
+	shmcat load -N "$n" -c < <(printf abc)
+	shmcat stat -N "$n" --json | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+assert d["name"] == sys.argv[1] and d["size"] == 3 and d["mode"] == "0600", d' "$n"
+	run -64 shmcat dump -k "$k" --json
+	[ "${lines[0]}" = "shmcat: cannot use --json with dump" ]
+}
+
+@test "rm removes; dump --rm removes after the dump" {
+	local k n
+	k=$(it_key)
+	n=$(it_name)
+	shmcat load -k "$k" -c --size 2 < <(printf hi)
+	[ "$(shmcat dump --rm -k "$k")" = hi ]
+	run -66 shmcat dump -k "$k"
+	shmcat load -N "$n" -c < <(printf hi)
+	run -0 shmcat rm -N "$n"
+	[ ! -e "/dev/shm$n" ]
+	shmcat load -k "$k" -c --size 2 </dev/null
+	run -0 shmcat rm -k "$k"
+	[ -z "$(shmid_of "$k")" ]
+}
+
+@test "set changes the mode and owner (IPC_SET, fchmod and fchown)" {
+	local k n
+	k=$(it_key)
+	n=$(it_name)
+	shmcat load -k "$k" -c --size 2 </dev/null
+	shmcat set -k "$k" --mode 0640 --owner nobody:nogroup
+	[ "$(stat_field mode -k "$k")" = 0640 ]
+	[ "$(stat_field owner -k "$k")" = "$(id -u nobody)" ]
+	[ "$(stat_field group -k "$k")" = "$(getent group nogroup | cut -d: -f3)" ]
+	shmcat load -N "$n" -c </dev/null
+	shmcat set -N "$n" -m 0604 --owner 1234
+	[ "$(stat -c '%a %u' "/dev/shm$n")" = "604 1234" ]
+	run -64 shmcat set -N "$n"
+	[ "${lines[0]}" = "shmcat: set needs --mode or --owner" ]
+	run -64 shmcat set -N "$n" --owner no-such-user-here
+	[ "${lines[0]}" = "shmcat: invalid owner 'no-such-user-here': no such user" ]
+}
+
+@test "permission denied is exit 77" {
+	local k n
+	need_other_user
+	k=$(it_key)
+	n=$(it_name)
+	shmcat load -k "$k" -c --size 2 </dev/null
+	shmcat load -N "$n" -c </dev/null
+	run -77 as_nobody shmcat dump -k "$k"
+	output_is "shmcat: unable to open the segment for key $k: Permission denied"
+	run -77 as_nobody shmcat dump -N "$n"
+	output_is "shmcat: unable to open $n: Permission denied"
+	run -77 as_nobody shmcat rm -k "$k"
+	output_is "shmcat: unable to remove key $k: Operation not permitted"
+}
+
+@test "interop: python multiprocessing.shared_memory reads what load -N wrote, and the reverse" {
+	local n
+	n=$(it_name)
+	shmcat load -N "$n" -c < <(printf 'from shmcat')
+	run -0 python3 -c '
+import sys
+from multiprocessing import shared_memory, resource_tracker
+m = shared_memory.SharedMemory(sys.argv[1][1:])
+resource_tracker.unregister(m._name, "shared_memory")
+sys.stdout.write(bytes(m.buf[:11]).decode())
+m.close()' "$n"
+	output_is "from shmcat"
+	shmcat rm -N "$n"
+	python3 -c '
+import sys
+from multiprocessing import shared_memory, resource_tracker
+m = shared_memory.SharedMemory(sys.argv[1][1:], create=True, size=11)
+resource_tracker.unregister(m._name, "shared_memory")
+m.buf[:11] = b"from python"
+m.close()' "$n"
+	[ "$(shmcat dump -N "$n" -l 11)" = "from python" ]
+}
+
+@test "interop: perl IPC::SysV shmread reads what load wrote, and shmwrite the reverse" {
+	local k id
+	k=$(it_key)
+	shmcat load -k "$k" -c --size 64 < <(printf 'from shmcat')
+	id=$(shmid_of "$k")
+	run -0 perl -e 'shmread($ARGV[0], my $v, 0, 11) or die "$!"; print $v' "$id"
+	output_is "from shmcat"
+	perl -e 'shmwrite($ARGV[0], "from perl", 20, 9) or die "$!"' "$id"
+	[ "$(shmcat dump -k "$k" -o 20 -l 9)" = "from perl" ]
+}
+
+@test "interop: a segment made by ipcmk -M loads and dumps by --id" {
+	local id
+	id=$(ipcmk -M 100 -p 0600 | grep -o '[0-9]*$')
+	it_track shmid "$id"
+	shmcat load -i "$id" < <(printf 'via ipcmk')
+	[ "$(shmcat dump -i "$id" -l 9)" = "via ipcmk" ]
+	[ "$(stat_field size -i "$id")" = 100 ]
+	run -64 shmcat load -i "$id" -c </dev/null
+	[ "${lines[0]}" = "shmcat: --id names an existing segment: --create does not apply" ]
+}
+
+@test "read and write errors on standard input and output are exit 74; the ring keeps the chunk" {
+	local k
+	k=$(it_key)
+	shmcat load -k "$k" -c --size 10 < <(printf 0123456789)
+	run -74 bash -c 'exec shmcat dump -k "$1" >/dev/full' _ "$k"
+	output_is "shmcat: unable to write standard output: No space left on device"
+	run -74 shmcat load -k "$k" <"$BATS_TEST_TMPDIR"
+	output_is "shmcat: unable to read standard input: Is a directory"
+	shmcat rm -k "$k"
+	shmcat write -k "$k" -c <<<"kept"
+	run -74 bash -c 'exec shmcat read -k "$1" >/dev/full' _ "$k"
+	output_is "shmcat: unable to write standard output: No space left on device"
+	[ "$(shmcat read -k "$k")" = kept ]
+}
+
+@test "usage errors are exit 64 with one line" {
+	run -64 shmcat
+	[ "${lines[0]}" = "shmcat: missing command: load, dump, stat, rm, set, write or read" ]
+	run -64 shmcat frob -k 1
+	[ "${lines[0]}" = "shmcat: unknown command 'frob'" ]
+	run -64 shmcat dump
+	[ "${lines[0]}" = "shmcat: name the object with --key, --file, --id or --name" ]
+	run -64 shmcat dump -k 1 extra
+	[ "${lines[0]}" = "shmcat: unexpected operand 'extra'" ]
+	run -64 shmcat load -k 1 --follow
+	[ "${lines[0]}" = "shmcat: cannot use --follow with load" ]
+	run -64 shmcat read -k 1 --nowait -w 1s
+	[ "${lines[0]}" = "shmcat: --nowait and --timeout: choose one" ]
+	run -64 shmcat load -k 1 --size 12q
+	[[ ${lines[0]} == "shmcat: invalid size '12q'"* ]]
+	run -64 shmcat write -k 1 --atomic 0
+	[ "${lines[0]}" = "shmcat: invalid atomic size '0': at least 1" ]
+	run -64 shmcat write -k 1 --size 0
+	[ "${lines[0]}" = "shmcat: invalid size '0': a segment holds at least a byte" ]
+}
+
+# ---- the ring ----
+
+@test "ring: data waits in the ring with no reader, and a later reader gets it all" {
+	local k f
+	k=$(it_key)
+	f=$(it_path in)
+	head -c 200000 /dev/urandom >"$f"
+	run -0 shmcat write -k "$k" -c --size 1M <"$f"
+	run -0 shmcat stat -k "$k"
+	(
+		eval "$output"
+		[ "$capacity" = 1048576 ] && [ "$used" -ge 200000 ] &&
+			[ "$writers" = 0 ] && [ "$readers" = 0 ] &&
+			[ "$bytes_written" = 200000 ] && [ "$bytes_read" = 0 ]
+	)
+	shmcat read -k "$k" | cmp - "$f"
+	[ "$(stat_field bytes_read -k "$k")" = 200000 ]
+	[ "$(stat_field used -k "$k")" = 0 ]
+	# Drained, and no writer: the end of the stream at once.
+	run -0 shmcat read -k "$k"
+	output_is ""
+}
+
+@test "ring: a stream larger than the ring flows from writer to reader" {
+	local n f
+	n=$(it_name)
+	f=$(it_path in)
+	head -c 3000000 /dev/urandom >"$f"
+	it_bg_ready shmcat read -N "$n" -c --size 64k --ready-fd 9 >"$f.out"
+	cat "$f" | shmcat write -N "$n"
+	it_wait "$IT_PID"
+	[ "$IT_STATUS" = 0 ]
+	cmp "$f" "$f.out"
+	[ "$(stat -c %a "/dev/shm$n")" = 600 ]
+}
+
+@test "ring: a reader of a new ring waits for the first writer; --timeout is exit 1" {
+	local k
+	k=$(it_key)
+	run -1 shmcat read -k "$k" -c -w 300ms
+	output_is "shmcat: unable to read key $k: no data in time"
+	it_bg_ready shmcat read -k "$k" --ready-fd 9
+	kill -0 "$IT_PID"
+	shmcat write -k "$k" <<<"first"
+	it_wait "$IT_PID"
+	[ "$IT_STATUS" = 0 ]
+	run -0 shmcat stat -k "$k"
+	[[ $output == *$'\nbytes_read=6' ]]
+}
+
+@test "ring: --nowait and --timeout on a full ring are exit 1; --nowait read takes what is there" {
+	local k
+	k=$(it_key)
+	head -c 12288 /dev/zero | shmcat write -k "$k" -c --size 16k
+	run -1 shmcat write -k "$k" --nowait < <(head -c 5000 /dev/zero)
+	output_is "shmcat: unable to write key $k: the ring is full"
+	run -1 shmcat write -k "$k" -w 200ms < <(head -c 5000 /dev/zero)
+	output_is "shmcat: unable to write key $k: no room in time"
+	[ "$(shmcat read -k "$k" --nowait | wc -c)" = 12288 ]
+	k=$(it_key)
+	shmcat write -k "$k" -c </dev/null
+	it_bg_ready shmcat write -k "$k" --ready-fd 9 < <(exec sleep 20)
+	run -1 shmcat read -k "$k" --nowait
+	output_is "shmcat: unable to read key $k: the ring is empty"
+}
+
+@test "ring: --follow goes on from writer to writer; SIGTERM ends it with exit 0 and nothing lost" {
+	local k out
+	k=$(it_key)
+	out=$(it_path out)
+	shmcat write -k "$k" -c </dev/null
+	it_bg_ready shmcat read -k "$k" -F --ready-fd 9 >"$out"
+	shmcat write -k "$k" <<<"one"
+	shmcat write -k "$k" <<<"two"
+	wait_for grep -qx two "$out"
+	kill -0 "$IT_PID"
+	kill -TERM "$IT_PID"
+	it_wait "$IT_PID"
+	[ "$IT_STATUS" = 0 ]
+	[ "$(cat "$out")" = $'one\ntwo' ]
+	run -1 shmcat read -k "$k" -F -w 100ms
+	output_is "shmcat: unable to read key $k: no data in time"
+}
+
+@test "ring: SIGTERM to a writer keeps every byte it read; it ends as by the signal" {
+	local k src w
+	k=$(it_key)
+	src=$(it_path src)
+	mkfifo "$src"
+	exec {w}<>"$src"
+	shmcat write -k "$k" -c </dev/null
+	it_bg_ready bash -c 'exec shmcat write -k "$1" -a 1 --ready-fd 9 <"$2" '"$w>&-" _ "$k" "$src"
+	printf 'abc' >&"$w"
+	wait_for field_is bytes_written 3 -k "$k"
+	kill -TERM "$IT_PID"
+	it_wait "$IT_PID"
+	exec {w}>&-
+	[ "$IT_STATUS" = 143 ]
+	[ "$(shmcat read -k "$k")" = abc ]
+}
+
+@test "ring: a reader whose pipe reader leaves (SIGPIPE) loses nothing it did not deliver" {
+	local k d
+	k=$(it_key)
+	d=$BATS_TEST_TMPDIR
+	seq 1 100000 >"$d/in"
+	shmcat write -k "$k" -c --size 2M <"$d/in"
+	# dd reads exactly what it keeps; the reader then dies of SIGPIPE.
+	run -141 bash -c 'shmcat read -k "$1" | dd bs=1000 count=5 iflag=fullblock status=none >"$2"; exit "${PIPESTATUS[0]}"' _ "$k" "$d/a"
+	shmcat read -k "$k" | dd bs=7777 count=1 iflag=fullblock status=none >"$d/b" || :
+	shmcat read -k "$k" >"$d/c"
+	[ "$(stat -c %s "$d/a")" = 5000 ]
+	cat "$d/a" "$d/b" "$d/c" | cmp - "$d/in"
+}
+
+@test "ring: attaching never re-initialises a live ring" {
+	local k
+	k=$(it_key)
+	shmcat write -k "$k" -c --size 64k <<<"kept"
+	shmcat write -k "$k" -c --size 1M </dev/null
+	[ "$(stat_field capacity -k "$k")" = 65536 ]
+	[ "$(shmcat read -k "$k")" = kept ]
+	run -73 shmcat write -k "$k" -x </dev/null
+	output_is "shmcat: unable to create a segment for key $k: File exists"
+	run -66 shmcat read -k "$(it_key)"
+	[[ $output == "shmcat: no shared memory segment for key 0x"*" (use --create)" ]]
+}
+
+@test "ring: --lines keeps lines whole; a line longer than --atomic is exit 65" {
+	local k
+	k=$(it_key)
+	run -65 shmcat write -k "$k" -c --lines --atomic 8 < <(printf 'short\nmuch too long\n')
+	output_is "shmcat: unable to write key $k: a line is longer than --atomic (8 bytes)"
+	[ "$(shmcat read -k "$k")" = short ]
+	shmcat write -k "$k" --lines --atomic 8 < <(printf 'a\nb\nno-nl')
+	[ "$(shmcat read -k "$k")" = $'a\nb\nno-nl' ]
+	run -65 shmcat write -k "$k" --atomic 600k </dev/null
+	output_is "shmcat: unable to write key $k: --atomic is more than half the ring's capacity"
+}
+
+@test "ring: 4 writers x 4 readers, --lines: every line exactly once, never mixed" {
+	local k d i total readers=() writers=()
+	k=$(it_key)
+	d=$BATS_TEST_TMPDIR
+	for i in 1 2 3 4; do
+		seq -f "writer $i line %g" 1 20000 >"$d/in$i"
+	done
+	shmcat write -k "$k" -c --size 64k </dev/null
+	for i in 1 2 3 4; do
+		it_bg_ready shmcat read -k "$k" -F --ready-fd 9 >"$d/out$i"
+		readers+=("$IT_PID")
+	done
+	for i in 1 2 3 4; do
+		it_bg_ready bash -c 'cat "$2" | exec shmcat write -k "$1" --lines --ready-fd 9' _ "$k" "$d/in$i"
+		writers+=("$IT_PID")
+	done
+	for i in "${writers[@]}"; do
+		it_wait "$i" 60
+		[ "$IT_STATUS" = 0 ]
+	done
+	total=$(cat "$d"/in? | wc -c)
+	wait_for field_is bytes_read "$total" -k "$k"
+	for i in "${readers[@]}"; do
+		kill -TERM "$i"
+		it_wait "$i"
+		[ "$IT_STATUS" = 0 ]
+	done
+	cat "$d"/in? | sort >"$d/want"
+	cat "$d"/out? | sort >"$d/got"
+	cmp "$d/want" "$d/got"
+	# Each reader took a share: the chunks went to more than one.
+	[ "$(for i in 1 2 3 4; do [ -s "$d/out$i" ] && echo; done | wc -l)" -gt 1 ]
+}
+
+@test "ring: chunks of --atomic bytes from several writers are never mixed" {
+	local k d c pids=()
+	k=$(it_key)
+	d=$BATS_TEST_TMPDIR
+	shmcat write -k "$k" -c --size 32k </dev/null
+	for c in a b c; do
+		head -c 300000 /dev/zero | tr '\0' "$c" >"$d/in$c"
+		it_bg_ready bash -c 'cat "$2" | exec shmcat write -k "$1" --atomic 1000 --ready-fd 9' _ "$k" "$d/in$c"
+		pids+=("$IT_PID")
+	done
+	shmcat read -k "$k" >"$d/out"
+	for c in "${pids[@]}"; do
+		it_wait "$c"
+		[ "$IT_STATUS" = 0 ]
+	done
+	# Every run of one letter is whole units of 1000 bytes.
+	python3 -c '
+import itertools, sys
+d = open(sys.argv[1], "rb").read()
+assert len(d) == 900000, len(d)
+runs = [len(list(g)) for _, g in itertools.groupby(d)]
+assert all(r % 1000 == 0 for r in runs), [r for r in runs if r % 1000][:5]
+print(len(runs))' "$d/out"
+}
+
+@test "ring: a writer killed at random points leaves no torn chunk, and the others go on" {
+	local k d i pid size steady
+	k=$(it_key)
+	d=$BATS_TEST_TMPDIR
+	seq -w 1 300000 >"$d/nums"
+	shmcat write -k "$k" -c --size 64k </dev/null
+	it_bg_ready shmcat read -k "$k" -F --ready-fd 9 >"$d/out"
+	# A writer that is not killed goes on beside the others.
+	it_bg_ready bash -c 'seq -f "steady %g" 1 20000 | exec shmcat write -k "$1" --lines --ready-fd 9' _ "$k"
+	steady=$IT_PID
+	for i in $(seq 1 25); do
+		shmcat write -k "$k" --lines --atomic 700 < <(cat "$d/nums") 3>&- &
+		pid=$!
+		it_track pid "$pid"
+		# Not a wait for anything: a random point to kill it at.
+		sleep "0.0$((RANDOM % 40))"
+		kill -KILL "$pid" 2>/dev/null || :
+		wait "$pid" 2>/dev/null || :
+	done
+	it_wait "$steady"
+	[ "$IT_STATUS" = 0 ]
+	shmcat write -k "$k" <<<"last line"
+	wait_for grep -qx "last line" "$d/out"
+	size=$(stat -c %s "$d/out")
+	wait_for field_is bytes_read "$size" -k "$k"
+	[ "$(stat_field bytes_written -k "$k")" = "$size" ]
+	[ "$(stat_field writers -k "$k")" = 0 ]
+	# Whole lines only, and each killed writer's lines are a prefix of
+	# its input: the lines go up one by one from 000001.
+	python3 -c '
+import sys
+lines = open(sys.argv[1], "rb").read().split(b"\n")
+assert lines[-1] == b"" and lines[-2] == b"last line", lines[-3:]
+steady = [l for l in lines if l.startswith(b"steady ")]
+assert steady == [b"steady %d" % i for i in range(1, 20001)], len(steady)
+prev = 0
+for l in lines[:-2]:
+    if l.startswith(b"steady "):
+        continue
+    assert len(l) == 6 and l.isdigit(), l
+    n = int(l)
+    assert n == prev + 1 or n == 1, (prev, n)
+    prev = n' "$d/out"
+}
+
+@test "ring: a reader killed at random points loses nothing; only a chunk in hand comes again" {
+	local k d i pid kills=0
+	k=$(it_key)
+	d=$BATS_TEST_TMPDIR
+	seq -w 1 100000 >"$d/nums"
+	shmcat write -k "$k" -c --size 1M --lines --atomic 1000 <"$d/nums"
+	for i in $(seq 1 15); do
+		shmcat read -k "$k" -F >"$d/out.$i" 3>&- &
+		pid=$!
+		it_track pid "$pid"
+		sleep "0.0$((RANDOM % 20))"
+		kill -KILL "$pid" 2>/dev/null && kills=$((kills + 1))
+		wait "$pid" 2>/dev/null || :
+	done
+	shmcat read -k "$k" >"$d/out.last"
+	[ "$(stat_field used -k "$k")" = 0 ]
+	python3 -c '
+import glob, sys
+want = set(range(1, 100001))
+got, dup = [], 0
+for f in glob.glob(sys.argv[1] + "/out.*"):
+    data = open(f, "rb").read()
+    # A reader killed inside write(2) may leave a part of a line.
+    whole = data[:data.rfind(b"\n") + 1]
+    got += [int(l) for l in whole.split(b"\n")[:-1]]
+seen = set(got)
+assert seen == want, sorted(want - seen)[:5]
+dup_bytes = 7 * (len(got) - len(seen))
+assert dup_bytes <= 1000 * int(sys.argv[2]), dup_bytes' "$d" "$kills"
+}
+
+@test "ring: a segment removed under a waiting reader or writer is exit 66" {
+	local k n id
+	k=$(it_key)
+	n=$(it_name)
+	shmcat write -k "$k" -c </dev/null
+	id=$(shmid_of "$k")
+	it_track shmid "$id"
+	it_bg_ready shmcat read -k "$k" -F --ready-fd 9 2>"$BATS_TEST_TMPDIR/err"
+	shmcat rm -k "$k"
+	it_wait "$IT_PID"
+	[ "$IT_STATUS" = 66 ]
+	[ "$(cat "$BATS_TEST_TMPDIR/err")" = "shmcat: unable to read key $k: the segment was removed" ]
+	head -c 12288 /dev/zero | shmcat write -N "$n" -c --size 16k
+	it_bg_ready shmcat write -N "$n" --ready-fd 9 < <(head -c 8192 /dev/zero) 2>"$BATS_TEST_TMPDIR/err"
+	shmcat rm -N "$n"
+	it_wait "$IT_PID"
+	[ "$IT_STATUS" = 66 ]
+	[ "$(cat "$BATS_TEST_TMPDIR/err")" = "shmcat: unable to write $n: the segment was removed" ]
+}
+
+@test "ring: a dead writer never keeps readers waiting" {
+	local k src w writer
+	k=$(it_key)
+	src=$(it_path src)
+	mkfifo "$src"
+	exec {w}<>"$src"
+	shmcat write -k "$k" -c </dev/null
+	it_bg_ready bash -c 'exec shmcat write -k "$1" --lines --ready-fd 9 <"$2" '"$w>&-" _ "$k" "$src"
+	writer=$IT_PID
+	printf 'whole\n' >&"$w"
+	wait_for field_is bytes_written 6 -k "$k"
+	# The writer now holds a reservation for the rest of a line.
+	printf 'part' >&"$w"
+	it_bg_ready shmcat read -k "$k" --ready-fd 9 >"$src.out"
+	kill -KILL "$writer"
+	it_wait "$IT_PID" 5
+	exec {w}>&-
+	[ "$IT_STATUS" = 0 ]
+	[ "$(cat "$src.out")" = whole ]
+}
+
+@test "ring: a corrupt or foreign header is exit 65, never a crash" {
+	local n k id i
+	n=$(it_name)
+	printf 'x%.0s' {1..100} | shmcat write -N "$n" -c --size 64k
+	printf 'JUNK' | dd of="/dev/shm$n" conv=notrunc status=none
+	run -65 shmcat read -N "$n"
+	output_is "shmcat: unable to use $n: not an ipctools ring"
+	run -65 shmcat write -N "$n" </dev/null
+	output_is "shmcat: unable to use $n: not an ipctools ring"
+	shmcat rm -N "$n"
+	for field in head tail record; do
+		printf 'x%.0s' {1..100} | shmcat write -N "$n" -c --size 64k
+		case $field in
+		head) python3 -c 'import struct,sys; f=open(sys.argv[1],"r+b"); f.seek(24); f.write(struct.pack("<Q", 1 << 62))' "/dev/shm$n" ;;
+		tail) python3 -c 'import struct,sys; f=open(sys.argv[1],"r+b"); f.seek(32); f.write(struct.pack("<Q", 8))' "/dev/shm$n" ;;
+		record) python3 -c 'import struct,sys; f=open(sys.argv[1],"r+b"); f.seek(4096 + 8); f.write(struct.pack("<I", 0xfffffff0))' "/dev/shm$n" ;;
+		esac
+		run -65 shmcat read -N "$n"
+		output_is "shmcat: unable to use $n: corrupt ring"
+		shmcat rm -N "$n"
+	done
+	# Random damage anywhere in the counters or the first records: an
+	# answer of the contract, never a crash (the sanitizer build would say).
+	for i in $(seq 1 40); do
+		seq 1 2000 | shmcat write -N "$n" -c --size 64k --lines --atomic 100
+		python3 -c '
+import random, sys
+f = open(sys.argv[1], "r+b")
+for _ in range(3):
+    off = random.choice([random.randrange(0, 88), random.randrange(4096, 4096 + 256)])
+    f.seek(off)
+    f.write(bytes([random.randrange(256)]))' "/dev/shm$n"
+		run shmcat read -N "$n" -w 300ms
+		[[ $status == @(0|1|65) ]] || { echo "status $status: $output" >&2; false; }
+		shmcat rm -N "$n"
+	done
+	# A segment that is all zeros is not a ring either.
+	id=$(ipcmk -M 65536 | grep -o '[0-9]*$')
+	it_track shmid "$id"
+	run -65 shmcat read -i "$id"
+	output_is "shmcat: unable to use id $id: not an ipctools ring"
+	# stat still describes it, without ring fields.
+	run -0 shmcat stat -i "$id"
+	[[ $output != *capacity=* ]]
+	k=$(it_key)
+	shmcat load -k "$k" -c --size 2 </dev/null
+	run -65 shmcat write -k "$k" </dev/null
+	output_is "shmcat: unable to use key $k: not an ipctools ring"
+}
+
+@test "ring: write --key private prints the new ring's id; read --rm removes it at the end" {
+	local id
+	id=$(printf "private ring" | shmcat write -k private --size 16k)
+	it_track shmid "$id"
+	[[ $id =~ ^[0-9]+$ ]]
+	[ "$(stat_field capacity -i "$id")" = 16384 ]
+	[ "$(stat_field size -i "$id")" = $((16384 + 4096)) ]
+	run -0 shmcat read -i "$id" --rm
+	output_is "private ring"
+	run -66 shmcat stat -i "$id"
+	output_is "shmcat: no shared memory segment for id $id"
+}
+
+@test "ring: SIGINT to a reader ends it as by the signal, with nothing lost" {
+	local k d w src
+	k=$(it_key)
+	d=$BATS_TEST_TMPDIR
+	src=$(it_path src)
+	mkfifo "$src"
+	exec {w}<>"$src"
+	shmcat write -k "$k" -c </dev/null
+	it_bg_ready bash -c 'exec shmcat write -k "$1" --lines --ready-fd 9 <"$2" '"$w>&-" _ "$k" "$src"
+	# bash starts background jobs with SIGINT ignored: undo that.
+	it_bg_ready bash -c 'trap - INT; exec shmcat read -k "$1" --ready-fd 9' _ "$k" >"$d/out"
+	printf 'one\n' >&"$w"
+	wait_for grep -qx one "$d/out"
+	kill -INT "$IT_PID"
+	it_wait "$IT_PID"
+	[ "$IT_STATUS" = 130 ]
+	printf 'two\n' >&"$w"
+	exec {w}>&-
+	[ "$(shmcat read -k "$k")" = two ]
+}
+
+@test "ring: 32 readers at most; the 33rd is exit 69" {
+	local k i
+	k=$(it_key)
+	shmcat write -k "$k" -c --size 16k </dev/null
+	for i in $(seq 1 32); do
+		it_bg_ready shmcat read -k "$k" -F --ready-fd 9
+	done
+	[ "$(stat_field readers -k "$k")" = 32 ]
+	run -69 shmcat read -k "$k" -F
+	output_is "shmcat: unable to attach to key $k: all reader slots are taken"
+	kill -KILL "$IT_PID"
+	it_wait "$IT_PID"
+	# The slot of a reader killed is free again at once.
+	run -1 shmcat read -k "$k" -F -w 100ms
+	output_is "shmcat: unable to read key $k: no data in time"
+}
+
+@test "completion: commands, each command's options from --help, POSIX names" {
+	local n
+	# shellcheck source=/dev/null
+	. "$BATS_TEST_DIRNAME/../completions/shmcat"
+	complete_words() {
+		COMP_WORDS=("$@")
+		COMP_CWORD=$((${#COMP_WORDS[@]} - 1))
+		COMPREPLY=()
+		_shmcat shmcat
+		printf '%s\n' "${COMPREPLY[@]}"
+	}
+	[ "$(complete_words shmcat d)" = dump ]
+	[ "$(complete_words shmcat read --fo)" = --follow ]
+	run complete_words shmcat write --
+	[[ $output == *--atomic=* && $output == *--lines* && $output == *--key=* ]]
+	[[ $output != *--follow* && $output != *--json* ]]
+	[ "$(complete_words shmcat stat --j)" = --json ]
+	n=$(it_name)
+	shmcat load -N "$n" -c </dev/null
+	run complete_words shmcat dump -N "${n%.*}"
+	[[ $output == *"$n"* ]]
+	run complete_words shmcat dump "--name=${n%.*}"
+	[[ $output == *"$n"* ]]
+	run complete_words shmcat dump --name = "${n%.*}"
+	[[ $output == *"$n"* ]]
+	[ "$(complete_words shmcat set --mode 064)" = $'0640\n0644' ]
+}
