@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -209,6 +210,32 @@ static void restore_pipe(void)
 	out.pipe_size = 0;
 }
 
+/* Into a pipe: a thread that sleeps until the reader has gone, and then
+ * stops a wait for the next message, which would otherwise go on until a
+ * message came that could only go back. */
+static void *watch_reader(void *arg)
+{
+	struct pollfd p = { .fd = STDOUT_FILENO, .events = 0 };
+	(void)arg;
+	while (poll(&p, 1, -1) < 0 && errno == EINTR)
+		;
+	if (p.revents & POLLERR)
+		it_mq_interrupt(SIGPIPE);
+	return NULL;
+}
+
+static void start_watch(void)
+{
+	pthread_t t;
+	sigset_t all, old;
+	/* The thread takes no signal: the alarm must interrupt the main one. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	if (pthread_create(&t, NULL, watch_reader, NULL) == 0)
+		pthread_detach(t);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
 static void out_init(const struct args *a, const struct it_mq *q)
 {
 	struct stat st;
@@ -229,6 +256,8 @@ static void out_init(const struct args *a, const struct it_mq *q)
 	if (!out.buf || !out.held)
 		it_xfail(errno, "allocate a buffer for", it_obj_label(q->obj), NULL);
 	atexit(restore_pipe);
+	if (out.kind == OUT_PIPE)
+		start_watch();
 }
 
 /* Saves messages that could not go back where the user can find them: a
@@ -373,7 +402,10 @@ static bool drained(void)
 			ms = 10;
 		}
 	}
-	return true;
+	/* Stopped: the bytes count as read unless the reader has gone. */
+	p.events = 0;
+	return !(poll(&p, 1, 0) == 1 && (p.revents & POLLERR) &&
+		 ioctl(STDOUT_FILENO, FIONREAD, &unread) == 0 && unread > 0);
 }
 
 /* Before taking a message: the last one was delivered, and the reader is

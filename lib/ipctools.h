@@ -302,6 +302,9 @@ void it_mq_xstat(const struct it_mq *q, bool json);
  * up it_alarm_init for the System V calls, and ignores SIGPIPE. */
 void it_mq_xsignals(bool defer);
 int it_mq_caught(void);
+/* Makes the tool stop as if sig had been caught: the blocking call under
+ * way returns EINTR. Async-signal-safe; for a thread that watches. */
+void it_mq_interrupt(int sig);
 /* Removes a --rm queue and ends the process by sig's default action. */
 _Noreturn void it_mq_exit_signal(int sig);
 

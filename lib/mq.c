@@ -90,6 +90,13 @@ int it_mq_caught(void)
 	return caught;
 }
 
+void it_mq_interrupt(int sig)
+{
+	if (!caught)
+		caught = sig;
+	it_alarm_at(it_now_ns());
+}
+
 void it_mq_exit_signal(int sig)
 {
 	remove_queue();

@@ -216,7 +216,7 @@ slow_reader() {
 	it_bg mqrecv -k "$k" -n $((160000 - 18000)) >"$rest"
 	local drainer=$IT_PID
 	for i in "${readers[@]}" "${pids[@]}" "$drainer"; do
-		it_wait "$i" 100
+		it_wait "$i" 60
 		[ "$IT_STATUS" -eq 0 ]
 	done
 	run -1 mqrecv -k "$k" --nowait

@@ -472,3 +472,13 @@ mqrecv_complete() {
 	it_wait "$IT_PID"
 	[ "$IT_STATUS" -eq 0 ]
 }
+
+@test "--follow | head -n 3 with exactly three messages ends as head does, instead of waiting for a fourth" {
+	local k
+	k=$(it_key)
+	seq 3 | mqsend -k "$k" -c
+	run -0 timeout 10 bash -c 'mqrecv -k "$1" --follow | head -n 3; echo "${PIPESTATUS[0]}"' _ "$k"
+	[ "$output" = "$(printf '1\n2\n3\n141')" ]
+	run -0 mqrecv -k "$k" --stat
+	[[ $output == *$'\nmessages=0\n'* ]]
+}
