@@ -32,10 +32,7 @@ static const char *const opt_names[] = {
 	"keep-open", "ready-fd", "any-owner",
 };
 
-static const struct {
-	const char *name;
-	unsigned opts;
-} cmds[NCMD] = {
+static const struct it_cmd cmds[NCMD] = {
 	[MK] = {"mk", O_MODE | O_EXIST_OK | O_TMP | O_ANY},
 	[RM] = {"rm", O_ANY},
 	[WRITE] = {"write", O_NONBLOCK_ | O_TIMEOUT | O_LINES | O_READY | O_ANY},
@@ -97,10 +94,8 @@ static unsigned opt_bit(int key)
 static void check_args(struct args *a, struct argp_state *state)
 {
 	const char *name = cmds[a->cmd].name;
-	for (unsigned i = 0; i < sizeof opt_names / sizeof opt_names[0]; i++)
-		if (a->used & ~cmds[a->cmd].opts & 1u << i)
-			argp_error(state, "cannot use --%s with %s", opt_names[i],
-				   name);
+	it_cmd_check(state, &cmds[a->cmd], a->used, opt_names,
+		     sizeof opt_names / sizeof opt_names[0]);
 	if (a->used & O_TMP && a->used & O_EXIST_OK)
 		argp_error(state, "cannot use --exist-ok with --tmp");
 	if (a->used & O_NONBLOCK_ && a->used & O_TIMEOUT)
@@ -133,13 +128,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 			it_argp_bad(state, "file descriptor", arg);
 		break;
 	case ARGP_KEY_ARGS:
-		for (a->cmd = 0; a->cmd < NCMD; a->cmd++)
-			if (strcmp(state->argv[state->next], cmds[a->cmd].name) == 0)
-				break;
-		if (a->cmd == NCMD)
-			argp_error(state, "unknown command '%s'",
-				   it_quote(state->argv[state->next],
-					    (char[48]){0}, 48));
+		a->cmd = it_cmd_find(state, cmds, NCMD, state->argv[state->next]);
 		a->paths = state->argv + state->next + 1;
 		a->npaths = state->argc - state->next - 1;
 		break;

@@ -38,10 +38,7 @@ static const char *const opt_names[] = {
 	"atomic", "lines", "follow", "timeout", "nowait", "ready-fd",
 };
 
-static const struct {
-	const char *name;
-	unsigned opts;
-} cmds[NCMD] = {
+static const struct it_cmd cmds[NCMD] = {
 	[LOAD] = {"load", O_CREATE | O_MODE | O_SIZE | O_OFFSET},
 	[DUMP] = {"dump", O_OFFSET | O_LENGTH | O_RM},
 	[STAT] = {"stat", O_JSON},
@@ -138,14 +135,11 @@ static void parse_owner(struct args *a, struct argp_state *state, char *arg)
 /* Which operands and options go together, checked once all are parsed. */
 static void check_args(struct args *a, struct argp_state *state)
 {
-	const char *name = cmds[a->cmd].name;
 	/* The creation child parses -c, -x, -m and --rm itself. */
 	a->used |= (a->create.create ? O_CREATE : 0) |
 		   (a->create.mode_given ? O_MODE : 0) | (a->create.rm ? O_RM : 0);
-	for (unsigned i = 0; i < sizeof opt_names / sizeof opt_names[0]; i++)
-		if (a->used & ~cmds[a->cmd].opts & 1u << i)
-			argp_error(state, "cannot use --%s with %s", opt_names[i],
-				   name);
+	it_cmd_check(state, &cmds[a->cmd], a->used, opt_names,
+		     sizeof opt_names / sizeof opt_names[0]);
 	if (a->obj.private && a->cmd != LOAD && a->cmd != WRITE)
 		argp_error(state, "--key private makes a new segment: only load "
 			   "and write take it");
@@ -197,11 +191,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case ARGP_KEY_ARG:
 		if (state->arg_num > 0)
 			argp_error(state, "unexpected operand '%s'", arg);
-		for (a->cmd = 0; a->cmd < NCMD; a->cmd++)
-			if (strcmp(arg, cmds[a->cmd].name) == 0)
-				break;
-		if (a->cmd == NCMD)
-			argp_error(state, "unknown command '%s'", arg);
+		a->cmd = it_cmd_find(state, cmds, NCMD, arg);
 		break;
 	case ARGP_KEY_NO_ARGS:
 		argp_error(state, "missing command: load, dump, stat, rm, set, "

@@ -41,10 +41,7 @@ static const char *const opt_names[] = {
 	"timeout", "nowait", "ready-fd", "exec", "tries", "json", "any-owner",
 };
 
-static const struct {
-	const char *name;
-	unsigned opts;
-} cmds[NCMD] = {
+static const struct it_cmd cmds[NCMD] = {
 	[PUT] = {"put", O_CREATE | O_NOSYNC | O_PRINT | O_MAXSIZE | O_ANY},
 	[TAKE] = {"take", O_CREATE | O_MAXSIZE | O_COUNT | O_FOLLOW | O_TIMEOUT |
 		  O_NOWAIT | O_READY | O_EXEC | O_TRIES | O_ANY},
@@ -120,10 +117,8 @@ static unsigned opt_bit(int key)
 static void check_args(struct args *a, struct argp_state *state)
 {
 	const char *name = cmds[a->cmd].name;
-	for (unsigned i = 0; i < sizeof opt_names / sizeof opt_names[0]; i++)
-		if (a->used & ~cmds[a->cmd].opts & 1u << i)
-			argp_error(state, "cannot use --%s with %s", opt_names[i],
-				   name);
+	it_cmd_check(state, &cmds[a->cmd], a->used, opt_names,
+		     sizeof opt_names / sizeof opt_names[0]);
 	if (!a->dir)
 		argp_error(state, "%s needs a DIR", name);
 	if (a->cmd != PUT && a->nmsgs > 0)
@@ -185,11 +180,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		break;
 	case ARGP_KEY_ARG:
 		if (!a->have_cmd) {
-			for (a->cmd = 0; a->cmd < NCMD; a->cmd++)
-				if (strcmp(arg, cmds[a->cmd].name) == 0)
-					break;
-			if (a->cmd == NCMD)
-				argp_error(state, "unknown command '%s'", arg);
+			a->cmd = it_cmd_find(state, cmds, NCMD, arg);
 			a->have_cmd = true;
 		} else if (!a->dir) {
 			a->dir = arg;

@@ -46,10 +46,7 @@ static const char *const opt_names[] = {
 };
 
 #define O_BIND (O_READY | O_MODE | O_OWNER | O_ALLOW)
-static const struct {
-	const char *name;
-	unsigned opts;
-} cmds[NCMD] = {
+static const struct it_cmd cmds[NCMD] = {
 	[CONNECT] = {"connect", O_TYPE | O_TIMEOUT | O_PEER | O_STAT},
 	[LISTEN] = {"listen", O_TYPE | O_KEEP | O_TIMEOUT | O_BIND | O_PEER |
 		    O_STAT},
@@ -220,10 +217,8 @@ static void check_addr(struct args *a, struct argp_state *state,
 static void check_args(struct args *a, struct argp_state *state)
 {
 	const char *name = cmds[a->cmd].name;
-	for (unsigned i = 0; i < sizeof opt_names / sizeof opt_names[0]; i++)
-		if (a->used & ~cmds[a->cmd].opts & 1u << i)
-			argp_error(state, "cannot use --%s with %s", opt_names[i],
-				   name);
+	it_cmd_check(state, &cmds[a->cmd], a->used, opt_names,
+		     sizeof opt_names / sizeof opt_names[0]);
 	if (a->framing != IT_FRAME_LINE && a->cmd != SEND && a->cmd != RECV)
 		argp_error(state, "framing options are for send and recv");
 	if (a->used & O_STAT && !(a->used & O_PEER))
@@ -308,12 +303,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		  &a->max_per_uid) = v;
 		break;
 	case ARGP_KEY_ARGS:
-		for (a->cmd = 0; a->cmd < NCMD; a->cmd++)
-			if (strcmp(state->argv[state->next], cmds[a->cmd].name) == 0)
-				break;
-		if (a->cmd == NCMD)
-			argp_error(state, "unknown command '%s'",
-				   state->argv[state->next]);
+		a->cmd = it_cmd_find(state, cmds, NCMD, state->argv[state->next]);
 		if (state->next + 1 >= state->argc)
 			argp_error(state, "%s needs an ADDR", cmds[a->cmd].name);
 		a->rest = state->argv + state->next + 2;

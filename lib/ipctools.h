@@ -113,6 +113,20 @@ int it_ready(int fd);
 /* The same, exiting 71 with a message on failure, and setting *fd to -1. */
 void it_xready(int *fd);
 
+/* ---- cmd.c: tools that take a command word first ---- */
+struct it_cmd {
+	const char *name;
+	unsigned opts;      /* bit i: the command takes option names[i] */
+};
+
+/* The index of word in cmds[n], or argp_error "unknown command 'WORD'". */
+int it_cmd_find(const struct argp_state *state, const struct it_cmd *cmds,
+		int n, const char *word);
+/* argp_error "cannot use --NAME with CMD" for an option used (bit i of
+ * used, named names[i]) that cmd does not take. */
+void it_cmd_check(const struct argp_state *state, const struct it_cmd *cmd,
+		  unsigned used, const char *const *names, size_t nnames);
+
 /* ---- name.c: naming IPC objects (CONTRACT.md section 1) ---- */
 enum it_objkind { IT_OBJ_NONE, IT_OBJ_KEY, IT_OBJ_FILE, IT_OBJ_ID, IT_OBJ_NAME };
 

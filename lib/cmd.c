@@ -1,0 +1,26 @@
+/* cmd.c: tools that take a command word first (fifotool mk, shmcat load,
+ * spool put, usock connect): finding the command, and refusing the options
+ * it does not take, with the same messages in every tool. */
+#include <string.h>
+
+#include "ipctools.h"
+
+int it_cmd_find(const struct argp_state *state, const struct it_cmd *cmds,
+		int n, const char *word)
+{
+	for (int i = 0; i < n; i++)
+		if (strcmp(word, cmds[i].name) == 0)
+			return i;
+	char q[48];
+	argp_error(state, "unknown command '%s'", it_quote(word, q, sizeof q));
+	return -1;
+}
+
+void it_cmd_check(const struct argp_state *state, const struct it_cmd *cmd,
+		  unsigned used, const char *const *names, size_t nnames)
+{
+	for (size_t i = 0; i < nnames; i++)
+		if (used & ~cmd->opts & 1u << i)
+			argp_error(state, "cannot use --%s with %s", names[i],
+				   cmd->name);
+}
