@@ -661,9 +661,7 @@ static void catch_stops(void)
 static _Noreturn void exit_signal(int sig)
 {
 	it_close_stdout();
-	signal(sig, SIG_DFL);
-	raise(sig);
-	_exit(128 + sig);
+	it_exit_signal(sig);
 }
 
 static _Noreturn void corrupt(const struct seg *s, const char *why)

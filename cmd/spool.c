@@ -648,17 +648,6 @@ struct taker {
 	bool cmd_failed;
 };
 
-static _Noreturn void exit_signal(int sig)
-{
-	signal(sig, SIG_DFL);
-	sigset_t set;
-	sigemptyset(&set);
-	sigaddset(&set, sig);
-	sigprocmask(SIG_UNBLOCK, &set, NULL);
-	raise(sig);
-	_exit(128 + sig);
-}
-
 /* SIGINT, SIGTERM or SIGHUP, once caught: acted on between messages, so
  * that the message in hand is finished or put back first. */
 static volatile sig_atomic_t caught;
@@ -854,7 +843,7 @@ static void output(struct taker *t, int fd, const char *name, size_t size)
 	if (rc < 0) {
 		put_back(t, name, NULL);
 		if (err == EPIPE)
-			exit_signal(sig ? sig : SIGPIPE);
+			it_exit_signal(sig ? sig : SIGPIPE);
 		it_xfail_status(IT_IOERR, err, "write", "standard output", NULL);
 	}
 	if (unlinkat(t->s->cur, name, 0) < 0)
@@ -862,7 +851,7 @@ static void output(struct taker *t, int fd, const char *name, size_t size)
 		       strerror(errno));
 	close(fd);
 	if (sig)
-		exit_signal(sig);
+		it_exit_signal(sig);
 }
 
 /* The attempt count a failed message carries in its maildir info part,
@@ -1037,7 +1026,7 @@ static bool wait_event(struct taker *t, int64_t deadline)
 	for (;;) {
 		int n = poll_stop(t, p, t->pipe ? 2 : 1, deadline);
 		if (n < 0 && errno == EINTR && caught)
-			exit_signal(caught);
+			it_exit_signal(caught);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
@@ -1045,7 +1034,7 @@ static bool wait_event(struct taker *t, int64_t deadline)
 		if (n == 0)
 			return false;
 		if (p[1].revents & POLLERR)
-			exit_signal(SIGPIPE);
+			it_exit_signal(SIGPIPE);
 		if (p[0].revents & POLLIN)
 			return true;
 	}
@@ -1143,9 +1132,9 @@ static int take(const struct args *a, struct spool *s)
 		}
 		const char *name = t.list.v[t.list.pos++].name;
 		if (caught)
-			exit_signal(caught);
+			it_exit_signal(caught);
 		if (t.pipe && reader_gone())
-			exit_signal(SIGPIPE);
+			it_exit_signal(SIGPIPE);
 		int fd = claim(&t, name, &st);
 		if (fd < 0)
 			continue;

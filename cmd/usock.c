@@ -458,9 +458,7 @@ static pthread_mutex_t exit_lock = PTHREAD_MUTEX_INITIALIZER;
 static _Noreturn void stdout_gone(void)
 {
 	it_sock_unbind();
-	signal(SIGPIPE, SIG_DFL);
-	raise(SIGPIPE);
-	_exit(IT_IOERR);
+	it_exit_signal(SIGPIPE);
 }
 
 /* A write error on standard output: EPIPE is stdout_gone. */

@@ -1,6 +1,7 @@
 /* err.c: one-line diagnostics and the errno-to-exit-status table. */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -156,6 +157,17 @@ void it_die(int status, const char *fmt, ...)
 	va_end(ap);
 	died = status != IT_OK;
 	exit(status);
+}
+
+void it_exit_signal(int sig)
+{
+	signal(sig, SIG_DFL);
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, sig);
+	sigprocmask(SIG_UNBLOCK, &set, NULL);
+	raise(sig);
+	_exit(128 + sig);
 }
 
 void it_reported(void)

@@ -37,6 +37,9 @@ int it_exit_for(int err);
 void it_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 _Noreturn void it_die(int status, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/* Ends the process by sig's default action (unblocked for it), as if it
+ * had never been caught; 128+sig if that action does not end it. */
+_Noreturn void it_exit_signal(int sig);
 /* Says that the tool has reported its failure itself (it_die does this),
  * so that the check of stdout at exit adds no second message. */
 void it_reported(void);

@@ -101,13 +101,7 @@ void it_mq_exit_signal(int sig)
 {
 	remove_queue();
 	rm_queue = NULL;
-	signal(sig, SIG_DFL);
-	sigset_t set;
-	sigemptyset(&set);
-	sigaddset(&set, sig);
-	sigprocmask(SIG_UNBLOCK, &set, NULL);
-	raise(sig);
-	_exit(128 + sig);
+	it_exit_signal(sig);
 }
 
 /* ---- opening ---- */
