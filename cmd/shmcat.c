@@ -117,7 +117,8 @@ static void parse_owner(struct args *a, struct argp_state *state, char *arg)
 	if (pw)
 		a->uid = pw->pw_uid;
 	else if (it_parse_ulong(arg, UINT_MAX - 1, &v))
-		argp_error(state, "invalid owner '%s': no such user", arg);
+		argp_error(state, "invalid owner '%s': no such user",
+			   it_quote(arg, (char[48]){0}, 48));
 	else
 		a->uid = (uid_t)v;
 	if (!colon)
@@ -127,7 +128,8 @@ static void parse_owner(struct args *a, struct argp_state *state, char *arg)
 	if (gr)
 		a->gid = gr->gr_gid;
 	else if (it_parse_ulong(colon + 1, UINT_MAX - 1, &v))
-		argp_error(state, "invalid group '%s': no such group", colon + 1);
+		argp_error(state, "invalid group '%s': no such group",
+			   it_quote(colon + 1, (char[48]){0}, 48));
 	else
 		a->gid = (gid_t)v;
 }
@@ -190,7 +192,8 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		break;
 	case ARGP_KEY_ARG:
 		if (state->arg_num > 0)
-			argp_error(state, "unexpected operand '%s'", arg);
+			argp_error(state, "unexpected operand '%s'",
+				   it_quote(arg, (char[48]){0}, 48));
 		a->cmd = it_cmd_find(state, cmds, NCMD, arg);
 		break;
 	case ARGP_KEY_NO_ARGS:

@@ -150,7 +150,8 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		    state->argv[state->next][1] == key)
 			a = state->argv[state->next];
 		argp_error(state, "'%s' is ambiguous: use -s %c for a signal, "
-			   "or --group or -- -PGID for a process group", a, key);
+			   "or --group or -- -PGID for a process group",
+			   it_quote(a, (char[48]){0}, 48), key);
 		break;
 	}
 	case ARGP_KEY_ARGS:

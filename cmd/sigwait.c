@@ -72,7 +72,8 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case OPT_FORMAT:
 		for (const char *p = strchr(arg, '%'); p; p = strchr(p + 2, '%'))
 			if (!p[1] || !strchr("Ssnpuvc%", p[1]))
-				argp_error(state, "invalid format '%s': %%%c is not an escape", arg, p[1] ? p[1] : ' ');
+				argp_error(state, "invalid format '%s': %%%c is not an escape",
+					   it_quote(arg, (char[48]){0}, 48), p[1] ? p[1] : ' ');
 		o->format = arg;
 		break;
 	case OPT_READY:

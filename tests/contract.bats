@@ -47,6 +47,20 @@ tools() {
 	done
 }
 
+@test "every tool: a newline in a value or operand stays inside one line of stderr" {
+	local t
+	for t in $(tools); do
+		case $t in
+		sigsend) run -64 "$t" -s $'US\nR1' 1 ;;
+		*) run -64 "$t" -w $'1\n2' ;;
+		esac
+		[ "${#lines[@]}" -eq 2 ]
+		[[ ${lines[0]} == "$t: "*"'"*'\n'*"'"* ]]
+	done
+	run -64 fifotool $'mk\nx'
+	[ "${lines[0]}" = "fifotool: unknown command 'mk\\nx'" ]
+}
+
 @test "every tool has a man page, a completion and a bats file" {
 	local t top=$BATS_TEST_DIRNAME/..
 	for t in $(tools); do
