@@ -4,14 +4,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <poll.h>
-#include <pthread.h>
-#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
@@ -197,43 +193,17 @@ struct out {
 	size_t cap, len, room;  /* room: the most one message takes framed */
 	struct held *held;
 	size_t nheld, maxheld;
-	int pipe_size;          /* the pipe's own size, to restore; 0 if kept */
 	int64_t putback_ns;     /* how long a put-back may wait for room */
 };
 
 static struct out out;
 
-static void restore_pipe(void)
+/* Into a pipe, a reader that has gone stops the wait for the next
+ * message, which would otherwise go on until a message came that could
+ * only go back. */
+static void reader_gone(void)
 {
-	if (out.pipe_size)
-		fcntl(STDOUT_FILENO, F_SETPIPE_SZ, out.pipe_size);
-	out.pipe_size = 0;
-}
-
-/* Into a pipe: a thread that sleeps until the reader has gone, and then
- * stops a wait for the next message, which would otherwise go on until a
- * message came that could only go back. */
-static void *watch_reader(void *arg)
-{
-	struct pollfd p = { .fd = STDOUT_FILENO, .events = 0 };
-	(void)arg;
-	while (poll(&p, 1, -1) < 0 && errno == EINTR)
-		;
-	if (p.revents & POLLERR)
-		it_mq_interrupt(SIGPIPE);
-	return NULL;
-}
-
-static void start_watch(void)
-{
-	pthread_t t;
-	sigset_t all, old;
-	/* The thread takes no signal: the alarm must interrupt the main one. */
-	sigfillset(&all);
-	pthread_sigmask(SIG_BLOCK, &all, &old);
-	if (pthread_create(&t, NULL, watch_reader, NULL) == 0)
-		pthread_detach(t);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	it_mq_interrupt(SIGPIPE);
 }
 
 static void out_init(const struct args *a, const struct it_mq *q)
@@ -255,9 +225,8 @@ static void out_init(const struct args *a, const struct it_mq *q)
 	out.held = malloc(out.maxheld * sizeof *out.held);
 	if (!out.buf || !out.held)
 		it_xfail(errno, "allocate a buffer for", it_obj_label(q->obj), NULL);
-	atexit(restore_pipe);
 	if (out.kind == OUT_PIPE)
-		start_watch();
+		it_drain_watch(reader_gone);
 }
 
 /* Saves messages that could not go back where the user can find them: a
@@ -338,7 +307,7 @@ static _Noreturn void write_failed(struct it_mq *q, size_t done, int err)
 	}
 	size_t back = out.nheld - k;
 	put_back(q, k);
-	restore_pipe();
+	it_drain_restore();
 	if (err == EPIPE)
 		it_mq_exit_signal(SIGPIPE);
 	char hint[64];
@@ -364,50 +333,6 @@ static void flush(struct it_mq *q)
 	out.len = 0;
 }
 
-/* Pipe only: waits until the reader has read the message last written.
- * Returns at once if it has; false if the reader went away without it.
- * A stop signal while the reader is still there counts as read: the bytes
- * are in its pipe, and it will read them. */
-static bool drained(void)
-{
-	int unread = 0;
-	/* A reader on the other CPU usually takes it within microseconds:
-	 * looking costs less than sleeping and being woken. */
-	int64_t spin = it_now_ns() + 100000;
-	while (ioctl(STDOUT_FILENO, FIONREAD, &unread) == 0 && unread > 0 &&
-	       it_now_ns() < spin)
-		sched_yield();
-	if (unread <= 0)
-		return true;
-	/* Then sleep until it is writable, which a pipe of one page is only
-	 * once it is empty. The pipe gets its own size back at exit. */
-	int size = fcntl(STDOUT_FILENO, F_GETPIPE_SZ);
-	if (!out.pipe_size && size > 4096 &&
-	    fcntl(STDOUT_FILENO, F_SETPIPE_SZ, 4096) >= 0)
-		out.pipe_size = size;
-	struct pollfd p = { .fd = STDOUT_FILENO, .events = POLLOUT };
-	int ms = out.pipe_size || size <= 4096 ? -1 : 10;
-	while (!it_mq_caught()) {
-		if (ioctl(STDOUT_FILENO, FIONREAD, &unread) == 0 && unread == 0)
-			return true;
-		if (poll(&p, 1, ms) < 0 && errno != EINTR)
-			return false;
-		if (p.revents & POLLERR)
-			return ioctl(STDOUT_FILENO, FIONREAD, &unread) == 0 &&
-			       unread == 0;
-		/* Writable yet not empty: a pipe that could not be shrunk.
-		 * Look again now and then; the reader's leaving still wakes. */
-		if (p.revents & POLLOUT) {
-			p.events = 0;
-			ms = 10;
-		}
-	}
-	/* Stopped: the bytes count as read unless the reader has gone. */
-	p.events = 0;
-	return !(poll(&p, 1, 0) == 1 && (p.revents & POLLERR) &&
-		 ioctl(STDOUT_FILENO, FIONREAD, &unread) == 0 && unread > 0);
-}
-
 /* Before taking a message: the last one was delivered, and the reader is
  * still there; else the tool ends, as a filter does when its reader has
  * gone, with the undelivered message back on the queue. */
@@ -420,15 +345,14 @@ static void before_take(struct it_mq *q)
 			flush(q);
 		return;
 	}
-	if (out.kind == OUT_PIPE && out.nheld && !drained()) {
+	if (out.kind == OUT_PIPE && out.nheld && it_drain(it_mq_caught) < 0) {
 		put_back(q, 0);
-		restore_pipe();
+		it_drain_restore();
 		it_mq_exit_signal(SIGPIPE);
 	}
 	out.nheld = 0;
-	struct pollfd p = { .fd = STDOUT_FILENO, .events = 0 };
-	if (poll(&p, 1, 0) == 1 && (p.revents & POLLERR)) {
-		restore_pipe();
+	if (it_drain_gone()) {
+		it_drain_restore();
 		it_mq_exit_signal(SIGPIPE);
 	}
 }
@@ -457,12 +381,12 @@ static void deliver(struct it_mq *q, long type, size_t len)
 static int finish(struct it_mq *q, int sig)
 {
 	flush(q);
-	if (out.kind == OUT_PIPE && out.nheld && !drained()) {
+	if (out.kind == OUT_PIPE && out.nheld && it_drain(it_mq_caught) < 0) {
 		put_back(q, 0);
 		if (!sig)
 			sig = SIGPIPE;
 	}
-	restore_pipe();
+	it_drain_restore();
 	if (sig)
 		it_mq_exit_signal(sig);
 	return IT_OK;

@@ -130,6 +130,22 @@ int it_cmd_find(const struct argp_state *state, const struct it_cmd *cmds,
 void it_cmd_check(const struct argp_state *state, const struct it_cmd *cmd,
 		  unsigned used, const char *const *names, size_t nnames);
 
+/* ---- drain.c: exact delivery into a pipe on stdout ---- */
+/* After a message was written to the pipe on stdout: waits until its
+ * reader has read everything there, 0; or -1 if the reader went away with
+ * bytes unread. Looks briefly first, then sleeps on the pipe shrunk to one
+ * page (its own size is given back at exit, or by it_drain_restore). When
+ * stopped() becomes non-zero (a stop signal), returns at once: 0 unless the
+ * reader has gone with bytes unread, since a live reader will read them. */
+int it_drain(int (*stopped)(void));
+void it_drain_restore(void);
+/* True if the reader of the pipe on stdout has gone. */
+bool it_drain_gone(void);
+/* Starts a thread that sleeps until the reader of the pipe on stdout has
+ * gone and then calls gone(), which must be async-signal-safe (it_mq_
+ * interrupt, say): a tool waiting for its next message learns at once. */
+void it_drain_watch(void (*gone)(void));
+
 /* ---- name.c: naming IPC objects (CONTRACT.md section 1) ---- */
 enum it_objkind { IT_OBJ_NONE, IT_OBJ_KEY, IT_OBJ_FILE, IT_OBJ_ID, IT_OBJ_NAME };
 
