@@ -345,7 +345,7 @@ static void before_take(struct it_mq *q)
 			flush(q);
 		return;
 	}
-	if (out.kind == OUT_PIPE && out.nheld && it_drain(it_mq_caught) < 0) {
+	if (out.kind == OUT_PIPE && out.nheld && it_drain(it_mq_caught) != 0) {
 		put_back(q, 0);
 		it_drain_restore();
 		it_mq_exit_signal(SIGPIPE);
@@ -381,7 +381,7 @@ static void deliver(struct it_mq *q, long type, size_t len)
 static int finish(struct it_mq *q, int sig)
 {
 	flush(q);
-	if (out.kind == OUT_PIPE && out.nheld && it_drain(it_mq_caught) < 0) {
+	if (out.kind == OUT_PIPE && out.nheld && it_drain(it_mq_caught) != 0) {
 		put_back(q, 0);
 		if (!sig)
 			sig = SIGPIPE;

@@ -835,15 +835,26 @@ static int write_ring(struct args *a)
 	return IT_OK;
 }
 
+static int stopped(void)
+{
+	return stop;
+}
+
+/* The reader of our pipe has gone: stop waiting for the next chunk. */
+static void pipe_reader_gone(void)
+{
+	if (!stop)
+		stop = SIGPIPE;
+}
+
 /* Writes a claimed chunk to standard output: the bytes the output took,
- * all of len unless it failed (errno set). On a pipe shrunk to one page,
- * waits until the pipe is empty again, so that the bytes counted are the
- * bytes the next process really read: a reader that goes away leaves
- * what it did not read in the ring. */
+ * all of len unless it failed (errno set). On a pipe, waits until the
+ * reader has read it (it_drain), so that the bytes counted are the bytes
+ * the next process really read: a reader that goes away leaves what it did
+ * not read in the ring. */
 static size_t output(const void *buf, size_t len, bool pipe)
 {
 	size_t sent = 0;
-	int unread = 0;
 	while (sent < len) {
 		ssize_t n = write(STDOUT_FILENO, (const char *)buf + sent, len - sent);
 		if (n < 0 && errno == EINTR)
@@ -855,11 +866,9 @@ static size_t output(const void *buf, size_t len, bool pipe)
 	if (!pipe)
 		return sent;
 	int err = sent < len ? errno : 0;
-	struct pollfd p = {STDOUT_FILENO, POLLOUT, 0};
-	while (!err && !stop && poll(&p, 1, -1) < 0 && errno == EINTR)
-		;
-	if (err || p.revents & POLLERR) {
-		if (ioctl(STDOUT_FILENO, FIONREAD, &unread) < 0 || unread < 0)
+	int unread = it_drain(stopped);
+	if (err || unread != 0) {
+		if (unread < 0)
 			unread = 0;
 		errno = err ? err : EPIPE;
 		return sent - ((size_t)unread < sent ? (size_t)unread : sent);
@@ -873,10 +882,10 @@ static int read_ring(struct args *a)
 	struct it_ring h;
 	struct stat st;
 	bool follow = a->used & O_FOLLOW, nowait = a->used & O_NOWAIT, got = false;
-	/* As mqrecv does: a pipe of one page is empty exactly when writable. */
-	bool pipe = fstat(STDOUT_FILENO, &st) == 0 && S_ISFIFO(st.st_mode) &&
-		    fcntl(STDOUT_FILENO, F_SETPIPE_SZ, 4096) >= 0;
+	bool pipe = fstat(STDOUT_FILENO, &st) == 0 && S_ISFIFO(st.st_mode);
 	catch_stops();
+	if (pipe)
+		it_drain_watch(pipe_reader_gone);
 	open_ring(&s, a, &h, false);
 	it_xready(&a->ready_fd);
 	while (!stop) {
@@ -907,7 +916,7 @@ static int read_ring(struct args *a)
 			corrupt(&s, "corrupt ring");
 	}
 	it_ring_leave(&h);
-	if (stop && !follow)
+	if (stop == SIGPIPE || (stop && !follow))
 		exit_signal(stop);
 	if (a->create.rm)
 		remove_seg(&s);

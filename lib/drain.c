@@ -47,7 +47,7 @@ bool it_drain_gone(void)
 
 int it_drain(int (*stopped)(void))
 {
-	int unread;
+	int unread, left;
 	/* A reader on the other CPU usually takes it within microseconds:
 	 * looking costs less than sleeping and being woken. */
 	int64_t spin = it_now_ns() + 100000;
@@ -73,7 +73,7 @@ int it_drain(int (*stopped)(void))
 		if (poll(&p, 1, ms) < 0 && errno != EINTR)
 			return -1;
 		if (p.revents & POLLERR)
-			return unread_bytes() == 0 ? 0 : -1;
+			return (left = unread_bytes()) < 0 ? -1 : left;
 		/* Writable yet not empty: a pipe that could not be shrunk.
 		 * Look again now and then; the reader's leaving still wakes. */
 		if (p.revents & POLLOUT) {
@@ -82,7 +82,9 @@ int it_drain(int (*stopped)(void))
 		}
 	}
 	/* Stopped: the bytes count as read unless the reader has gone. */
-	return reader_left() && unread_bytes() > 0 ? -1 : 0;
+	if (!reader_left())
+		return 0;
+	return (left = unread_bytes()) < 0 ? -1 : left;
 }
 
 static void (*on_gone)(void);

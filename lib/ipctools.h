@@ -132,8 +132,9 @@ void it_cmd_check(const struct argp_state *state, const struct it_cmd *cmd,
 
 /* ---- drain.c: exact delivery into a pipe on stdout ---- */
 /* After a message was written to the pipe on stdout: waits until its
- * reader has read everything there, 0; or -1 if the reader went away with
- * bytes unread. Looks briefly first, then sleeps on the pipe shrunk to one
+ * reader has read everything there, 0; or, if the reader went away first,
+ * how many bytes it left unread; -1 with errno if poll(2) fails. Looks
+ * briefly first, then sleeps on the pipe shrunk to one
  * page (its own size is given back at exit, or by it_drain_restore). When
  * stopped() becomes non-zero (a stop signal), returns at once: 0 unless the
  * reader has gone with bytes unread, since a live reader will read them. */

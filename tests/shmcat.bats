@@ -754,3 +754,16 @@ for _ in range(3):
 	[[ $output == *"$n"* ]]
 	[ "$(complete_words shmcat set --mode 064)" = $'0640\n0644' ]
 }
+
+@test "read --follow | head -n 3 with exactly three lines ends as head does, and the pipe keeps its own size" {
+	local k
+	k=$(it_key)
+	seq 3 | shmcat write -k "$k" -c --lines
+	run -0 timeout 10 bash -c 'shmcat read -k "$1" --follow | head -n 3; echo "${PIPESTATUS[0]}"' _ "$k"
+	[ "$output" = "$(printf '1\n2\n3\n141')" ]
+	# A read into a pipe leaves the pipe as it found it, for whoever
+	# writes to it next.
+	seq 2 | shmcat write -k "$k" --lines
+	run -0 bash -c '{ shmcat read -k "$1"; python3 -c "import fcntl; print(fcntl.fcntl(1, 1032))"; } | cat' _ "$k"
+	[ "$output" = "$(printf '1\n2\n65536')" ]
+}
