@@ -510,7 +510,7 @@ static int write_sync(int fd, const char *msg, size_t len, bool sync)
 static bool put_tmpfile(const struct spool *s, const struct args *a,
 			const char *msg, size_t len, char *name, size_t size)
 {
-	static bool unsupported;
+	static bool unsupported, no_empty_path;
 	char proc[64];
 	bool sync = !(a->used & O_NOSYNC);
 	if (unsupported)
@@ -527,7 +527,16 @@ static bool put_tmpfile(const struct spool *s, const struct args *a,
 	int rc;
 	do {
 		new_name(name, size);
-		rc = linkat(AT_FDCWD, proc, s->new, name, AT_SYMLINK_FOLLOW);
+		rc = -1;
+		/* The file itself by its descriptor, where the kernel lets us
+		 * (Linux 6.10 on, or CAP_DAC_READ_SEARCH): no walk through
+		 * /proc, a sixth of a put on tmpfs. Else by /proc from then on. */
+		if (!no_empty_path &&
+		    (rc = linkat(fd, "", s->new, name, AT_EMPTY_PATH)) < 0 &&
+		    (errno == ENOENT || errno == EPERM || errno == EINVAL))
+			no_empty_path = true;
+		if (no_empty_path)
+			rc = linkat(AT_FDCWD, proc, s->new, name, AT_SYMLINK_FOLLOW);
 	} while (rc < 0 && errno == EEXIST);
 	int err = rc < 0 ? errno : 0;
 	if (err == ENOENT && access("/proc/self/fd", F_OK) < 0) {
