@@ -329,6 +329,7 @@ struct entry {
 	long usec, pid;
 	unsigned long q;
 	char *name;
+	bool skipped;       /* take warned it is no message (and left it) */
 };
 
 static long field(const char *s, char tag)
@@ -341,6 +342,7 @@ static void entry_init(struct entry *e, char *name)
 {
 	char *end;
 	e->name = name;
+	e->skipped = false;
 	e->sec = strtoll(name, &end, 10);
 	const char *unique = *end == '.' ? end + 1 : end;
 	const char *dot = strchr(unique, '.');
@@ -403,6 +405,21 @@ static void list_sort(struct list *l)
 	qsort(l->v, l->n, sizeof *l->v, entry_cmp);
 	for (size_t i = 0; i < l->n; i++) {
 		if (k > 0 && strcmp(l->v[k - 1].name, l->v[i].name) == 0)
+			free(l->v[i].name);
+		else
+			l->v[k++] = l->v[i];
+	}
+	l->n = k;
+}
+
+/* Drops from l (sorted) the names prev (sorted) has marked skipped. */
+static void drop_skipped(struct list *l, const struct list *prev)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < l->n; i++) {
+		const struct entry *p = prev->n ? bsearch(&l->v[i], prev->v, prev->n,
+			sizeof *prev->v, entry_cmp) : NULL;
+		if (p && p->skipped)
 			free(l->v[i].name);
 		else
 			l->v[k++] = l->v[i];
@@ -510,7 +527,7 @@ static int write_sync(int fd, const char *msg, size_t len, bool sync)
 static bool put_tmpfile(const struct spool *s, const struct args *a,
 			const char *msg, size_t len, char *name, size_t size)
 {
-	static bool unsupported;
+	static bool unsupported, no_empty_path;
 	char proc[64];
 	bool sync = !(a->used & O_NOSYNC);
 	if (unsupported)
@@ -527,7 +544,16 @@ static bool put_tmpfile(const struct spool *s, const struct args *a,
 	int rc;
 	do {
 		new_name(name, size);
-		rc = linkat(AT_FDCWD, proc, s->new, name, AT_SYMLINK_FOLLOW);
+		rc = -1;
+		/* The file itself by its descriptor, where the kernel lets us
+		 * (Linux 6.10 on, or CAP_DAC_READ_SEARCH): no walk through
+		 * /proc, a sixth of a put on tmpfs. Else by /proc from then on. */
+		if (!no_empty_path &&
+		    (rc = linkat(fd, "", s->new, name, AT_EMPTY_PATH)) < 0 &&
+		    (errno == ENOENT || errno == EPERM || errno == EINVAL))
+			no_empty_path = true;
+		if (no_empty_path)
+			rc = linkat(AT_FDCWD, proc, s->new, name, AT_SYMLINK_FOLLOW);
 	} while (rc < 0 && errno == EEXIST);
 	int err = rc < 0 ? errno : 0;
 	if (err == ENOENT && access("/proc/self/fd", F_OK) < 0) {
@@ -689,7 +715,7 @@ static void put_back(const struct taker *t, const char *name,
 /* Claims new/name: a lock on the file first, then the rename into cur/.
  * Whoever holds the lock owns the message; a taker that dies lets go of
  * it, and recover() finds it in cur/ with no lock. The descriptor, or -1
- * if another taker was first or it is no regular file. */
+ * if another taker was first, -2 if it is no regular file (warned). */
 static int claim(struct taker *t, const char *name, struct stat *st)
 {
 	int fd = openat(t->s->new, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
@@ -699,7 +725,7 @@ static int claim(struct taker *t, const char *name, struct stat *st)
 			return -1;
 		if (errno == ELOOP) {
 			it_warn("skipping %s/new/%s: a symlink", t->s->path, name);
-			return -1;
+			return -2;
 		}
 		it_xfail(errno, "take", t->s->path, NULL);
 	}
@@ -716,7 +742,7 @@ static int claim(struct taker *t, const char *name, struct stat *st)
 	if (!S_ISREG(st->st_mode)) {
 		it_warn("skipping %s/new/%s: not a regular file", t->s->path, name);
 		close(fd);
-		return -1;
+		return -2;
 	}
 	if ((uint64_t)st->st_size > t->a->max_size) {
 		close(fd);
@@ -1090,6 +1116,34 @@ fail:
 		 errno == ENOSPC ? "raise fs.inotify.max_user_watches" : NULL);
 }
 
+/* take -n without --follow or --ready-fd: the watch is set up only once
+ * there is nothing (more) to take, then new/ is scanned again, so that
+ * nothing put from then on is missed; the names of the last pass warned
+ * about are not warned about twice. A new/ or cur/ removed or moved away
+ * before the watch, which would never tell, is the same exit 66 as one
+ * the watch sees go. */
+static void watch_late(struct taker *t)
+{
+	struct list prev = t->list;
+	const int fds[] = {t->s->new, t->s->cur};
+	t->list = (struct list){0};
+	setup_watch(t);
+	for (int i = 0; i < 2; i++) {
+		struct stat here, there;
+		if (fstat(fds[i], &here) < 0 ||
+		    fstatat(t->s->dfd, subdirs[i + 1], &there,
+			    AT_SYMLINK_NOFOLLOW) < 0 ||
+		    here.st_dev != there.st_dev || here.st_ino != there.st_ino)
+			it_die(IT_NOINPUT, "unable to take from %s: %s/ was removed "
+			       "or moved away", t->s->path, subdirs[i + 1]);
+	}
+	t->rescan = true;
+	refill(t);
+	drop_skipped(&t->list, &prev);
+	list_clear(&prev);
+	free(prev.v);
+}
+
 static int take(const struct args *a, struct spool *s)
 {
 	struct taker t = {.a = a, .s = s, .ifd = -1, .rescan = true};
@@ -1103,7 +1157,11 @@ static int take(const struct args *a, struct spool *s)
 			 fcntl(STDOUT_FILENO, F_SETPIPE_SZ, 4096) >= 0;
 		it_writer_init(&t.w, STDOUT_FILENO, a->framing);
 	}
-	if (!(a->used & O_NOWAIT))
+	/* The watch costs an event per message claimed: it is set up only
+	 * once there is something to wait for, unless --follow or --ready-fd
+	 * promise to see what is put from the start on. */
+	bool lazy = !follow && a->ready_fd < 0;
+	if (!(a->used & O_NOWAIT) && !lazy)
 		setup_watch(&t);
 	clean_tmp(s);
 	int ready = a->ready_fd;
@@ -1113,7 +1171,14 @@ static int take(const struct args *a, struct spool *s)
 			/* Without inotify, a scan that finds only messages
 			 * nobody can take (others' claims, symlinks) is the end. */
 			bool stuck = t.ifd < 0 && t.list.n > 0 && !t.progress;
-			refill(&t);
+			bool late = t.ifd < 0 && !(a->used & O_NOWAIT);
+			if (late && stuck) {
+				watch_late(&t);
+			} else {
+				refill(&t);
+				if (late && t.list.n == 0)
+					watch_late(&t);
+			}
 			t.progress = false;
 			if ((t.list.n == 0 || stuck) && a->used & O_NOWAIT) {
 				if (follow)
@@ -1130,12 +1195,14 @@ static int take(const struct args *a, struct spool *s)
 			}
 			continue;
 		}
-		const char *name = t.list.v[t.list.pos++].name;
+		struct entry *e = &t.list.v[t.list.pos++];
+		const char *name = e->name;
 		if (caught)
 			it_exit_signal(caught);
 		if (t.pipe && reader_gone())
 			it_exit_signal(SIGPIPE);
 		int fd = claim(&t, name, &st);
+		e->skipped = fd == -2;
 		if (fd < 0)
 			continue;
 		t.progress = true;
