@@ -13,7 +13,6 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/inotify.h>
-#include <sys/ioctl.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -798,38 +797,9 @@ static void clean_tmp(struct spool *s)
 	each_name(s, s->tmp, "tmp", clean_tmp_one, &now);
 }
 
-/* Waits until the reader of the pipe on fd has read everything written
- * (the pipe was shrunk to one page, so it is not writable until then): 0,
- * or -1 if the reader went away first leaving bytes unread, or *sig if a
- * stop signal came (then the message is taken as delivered only if it was
- * all read). */
-static int drained(const struct taker *t, int *sig)
+static int stopped(void)
 {
-	struct pollfd p = {STDOUT_FILENO, POLLOUT, 0};
-	int unread = 0;
-	for (;;) {
-		if (poll_stop(t, &p, 1, IT_FOREVER) < 0) {
-			if (errno != EINTR)
-				return -1;
-			if (!caught)
-				continue;
-			*sig = caught;
-			break;
-		}
-		if (p.revents & POLLOUT)
-			return 0;
-		if (p.revents & POLLERR)
-			break;
-	}
-	if (ioctl(STDOUT_FILENO, FIONREAD, &unread) == 0 && unread > 0)
-		return -1;
-	return 0;
-}
-
-static bool reader_gone(void)
-{
-	struct pollfd p = {STDOUT_FILENO, 0, 0};
-	return poll(&p, 1, 0) == 1 && (p.revents & POLLERR);
+	return caught;
 }
 
 static void read_message(struct taker *t, int fd, const char *name,
@@ -864,8 +834,11 @@ static void output(struct taker *t, int fd, const char *name, size_t size)
 	if (rc == 0)
 		rc = it_writer_flush(&t->w);
 	int err = errno;
-	if (rc == 0 && t->pipe && drained(t, &sig) < 0)
+	/* Into a pipe, delivered once read; a stop signal while a live
+	 * reader has not read yet counts it as read, as it will be. */
+	if (rc == 0 && t->pipe && it_drain(stopped) != 0)
 		rc = -1, err = EPIPE;
+	sig = caught;
 	if (rc < 0) {
 		put_back(t, name, NULL);
 		if (err == EPIPE)
@@ -1153,8 +1126,7 @@ static int take(const struct args *a, struct spool *s)
 	setup_signals(&t);
 	if (!a->exec) {
 		/* Into a pipe, each message waits until it has been read. */
-		t.pipe = fstat(STDOUT_FILENO, &st) == 0 && S_ISFIFO(st.st_mode) &&
-			 fcntl(STDOUT_FILENO, F_SETPIPE_SZ, 4096) >= 0;
+		t.pipe = fstat(STDOUT_FILENO, &st) == 0 && S_ISFIFO(st.st_mode);
 		it_writer_init(&t.w, STDOUT_FILENO, a->framing);
 	}
 	/* The watch costs an event per message claimed: it is set up only
@@ -1199,7 +1171,7 @@ static int take(const struct args *a, struct spool *s)
 		const char *name = e->name;
 		if (caught)
 			it_exit_signal(caught);
-		if (t.pipe && reader_gone())
+		if (t.pipe && it_drain_gone())
 			it_exit_signal(SIGPIPE);
 		int fd = claim(&t, name, &st);
 		e->skipped = fd == -2;

@@ -705,3 +705,29 @@ complete_words() {
 	complete_words spool take "$d" --exec spoo
 	[[ " ${COMPREPLY[*]} " == *" spool "* ]]
 }
+
+@test "take into a pipe: SIGTERM while a slow reader has not read yet is 143, the message read later and not put back; the pipe keeps its size" {
+	local d fifo gate out pid
+	d=$(spool_dir)
+	fifo=$(it_path fifo)
+	gate=$(it_path gate)
+	out=$(it_path out)
+	mkfifo "$fifo" "$gate"
+	spool put -c "$d" one two
+	it_bg bash -c 'exec 4<"$1"; read -r _ <"$2"; cat <&4 >"$3"' _ "$fifo" "$gate" "$out"
+	local reader=$IT_PID
+	it_bg spool take --follow "$d" >"$fifo"
+	pid=$IT_PID
+	wait_for bash -c '[ "$(find "$1" -mindepth 1 | wc -l)" = 1 ]' _ "$d/new"
+	wait_for grep -q poll "/proc/$pid/wchan"
+	kill -TERM "$pid"
+	it_wait "$pid"
+	[ "$IT_STATUS" -eq 143 ]
+	echo go >"$gate"
+	it_wait "$reader"
+	[ "$(cat "$out")" = one ]
+	[ "$(count "$d/new")" = 1 ]
+	[ "$(count "$d/cur")" = 0 ]
+	run -0 bash -c '{ spool take "$1"; python3 -c "import fcntl; print(fcntl.fcntl(1, 1032))"; } | cat' _ "$d"
+	[ "$output" = "$(printf 'two\n65536')" ]
+}
