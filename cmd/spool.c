@@ -121,7 +121,8 @@ static void check_args(struct args *a, struct argp_state *state)
 	if (!a->dir)
 		argp_error(state, "%s needs a DIR", name);
 	if (a->cmd != PUT && a->nmsgs > 0)
-		argp_error(state, "unexpected operand '%s'", a->msgs[0]);
+		argp_error(state, "unexpected operand '%s'",
+			   it_quote(a->msgs[0], (char[48]){0}, 48));
 	if (a->used & O_COUNT && a->used & O_FOLLOW)
 		argp_error(state, "cannot use --count with --follow");
 	if (a->used & O_NOWAIT && a->used & O_TIMEOUT)
