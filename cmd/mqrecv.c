@@ -213,10 +213,12 @@ static void out_init(const struct args *a, const struct it_mq *q)
 	out.prefix = a->print_type || a->print_prio;
 	out.putback_ns = a->putback_timeout;
 	out.kind = OUT_EACH;
-	if (fstat(STDOUT_FILENO, &st) == 0 && (S_ISREG(st.st_mode) ||
-	    (S_ISCHR(st.st_mode) && st.st_rdev == makedev(1, 3))))
+	if (fstat(STDOUT_FILENO, &st) < 0)
+		st.st_mode = 0;
+	if (S_ISREG(st.st_mode) ||
+	    (S_ISCHR(st.st_mode) && st.st_rdev == makedev(1, 3)))
 		out.kind = OUT_BATCH;
-	else if (fstat(STDOUT_FILENO, &st) == 0 && S_ISFIFO(st.st_mode))
+	else if (S_ISFIFO(st.st_mode))
 		out.kind = OUT_PIPE;
 	out.room = q->msgmax + IT_FRAME_OVERHEAD + 24;
 	out.cap = 65536 + out.room;

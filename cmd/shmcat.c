@@ -653,11 +653,7 @@ static void on_stop(int sig)
  * see EINTR (no SA_RESTART). */
 static void catch_stops(void)
 {
-	struct sigaction sa = {.sa_handler = on_stop};
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
+	it_catch_stops(on_stop);
 	signal(SIGPIPE, SIG_IGN);
 }
 

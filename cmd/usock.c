@@ -695,15 +695,6 @@ static void on_stop(int sig)
 	raise(sig);
 }
 
-static void catch_stop(void)
-{
-	struct sigaction sa = {.sa_handler = on_stop};
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-}
-
 static int xbind(struct args *a)
 {
 	resolve(a);
@@ -746,7 +737,7 @@ static int accept_peer(const struct args *a, int lfd, int sfd, struct peer *p)
 
 static int cmd_listen(struct args *a)
 {
-	catch_stop();
+	it_catch_stops(on_stop);
 	int lfd = xbind(a);
 	int fl = fcntl(lfd, F_GETFL);
 	fcntl(lfd, F_SETFL, fl | O_NONBLOCK);

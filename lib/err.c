@@ -80,27 +80,39 @@ static size_t escape(char *dst, const char *src, size_t len)
 	return o;
 }
 
+/* Copies the escaped form of src[0..n) into dst, at most room bytes: if
+ * it is longer, its middle makes way for "...", keeping head bytes before
+ * it and the end after it. Returns the length copied. */
+static size_t fit(char *dst, size_t room, const char *src, size_t n,
+		  size_t head)
+{
+	char *esc = malloc(n * 4 + 1);
+	if (!esc) {
+		memcpy(dst, "?", 1);
+		return 1;
+	}
+	size_t len = escape(esc, src, n);
+	if (len <= room) {
+		memcpy(dst, esc, len);
+	} else {
+		size_t tail = room - head - 3;
+		memcpy(dst, esc, head);
+		memcpy(dst + head, "...", 3);
+		memcpy(dst + head + 3, esc + len - tail, tail);
+		len = room;
+	}
+	free(esc);
+	return len;
+}
+
 const char *it_quote(const char *s, char *buf, size_t size)
 {
-	size_t n = strlen(s);
-	char *esc = malloc(n * 4 + 1);
-	if (!esc || size < 8) {
-		free(esc);
+	if (size < 8) {
 		snprintf(buf, size, "%s", "?");
 		return buf;
 	}
-	size_t len = escape(esc, s, n);
-	if (len < size) {
-		memcpy(buf, esc, len);
-		buf[len] = '\0';
-	} else {
-		size_t head = (size - 4) / 2, tail = size - 4 - head;
-		memcpy(buf, esc, head);
-		memcpy(buf + head, "...", 3);
-		memcpy(buf + head + 3, esc + len - tail, tail);
-		buf[size - 1] = '\0';
-	}
-	free(esc);
+	size_t len = fit(buf, size - 1, s, strlen(s), (size - 4) / 2);
+	buf[len] = '\0';
 	return buf;
 }
 
@@ -112,28 +124,11 @@ static void vwarn(const char *fmt, va_list ap)
 	int n = vasprintf(&raw, fmt, ap);
 	if (n < 0)
 		return;
-	char *esc = malloc((size_t)n * 4 + 1);
-	if (!esc) {
-		free(raw);
-		return;
-	}
-	size_t len = escape(esc, raw, (size_t)n);
 	size_t pre = (size_t)snprintf(line, sizeof line, "%s: ",
 				      program_invocation_short_name);
-	size_t room = LINE_MAX_ - pre - 1;
-	if (len <= room) {
-		memcpy(line + pre, esc, len);
-		pre += len;
-	} else {
-		size_t tail = room - LINE_HEAD - 3;
-		memcpy(line + pre, esc, LINE_HEAD);
-		memcpy(line + pre + LINE_HEAD, "...", 3);
-		memcpy(line + pre + LINE_HEAD + 3, esc + len - tail, tail);
-		pre += room;
-	}
+	pre += fit(line + pre, LINE_MAX_ - pre - 1, raw, (size_t)n, LINE_HEAD);
 	line[pre++] = '\n';
 	(void)it_write_full(STDERR_FILENO, line, pre);
-	free(esc);
 	free(raw);
 }
 
@@ -168,6 +163,15 @@ void it_exit_signal(int sig)
 	sigprocmask(SIG_UNBLOCK, &set, NULL);
 	raise(sig);
 	_exit(128 + sig);
+}
+
+void it_catch_stops(void (*handler)(int))
+{
+	struct sigaction sa = { .sa_handler = handler };
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
 }
 
 void it_reported(void)

@@ -40,6 +40,9 @@ _Noreturn void it_die(int status, const char *fmt, ...)
 /* Ends the process by sig's default action (unblocked for it), as if it
  * had never been caught; 128+sig if that action does not end it. */
 _Noreturn void it_exit_signal(int sig);
+/* SIGINT, SIGTERM and SIGHUP go to handler, without SA_RESTART, so that a
+ * blocking call they interrupt returns EINTR. */
+void it_catch_stops(void (*handler)(int));
 /* Says that the tool has reported its failure itself (it_die does this),
  * so that the check of stdout at exit adds no second message. */
 void it_reported(void);

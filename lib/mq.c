@@ -72,12 +72,8 @@ void it_mq_xsignals(bool defer)
 {
 	it_alarm_init();
 	defer_stop = defer;
-	/* No SA_RESTART: a blocking msgrcv or msgsnd must return EINTR. */
-	struct sigaction sa = { .sa_handler = on_stop };
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
+	/* A blocking msgrcv or msgsnd must return EINTR. */
+	it_catch_stops(on_stop);
 	/* A vanished reader must show as EPIPE, and a file over the size
 	 * limit as EFBIG, so that the messages in hand can be put back before
 	 * the tool ends. */
