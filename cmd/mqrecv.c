@@ -117,8 +117,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 			it_argp_bad(state, "count", arg);
 		break;
 	case 'w':
-		if (it_parse_duration(arg, &a->timeout))
-			it_argp_bad(state, "timeout", arg);
+		it_argp_duration(state, arg, &a->timeout);
 		break;
 	case OPT_MAXMSG:
 	case OPT_MSGSIZE:
@@ -128,12 +127,10 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		*(key == OPT_MAXMSG ? &a->attr.maxmsg : &a->attr.msgsize) = v;
 		break;
 	case OPT_PUTBACK:
-		if (it_parse_duration(arg, &a->putback_timeout))
-			it_argp_bad(state, "putback-timeout", arg);
+		it_argp_duration(state, arg, &a->putback_timeout);
 		break;
 	case OPT_READY:
-		if (it_parse_fd(arg, &a->ready_fd))
-			it_argp_bad(state, "ready-fd", arg);
+		it_argp_fd(state, arg, &a->ready_fd);
 		break;
 	case OPT_FOLLOW: a->follow = true; break;
 	case OPT_EXCEPT: a->except = true; break;

@@ -88,8 +88,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		a->prio_given = true;
 		break;
 	case 'w':
-		if (it_parse_duration(arg, &a->timeout))
-			it_argp_bad(state, "timeout", arg);
+		it_argp_duration(state, arg, &a->timeout);
 		break;
 	case OPT_MAXMSG:
 	case OPT_MSGSIZE:

@@ -66,8 +66,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		o->forever = true;
 		break;
 	case 'w':
-		if (it_parse_duration(arg, &o->timeout) < 0)
-			it_argp_bad(state, "timeout", arg);
+		it_argp_duration(state, arg, &o->timeout);
 		break;
 	case OPT_FORMAT:
 		for (const char *p = strchr(arg, '%'); p; p = strchr(p + 2, '%'))
@@ -77,8 +76,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		o->format = arg;
 		break;
 	case OPT_READY:
-		if (it_parse_fd(arg, &o->ready_fd) < 0)
-			it_argp_bad(state, "descriptor", arg);
+		it_argp_fd(state, arg, &o->ready_fd);
 		break;
 	case OPT_PIDFILE:
 		o->pidfile = arg;

@@ -161,12 +161,10 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 			it_argp_bad(state, "tries", arg);
 		break;
 	case 'w':
-		if (it_parse_duration(arg, &a->timeout))
-			it_argp_bad(state, "duration", arg);
+		it_argp_duration(state, arg, &a->timeout);
 		break;
 	case OPT_READY:
-		if (it_parse_fd(arg, &a->ready_fd))
-			it_argp_bad(state, "file descriptor", arg);
+		it_argp_fd(state, arg, &a->ready_fd);
 		break;
 	case OPT_EXEC:
 		/* Everything after --exec (and an optional --) is the command,

@@ -252,12 +252,10 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		a->type = types[key - OPT_STREAM];
 		break;
 	case 'w':
-		if (it_parse_duration(arg, &a->timeout))
-			it_argp_bad(state, "duration", arg);
+		it_argp_duration(state, arg, &a->timeout);
 		break;
 	case OPT_READY_FD:
-		if (it_parse_fd(arg, &a->ready_fd))
-			it_argp_bad(state, "file descriptor", arg);
+		it_argp_fd(state, arg, &a->ready_fd);
 		break;
 	case 'm':
 		if (it_parse_mode(arg, &a->bind.mode))

@@ -45,8 +45,18 @@ bool it_drain_gone(void)
 	return reader_left();
 }
 
+static int drained(int saved, int left)
+{
+	errno = saved;
+	return left;
+}
+
 int it_drain(int (*stopped)(void))
 {
+	/* errno is left as it was on every return but -1: a refused
+	 * F_SETPIPE_SZ (EBUSY) or an interrupted poll (EINTR) is no failure,
+	 * and a caller that looks at errno must not see one. */
+	int saved = errno;
 	int unread, left;
 	/* A reader on the other CPU usually takes it within microseconds:
 	 * looking costs less than sleeping and being woken. */
@@ -54,7 +64,7 @@ int it_drain(int (*stopped)(void))
 	while ((unread = unread_bytes()) > 0 && it_now_ns() < spin)
 		sched_yield();
 	if (unread <= 0)
-		return 0;
+		return drained(saved, 0);
 	/* Then sleep until the pipe is writable, which a pipe of one page is
 	 * only once it is empty; it gets its own size back at exit. */
 	int size = fcntl(STDOUT_FILENO, F_GETPIPE_SZ);
@@ -69,11 +79,11 @@ int it_drain(int (*stopped)(void))
 	int ms = own_size || size <= 4096 ? -1 : 10;
 	while (!stopped()) {
 		if (unread_bytes() == 0)
-			return 0;
+			return drained(saved, 0);
 		if (poll(&p, 1, ms) < 0 && errno != EINTR)
 			return -1;
 		if (p.revents & POLLERR)
-			return (left = unread_bytes()) < 0 ? -1 : left;
+			return (left = unread_bytes()) < 0 ? -1 : drained(saved, left);
 		/* Writable yet not empty: a pipe that could not be shrunk.
 		 * Look again now and then; the reader's leaving still wakes. */
 		if (p.revents & POLLOUT) {
@@ -83,8 +93,8 @@ int it_drain(int (*stopped)(void))
 	}
 	/* Stopped: the bytes count as read unless the reader has gone. */
 	if (!reader_left())
-		return 0;
-	return (left = unread_bytes()) < 0 ? -1 : left;
+		return drained(saved, 0);
+	return (left = unread_bytes()) < 0 ? -1 : drained(saved, left);
 }
 
 static void (*on_gone)(void);

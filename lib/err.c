@@ -203,6 +203,9 @@ void it_init(void)
 		if (nfd != fd)
 			_exit(IT_OSERR);
 	}
+	/* A file that reaches RLIMIT_FSIZE is a write error to report (74),
+	 * not a silent death by SIGXFSZ. */
+	signal(SIGXFSZ, SIG_IGN);
 	atexit(it_close_stdout);
 }
 

@@ -76,11 +76,18 @@ int it_parse_size(const char *s, uint64_t max, uint64_t *out);   /* 64k, 1M */
 int it_parse_duration(const char *s, int64_t *ns);                /* 250ms, 1.5s */
 int it_parse_mode(const char *s, mode_t *out);                    /* 0600 */
 int it_parse_key(const char *s, int32_t *out);                    /* 0x2a, 052 */
-int it_parse_fd(const char *s, int *fd);                          /* open fd */
+/* An open fd above 2 (EDOM for 0, 1 and 2: readiness never goes to the
+ * standard streams). */
+int it_parse_fd(const char *s, int *fd);
 /* argp_error(state, "invalid WHAT 'ARG': reason") from the errno of a parser;
  * a huge ARG is shortened so the message stays one readable line. */
 void it_argp_bad(const struct argp_state *state, const char *what,
 		 const char *arg);
+/* The one wording of every tool for -w/--timeout and --ready-fd values:
+ * "invalid duration 'ARG'", "invalid file descriptor 'ARG': why". */
+void it_argp_duration(const struct argp_state *state, const char *arg,
+		      int64_t *ns);
+void it_argp_fd(const struct argp_state *state, const char *arg, int *fd);
 
 /* ---- signame.c: signal names ---- */
 /* USR1, SIGUSR1, usr1, 10, RTMIN+3, SIGRTMAX-1; 0 only if allow_zero. */

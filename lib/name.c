@@ -32,11 +32,14 @@ static const char *const kind_opt[] = {
 int it_posix_name_ok(const char *s)
 {
 	size_t len = strlen(s);
-	if (s[0] != '/' || len < 2 || strchr(s + 1, '/')) {
+	/* "/." and "/.." would name /dev/shm or /dev/mqueue themselves, or
+	 * their parent, to the library calls that prefix the mount point. */
+	if (s[0] != '/' || len < 2 || strchr(s + 1, '/') ||
+	    strcmp(s, "/.") == 0 || strcmp(s, "/..") == 0) {
 		errno = EINVAL;
 		return -1;
 	}
-	if (len > NAME_MAX) {
+	if (len - 1 > NAME_MAX) {
 		errno = ERANGE;
 		return -1;
 	}

@@ -191,6 +191,10 @@ int it_parse_fd(const char *s, int *fd)
 	long v;
 	if (it_parse_long(s, 0, INT_MAX, &v))
 		return -1;
+	/* A readiness line on stdin, stdout or stderr would land in the data
+	 * or the diagnostics, and the closing would end the stream. */
+	if (v <= 2)
+		return fail(EDOM);
 	if (fcntl((int)v, F_GETFD) < 0)
 		return fail(EBADF);
 	*fd = (int)v;
@@ -202,8 +206,22 @@ void it_argp_bad(const struct argp_state *state, const char *what,
 {
 	const char *why = errno == ERANGE ? ": out of range"
 			  : errno == EBADF ? ": not an open file descriptor"
+			  : errno == EDOM ? ": 0, 1 and 2 are the standard streams"
 			  : "";
 	char q[48];
 	argp_error(state, "invalid %s '%s'%s", what, it_quote(arg, q, sizeof q),
 		   why);
+}
+
+void it_argp_duration(const struct argp_state *state, const char *arg,
+		      int64_t *ns)
+{
+	if (it_parse_duration(arg, ns))
+		it_argp_bad(state, "duration", arg);
+}
+
+void it_argp_fd(const struct argp_state *state, const char *arg, int *fd)
+{
+	if (it_parse_fd(arg, fd))
+		it_argp_bad(state, "file descriptor", arg);
 }

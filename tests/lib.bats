@@ -125,10 +125,14 @@ usage_error() {
 	[ "${lines[7]}" = "timeout_ns=250000000" ]
 	run -0 probe -k 1 --timeout 1.5
 	[ "${lines[7]}" = "timeout_ns=1500000000" ]
-	EXPECT="invalid timeout '-1'" usage_error -k 1 --timeout -1
-	EXPECT="invalid timeout '1sec'" usage_error -k 1 --timeout 1sec
-	EXPECT="invalid timeout '99999999999d': out of range" usage_error -k 1 --timeout 99999999999d
-	EXPECT="invalid descriptor '77': not an open file descriptor" usage_error -k 1 --ready-fd 77
+	EXPECT="invalid duration '-1'" usage_error -k 1 --timeout -1
+	EXPECT="invalid duration '1sec'" usage_error -k 1 --timeout 1sec
+	EXPECT="invalid duration '99999999999d': out of range" usage_error -k 1 --timeout 99999999999d
+	EXPECT="invalid file descriptor '77': not an open file descriptor" usage_error -k 1 --ready-fd 77
+	for fd in 0 1 2; do
+		EXPECT="invalid file descriptor '$fd': 0, 1 and 2 are the standard streams" \
+			usage_error -k 1 --ready-fd "$fd"
+	done
 }
 
 @test "readiness: one newline on the descriptor, which is then closed" {

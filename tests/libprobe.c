@@ -66,12 +66,10 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 				a->out = (enum it_framing)i;
 		break;
 	case OPT_TIMEOUT:
-		if (it_parse_duration(arg, &a->timeout))
-			it_argp_bad(state, "timeout", arg);
+		it_argp_duration(state, arg, &a->timeout);
 		break;
 	case OPT_READY:
-		if (it_parse_fd(arg, &a->ready))
-			it_argp_bad(state, "descriptor", arg);
+		it_argp_fd(state, arg, &a->ready);
 		break;
 	case ARGP_KEY_ARG:
 		argp_error(state, "unexpected operand '%s'", arg);

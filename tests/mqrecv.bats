@@ -102,7 +102,7 @@ received_by() {
 	run -0 mqrecv -N "$n" -w 1m
 	[ "$output" = here ]
 	run -64 mqrecv -k "$k" -w -1s
-	[ "${lines[0]}" = "mqrecv: invalid timeout '-1s'" ]
+	[ "${lines[0]}" = "mqrecv: invalid duration '-1s'" ]
 }
 
 @test "mqrecv --follow --print-type | mqsend --typed forwards a queue keeping types" {
@@ -300,7 +300,7 @@ received_by() {
 	k=$(it_key)
 	n=$(it_name)
 	run -64 mqrecv -k "$k" --ready-fd 99
-	[ "${lines[0]}" = "mqrecv: invalid ready-fd '99': not an open file descriptor" ]
+	[ "${lines[0]}" = "mqrecv: invalid file descriptor '99': not an open file descriptor" ]
 	run -64 mqrecv -N "$n" -t 1
 	[ "${lines[0]}" = "mqrecv: --type, --except and --print-type are for System V queues" ]
 	run -64 mqrecv -k "$k" --print-priority

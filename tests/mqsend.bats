@@ -185,7 +185,7 @@ bytes() {
 	qstat -k "$k"
 	[ "$messages" -eq 2 ]
 	run -64 mqsend -k "$k" --timeout 1x y
-	[ "${lines[0]}" = "mqsend: invalid timeout '1x'" ]
+	[ "${lines[0]}" = "mqsend: invalid duration '1x'" ]
 	run -64 mqsend -k "$k" --timeout 1s --nowait y
 	[ "${lines[0]}" = "mqsend: --nowait and --timeout: choose one" ]
 }

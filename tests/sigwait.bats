@@ -267,9 +267,9 @@ stopped() {
 	run -64 sigwait -n 2 --forever
 	[ "${lines[0]}" = "sigwait: -n and --forever cannot be combined" ]
 	run -64 sigwait -w soon
-	[ "${lines[0]}" = "sigwait: invalid timeout 'soon'" ]
+	[ "${lines[0]}" = "sigwait: invalid duration 'soon'" ]
 	run -64 sigwait --ready-fd 57
-	[ "${lines[0]}" = "sigwait: invalid descriptor '57': not an open file descriptor" ]
+	[ "${lines[0]}" = "sigwait: invalid file descriptor '57': not an open file descriptor" ]
 }
 
 @test "a command that cannot run is exit 71" {

@@ -165,7 +165,12 @@ static void test_mode(void)
 static void test_fd(void)
 {
 	int fd;
-	CHECK(it_parse_fd("2", &fd) == 0 && fd == 2);
+	int three = dup2(2, 3);
+	CHECK(it_parse_fd("3", &fd) == 0 && fd == 3);
+	close(three);
+	REJECTS(it_parse_fd("0", &fd), EDOM);
+	REJECTS(it_parse_fd("1", &fd), EDOM);
+	REJECTS(it_parse_fd("2", &fd), EDOM);
 	REJECTS(it_parse_fd("999", &fd), EBADF);
 	REJECTS(it_parse_fd("-1", &fd), ERANGE);
 	REJECTS(it_parse_fd("", &fd), EINVAL);
@@ -226,13 +231,17 @@ static void test_names(void)
 	REJECTS(it_posix_name_ok("q"), EINVAL);
 	REJECTS(it_posix_name_ok("/a/b"), EINVAL);
 	REJECTS(it_posix_name_ok("//a"), EINVAL);
-	char name[NAME_MAX + 2];
+	REJECTS(it_posix_name_ok("/."), EINVAL);
+	REJECTS(it_posix_name_ok("/.."), EINVAL);
+	CHECK(it_posix_name_ok("/...") == 0);
+	/* NAME_MAX bytes after the slash, as mq_open(3) and shm_open(3) take. */
+	char name[NAME_MAX + 3];
 	memset(name, 'a', sizeof name);
 	name[0] = '/';
-	name[NAME_MAX] = '\0';
-	CHECK(it_posix_name_ok(name) == 0);
-	name[NAME_MAX] = 'a';
 	name[NAME_MAX + 1] = '\0';
+	CHECK(it_posix_name_ok(name) == 0);
+	name[NAME_MAX + 1] = 'a';
+	name[NAME_MAX + 2] = '\0';
 	REJECTS(it_posix_name_ok(name), ERANGE);
 }
 
