@@ -108,6 +108,9 @@ int it_parse_key(const char *s, int32_t *out)
 
 int it_parse_size(const char *s, uint64_t max, uint64_t *out)
 {
+	/* One set of units in every tool, as ipctools(7) says: a bare number
+	 * of bytes, or k, M, G or T in either case for powers of 1024, and
+	 * nothing after the letter ("1MiB" and "1MB" read as mistakes). */
 	uint64_t v;
 	bool over = false;
 	if (!isdig(*s))
@@ -119,8 +122,6 @@ int it_parse_size(const char *s, uint64_t max, uint64_t *out)
 	if (u) {
 		shift = 10 * (unsigned)(u - units + 1);
 		p++;
-		if (strcmp(p, "iB") == 0 || strcmp(p, "B") == 0)
-			p += strlen(p);
 	}
 	if (*p)
 		return fail(EINVAL);

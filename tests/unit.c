@@ -95,7 +95,8 @@ static void test_size(void)
 	CHECK(it_parse_size("64k", UINT64_MAX, &v) == 0 && v == 65536);
 	CHECK(it_parse_size("64K", UINT64_MAX, &v) == 0 && v == 65536);
 	CHECK(it_parse_size("1M", UINT64_MAX, &v) == 0 && v == 1048576);
-	CHECK(it_parse_size("1MiB", UINT64_MAX, &v) == 0 && v == 1048576);
+	REJECTS(it_parse_size("1MiB", UINT64_MAX, &v), EINVAL);
+	REJECTS(it_parse_size("1MB", UINT64_MAX, &v), EINVAL);
 	CHECK(it_parse_size("2g", UINT64_MAX, &v) == 0 && v == 2147483648ULL);
 	CHECK(it_parse_size("1T", UINT64_MAX, &v) == 0 && v == 1ULL << 40);
 	CHECK(it_parse_size("1024", 1024, &v) == 0 && v == 1024);
