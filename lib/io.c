@@ -38,6 +38,28 @@ int it_write_full(int fd, const void *buf, size_t len)
 	return 0;
 }
 
+size_t it_write_some(int fd, const void *buf, size_t len, int (*stopped)(void))
+{
+	const char *p = buf;
+	size_t done = 0;
+	while (done < len) {
+		/* A stop signal shortens a blocked write or fails it with
+		 * EINTR (handlers without SA_RESTART); either way, look. */
+		if (stopped && stopped()) {
+			errno = EINTR;
+			break;
+		}
+		ssize_t n = write(fd, p + done, len - done);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		done += (size_t)n;
+	}
+	return done;
+}
+
 int it_ready(int fd)
 {
 	if (fd < 0)

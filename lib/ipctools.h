@@ -121,6 +121,12 @@ void it_alarm_at(int64_t deadline);
 /* ---- io.c: full reads and writes, readiness ---- */
 ssize_t it_read_full(int fd, void *buf, size_t len);   /* short only at EOF */
 int it_write_full(int fd, const void *buf, size_t len);
+/* Writes len bytes unless stopped() (may be NULL) turns true first, for a
+ * tool that must end promptly on a stop signal while a reader does not
+ * read: returns how many bytes were written, and when that is short of
+ * len, errno says why (EINTR: stopped; or write(2)'s error). The stop
+ * signal's handler must not set SA_RESTART (it_catch_stops does not). */
+size_t it_write_some(int fd, const void *buf, size_t len, int (*stopped)(void));
 /* Writes one newline to fd and closes it; fd < 0 does nothing. */
 int it_ready(int fd);
 /* The same, exiting 71 with a message on failure, and setting *fd to -1. */

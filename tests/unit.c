@@ -448,6 +448,27 @@ static void test_exit_codes(void)
 	CHECK(it_exit_for(ENOMEM) == 71 && it_exit_for(EINVAL) == 71);
 }
 
+static int stop_now(void)
+{
+	return 1;
+}
+
+/* it_write_some: whole writes, and a stop that ends one at once. */
+static void test_write_some(void)
+{
+	int p[2];
+	char buf[100] = "x";
+	CHECK(pipe(p) == 0);
+	CHECK(it_write_some(p[1], buf, sizeof buf, NULL) == sizeof buf);
+	errno = 0;
+	CHECK(it_write_some(p[1], buf, sizeof buf, stop_now) == 0 && errno == EINTR);
+	close(p[0]);
+	signal(SIGPIPE, SIG_IGN);
+	CHECK(it_write_some(p[1], buf, sizeof buf, NULL) == 0 && errno == EPIPE);
+	signal(SIGPIPE, SIG_DFL);
+	close(p[1]);
+}
+
 int main(void)
 {
 	memset(huge, '9', sizeof huge - 1);
@@ -461,6 +482,7 @@ int main(void)
 	test_names();
 	test_framing();
 	test_writer();
+	test_write_some();
 	test_meta();
 	test_time();
 	test_exit_codes();
