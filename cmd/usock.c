@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <netdb.h>
 #include <poll.h>
@@ -14,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/ioctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -432,6 +434,17 @@ static void refused(const struct args *a, const struct peer *p)
 
 /* ---- moving bytes ---- */
 
+/* What the two directions of a connection share. Exit only happens under
+ * exit_lock, so that one thread ends the process while the other waits. */
+struct talk {
+	int64_t idle;              /* -w: time with nothing moved either way */
+	_Atomic int64_t last;      /* when a byte last moved, either way */
+	bool busy;                 /* the writer has standard input in hand */
+	int done;                  /* an eventfd written when the writer ends */
+};
+
+static pthread_mutex_t exit_lock = PTHREAD_MUTEX_INITIALIZER;
+
 /* One direction of a connection. splice(2) moves pages without copying
  * them through us: directly where one side is a pipe, else through a pipe
  * of our own. Where a side cannot splice (a terminal, a record socket),
@@ -441,15 +454,16 @@ struct pump {
 	const char *inname, *outname;
 	bool sock_in;          /* which side is the socket, for messages */
 	bool copy;
-	bool soft;             /* the peer may stop taking our data */
-	int done;              /* an eventfd written when the writer ends */
+	bool records;          /* in is a record socket: one recvmsg a record */
 	int pipe[2];           /* -1 where one side is a pipe already */
-	int64_t idle;          /* --timeout between reads of in */
 	char *buf;
+	size_t cap;
+	uint64_t moved;        /* bytes written to out */
+	uint64_t held;         /* bytes taken from in, not yet written to out */
+	int err;               /* what ended the pump, 0 for its end of data */
+	bool err_out;          /* the error was writing out, not reading in */
+	struct talk *t;
 };
-
-/* Only one thread ends the process; the other waits for it to. */
-static pthread_mutex_t exit_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* Standard output is a pipe whose reader has gone: end as cat(1) would,
  * by SIGPIPE, after removing our socket file. */
@@ -467,19 +481,6 @@ static _Noreturn void stdout_fail(int err)
 	it_xfail_status(IT_IOERR, err, "write", "standard output", NULL);
 }
 
-static _Noreturn void pump_fail(struct pump *p, int err, bool out)
-{
-	/* A peer that went away is the reader's business: it ends the
-	 * conversation, and says so if our data was not all taken. */
-	if (out && p->soft && (err == EPIPE || err == ECONNRESET))
-		pthread_exit(NULL);
-	pthread_mutex_lock(&exit_lock);
-	if (out && p->out == STDOUT_FILENO)
-		stdout_fail(err);
-	it_xfail_status(IT_IOERR, err, out ? "write" : "read",
-			out ? p->outname : p->inname, NULL);
-}
-
 static bool is_pipe(int fd)
 {
 	struct stat st;
@@ -487,11 +488,15 @@ static bool is_pipe(int fd)
 }
 
 static void pump_init(struct pump *p, int in, const char *inname, int out,
-		      const char *outname, bool sock_in, bool stream)
+		      const char *outname, bool sock_in, int type,
+		      struct talk *t)
 {
-	*p = (struct pump){in, out, inname, outname, sock_in, !stream, false, -1,
-			   {-1, -1}, IT_FOREVER, NULL};
-	p->buf = malloc(1 << 17);
+	*p = (struct pump){.in = in, .out = out, .inname = inname,
+			   .outname = outname, .sock_in = sock_in,
+			   .copy = type != SOCK_STREAM,
+			   .records = sock_in && type == SOCK_SEQPACKET,
+			   .pipe = {-1, -1}, .cap = 1 << 17, .t = t};
+	p->buf = malloc(p->cap);
 	if (!p->buf)
 		it_xfail(errno, "allocate", "a buffer", NULL);
 	if (!p->copy && !is_pipe(in) && !is_pipe(out)) {
@@ -510,144 +515,312 @@ static void pump_free(struct pump *p)
 	free(p->buf);
 }
 
-/* read(2) and write(2): the count, 0 at the end of in; exits on errors. */
-static ssize_t copy_from(struct pump *p, int in)
+/* Ends a step of the pump with the error that stopped it: -1. */
+static int pump_error(struct pump *p, int err, bool out)
 {
-	ssize_t n;
-	while ((n = read(in, p->buf, 1 << 17)) < 0 && errno == EINTR)
+	p->err = err;
+	p->err_out = out;
+	return -1;
+}
+
+/* n bytes moved to out: the pump made progress. */
+static int moved(struct pump *p, size_t n)
+{
+	p->moved += n;
+	p->held -= n;
+	p->t->last = it_now_ns();
+	return 1;
+}
+
+/* The next record of a record socket, whole, into p->buf: its length
+ * peeked first so that the buffer holds it. An empty record is not the
+ * end: it comes with credentials (SO_PASSCRED), the end with none. */
+static ssize_t read_record(struct pump *p, bool *end)
+{
+	ssize_t len;
+	while ((len = recv(p->in, NULL, 0, MSG_PEEK | MSG_TRUNC)) < 0 &&
+	       errno == EINTR)
 		;
-	if (n < 0)
-		pump_fail(p, errno, false);
-	if (n > 0 && it_write_full(p->out, p->buf, (size_t)n) < 0)
-		pump_fail(p, errno, true);
+	if (len < 0)
+		return -1;
+	if ((size_t)len > p->cap) {
+		char *b = realloc(p->buf, (size_t)len);
+		if (!b)
+			it_xfail(errno, "allocate", "a buffer", NULL);
+		p->buf = b;
+		p->cap = (size_t)len;
+	}
+	char cbuf[CMSG_SPACE(sizeof(struct ucred))];
+	struct iovec iov = {p->buf, p->cap};
+	ssize_t n;
+	struct msghdr mh;
+	do {
+		mh = (struct msghdr){.msg_iov = &iov, .msg_iovlen = 1,
+				     .msg_control = cbuf,
+				     .msg_controllen = sizeof cbuf};
+		n = recvmsg(p->in, &mh, MSG_CMSG_CLOEXEC);
+	} while (n < 0 && errno == EINTR);
+	*end = n == 0 && mh.msg_controllen == 0;
 	return n;
 }
 
-/* Moves n bytes our pipe holds on to out. */
-static void drain(struct pump *p, ssize_t n)
+/* read(2) (or a whole record) and write(2): 1 on progress, 0 at the end
+ * of in, -1 on an error (p->err). */
+static int copy_from(struct pump *p, int in)
+{
+	ssize_t n;
+	bool end = false;
+	if (p->records && in == p->in) {
+		n = read_record(p, &end);
+	} else {
+		while ((n = read(in, p->buf, p->cap)) < 0 && errno == EINTR)
+			;
+		end = n == 0;
+	}
+	if (n < 0)
+		return pump_error(p, errno, false);
+	if (end)
+		return 0;
+	p->held += (size_t)n;
+	size_t w = it_write_some(p->out, p->buf, (size_t)n, NULL);
+	moved(p, w);
+	return w < (size_t)n ? pump_error(p, errno, true) : 1;
+}
+
+/* Moves the n bytes our pipe holds on to out. */
+static int drain(struct pump *p, size_t n)
 {
 	while (n > 0) {
-		ssize_t m = p->copy ? -1 :
-			    splice(p->pipe[0], NULL, p->out, NULL, (size_t)n,
+		ssize_t m = splice(p->pipe[0], NULL, p->out, NULL, n,
 				   SPLICE_F_MOVE);
 		if (m < 0 && errno == EINTR)
 			continue;
-		if (m < 0 && errno != EINVAL && !p->copy)
-			pump_fail(p, errno, true);
+		if (m < 0 && errno != EINVAL)
+			return pump_error(p, errno, true);
 		if (m < 0) {
+			/* out takes no splice: copy what the pipe holds,
+			 * and from now on all of in. */
 			p->copy = true;
-			m = copy_from(p, p->pipe[0]);
+			p->held -= n;
+			uint64_t goal = p->moved + n;
+			while (p->moved < goal)
+				if (copy_from(p, p->pipe[0]) < 0)
+					return -1;
+			return 1;
 		}
-		n -= m;
+		moved(p, (size_t)m);
+		n -= (size_t)m;
 	}
+	return 1;
 }
 
-/* Moves what in has now: the count, 0 at its end; exits on errors. An
- * error of splice between a pipe and the socket is the socket's, but for
- * EPIPE, which only writes get. */
-static ssize_t pump_step(struct pump *p)
+/* Moves what in has now: 1 on progress, 0 at the end of in, -1 on an
+ * error (p->err). An error of splice between a pipe and the socket is the
+ * socket's, but for EPIPE, which only writes get. */
+static int pump_step(struct pump *p)
 {
 	while (!p->copy) {
 		bool direct = p->pipe[0] < 0;
 		ssize_t n = splice(p->in, NULL, direct ? p->out : p->pipe[1],
 				   NULL, CHUNK, SPLICE_F_MOVE);
-		if (n > 0 && !direct)
-			drain(p, n);
-		if (n >= 0)
-			return n;
+		if (n > 0) {
+			p->held += (size_t)n;
+			return direct ? moved(p, (size_t)n) : drain(p, (size_t)n);
+		}
+		if (n == 0)
+			return 0;
 		if (errno == EINTR)
 			continue;
 		if (errno != EINVAL)
-			pump_fail(p, errno, errno == EPIPE || (direct && !p->sock_in));
+			return pump_error(p, errno, errno == EPIPE ||
+					  (direct && !p->sock_in));
 		p->copy = true;
 	}
 	return copy_from(p, p->in);
 }
 
-/* Runs until the end of in; -w bounds each wait for data. */
-static void pump_run(struct pump *p)
+/* Milliseconds until -w has passed with nothing moved; -1 for no limit. */
+static int idle_left_ms(const struct talk *t)
 {
-	for (;;) {
-		if (p->idle != IT_FOREVER) {
-			struct pollfd pf = {p->in, POLLIN, 0};
-			int64_t deadline = it_deadline(p->idle);
-			int n;
-			while ((n = poll(&pf, 1, it_left_ms(deadline))) < 0 &&
-			       errno == EINTR)
-				;
-			if (n == 0) {
-				pthread_mutex_lock(&exit_lock);
-				it_die(IT_NO, "unable to read %s: no data in time",
-				       p->inname);
-			}
-		}
-		if (pump_step(p) == 0)
-			return;
-	}
+	return t->idle == IT_FOREVER ? -1 : it_left_ms(t->last + t->idle);
 }
 
-static void writer_done(void *arg)
+/* In until its end, for the side that ends the conversation: 0, or -1 with
+ * the error in p. Where -w is given, the time with nothing moved either
+ * way is bounded. */
+static int pump_run(struct pump *p)
 {
-	const struct pump *p = arg;
-	uint64_t one = 1;
-	(void)!write(p->done, &one, sizeof one);
+	for (;;) {
+		struct pollfd pf = {p->in, POLLIN, 0};
+		int n = p->t->idle == IT_FOREVER ? 1 :
+			poll(&pf, 1, idle_left_ms(p->t));
+		if (n < 0 && errno != EINTR)
+			return pump_error(p, errno, false);
+		if (n == 0 && idle_left_ms(p->t) == 0) {
+			pthread_mutex_lock(&exit_lock);
+			it_die(IT_NO, "unable to read %s: no data in time",
+			       p->inname);
+		}
+		if (n <= 0)
+			continue;
+		int rc = pump_step(p);
+		if (rc <= 0)
+			return rc;
+	}
 }
 
 /* Standard input to the socket, then a half-close: the peer sees the end
- * of our data and can still answer. */
+ * of our data and can still answer. An error reading standard input ends
+ * us at once; one writing the socket ends this direction only, and is
+ * told once the peer's data has all been written out. busy says when the
+ * writer has input in hand, for wait_writer. */
 static void *writer(void *arg)
 {
 	struct pump *p = arg;
-	pthread_cleanup_push(writer_done, p);
-	pump_run(p);
-	shutdown(p->out, SHUT_WR);
-	pthread_cleanup_pop(1);
+	int rc;
+	do {
+		struct pollfd pf = {p->in, POLLIN, 0};
+		while (poll(&pf, 1, -1) < 0 && errno == EINTR)
+			;
+		pthread_mutex_lock(&exit_lock);
+		p->t->busy = true;
+		pthread_mutex_unlock(&exit_lock);
+		rc = pump_step(p);
+		pthread_mutex_lock(&exit_lock);
+		p->t->busy = false;
+		if (rc < 0 && !p->err_out)
+			it_xfail_status(IT_IOERR, p->err, "read", p->inname, NULL);
+		pthread_mutex_unlock(&exit_lock);
+	} while (rc > 0);
+	if (rc == 0)
+		shutdown(p->out, SHUT_WR);
+	uint64_t one = 1;
+	(void)!write(p->t->done, &one, sizeof one);
 	return NULL;
 }
 
-/* Once the peer's data has ended, the conversation is over when our
- * standard input has too, or when the peer has gone altogether (POLLHUP:
- * a UNIX peer that closed, or a reset), since it takes nothing more. */
-static void wait_writer(const struct pump *p)
+static bool readable(int fd)
 {
-	struct pollfd pf[2] = {{p->done, POLLIN, 0}, {p->out, 0, 0}};
-	while (poll(pf, 2, -1) < 0 && errno == EINTR)
-		;
+	struct pollfd pf = {fd, POLLIN, 0};
+	return poll(&pf, 1, 0) != 0;
 }
 
-/* The two directions of a connection, until the peer ends its side. With
- * talk false, we send nothing (listen -k): the peer sees our end at once. */
-static void converse(const struct args *a, int sock, bool talk)
+/* Once the peer's data has ended, the conversation is over when the
+ * writer is (true), or when the peer has gone and nothing of standard
+ * input is in hand or waiting to be read (false, exit_lock held, so that
+ * the writer takes nothing more): then nothing is lost. A UNIX peer that
+ * has gone says POLLHUP; a TCP peer's close looks like a half-close, so
+ * there the end of its data is taken as its going. */
+static bool wait_writer(const struct pump *out, bool tcp, bool gone)
 {
-	bool stream = a->addr.type == SOCK_STREAM;
+	struct talk *t = out->t;
+	struct pollfd pf[2] = {{t->done, POLLIN, 0},
+			       {out->out, tcp ? POLLRDHUP : 0, 0}};
+	nfds_t nfd = gone ? 1 : 2;
+	for (;;) {
+		int ms = idle_left_ms(t);
+		/* The peer has gone: look every 10 ms whether the writer
+		 * still has something it must fail to send. */
+		if (nfd == 1 && (ms < 0 || ms > 10))
+			ms = 10;
+		int n = poll(pf, nfd, ms);
+		if (n > 0 && pf[0].revents)
+			return true;
+		pthread_mutex_lock(&exit_lock);
+		if (n == 0 && idle_left_ms(t) == 0 && t->busy)
+			it_die(IT_NO, "unable to write %s: no room in time",
+			       out->outname);
+		if (n == 0 && idle_left_ms(t) == 0)
+			it_die(IT_NO, "unable to read standard input: no data "
+			       "in time");
+		if (nfd == 2 && n > 0 && pf[1].revents)
+			nfd = 1;
+		if (nfd == 1 && !t->busy && !readable(out->in))
+			return false;
+		pthread_mutex_unlock(&exit_lock);
+	}
+}
+
+/* The writer could not send all of standard input: how much the peer did
+ * not get, exactly where standard input is a file, or a pipe whose writers
+ * have all gone. */
+static _Noreturn void unsent(const struct pump *p)
+{
+	uint64_t left = p->held;
+	bool exact = false;
+	struct stat st;
+	off_t pos;
+	int pending;
+	if (fstat(p->in, &st) == 0 && S_ISREG(st.st_mode) &&
+	    (pos = lseek(p->in, 0, SEEK_CUR)) >= 0) {
+		left += st.st_size > pos ? (uint64_t)(st.st_size - pos) : 0;
+		exact = true;
+	} else if (ioctl(p->in, FIONREAD, &pending) == 0) {
+		struct pollfd pf = {p->in, POLLIN, 0};
+		left += (uint64_t)pending;
+		exact = poll(&pf, 1, 0) == 1 && pf.revents & POLLHUP;
+	}
+	it_die(IT_IOERR, "unable to write %s: %s (%" PRIu64 " bytes of standard "
+	       "input sent, %" PRIu64 "%s not)", p->outname, strerror(p->err),
+	       p->moved, left, exact ? "" : " and more");
+}
+
+/* Both directions of a connection, until the peer ends its side and ours
+ * is done; exits 0 only if every byte of standard input was sent. */
+static _Noreturn void converse(const struct args *a, int sock)
+{
+	struct talk t = {.idle = a->timeout, .last = it_now_ns()};
 	struct pump out, in;
 	pthread_t tid;
-	if (talk) {
-		pump_init(&out, STDIN_FILENO, "standard input", sock, a->addr.text,
-			  false, stream);
-		out.soft = true;
-		out.done = eventfd(0, EFD_CLOEXEC);
-		if (out.done < 0)
-			it_xfail(errno, "create", "an eventfd", NULL);
-		errno = pthread_create(&tid, NULL, writer, &out);
-		if (errno)
-			it_xfail(errno, "start", "a thread", NULL);
-	} else {
-		shutdown(sock, SHUT_WR);
-	}
+	pump_init(&out, STDIN_FILENO, "standard input", sock, a->addr.text,
+		  false, a->addr.type, &t);
 	pump_init(&in, sock, a->addr.text, STDOUT_FILENO, "standard output",
-		  true, stream);
-	in.idle = a->timeout;
-	pump_run(&in);
+		  true, a->addr.type, &t);
+	t.done = eventfd(0, EFD_CLOEXEC);
+	if (t.done < 0)
+		it_xfail(errno, "create", "an eventfd", NULL);
+	errno = pthread_create(&tid, NULL, writer, &out);
+	if (errno)
+		it_xfail(errno, "start", "a thread", NULL);
+	/* A read error on the socket (a reset) means the peer has gone:
+	 * what the writer could not send is the better message. */
+	int rc = pump_run(&in);
+	if (rc < 0 && in.err_out) {
+		pthread_mutex_lock(&exit_lock);
+		stdout_fail(in.err);
+	}
+	bool joined = wait_writer(&out, a->addr.family != AF_UNIX, rc < 0);
+	if (joined) {
+		pthread_join(tid, NULL);
+		if (out.err)
+			unsent(&out);
+	}
+	/* A TCP peer resets a connection it closes with our data unread. */
+	if (rc < 0 && joined && in.err == ECONNRESET)
+		it_die(IT_IOERR, "unable to read %s: %s (%" PRIu64 " bytes of "
+		       "standard input sent, not all of them read)",
+		       a->addr.text, strerror(in.err), out.moved);
+	if (rc < 0)
+		it_xfail_status(IT_IOERR, in.err, "read", a->addr.text, NULL);
+	exit(IT_OK);
+}
+
+/* listen -k: one peer's data to standard output; we send nothing, so the
+ * peer sees our end at once. A peer's error (a reset) is told, and the
+ * next peer comes; one of standard output ends us. */
+static void take_from(const struct args *a, int sock)
+{
+	struct talk t = {.idle = a->timeout, .last = it_now_ns(), .done = -1};
+	struct pump in;
+	shutdown(sock, SHUT_WR);
+	pump_init(&in, sock, a->addr.text, STDOUT_FILENO, "standard output",
+		  true, a->addr.type, &t);
+	if (pump_run(&in) < 0) {
+		if (in.err_out)
+			stdout_fail(in.err);
+		it_warn("unable to read %s: %s", a->addr.text, strerror(in.err));
+	}
 	pump_free(&in);
-	if (!talk)
-		return;
-	/* The writer may still be blocked reading standard input: exit takes
-	 * it away. */
-	wait_writer(&out);
-	pthread_mutex_lock(&exit_lock);
-	it_close_stdout();
-	_exit(IT_OK);
 }
 
 /* ---- commands ---- */
@@ -680,8 +853,7 @@ static int cmd_connect(struct args *a)
 	struct peer p;
 	peer_of(fd, &a->addr, &p);
 	print_peer(a, &p);
-	converse(a, fd, true);
-	return IT_OK;
+	converse(a, fd);
 }
 
 /* SIGINT, SIGTERM and SIGHUP remove the socket file, then end us as
@@ -746,9 +918,9 @@ static int cmd_listen(struct args *a)
 		if (!(a->used & O_KEEP)) {
 			close(lfd);
 			it_sock_unbind();
-			converse(a, fd, true);
+			converse(a, fd);
 		}
-		converse(a, fd, false);
+		take_from(a, fd);
 		close(fd);
 	} while (a->used & O_KEEP);
 	return IT_OK;

@@ -760,3 +760,71 @@ complete_words() {
 	complete_words usock listen --allow-uid = nob
 	[ "${COMPREPLY[*]}" = nobody ]
 }
+
+# Checks the one line of a transfer cut short (the caller saw exit 74): it
+# names ADDR and counts what was sent and what was not, together the $3
+# bytes of the file on stdin, at least $4 of them sent. A TCP peer's reset
+# can come once everything was sent: then the line says so.
+cut_short() {
+	local re="^usock: unable to write $1: (Broken pipe|Connection reset by peer) \(([0-9]+) bytes of standard input sent, ([0-9]+) not\)$"
+	if [[ $1 == tcp:* && $2 == "usock: unable to read $1: Connection reset by peer ($3 bytes of standard input sent, not all of them read)" ]]; then
+		return 0
+	fi
+	if ! [[ $2 =~ $re ]]; then
+		printf 'not a cut-short line: %s\n' "$2" >&2
+		return 1
+	fi
+	local sent=${BASH_REMATCH[2]} unsent=${BASH_REMATCH[3]}
+	((sent + unsent == $3 && unsent > 0 && sent >= $4))
+}
+
+@test "a peer that takes part of stdin and closes: exit 74 saying how much was not sent, 20 runs, UNIX and TCP" {
+	local s p log=$BATS_TEST_TMPDIR/log in=$BATS_TEST_TMPDIR/in i addr
+	s=$(sock)
+	p=$(free_port)
+	head -c 1M /dev/zero >"$in"
+	it_bg_ready usock serve --ready-fd 9 "$s" -- sh -c 'head -c 1000 | wc -c >>"$1"; echo ok' _ "$log"
+	it_bg_ready usock serve --ready-fd 9 "tcp:127.0.0.1:$p" -- sh -c 'head -c 1000 | wc -c >>"$1"; echo ok' _ "$log"
+	for addr in "$s" "tcp:127.0.0.1:$p"; do
+		for i in $(seq 20); do
+			run -74 --separate-stderr usock connect "$addr" <"$in"
+			[ "$output" = ok ]
+			cut_short "$addr" "$stderr" 1048576 1000
+		done
+	done
+	# Each command read its 1000 bytes, no more.
+	[ "$(sort -u "$log")" = 1000 ] && [ "$(wc -l <"$log")" = 40 ]
+}
+
+@test "listen: a peer that dies having read part of stdin is exit 74 with the count, 20 runs; all taken is 0" {
+	local s in=$BATS_TEST_TMPDIR/in got=$BATS_TEST_TMPDIR/got i
+	s=$(sock)
+	head -c 1M /dev/urandom >"$in"
+	for i in $(seq 20); do
+		it_bg_ready usock listen --ready-fd 9 "$s" <"$in" 2>"$got.err"
+		# head takes 1000 bytes and exits: connect dies of SIGPIPE
+		# with the rest unread in its socket.
+		usock connect "$s" </dev/null | head -c 1000 >"$got"
+		it_wait "$IT_PID"
+		[ "$IT_STATUS" = 74 ]
+		[ "$(wc -c <"$got")" = 1000 ]
+		cut_short "$s" "$(cat "$got.err")" 1048576 1000
+	done
+	it_bg_ready usock listen --ready-fd 9 "$s" <"$in"
+	usock connect "$s" </dev/null >"$got"
+	it_wait "$IT_PID"
+	[ "$IT_STATUS" = 0 ]
+	cmp "$in" "$got"
+}
+
+@test "connect: a listener killed mid-stream is exit 74, stdin from a pipe, 20 runs" {
+	local s got=$BATS_TEST_TMPDIR/got i
+	s=$(sock)
+	for i in $(seq 20); do
+		it_bg_ready usock serve --ready-fd 9 "$s" -- sh -c 'head -c 100000 | wc -c >"$1"; kill -KILL "$PPID"' _ "$got"
+		run -74 --separate-stderr bash -c 'head -c 4M /dev/zero | usock connect "$1"' _ "$s"
+		[[ $stderr =~ ^usock:\ unable\ to\ (write|read)\ $s: ]]
+		[ "$(cat "$got")" = 100000 ]
+		it_wait "$IT_PID"
+	done
+}
