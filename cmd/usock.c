@@ -187,6 +187,9 @@ static void check_addr(struct args *a, struct argp_state *state,
 	if (type == SOCK_DGRAM && strncmp(text, "tcp:", 4) == 0)
 		argp_error(state, "tcp: is a stream: use udp: for datagrams, or "
 			   "--seqpacket");
+	if (type == SOCK_SEQPACKET && (strncmp(text, "tcp:", 4) == 0 ||
+				       strncmp(text, "udp:", 4) == 0))
+		argp_error(state, "--seqpacket is for UNIX sockets");
 	if (it_sock_parse(text, type, &a->addr) < 0) {
 		if (errno == EPROTOTYPE)
 			argp_error(state, "udp: takes datagrams only");
@@ -211,6 +214,11 @@ static void check_addr(struct args *a, struct argp_state *state,
 	if (!unix_ && a->used & O_ALLOW)
 		argp_error(state, "--allow-uid and --allow-gid need a UNIX "
 			   "socket");
+	if (!unix_ && a->used & O_MAXUID)
+		argp_error(state, "--max-per-uid needs a UNIX socket");
+	if (!unix_ && strcmp(a->addr.port, "0") == 0 && !(a->used & O_READY))
+		argp_error(state, "port 0 is for listen, serve and recv with "
+			   "--ready-fd, whose line then says the port chosen");
 	if (!a->addr.path && a->used & (O_MODE | O_OWNER))
 		argp_error(state, "--mode and --owner need a socket path");
 }
@@ -360,6 +368,10 @@ static const struct argp argp = {
 struct peer {
 	bool cred;                 /* a UNIX peer: pid, uid, gid below */
 	struct ucred uc;
+	/* A connected UNIX peer's supplementary groups (SO_PEERGROUPS);
+	 * none for a datagram, whose credentials carry only uc. */
+	gid_t groups[256];
+	int ngroups;
 	char ip[64], port[16];      /* numeric: INET6_ADDRSTRLEN is 46 */
 	char lip[64], lport[16];
 };
@@ -370,6 +382,9 @@ static void peer_of(int fd, const struct it_sockaddr *addr, struct peer *p)
 	memset(p, 0, sizeof *p);
 	if (addr->family == AF_UNIX) {
 		p->cred = getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &p->uc, &len) == 0;
+		len = sizeof p->groups;
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, p->groups, &len) == 0)
+			p->ngroups = (int)(len / sizeof p->groups[0]);
 		return;
 	}
 	struct sockaddr_storage ss;
@@ -420,9 +435,13 @@ static bool allowed(const struct args *a, const struct peer *p)
 	for (int i = 0; i < a->nuids; i++)
 		if (a->uids[i] == p->uc.uid)
 			return true;
-	for (int i = 0; i < a->ngids; i++)
+	for (int i = 0; i < a->ngids; i++) {
 		if (a->gids[i] == p->uc.gid)
 			return true;
+		for (int g = 0; g < p->ngroups; g++)
+			if (a->gids[i] == p->groups[g])
+				return true;
+	}
 	return false;
 }
 
@@ -847,7 +866,7 @@ static void resolve(struct args *a)
 static int cmd_connect(struct args *a)
 {
 	resolve(a);
-	int fd = it_sock_connect(&a->addr, it_deadline(a->timeout));
+	int fd = it_sock_connect(&a->addr, it_deadline(a->timeout), false);
 	if (fd < 0)
 		connect_fail(a, "connect", errno);
 	struct peer p;
@@ -870,7 +889,23 @@ static int xbind(struct args *a)
 	resolve(a);
 	a->bind.backlog = SOMAXCONN;
 	int fd = it_sock_xbind(&a->addr, &a->bind);
-	it_xready(&a->ready_fd);
+	if (strcmp(a->addr.port, "0") != 0) {
+		it_xready(&a->ready_fd);
+		return fd;
+	}
+	/* Port 0: the readiness line says which port the kernel chose. */
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof ss;
+	char port[16], line[20];
+	if (getsockname(fd, (struct sockaddr *)&ss, &sl) < 0 ||
+	    getnameinfo((struct sockaddr *)&ss, sl, NULL, 0, port, sizeof port,
+			NI_NUMERICSERV) != 0)
+		it_xfail(errno, "get the port of", a->addr.text, NULL);
+	snprintf(line, sizeof line, "%s\n", port);
+	if (it_write_full(a->ready_fd, line, strlen(line)) < 0)
+		it_xfail(errno, "write", "the readiness descriptor", NULL);
+	close(a->ready_fd);
+	a->ready_fd = -1;
 	return fd;
 }
 
@@ -1167,7 +1202,7 @@ static void send_one(const struct args *a, int fd, const void *msg, size_t len)
 static int cmd_send(struct args *a)
 {
 	resolve(a);
-	int fd = it_sock_connect(&a->addr, it_deadline(a->timeout));
+	int fd = it_sock_connect(&a->addr, it_deadline(a->timeout), false);
 	if (fd < 0)
 		connect_fail(a, "connect", errno);
 	if (a->timeout != IT_FOREVER) {
@@ -1295,28 +1330,62 @@ static int cmd_recv(struct args *a)
 
 /* ---- test ---- */
 
+static _Noreturn void type_fail(const struct args *a)
+{
+	it_die(IT_DATAERR, "unable to test %s: a socket of another type",
+	       a->addr.text);
+}
+
+static int test_fail(const struct args *a, int err)
+{
+	if (err == EAGAIN)
+		return IT_OK;
+	if (err == ECONNREFUSED || err == ENOENT)
+		return IT_UNAVAILABLE;
+	if (err == EPROTOTYPE)
+		type_fail(a);
+	connect_fail(a, "test", err);
+}
+
+/* For test at a path: a datagram connect says whether and what is bound
+ * there without making a connection: 0 (a datagram socket), -1 with errno
+ * EPROTOTYPE (a stream or record one), ECONNREFUSED, ENOENT... */
+static int probe_path(const struct args *a)
+{
+	struct it_sockaddr d = a->addr;
+	d.type = SOCK_DGRAM;
+	int fd = it_sock_connect(&d, it_deadline(0), true);
+	if (fd >= 0)
+		close(fd);
+	return fd < 0 ? -1 : 0;
+}
+
 /* 0 when someone listens at ADDR, 69 (quietly) when nobody does. Without
- * a type asked for, a socket of any type counts. */
+ * a type asked for, a socket of any type counts. A UNIX listener whose
+ * backlog is full listens. */
 static int cmd_test(struct args *a)
 {
 	resolve(a);
-	int fd = it_sock_connect(&a->addr, it_deadline(a->timeout));
-	static const int others[] = {SOCK_DGRAM, SOCK_SEQPACKET};
-	for (int i = 0; fd < 0 && errno == EPROTOTYPE && !(a->used & O_TYPE) &&
-	     i < 2; i++) {
-		a->addr.type = others[i];
-		fd = it_sock_connect(&a->addr, it_deadline(a->timeout));
-	}
-	if (fd >= 0) {
-		close(fd);
+	int want = a->used & O_TYPE ? a->addr.type : 0, fd = 0;
+	if (a->addr.path && (fd = probe_path(a)) == 0 && want &&
+	    want != SOCK_DGRAM)
+		type_fail(a);
+	if (a->addr.path && (fd == 0 || (errno == EPROTOTYPE && !want)))
 		return IT_OK;
+	if (a->addr.path && errno != EPROTOTYPE)
+		return test_fail(a, errno);
+	if (want == SOCK_DGRAM)
+		type_fail(a);
+	int64_t deadline = it_deadline(a->timeout);
+	fd = it_sock_connect(&a->addr, deadline, true);
+	static const int others[] = {SOCK_DGRAM, SOCK_SEQPACKET};
+	for (int i = 0; fd < 0 && errno == EPROTOTYPE && !want && i < 2; i++) {
+		a->addr.type = others[i];
+		fd = it_sock_connect(&a->addr, deadline, true);
 	}
-	if (errno == ECONNREFUSED || errno == ENOENT)
-		return IT_UNAVAILABLE;
-	if (errno == EPROTOTYPE)
-		it_die(IT_DATAERR, "unable to test %s: a socket of another type",
-		       a->addr.text);
-	connect_fail(a, "test", errno);
+	if (fd >= 0)
+		close(fd);
+	return fd >= 0 ? IT_OK : test_fail(a, errno);
 }
 
 int main(int argc, char **argv)

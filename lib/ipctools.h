@@ -389,7 +389,8 @@ struct it_bindopt {
 };
 
 /* Parses s for type (0: stream, or dgram for udp:): 0, or -1 with errno
- * EINVAL (bad syntax), ENAMETOOLONG, EPROTOTYPE (udp: as a stream). */
+ * EINVAL (bad syntax, a port that is not 0 to 65535 in decimal),
+ * ENAMETOOLONG, EPROTOTYPE (udp: as a stream, tcp: as datagrams). */
 int it_sock_parse(const char *s, int type, struct it_sockaddr *a);
 /* Looks up an Internet host and port: 0, or -1 with errno and *why. */
 int it_sock_resolve(struct it_sockaddr *a, const char **why);
@@ -398,13 +399,14 @@ int it_sock_resolve(struct it_sockaddr *a, const char **why);
 int it_sock_exit_for(int err);
 /* A connected socket (blocking, close-on-exec), trying each address until
  * the deadline: the fd, or -1 with errno (ENOTSOCK: a path that is no
- * socket). */
-int it_sock_connect(const struct it_sockaddr *a, int64_t deadline);
+ * socket). A UNIX listener with a full backlog is waited for, or with
+ * busy_ok is EAGAIN at once. */
+int it_sock_connect(const struct it_sockaddr *a, int64_t deadline, bool busy_ok);
 /* A bound socket, listening unless it is a datagram one, or exits with the
- * contract's status. At a path, the socket gets o's mode and owner in a
- * private directory, listens, and is renamed into place without replacing
- * anything; what is at the path already is reclaimed only if it is a
- * socket of ours that refuses a probe connect (else 65, 77 or 73). */
+ * contract's status. At a path, the socket is bound there with o's mode,
+ * given o's owner, and only then listens; what is at the path already is
+ * reclaimed only if it is a socket of ours (or of o's owner) at which no
+ * socket is bound any more (else 65, 77 or 73). */
 int it_sock_xbind(const struct it_sockaddr *a, const struct it_bindopt *o);
 /* Unlinks the path bound, if it is still our socket; async-signal-safe,
  * and registered with atexit by it_sock_xbind. */

@@ -1,7 +1,9 @@
 /* sock.c: socket addresses as usock names them, connecting with a
  * deadline, and binding a socket at a path safely (CONTRACT.md section 9):
- * the socket is made in a private directory with its final mode and owner,
- * listens, and only then is renamed into place, never over anything. */
+ * the socket is bound at the path itself, under a umask that gives it its
+ * final mode (bind(2) makes a new entry, never follows a symlink, never
+ * replaces anything), gets its owner through a descriptor of that very
+ * file, and only then listens. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -94,7 +96,15 @@ int it_sock_parse(const char *s, int type, struct it_sockaddr *a)
 		return -1;
 	}
 	memcpy(a->host, host, hostlen);
-	strcpy(a->port, colon + 1);
+	/* Decimal, 0 to 65535, nothing else: getaddrinfo would take a sign,
+	 * blanks and service names, and cut 112667 to 16 bits. */
+	const char *port = colon + 1;
+	if (strspn(port, "0123456789") != strlen(port) || strlen(port) > 5 ||
+	    atol(port) > 65535) {
+		errno = EINVAL;
+		return -1;
+	}
+	snprintf(a->port, sizeof a->port, "%ld", atol(port));
 	return 0;
 }
 
@@ -136,6 +146,20 @@ int it_sock_exit_for(int err)
 	}
 }
 
+/* Records on a UNIX connection come with the sender's credentials, so
+ * that an empty one can be told from the end (which comes with none). */
+static int passcred(int fd, const struct it_sockaddr *a)
+{
+	int on = 1;
+	if (a->family != AF_UNIX || a->type != SOCK_SEQPACKET ||
+	    setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &on, sizeof on) == 0)
+		return 0;
+	int err = errno;
+	close(fd);
+	errno = err;
+	return -1;
+}
+
 /* Waits for a non-blocking connect(2) to finish: 0, or -1 with errno. */
 static int connect_wait(int fd, int64_t deadline)
 {
@@ -155,18 +179,20 @@ static int connect_wait(int fd, int64_t deadline)
 	return err ? -1 : 0;
 }
 
-static int connect_one(const struct it_sockaddr *a, int i, int64_t deadline)
+static int connect_one(const struct it_sockaddr *a, int i, int64_t deadline,
+		       bool busy_ok)
 {
 	const struct sockaddr *sa = (const struct sockaddr *)a->addrs[i];
 	int fd = socket(sa->sa_family, a->type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (fd < 0)
+	if (fd < 0 || passcred(fd, a) < 0)
 		return -1;
 	for (;;) {
 		if (connect(fd, sa, a->lens[i]) == 0)
 			break;
 		/* A UNIX listener whose backlog is full says EAGAIN rather
-		 * than letting poll(2) wait: try again a little later. */
-		if (errno == EAGAIN && sa->sa_family == AF_UNIX &&
+		 * than letting poll(2) wait: try again a little later, unless
+		 * the caller only asks whether someone listens. */
+		if (errno == EAGAIN && sa->sa_family == AF_UNIX && !busy_ok &&
 		    it_left_ns(deadline) != 0) {
 			poll(NULL, 0, 5);
 			continue;
@@ -186,7 +212,7 @@ static int connect_one(const struct it_sockaddr *a, int i, int64_t deadline)
 	return fd;
 }
 
-int it_sock_connect(const struct it_sockaddr *a, int64_t deadline)
+int it_sock_connect(const struct it_sockaddr *a, int64_t deadline, bool busy_ok)
 {
 	/* A path that is there but is no socket would be ECONNREFUSED,
 	 * which says "stale": say what it is instead. */
@@ -197,105 +223,102 @@ int it_sock_connect(const struct it_sockaddr *a, int64_t deadline)
 	}
 	int fd = -1, err = ECONNREFUSED;
 	for (int i = 0; i < a->n && fd < 0; i++)
-		if ((fd = connect_one(a, i, deadline)) < 0)
+		if ((fd = connect_one(a, i, deadline, busy_ok)) < 0)
 			err = errno;
 	errno = err;
 	return fd;
 }
 
-/* Something is at path: exits unless it is a socket of ours that nobody
- * listens on, which is then removed. A symlink is never followed. */
-static void reclaim(const struct it_sockaddr *a, const struct stat *st)
+/* Something is at path: exits unless it is a stale socket of ours (or of
+ * the owner we give ours), which is then removed. A symlink is never
+ * followed. */
+static void reclaim(const struct it_sockaddr *a, const struct it_bindopt *o,
+		    struct stat *st)
 {
-	it_xlstat_file("bind", a->path, (struct stat *)st, S_IFSOCK, true);
-	if (st->st_uid != geteuid())
+	it_xlstat_file("bind", a->path, st, S_IFSOCK, true);
+	if (st->st_uid != geteuid() && (o->uid == (uid_t)-1 || st->st_uid != o->uid))
 		it_die(IT_NOPERM, "unable to bind %s: a socket of uid %ld, not "
 		       "ours", a->path, (long)st->st_uid);
-	int fd = socket(AF_UNIX, a->type | SOCK_CLOEXEC, 0);
+	/* A datagram connect asks whether a socket is bound there, at once:
+	 * it makes no connection that a listener would take for its own,
+	 * and does not wait on a full backlog. Refused: nobody (stale); a
+	 * socket of another type, or a datagram one, is alive. */
+	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		it_xfail(errno, "create", "a socket", NULL);
 	int rc = connect(fd, (const struct sockaddr *)a->addrs[0], a->lens[0]);
 	int err = errno;
 	close(fd);
-	/* EPROTOTYPE: a live socket of another type; anything but a refusal
-	 * means someone may be there. */
-	if (rc == 0 || err != ECONNREFUSED)
+	if (rc == 0 || err == EPROTOTYPE)
 		it_die(IT_CANTCREAT, "unable to bind %s: a listener is already "
 		       "there", a->path);
+	if (err != ECONNREFUSED)
+		it_xfail(err, "probe", a->path, NULL);
 	struct stat now;
 	if (lstat(a->path, &now) == 0 && now.st_dev == st->st_dev &&
 	    now.st_ino == st->st_ino && unlink(a->path) < 0 && errno != ENOENT)
 		it_xfail(errno, "remove", a->path, NULL);
 }
 
-/* Binds fd at path under a umask that leaves exactly mode. */
-static int bind_mode(int fd, const char *path, mode_t mode)
+/* bind(2) at a's path under a umask that leaves exactly mode. */
+static int bind_mode(int fd, const struct it_sockaddr *a, mode_t mode)
 {
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	size_t len = strlen(path);
-	if (len >= SUN_MAX) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	memcpy(sun.sun_path, path, len + 1);
 	mode_t old = umask(~mode & 0777);
-	int rc = bind(fd, (struct sockaddr *)&sun, sizeof sun);
+	int rc = bind(fd, (const struct sockaddr *)a->addrs[0], a->lens[0]);
 	int err = errno;
 	umask(old);
 	errno = err;
 	return rc;
 }
 
-/* The private directory in the same directory as path (so that rename(2)
- * works), and the socket's name in it: DIR/.usock.XXXXXX/s. */
-static int private_dir(const char *path, char *dir, size_t size)
+/* The file bind made, through a descriptor of its own: recorded for
+ * it_sock_unbind, and given its owner, whatever is renamed meanwhile. A
+ * file that is no socket of ours is something else that took the path. */
+static int own_file(const struct it_sockaddr *a, const struct it_bindopt *o,
+		    const char **verb)
 {
-	const char *slash = strrchr(path, '/');
-	int dirlen = slash ? (int)(slash - path) + 1 : 0;
-	if (snprintf(dir, size, "%.*s.usock.XXXXXX", dirlen, path) >= (int)size) {
-		errno = ENAMETOOLONG;
-		return -1;
+	struct stat st;
+	int pfd = open(a->path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (pfd < 0)
+		return errno;
+	int err = 0;
+	if (fstat(pfd, &st) < 0) {
+		err = errno;
+	} else if (!S_ISSOCK(st.st_mode) || st.st_uid != geteuid()) {
+		err = EEXIST;
+	} else {
+		bound_dev = st.st_dev;
+		bound_ino = st.st_ino;
+		bound = 1;
+		if ((o->uid != (uid_t)-1 || o->gid != (gid_t)-1) &&
+		    fchownat(pfd, "", o->uid, o->gid, AT_EMPTY_PATH) < 0)
+			err = errno, *verb = "set the owner of";
 	}
-	return mkdtemp(dir) ? 0 : -1;
+	close(pfd);
+	return err;
 }
 
 static void bind_path(int fd, const struct it_sockaddr *a,
 		      const struct it_bindopt *o)
 {
-	char dir[PATH_MAX], tmp[PATH_MAX + 3];
-	if (private_dir(a->path, dir, sizeof dir) < 0)
-		it_xfail(errno, "bind", a->path, NULL);
-	snprintf(tmp, sizeof tmp, "%s/s", dir);
-	int err = 0;
-	struct stat st;
+	/* Recorded first, so that a signal after the bind removes it. */
+	snprintf(bound_path, sizeof bound_path, "%s", a->path);
 	const char *verb = "bind";
-	if (bind_mode(fd, tmp, o->mode) < 0)
-		err = errno;
-	else if ((o->uid != (uid_t)-1 || o->gid != (gid_t)-1) &&
-		 lchown(tmp, o->uid, o->gid) < 0)
-		err = errno, verb = "set the owner of";
-	else if (a->type != SOCK_DGRAM && listen(fd, o->backlog) < 0)
-		err = errno, verb = "listen on";
-	else if (lstat(tmp, &st) < 0)
-		err = errno;
-	if (!err) {
-		/* Recorded first, so that a signal after the rename removes it. */
-		snprintf(bound_path, sizeof bound_path, "%s", a->path);
-		bound_dev = st.st_dev;
-		bound_ino = st.st_ino;
-		if (renameat2(AT_FDCWD, tmp, AT_FDCWD, a->path,
-			      RENAME_NOREPLACE) == 0)
-			bound = 1;
-		else
-			err = errno;
-	}
-	unlink(tmp);
-	rmdir(dir);
-	if (err == EEXIST)
+	int err = bind_mode(fd, a, o->mode) < 0 ? errno : 0;
+	if (err == EADDRINUSE)
 		it_die(IT_CANTCREAT, "unable to bind %s: something else appeared "
 		       "there", a->path);
-	if (err)
+	if (!err)
+		err = own_file(a, o, &verb);
+	if (!err && a->type != SOCK_DGRAM && listen(fd, o->backlog) < 0)
+		err = errno, verb = "listen on";
+	if (err) {
+		it_sock_unbind();
+		if (err == EEXIST)
+			it_die(IT_CANTCREAT, "unable to bind %s: something else "
+			       "appeared there", a->path);
 		it_xfail(err, verb, a->path, NULL);
+	}
 }
 
 int it_sock_xbind(const struct it_sockaddr *a, const struct it_bindopt *o)
@@ -308,17 +331,23 @@ int it_sock_xbind(const struct it_sockaddr *a, const struct it_bindopt *o)
 	if (o->passcred && a->family == AF_UNIX && a->type == SOCK_DGRAM &&
 	    setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &on, sizeof on) < 0)
 		it_xfail(errno, "set up", a->text, NULL);
+	if (passcred(fd, a) < 0)
+		it_xfail(errno, "set up", a->text, NULL);
 	if (a->path) {
 		struct stat st;
 		if (lstat(a->path, &st) == 0)
-			reclaim(a, &st);
+			reclaim(a, o, &st);
 		else if (errno != ENOENT)
 			it_xfail(errno, "bind", a->path, NULL);
 		bind_path(fd, a, o);
 		atexit(it_sock_unbind);
 		return fd;
 	}
-	if (sa->sa_family != AF_UNIX &&
+	/* A TCP port in TIME_WAIT may be bound again at once; a port that
+	 * listens never is. A UDP socket takes no SO_REUSEADDR: it would let
+	 * another receiver, of any user, bind the same port and take our
+	 * datagrams. */
+	if (sa->sa_family != AF_UNIX && a->type == SOCK_STREAM &&
 	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on) < 0)
 		it_xfail(errno, "set up", a->text, NULL);
 	if (bind(fd, sa, a->lens[0]) < 0) {

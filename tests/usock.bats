@@ -828,3 +828,151 @@ cut_short() {
 		it_wait "$IT_PID"
 	done
 }
+
+@test "a second listen at the path is 73 and its probe is never taken for the connection" {
+	local s
+	s=$(sock)
+	it_bg_ready usock listen --ready-fd 9 "$s" <<<"for the real client"
+	run -73 usock listen "$s" </dev/null
+	run -73 usock serve "$s" -- true
+	run -0 usock test "$s"
+	run -0 usock connect "$s" </dev/null
+	[ "$output" = "for the real client" ]
+	it_wait "$IT_PID"
+	[ "$IT_STATUS" = 0 ]
+}
+
+@test "a listener with a full backlog: listen and serve are 73 at once, test is 0, connect -w times out" {
+	local s
+	s=$(sock)
+	python3 -c 'import socket,sys,os
+l = socket.socket(socket.AF_UNIX); l.bind(sys.argv[1]); l.listen(0)
+held = []
+while True:
+    c = socket.socket(socket.AF_UNIX); c.setblocking(False)
+    try:
+        c.connect(sys.argv[1])
+    except BlockingIOError:
+        break
+    held.append(c)
+os.write(3, b"\n"); os.close(3); os.read(0, 1)' "$s" 3>"$BATS_TEST_TMPDIR/r" < <(sleep 60) &
+	it_track pid $!
+	wait_for test -s "$BATS_TEST_TMPDIR/r"
+	run -73 timeout 5 usock listen -w 1 "$s"
+	output_is "usock: unable to bind $s: a listener is already there"
+	run -73 timeout 5 usock serve "$s" -- true
+	run -0 timeout 5 usock test "$s"
+	run -1 timeout 5 usock connect -w 200ms "$s" </dev/null
+}
+
+@test "UDP and TCP binds are exclusive: a second binder, of any user, is refused" {
+	local p q
+	p=$(free_port udp)
+	it_bg_ready usock recv --follow --ready-fd 9 "udp:127.0.0.1:$p"
+	run -73 usock recv "udp:127.0.0.1:$p"
+	output_is "usock: unable to bind udp:127.0.0.1:$p: a listener is already there"
+	local steal='import socket,sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM if sys.argv[1] == "udp" else socket.SOCK_STREAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+try:
+    s.bind(("127.0.0.1", int(sys.argv[2]))); s.listen() if sys.argv[1] == "tcp" else None
+except OSError as e:
+    sys.exit(e.errno)'
+	run -98 python3 -c "$steal" udp "$p"
+	if [ "$(id -u)" = 0 ] && nobody true 2>/dev/null; then
+		run -73 nobody usock recv "udp:127.0.0.1:$p"
+	fi
+	q=$(free_port)
+	it_bg_ready usock listen -k --ready-fd 9 "tcp:127.0.0.1:$q"
+	run -73 usock listen "tcp:127.0.0.1:$q"
+	run -98 python3 -c "$steal" tcp "$q"
+}
+
+@test "--allow-gid takes a peer that has the group as a supplementary one" {
+	need_other_user
+	local a out=$BATS_TEST_TMPDIR/out gid
+	gid=$(getent group users | cut -d: -f3)
+	[ -n "$gid" ] || skip "needs a group 'users'"
+	a=$(abstract)
+	it_bg_ready usock listen --allow-gid users --ready-fd 9 "$a" >"$out"
+	setpriv --reuid=nobody --regid=nogroup --groups="$gid" -- usock connect "$a" <<<"as a member"
+	it_wait "$IT_PID"
+	[ "$IT_STATUS" = 0 ]
+	[ "$(cat "$out")" = "as a member" ]
+}
+
+@test "ports: 1 to 65535 in decimal only; port 0 only with --ready-fd, whose line gives the port" {
+	local bad
+	for bad in 112667 65536 +47133 " 47133" 4713x http -1 ""; do
+		run -64 usock connect "tcp:127.0.0.1:$bad"
+		[ "${lines[0]}" = "usock: invalid address 'tcp:127.0.0.1:$bad'" ]
+	done
+	run -64 usock listen tcp:127.0.0.1:0
+	[ "${lines[0]}" = "usock: port 0 is for listen, serve and recv with --ready-fd, whose line then says the port chosen" ]
+	run -64 usock connect tcp:127.0.0.1:0
+	local r=$BATS_TEST_TMPDIR/r port
+	mkfifo "$r"
+	usock listen --ready-fd 9 tcp:127.0.0.1:0 9>"$r" <<<"on the chosen port" 3>&- &
+	it_track pid $!
+	read -r -t "$IT_DEADLINE" port <"$r"
+	[[ $port =~ ^[1-9][0-9]*$ ]]
+	run -0 usock connect "tcp:127.0.0.1:$port" </dev/null
+	[ "$output" = "on the chosen port" ]
+	usock recv --ready-fd 9 udp:127.0.0.1:0 9>"$r" >"$r.out" 3>&- &
+	it_track pid $!
+	read -r -t "$IT_DEADLINE" port <"$r"
+	usock send "udp:127.0.0.1:$port" by-udp
+	wait_for test -s "$r.out"
+	[ "$(cat "$r.out")" = by-udp ]
+}
+
+@test "socket paths up to 107 bytes work; the bound name is the path itself, as ss and getpeername show" {
+	local d s
+	d=$(mktemp -d /tmp/usock.XXXXXX)
+	it_track path "$d"
+	s=$d/$(printf 'n%.0s' $(seq $((107 - ${#d} - 1))))
+	[ "${#s}" = 107 ]
+	it_bg_ready usock listen -k --ready-fd 9 "$s"
+	[ -S "$s" ]
+	run -0 usock test "$s"
+	run -0 ss -xlH
+	[[ $output == *" $s "* ]]
+	grep -qF " $s" /proc/net/unix
+	run -0 python3 -c 'import socket,sys
+c = socket.socket(socket.AF_UNIX); c.connect(sys.argv[1]); print(c.getpeername())' "$s"
+	[ "$output" = "$s" ]
+	run -64 usock listen "${s}x"
+}
+
+@test "a stale socket of the --owner user is reclaimed, as a service that crashed restarts" {
+	local d s
+	d=$(mktemp -d "${TMPDIR:-/tmp}/usock.XXXXXX")
+	it_track path "$d"
+	s=$d/s
+	it_bg_ready usock listen -k --owner nobody --ready-fd 9 "$s"
+	[ "$(stat -c %U "$s")" = nobody ]
+	kill -KILL "$IT_PID"
+	it_wait "$IT_PID"
+	[ -S "$s" ]
+	run -77 usock listen -w 1ms "$s"
+	it_bg_ready usock listen -k --owner nobody --ready-fd 9 "$s"
+	run -0 usock test "$s"
+}
+
+@test "usage: --max-per-uid and --seqpacket on TCP say what is wrong" {
+	run -64 usock serve --max-per-uid 2 tcp:127.0.0.1:1 -- true
+	[ "${lines[0]}" = "usock: --max-per-uid needs a UNIX socket" ]
+	run -64 usock connect --seqpacket tcp:127.0.0.1:1
+	[ "${lines[0]}" = "usock: --seqpacket is for UNIX sockets" ]
+	run -64 usock send --seqpacket udp:127.0.0.1:1 x
+	[ "${lines[0]}" = "usock: --seqpacket is for UNIX sockets" ]
+}
+
+@test "--ready-fd 0, 1 and 2 are refused: the readiness line would land in the data" {
+	local fd
+	for fd in 0 1 2; do
+		run -64 usock listen --ready-fd "$fd" "$BATS_TEST_TMPDIR/s"
+		[[ ${lines[0]} == "usock: invalid file descriptor '$fd': "* ]]
+	done
+	[ ! -e "$BATS_TEST_TMPDIR/s" ]
+}
