@@ -833,8 +833,8 @@ cut_short() {
 	local s
 	s=$(sock)
 	it_bg_ready usock listen --ready-fd 9 "$s" <<<"for the real client"
-	run -73 usock listen "$s" </dev/null
-	run -73 usock serve "$s" -- true
+	run -73 timeout 5 usock listen "$s" </dev/null
+	run -73 timeout 5 usock serve "$s" -- true
 	run -0 usock test "$s"
 	run -0 usock connect "$s" </dev/null
 	[ "$output" = "for the real client" ]
@@ -869,7 +869,7 @@ os.write(3, b"\n"); os.close(3); os.read(0, 1)' "$s" 3>"$BATS_TEST_TMPDIR/r" < <
 	local p q
 	p=$(free_port udp)
 	it_bg_ready usock recv --follow --ready-fd 9 "udp:127.0.0.1:$p"
-	run -73 usock recv "udp:127.0.0.1:$p"
+	run -73 timeout 5 usock recv "udp:127.0.0.1:$p"
 	output_is "usock: unable to bind udp:127.0.0.1:$p: a listener is already there"
 	local steal='import socket,sys
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM if sys.argv[1] == "udp" else socket.SOCK_STREAM)
@@ -880,11 +880,11 @@ except OSError as e:
     sys.exit(e.errno)'
 	run -98 python3 -c "$steal" udp "$p"
 	if [ "$(id -u)" = 0 ] && nobody true 2>/dev/null; then
-		run -73 nobody usock recv "udp:127.0.0.1:$p"
+		run -73 nobody timeout 5 usock recv "udp:127.0.0.1:$p"
 	fi
 	q=$(free_port)
 	it_bg_ready usock listen -k --ready-fd 9 "tcp:127.0.0.1:$q"
-	run -73 usock listen "tcp:127.0.0.1:$q"
+	run -73 timeout 5 usock listen "tcp:127.0.0.1:$q"
 	run -98 python3 -c "$steal" tcp "$q"
 }
 
@@ -960,7 +960,7 @@ c = socket.socket(socket.AF_UNIX); c.connect(sys.argv[1]); print(c.getpeername()
 }
 
 @test "usage: --max-per-uid and --seqpacket on TCP say what is wrong" {
-	run -64 usock serve --max-per-uid 2 tcp:127.0.0.1:1 -- true
+	run -64 timeout 5 usock serve --max-per-uid 2 tcp:127.0.0.1:1 -- true
 	[ "${lines[0]}" = "usock: --max-per-uid needs a UNIX socket" ]
 	run -64 usock connect --seqpacket tcp:127.0.0.1:1
 	[ "${lines[0]}" = "usock: --seqpacket is for UNIX sockets" ]
@@ -975,4 +975,104 @@ c = socket.socket(socket.AF_UNIX); c.connect(sys.argv[1]); print(c.getpeername()
 		[[ ${lines[0]} == "usock: invalid file descriptor '$fd': "* ]]
 	done
 	[ ! -e "$BATS_TEST_TMPDIR/s" ]
+}
+
+# A record peer in python: "serve PATH SIZE N" listens, takes one
+# connection and sends N records of SIZE bytes (record i all of byte
+# 'a'+i%26); "client PATH SIZE N" connects and does the same.
+records_peer() {
+	python3 -c 'import socket,sys,os
+mode, path, size, n = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+if mode == "serve":
+    s.bind(path); s.listen(); os.write(3, b"\n"); os.close(3); s, _ = s.accept()
+else:
+    s.connect(path)
+for i in range(n):
+    s.send(bytes([97 + i % 26]) * size)
+s.shutdown(socket.SHUT_WR); s.recv(1)' "$@"
+}
+
+# What records_peer sends, as one stream.
+records_bytes() {
+	python3 -c 'import sys
+size, n = int(sys.argv[1]), int(sys.argv[2])
+sys.stdout.buffer.write(b"".join(bytes([97 + i % 26]) * size for i in range(n)))' "$@"
+}
+
+@test "--seqpacket: records of 200000 bytes arrive whole through listen and connect, 20 of each" {
+	local s t out=$BATS_TEST_TMPDIR/out
+	s=$(sock)
+	t=$(sock)
+	records_bytes 200000 20 >"$out.want"
+	it_bg_ready usock listen --seqpacket --ready-fd 9 "$s" </dev/null >"$out.1"
+	records_peer client "$s" 200000 20
+	it_wait "$IT_PID"
+	[ "$IT_STATUS" = 0 ]
+	cmp "$out.want" "$out.1"
+	records_peer serve "$t" 200000 20 3>"$out.r" &
+	it_track pid $!
+	wait_for test -s "$out.r"
+	usock connect --seqpacket "$t" </dev/null >"$out.2"
+	cmp "$out.want" "$out.2"
+}
+
+@test "--seqpacket: an empty record is a record, not the end, in recv and in listen; 20 runs" {
+	local s out=$BATS_TEST_TMPDIR/out i
+	s=$(sock)
+	for i in $(seq 20); do
+		it_bg_ready usock recv --seqpacket -n 4 -w 5s --ready-fd 9 "$s" >"$out"
+		usock send --seqpacket "$s" a "" b
+		usock send --seqpacket "$s" c
+		it_wait "$IT_PID"
+		[ "$IT_STATUS" = 0 ]
+		[ "$(cat "$out")" = "$(printf 'a\n\nb\nc')" ]
+	done
+	it_bg_ready usock listen --seqpacket --ready-fd 9 "$s" </dev/null >"$out"
+	python3 -c 'import socket,sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET); s.connect(sys.argv[1])
+for r in (b"one", b"", b"two"):
+    s.send(r)
+s.shutdown(socket.SHUT_WR); s.recv(1)' "$s"
+	it_wait "$IT_PID"
+	[ "$(cat "$out")" = onetwo ]
+}
+
+@test "recv: records taken are written out before the next wait, 20 runs; and under --follow" {
+	local s out=$BATS_TEST_TMPDIR/out i
+	s=$(sock)
+	for i in $(seq 20); do
+		it_bg_ready usock recv --seqpacket -n 5 -w 100ms --ready-fd 9 "$s" >"$out"
+		usock send --seqpacket "$s" r1 r2
+		it_wait "$IT_PID"
+		[ "$IT_STATUS" = 1 ]
+		[ "$(cat "$out")" = "$(printf 'r1\nr2')" ]
+	done
+	it_bg_ready usock recv --seqpacket --follow --ready-fd 9 "$s" >"$out"
+	usock send --seqpacket "$s" f1 f2
+	wait_for grep -q f2 "$out"
+	kill -TERM "$IT_PID"
+	it_wait "$IT_PID"
+	[ "$IT_STATUS" = 0 ]
+	[ "$(cat "$out")" = "$(printf 'f1\nf2')" ]
+}
+
+@test "recv --follow: a datagram over 1 MiB is told and skipped, the others all written, exit 65" {
+	[ "$(id -u)" = 0 ] || skip "needs root for a send buffer over 1 MiB"
+	local s out=$BATS_TEST_TMPDIR/out
+	s=$(sock)
+	it_bg_ready usock recv --follow --ready-fd 9 "$s" >"$out" 2>"$out.err"
+	python3 -c 'import socket,sys
+d = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+d.setsockopt(socket.SOL_SOCKET, 32, 4 << 20)  # SO_SNDBUFFORCE
+for i in range(20):
+    d.sendto(b"before %d" % i, sys.argv[1])
+d.sendto(b"x" * (3 << 19), sys.argv[1])
+d.sendto(b"after", sys.argv[1])' "$s"
+	wait_for grep -q after "$out"
+	kill -TERM "$IT_PID"
+	it_wait "$IT_PID"
+	[ "$IT_STATUS" = 65 ]
+	[ "$(cat "$out")" = "$(printf 'before %d\n' $(seq 0 19); echo after)" ]
+	[ "$(cat "$out.err")" = "usock: skipped a message of 1572864 bytes from $s: longer than 1048576 bytes" ]
 }
