@@ -1076,3 +1076,44 @@ d.sendto(b"after", sys.argv[1])' "$s"
 	[ "$(cat "$out")" = "$(printf 'before %d\n' $(seq 0 19); echo after)" ]
 	[ "$(cat "$out.err")" = "usock: skipped a message of 1572864 bytes from $s: longer than 1048576 bytes" ]
 }
+
+@test "listen -k on TCP: a client that resets its connection is a warning, and listening goes on" {
+	local p out=$BATS_TEST_TMPDIR/out
+	p=$(free_port)
+	it_bg_ready usock listen -k --ready-fd 9 "tcp:127.0.0.1:$p" >"$out" 2>"$out.err"
+	python3 -c 'import socket,sys,struct,time
+c = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+c.sendall(b"first\n"); time.sleep(0.2)
+c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)); c.close()' "$p"
+	wait_for grep -q reset "$out.err"
+	echo second | usock connect "tcp:127.0.0.1:$p"
+	wait_for grep -q second "$out"
+	kill -0 "$IT_PID"
+	[ "$(cat "$out")" = "$(printf 'first\nsecond')" ]
+	[ "$(cat "$out.err")" = "usock: unable to read tcp:127.0.0.1:$p: Connection reset by peer" ]
+}
+
+@test "connect ends once the server has closed and nothing is in hand, though stdin stays open: TCP and UNIX" {
+	local p s
+	p=$(free_port)
+	s=$(sock)
+	it_bg_ready usock serve --ready-fd 9 "tcp:127.0.0.1:$p" -- echo bye
+	it_bg_ready usock serve --ready-fd 9 "$s" -- echo bye
+	run -0 timeout 5 usock connect "tcp:127.0.0.1:$p" < <(sleep 30)
+	[ "$output" = bye ]
+	run -0 timeout 5 usock connect "$s" < <(sleep 30)
+	[ "$output" = bye ]
+}
+
+@test "connect -w is idle time both ways: an upload that flows longer than -w goes through" {
+	local s out=$BATS_TEST_TMPDIR/out
+	s=$(sock)
+	it_bg_ready usock serve --ready-fd 9 "$s" -- sh -c 'cat >"$1"; echo got' _ "$out"
+	# A producer that writes a line every 100 ms for a second.
+	run -0 bash -c 'for i in $(seq 10); do echo "$i"; sleep 0.1; done | usock connect -w 400ms "$1"' _ "$s"
+	[ "$output" = got ]
+	[ "$(cat "$out")" = "$(seq 10)" ]
+	# Nothing moving either way is still exit 1.
+	run -1 usock connect -w 200ms "$s" < <(sleep 5)
+	output_is "usock: unable to read $s: no data in time"
+}
