@@ -1170,33 +1170,45 @@ static int cmd_serve(struct args *a)
 
 /* ---- datagrams ---- */
 
-static _Noreturn void too_long(const struct args *a, int fd, size_t len)
+/* The largest message send reads from standard input. */
+#define SEND_MAX (64 << 20)
+
+/* Message n could not be sent: told by its number; what standard input
+ * holds after it (where it can seek) is left there. */
+static _Noreturn void send_fail(const struct args *a, int fd, long n,
+				size_t len, struct it_reader *r, int err)
 {
 	int sndbuf = 0;
 	socklen_t sl = sizeof sndbuf;
-	if (a->addr.family != AF_UNIX)
-		it_die(IT_DATAERR, "unable to send %s: a message of %zu bytes is "
-		       "longer than a UDP datagram (65507 bytes)", a->addr.text, len);
+	if (r)
+		it_reader_giveback(r);
+	if (err == EBADMSG)
+		it_die(IT_DATAERR, "unable to read standard input: message %ld is "
+		       "not a complete netstring", n);
+	if (err == EMSGSIZE && r && len > SEND_MAX)
+		it_die(IT_DATAERR, "unable to send %s: message %ld is longer than "
+		       "%d bytes, the most send reads", a->addr.text, n, SEND_MAX);
+	if ((err == EMSGSIZE || err == ENOBUFS) && a->addr.family != AF_UNIX)
+		it_die(IT_DATAERR, "unable to send %s: message %ld of %zu bytes is "
+		       "longer than a UDP datagram (65507 bytes)", a->addr.text, n,
+		       len);
 	getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, &sl);
-	it_die(IT_DATAERR, "unable to send %s: a message of %zu bytes is longer "
-	       "than the socket send buffer (%d bytes; raise net.core.wmem_default)",
-	       a->addr.text, len, sndbuf);
+	if (err == EMSGSIZE || err == ENOBUFS)
+		it_die(IT_DATAERR, "unable to send %s: message %ld of %zu bytes is "
+		       "longer than the socket send buffer (%d bytes; raise "
+		       "net.core.wmem_default)", a->addr.text, n, len, sndbuf);
+	if (err == EAGAIN)
+		it_die(IT_NO, "unable to send %s: no room in time", a->addr.text);
+	it_xfail_status(err == ECONNREFUSED || err == ENOENT || err == ENOTCONN ?
+			IT_UNAVAILABLE : IT_IOERR, err, "send", a->addr.text, NULL);
 }
 
-static void send_one(const struct args *a, int fd, const void *msg, size_t len)
+static void send_one(const struct args *a, int fd, long n, const void *msg,
+		     size_t len, struct it_reader *r)
 {
-	while (send(fd, msg, len, 0) < 0) {
-		if (errno == EINTR)
-			continue;
-		if (errno == EMSGSIZE || errno == ENOBUFS)
-			too_long(a, fd, len);
-		if (errno == EAGAIN)
-			it_die(IT_NO, "unable to send %s: no room in time",
-			       a->addr.text);
-		it_xfail_status(errno == ECONNREFUSED || errno == ENOENT ||
-				errno == ENOTCONN ? IT_UNAVAILABLE : IT_IOERR,
-				errno, "send", a->addr.text, NULL);
-	}
+	while (send(fd, msg, len, 0) < 0)
+		if (errno != EINTR)
+			send_fail(a, fd, n, len, r, errno);
 }
 
 static int cmd_send(struct args *a)
@@ -1211,21 +1223,19 @@ static int cmd_send(struct args *a)
 		setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
 	}
 	for (int i = 0; i < a->nrest; i++)
-		send_one(a, fd, a->rest[i], strlen(a->rest[i]));
+		send_one(a, fd, i + 1, a->rest[i], strlen(a->rest[i]), NULL);
 	if (a->nrest > 0)
 		return IT_OK;
 	struct it_reader r;
 	const char *msg;
 	size_t len;
 	int rc;
+	long n = 1;
 	it_reader_init(&r, STDIN_FILENO, a->framing);
-	while ((rc = it_read_msg(&r, 64 << 20, &msg, &len)) > 0)
-		send_one(a, fd, msg, len);
-	if (rc < 0 && errno == EMSGSIZE)
-		too_long(a, fd, len);
-	if (rc < 0 && errno == EBADMSG)
-		it_die(IT_DATAERR, "unable to read standard input: a malformed "
-		       "or truncated netstring");
+	for (; (rc = it_read_msg(&r, SEND_MAX, &msg, &len)) > 0; n++)
+		send_one(a, fd, n, msg, len, &r);
+	if (rc < 0 && (errno == EMSGSIZE || errno == EBADMSG))
+		send_fail(a, fd, n, SEND_MAX + (size_t)1, &r, errno);
 	if (rc < 0)
 		it_xfail_status(IT_IOERR, errno, "read", "standard input", NULL);
 	it_reader_free(&r);

@@ -586,7 +586,7 @@ socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM).sendto(b"from python", sys.argv
 	rm "$s"
 	it_bg_ready usock recv --follow --ready-fd 9 "$s"
 	run -65 usock send --whole "$s" < <(head -c 4M /dev/zero)
-	[[ $output == "usock: unable to send $s: a message of 4194304 bytes is longer than the socket send buffer ("*" bytes; raise net.core.wmem_default)" ]]
+	[[ $output == "usock: unable to send $s: message 1 of 4194304 bytes is longer than the socket send buffer ("*" bytes; raise net.core.wmem_default)" ]]
 }
 
 @test "udp: send and recv on loopback" {
@@ -597,7 +597,7 @@ socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM).sendto(b"from python", sys.argv
 	it_wait "$IT_PID"
 	[ "$(cat "$out")" = "$(printf 'u1\nu2')" ]
 	run -65 usock send --whole "udp:127.0.0.1:$p" < <(head -c 70000 /dev/zero)
-	output_is "usock: unable to send udp:127.0.0.1:$p: a message of 70000 bytes is longer than a UDP datagram (65507 bytes)"
+	output_is "usock: unable to send udp:127.0.0.1:$p: message 1 of 70000 bytes is longer than a UDP datagram (65507 bytes)"
 }
 
 @test "--seqpacket: records through send/recv, and a stream of records through connect/listen" {
@@ -1116,4 +1116,20 @@ c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)); c.cl
 	# Nothing moving either way is still exit 1.
 	run -1 usock connect -w 200ms "$s" < <(sleep 5)
 	output_is "usock: unable to read $s: no data in time"
+}
+
+@test "send: a message that cannot be sent is named, and the rest of a seekable stdin is left unread" {
+	local s in=$BATS_TEST_TMPDIR/in
+	s=$(sock)
+	it_bg_ready usock recv --follow --ready-fd 9 "$s" >/dev/null
+	{ echo small; head -c 300000 /dev/zero | tr '\0' x; echo; echo after; } >"$in"
+	run -65 bash -c 'usock send "$1"; st=$?; echo "left: $(cat)"; exit "$st"' _ "$s" <"$in"
+	[[ ${lines[0]} == "usock: unable to send $s: message 2 of 300000 bytes is longer than the socket send buffer ("*" bytes; raise net.core.wmem_default)" ]]
+	[ "${lines[1]}" = "left: after" ]
+	printf '3:abc,2:x' >"$in"
+	run -65 bash -c 'usock send --netstring "$1"' _ "$s" <"$in"
+	output_is "usock: unable to read standard input: message 2 is not a complete netstring"
+	# Over the 64 MiB that send reads: that limit is named, not the buffer.
+	run -65 usock send --whole "$s" < <(head -c 65M /dev/zero)
+	output_is "usock: unable to send $s: message 1 is longer than 67108864 bytes, the most send reads"
 }
