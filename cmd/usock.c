@@ -39,20 +39,20 @@ enum {
 	O_TYPE = 1 << 0, O_KEEP = 1 << 1, O_TIMEOUT = 1 << 2, O_READY = 1 << 3,
 	O_MODE = 1 << 4, O_OWNER = 1 << 5, O_ALLOW = 1 << 6, O_PEER = 1 << 7,
 	O_STAT = 1 << 8, O_MAX = 1 << 9, O_MAXUID = 1 << 10, O_KILL = 1 << 11,
-	O_COUNT = 1 << 12, O_FOLLOW = 1 << 13,
+	O_COUNT = 1 << 12, O_FOLLOW = 1 << 13, O_JSON = 1 << 14,
 };
 static const char *const opt_names[] = {
 	"stream, --dgram or --seqpacket", "keep-open", "timeout", "ready-fd",
 	"mode", "owner", "allow-uid or --allow-gid", "peer", "stat", "max",
-	"max-per-uid", "kill-children", "count", "follow",
+	"max-per-uid", "kill-children", "count", "follow", "json",
 };
 
 #define O_BIND (O_READY | O_MODE | O_OWNER | O_ALLOW)
 static const struct it_cmd cmds[NCMD] = {
-	[CONNECT] = {"connect", O_TYPE | O_TIMEOUT | O_PEER | O_STAT},
+	[CONNECT] = {"connect", O_TYPE | O_TIMEOUT | O_PEER | O_STAT | O_JSON},
 	[LISTEN] = {"listen", O_TYPE | O_KEEP | O_TIMEOUT | O_BIND | O_PEER |
-		    O_STAT},
-	[SERVE] = {"serve", O_TYPE | O_BIND | O_PEER | O_STAT | O_MAX |
+		    O_STAT | O_JSON},
+	[SERVE] = {"serve", O_TYPE | O_BIND | O_PEER | O_STAT | O_JSON | O_MAX |
 		   O_MAXUID | O_KILL},
 	[SEND] = {"send", O_TYPE | O_TIMEOUT},
 	[RECV] = {"recv", O_TYPE | O_TIMEOUT | O_BIND | O_COUNT | O_FOLLOW},
@@ -80,15 +80,16 @@ struct args {
 enum {
 	OPT_STREAM = 256, OPT_DGRAM, OPT_SEQPACKET, OPT_READY_FD, OPT_OWNER,
 	OPT_ALLOW_UID, OPT_ALLOW_GID, OPT_PEER, OPT_STAT, OPT_MAX,
-	OPT_MAX_PER_UID, OPT_KILL, OPT_FOLLOW,
+	OPT_MAX_PER_UID, OPT_KILL, OPT_FOLLOW, OPT_JSON,
 };
 
 static const struct argp_option options[] = {
-	{"stream", OPT_STREAM, NULL, 0, "a byte stream (the default but for "
-	 "send, recv and udp:)", 0},
-	{"dgram", OPT_DGRAM, NULL, 0, "send, recv: datagrams (their default)", 0},
-	{"seqpacket", OPT_SEQPACKET, NULL, 0, "records on a connection (UNIX)",
-	 0},
+	{"stream", OPT_STREAM, NULL, 0, "connect, listen, serve, test: a byte "
+	 "stream (their default)", 0},
+	{"dgram", OPT_DGRAM, NULL, 0, "send, recv, test: datagrams (the default "
+	 "of send and recv)", 0},
+	{"seqpacket", OPT_SEQPACKET, NULL, 0, "connect, listen, serve, send, recv, "
+	 "test: records on a connection (UNIX)", 0},
 	{"keep-open", 'k', NULL, 0, "listen: one connection after another, "
 	 "each to standard output; standard input is not read", 0},
 	{"timeout", 'w', "DURATION", 0, "connect, listen, send, recv, test: "
@@ -108,6 +109,8 @@ static const struct argp_option options[] = {
 	 "pid, uid and gid (or address) to standard error", 0},
 	{"stat", OPT_STAT, NULL, 0, "connect, listen, serve: with --peer, as "
 	 "key=value lines", 0},
+	{"json", OPT_JSON, NULL, 0, "connect, listen, serve: with --peer "
+	 "--stat, as one JSON object", 0},
 	{"max", OPT_MAX, "N", 0, "serve: at most N commands at once (default "
 	 "40)", 0},
 	{"max-per-uid", OPT_MAX_PER_UID, "N", 0, "serve: at most N at once "
@@ -137,6 +140,7 @@ static unsigned opt_bit(int key)
 	case OPT_KILL: return O_KILL;
 	case 'n': return O_COUNT;
 	case OPT_FOLLOW: return O_FOLLOW;
+	case OPT_JSON: return O_JSON;
 	default: return 0;
 	}
 }
@@ -233,6 +237,8 @@ static void check_args(struct args *a, struct argp_state *state)
 		argp_error(state, "framing options are for send and recv");
 	if (a->used & O_STAT && !(a->used & O_PEER))
 		argp_error(state, "--stat goes with --peer");
+	if (a->used & O_JSON && !(a->used & O_STAT))
+		argp_error(state, "--json goes with --peer --stat");
 	if (a->used & O_COUNT && a->used & O_FOLLOW)
 		argp_error(state, "--count and --follow: choose one");
 	if (a->cmd == SERVE && a->nrest == 0)
@@ -337,13 +343,14 @@ static const struct argp_child children[] = {
 
 static const struct argp argp = {
 	options, parse_opt,
-	"connect [-w DURATION] [--stream|--seqpacket] [--peer [--stat]] ADDR\n"
+	"connect [-w DURATION] [--stream|--seqpacket] [--peer [--stat [--json]]] "
+	"ADDR\n"
 	"listen [-k] [-w DURATION] [-m MODE] [--owner=USER[:GROUP]] "
-	"[--allow-uid=UID]... [--allow-gid=GID]... [--peer [--stat]] "
+	"[--allow-uid=UID]... [--allow-gid=GID]... [--peer [--stat [--json]]] "
 	"[--ready-fd=FD] ADDR\n"
 	"serve [--max=N] [--max-per-uid=N] [--kill-children] [-m MODE] "
 	"[--owner=USER[:GROUP]] [--allow-uid=UID]... [--allow-gid=GID]... "
-	"[--peer [--stat]] [--ready-fd=FD] ADDR -- CMD [ARG...]\n"
+	"[--peer [--stat [--json]]] [--ready-fd=FD] ADDR -- CMD [ARG...]\n"
 	"send [-0|--whole|--netstring] [-w DURATION] [--dgram|--seqpacket] "
 	"ADDR [MSG...]\n"
 	"recv [-0|--whole|--netstring] [-n N|--follow] [-w DURATION] [-m MODE] "
@@ -358,8 +365,8 @@ static const struct argp argp = {
 	"anything but a stale socket of ours, and removed at exit if it is "
 	"still ours. Exit status: 0 success, 1 timed out, 64 usage, 65 not a "
 	"socket or message too long, 69 nobody listening or refused, 71 "
-	"system error, 73 a listener is already there, 74 I/O error, 77 "
-	"permission denied.",
+	"system error, 73 a listener is already there, 74 I/O error or not all "
+	"of standard input sent, 77 permission denied.",
 	children, NULL, NULL,
 };
 
@@ -405,7 +412,14 @@ static void print_peer(const struct args *a, const struct peer *p)
 	char buf[600];
 	if (!(a->used & O_PEER))
 		return;
-	if (p->cred && a->used & O_STAT)
+	if (p->cred && a->used & O_JSON)
+		snprintf(buf, sizeof buf, "{\"peer_pid\":%ld,\"peer_uid\":%lu,"
+			 "\"peer_gid\":%lu}\n", (long)p->uc.pid,
+			 (unsigned long)p->uc.uid, (unsigned long)p->uc.gid);
+	else if (a->used & O_JSON)
+		snprintf(buf, sizeof buf, "{\"peer_ip\":\"%s\",\"peer_port\":%s}\n",
+			 p->ip, p->port[0] ? p->port : "0");
+	else if (p->cred && a->used & O_STAT)
 		snprintf(buf, sizeof buf, "peer_pid=%ld\npeer_uid=%lu\npeer_gid=%lu\n",
 			 (long)p->uc.pid, (unsigned long)p->uc.uid,
 			 (unsigned long)p->uc.gid);

@@ -1133,3 +1133,45 @@ c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)); c.cl
 	run -65 usock send --whole "$s" < <(head -c 65M /dev/zero)
 	output_is "usock: unable to send $s: message 1 is longer than 67108864 bytes, the most send reads"
 }
+
+@test "completion: test --dgram, no --stream for send and recv, serve's CMD arguments, --owner groups" {
+	# shellcheck source=/dev/null
+	. "$BATS_TEST_DIRNAME/../completions/usock"
+	complete_words usock test --dg
+	[ "${COMPREPLY[*]}" = --dgram ]
+	complete_words usock send --str
+	[ -z "${COMPREPLY[*]}" ]
+	complete_words usock recv --st
+	[ -z "${COMPREPLY[*]}" ]
+	complete_words usock connect --str
+	[ "${COMPREPLY[*]}" = --stream ]
+	local f=$BATS_TEST_TMPDIR/argfile
+	: >"$f"
+	complete_words usock serve /x -- cat "${f%file}"
+	[ "${COMPREPLY[*]}" = "$f" ]
+	complete_words usock serve /x -- ech
+	[[ " ${COMPREPLY[*]} " == *" echo "* ]]
+	complete_words usock listen --owner :roo
+	[ "${COMPREPLY[*]}" = :root ]
+	complete_words usock listen --owner nobody:roo
+	[ "${COMPREPLY[*]}" = nobody:root ]
+	complete_words usock connect --peer --stat --js
+	[ "${COMPREPLY[*]}" = --json ]
+}
+
+@test "--peer --stat --json: one JSON object, for UNIX and TCP peers" {
+	local s p err=$BATS_TEST_TMPDIR/err
+	s=$(sock)
+	it_bg_ready usock listen --peer --stat --json --ready-fd 9 "$s" 2>"$err" >/dev/null </dev/null
+	usock connect "$s" </dev/null
+	it_wait "$IT_PID"
+	run -0 python3 -c 'import json,sys; d = json.load(open(sys.argv[1])); print(sorted(d), d["peer_uid"])' "$err"
+	[ "$output" = "['peer_gid', 'peer_pid', 'peer_uid'] $(id -u)" ]
+	p=$(free_port)
+	it_bg_ready usock listen --ready-fd 9 "tcp:127.0.0.1:$p" </dev/null
+	usock connect --peer --stat --json "tcp:127.0.0.1:$p" </dev/null 2>"$err"
+	run -0 python3 -c 'import json,sys; d = json.load(open(sys.argv[1])); print(d["peer_ip"], d["peer_port"])' "$err"
+	[ "$output" = "127.0.0.1 $p" ]
+	run -64 usock connect --peer --json "$s"
+	[ "${lines[0]}" = "usock: --json goes with --peer --stat" ]
+}
