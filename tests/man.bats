@@ -209,3 +209,14 @@ run_examples() {
 		run_examples "$d"
 	done
 }
+
+@test "the EXAMPLES of usock(1) run as shown, 10 times over: each waits on --ready-fd" {
+	local i d
+	for i in $(seq 10); do
+		d=$BATS_TEST_TMPDIR/usock.$i
+		mkdir "$d"
+		man_examples "$BATS_TEST_DIRNAME/../man/usock.1" "$d"
+		[ -s "$d/6" ]
+		run_examples "$d"
+	done
+}
