@@ -1175,3 +1175,29 @@ c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)); c.cl
 	run -64 usock connect --peer --json "$s"
 	[ "${lines[0]}" = "usock: --json goes with --peer --stat" ]
 }
+
+@test "a client refused by --max-per-uid or --allow-uid with data to send is exit 74, 20 runs" {
+	local t hold=$BATS_TEST_TMPDIR/hold i c1
+	t=$(sock)
+	mkfifo "$hold"
+	it_bg_ready usock serve --max-per-uid 1 --ready-fd 9 "$t" -- sh -c 'cat >/dev/null; echo done' 2>/dev/null
+	usock connect "$t" <"$hold" >/dev/null 3>&- &
+	c1=$!
+	exec 7>"$hold"
+	wait_for has_child "$IT_PID"
+	for i in $(seq 20); do
+		run -74 --separate-stderr usock connect "$t" <<<"refused data"
+		[ -z "$output" ]
+		[[ $stderr == "usock: unable to "*" $t: "* ]]
+	done
+	exec 7>&-
+	it_wait "$c1"
+	if [ "$(id -u)" = 0 ] && nobody true 2>/dev/null; then
+		local a
+		a=$(abstract)
+		it_bg_ready usock listen -k --ready-fd 9 "$a" >/dev/null 2>&1
+		for i in $(seq 20); do
+			run -74 nobody usock connect "$a" <<<"secret"
+		done
+	fi
+}

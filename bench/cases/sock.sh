@@ -1,19 +1,23 @@
 # shellcheck shell=bash
 # bench/cases/sock.sh: the Speed rows of issue 10.
 # - SOCK_SIZE (4 GiB) from a file through usock connect -> usock listen into
-#   /dev/null, against socat -u (one direction only, its fastest mode) and
-#   nc -NU -> nc -lU. The file is sparse: reading it costs no disk.
+#   a pipe that wc -c reads (/dev/null would let splice move nothing), the
+#   count checked, against socat -u (one direction only, its fastest mode)
+#   and nc -NU -> nc -lU into the same sink. The file is sparse: reading it
+#   costs no disk.
 # - SOCK_CONNS (2000) connections, one after another from one C client
 #   loop (bench/peers/sockclient.c), each served by `true`: usock serve
 #   against s6-ipcserver and socat UNIX-LISTEN,fork EXEC:true.
 # - SOCK_DGRAMS (a million) 64-byte datagrams, usock send's stdin to usock
-#   recv -n, against a C send/recv pair (bench/peers/sockdgram.c).
+#   recv -n into wc -l (the count checked), against a C send/recv pair
+#   (bench/peers/sockdgram.c).
 
 SOCK_SIZE=${SOCK_SIZE:-4G}
 SOCK_CONNS=${SOCK_CONNS:-2000}
 SOCK_DGRAMS=${SOCK_DGRAMS:-1000000}
 SOCK_PATH=$BENCH_TMP/sock
 SOCK_READY=$BENCH_TMP/sock-ready
+SOCK_GOT=$BENCH_TMP/sock-got
 
 sock_setup() {
 	sock_cleanup
@@ -25,7 +29,12 @@ sock_setup() {
 }
 
 sock_cleanup() {
-	rm -f "$SOCK_PATH"
+	rm -f "$SOCK_PATH" "$SOCK_GOT"
+}
+
+# The sink of a row counted what the receiver wrote out: all of it.
+sock_all_arrived() {
+	[ "$(cat "$SOCK_GOT")" = "$(stat -c %s "$BENCH_TMP/sock-input")" ]
 }
 
 # Waits until a listener is at SOCK_PATH, without connecting to it (which
@@ -47,25 +56,28 @@ sock_stop() {
 }
 
 sock_stream_ours() {
-	usock listen --ready-fd 9 "$SOCK_PATH" 9>"$SOCK_READY" </dev/null >/dev/null &
+	usock listen --ready-fd 9 "$SOCK_PATH" 9>"$SOCK_READY" </dev/null | wc -c >"$SOCK_GOT" &
 	read -r _ <"$SOCK_READY"
 	usock connect "$SOCK_PATH" <"$BENCH_TMP/sock-input" >/dev/null || return 1
 	wait "$!"
+	sock_all_arrived
 }
 
 sock_stream_socat() {
-	socat -u "UNIX-LISTEN:$SOCK_PATH" - >/dev/null &
+	socat -u "UNIX-LISTEN:$SOCK_PATH" - | wc -c >"$SOCK_GOT" &
 	sock_listening || return 1
 	socat -u - "UNIX-CONNECT:$SOCK_PATH" <"$BENCH_TMP/sock-input" || return 1
 	wait "$!"
+	sock_all_arrived
 }
 
 sock_stream_nc() {
-	nc -lU "$SOCK_PATH" </dev/null >/dev/null &
+	nc -lU "$SOCK_PATH" </dev/null | wc -c >"$SOCK_GOT" &
 	sock_listening || return 1
 	nc -NU "$SOCK_PATH" <"$BENCH_TMP/sock-input" >/dev/null || return 1
 	wait "$!"
 	rm -f "$SOCK_PATH"
+	sock_all_arrived
 }
 
 sock_serve_ours() {
@@ -93,10 +105,11 @@ sock_serve_socat() {
 }
 
 sock_dgram_ours() {
-	usock recv -n "$SOCK_DGRAMS" --ready-fd 9 "$SOCK_PATH" 9>"$SOCK_READY" >/dev/null &
+	usock recv -n "$SOCK_DGRAMS" --ready-fd 9 "$SOCK_PATH" 9>"$SOCK_READY" | wc -l >"$SOCK_GOT" &
 	read -r _ <"$SOCK_READY"
 	usock send "$SOCK_PATH" <"$BENCH_TMP/sock-dgrams" || return 1
 	wait "$!"
+	[ "$(cat "$SOCK_GOT")" = "$SOCK_DGRAMS" ]
 }
 
 sock_dgram_peer() {
