@@ -88,6 +88,10 @@ void it_argp_bad(const struct argp_state *state, const char *what,
 void it_argp_duration(const struct argp_state *state, const char *arg,
 		      int64_t *ns);
 void it_argp_fd(const struct argp_state *state, const char *arg, int *fd);
+/* CONTRACT.md section 9: an empty path, name or command is a usage error
+ * at start-up, "invalid WHAT '': empty", not a failed system call later. */
+void it_argp_nonempty(const struct argp_state *state, const char *what,
+		      const char *arg);
 
 /* ---- signame.c: signal names ---- */
 /* USR1, SIGUSR1, usr1, 10, RTMIN+3, SIGRTMAX-1; 0 only if allow_zero. */
