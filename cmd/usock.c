@@ -5,6 +5,7 @@
 #include <grp.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <linux/sockios.h>
 #include <netdb.h>
 #include <poll.h>
 #include <pthread.h>
@@ -774,6 +775,29 @@ static bool wait_writer(const struct pump *out, bool tcp, bool gone)
 	}
 }
 
+/* Exit 0 promises that the peer took all we sent: waits until a UNIX
+ * peer has read our last byte, or a TCP peer acknowledged it, or until
+ * the peer has gone; then the error that a peer leaving our data unread
+ * sets (ECONNRESET), 0 for none. */
+static int wait_taken(const struct pump *out)
+{
+	int queued = 0, err = 0;
+	socklen_t len = sizeof err;
+	while (ioctl(out->out, SIOCOUTQ, &queued) == 0 && queued > 0) {
+		struct pollfd pf = {out->out, 0, 0};
+		int ms = idle_left_ms(out->t);
+		if (ms == 0)
+			it_die(IT_NO, "unable to write %s: the peer read nothing "
+			       "in time", out->outname);
+		if (poll(&pf, 1, ms < 0 || ms > 10 ? 10 : ms) > 0 &&
+		    pf.revents & POLLERR)
+			break;
+	}
+	if (getsockopt(out->out, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+		err = errno;
+	return err;
+}
+
 /* The writer could not send all of standard input: how much the peer did
  * not get, exactly where standard input is a file, or a pipe whose writers
  * have all gone. */
@@ -828,13 +852,14 @@ static _Noreturn void converse(const struct args *a, int sock)
 		if (out.err)
 			unsent(&out);
 	}
-	/* A TCP peer resets a connection it closes with our data unread. */
-	if (rc < 0 && joined && in.err == ECONNRESET)
-		it_die(IT_IOERR, "unable to read %s: %s (%" PRIu64 " bytes of "
-		       "standard input sent, not all of them read)",
-		       a->addr.text, strerror(in.err), out.moved);
-	if (rc < 0)
+	if (rc < 0 && in.err != ECONNRESET)
 		it_xfail_status(IT_IOERR, in.err, "read", a->addr.text, NULL);
+	/* A peer resets a connection it closes with our data unread. */
+	int err = rc < 0 ? in.err : wait_taken(&out);
+	if (err)
+		it_die(IT_IOERR, "unable to write %s: %s (%" PRIu64 " bytes of "
+		       "standard input sent, not all of them read)",
+		       a->addr.text, strerror(err), out.moved);
 	exit(IT_OK);
 }
 

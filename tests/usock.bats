@@ -763,11 +763,11 @@ complete_words() {
 
 # Checks the one line of a transfer cut short (the caller saw exit 74): it
 # names ADDR and counts what was sent and what was not, together the $3
-# bytes of the file on stdin, at least $4 of them sent. A TCP peer's reset
-# can come once everything was sent: then the line says so.
+# bytes of the file on stdin, at least $4 of them sent. A peer's reset can
+# come once everything was sent: then the line says so.
 cut_short() {
 	local re="^usock: unable to write $1: (Broken pipe|Connection reset by peer) \(([0-9]+) bytes of standard input sent, ([0-9]+) not\)$"
-	if [[ $1 == tcp:* && $2 == "usock: unable to read $1: Connection reset by peer ($3 bytes of standard input sent, not all of them read)" ]]; then
+	if [[ $2 == "usock: unable to write $1: Connection reset by peer ($3 bytes of standard input sent, not all of them read)" ]]; then
 		return 0
 	fi
 	if ! [[ $2 =~ $re ]]; then
@@ -1200,4 +1200,26 @@ c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)); c.cl
 			run -74 nobody usock connect "$a" <<<"secret"
 		done
 	fi
+}
+
+@test "connect: a peer that ends its side first, then leaves part of our data unread, is exit 74, 20 runs" {
+	local s in=$BATS_TEST_TMPDIR/in log=$BATS_TEST_TMPDIR/log i
+	s=$(sock)
+	# 100 kB: all of it fits in the socket, so the writer ends before
+	# the peer has read it.
+	head -c 100000 /dev/zero >"$in"
+	python3 -c 'import socket,sys,os,time
+l = socket.socket(socket.AF_UNIX); l.bind(sys.argv[1]); l.listen()
+os.write(3, b"\n"); os.close(3)
+for i in range(20):
+    c, _ = l.accept(); c.shutdown(socket.SHUT_WR)
+    time.sleep(0.05)  # a slow reader, on purpose
+    n = len(c.recv(1000)); open(sys.argv[2], "a").write("%d\n" % n); c.close()' "$s" "$log" 3>"$BATS_TEST_TMPDIR/r" &
+	it_track pid $!
+	wait_for test -s "$BATS_TEST_TMPDIR/r"
+	for i in $(seq 20); do
+		run -74 usock connect "$s" <"$in"
+		cut_short "$s" "$output" 100000 100000
+	done
+	[ "$(sort -u "$log")" = 1000 ]
 }
