@@ -775,25 +775,25 @@ static bool wait_writer(const struct pump *out, bool tcp, bool gone)
 	}
 }
 
-/* Exit 0 promises that the peer took all we sent: waits until a UNIX
- * peer has read our last byte, or a TCP peer acknowledged it, or until
- * the peer has gone; then the error that a peer leaving our data unread
- * sets (ECONNRESET), 0 for none. */
-static int wait_taken(const struct pump *out)
+/* Exit 0 promises that the peer took all we sent on fd: waits until a
+ * UNIX peer has read our last byte or record, or a TCP peer acknowledged
+ * it, or until the peer has gone; then the error that a peer leaving our
+ * data unread sets (ECONNRESET), 0 for none. */
+static int wait_taken(int fd, const char *name, const struct talk *t)
 {
 	int queued = 0, err = 0;
 	socklen_t len = sizeof err;
-	while (ioctl(out->out, SIOCOUTQ, &queued) == 0 && queued > 0) {
-		struct pollfd pf = {out->out, 0, 0};
-		int ms = idle_left_ms(out->t);
+	while (ioctl(fd, SIOCOUTQ, &queued) == 0 && queued > 0) {
+		struct pollfd pf = {fd, 0, 0};
+		int ms = idle_left_ms(t);
 		if (ms == 0)
 			it_die(IT_NO, "unable to write %s: the peer read nothing "
-			       "in time", out->outname);
+			       "in time", name);
 		if (poll(&pf, 1, ms < 0 || ms > 10 ? 10 : ms) > 0 &&
 		    pf.revents & POLLERR)
 			break;
 	}
-	if (getsockopt(out->out, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
 		err = errno;
 	return err;
 }
@@ -855,7 +855,7 @@ static _Noreturn void converse(const struct args *a, int sock)
 	if (rc < 0 && in.err != ECONNRESET)
 		it_xfail_status(IT_IOERR, in.err, "read", a->addr.text, NULL);
 	/* A peer resets a connection it closes with our data unread. */
-	int err = rc < 0 ? in.err : wait_taken(&out);
+	int err = rc < 0 ? in.err : wait_taken(sock, a->addr.text, &t);
 	if (err)
 		it_die(IT_IOERR, "unable to write %s: %s (%" PRIu64 " bytes of "
 		       "standard input sent, not all of them read)",
@@ -1237,7 +1237,8 @@ static _Noreturn void send_fail(const struct args *a, int fd, long n,
 		       "longer than the socket send buffer (%d bytes; raise "
 		       "net.core.wmem_default)", a->addr.text, n, len, sndbuf);
 	if (err == EAGAIN)
-		it_die(IT_NO, "unable to send %s: no room in time", a->addr.text);
+		it_die(IT_NO, "unable to send %s: no room in time for message %ld, "
+		       "which was not sent", a->addr.text, n);
 	it_xfail_status(err == ECONNREFUSED || err == ENOENT || err == ENOTCONN ?
 			IT_UNAVAILABLE : IT_IOERR, err, "send", a->addr.text, NULL);
 }
@@ -1248,6 +1249,22 @@ static void send_one(const struct args *a, int fd, long n, const void *msg,
 	while (send(fd, msg, len, 0) < 0)
 		if (errno != EINTR)
 			send_fail(a, fd, n, len, r, errno);
+}
+
+/* On a record connection, the receiver has read every record we sent, or
+ * it closed with some unread: that is exit 74. Where datagrams went, the
+ * kernel does not tell. */
+static int sent_all(const struct args *a, int fd)
+{
+	struct talk t = {.idle = a->timeout, .last = it_now_ns()};
+	int err = 0;
+	if (a->addr.type == SOCK_SEQPACKET && shutdown(fd, SHUT_WR) == 0)
+		err = wait_taken(fd, a->addr.text, &t);
+	if (err)
+		it_die(IT_IOERR, "unable to send %s: %s (the receiver did not "
+		       "read every record)", a->addr.text, strerror(err));
+	close(fd);
+	return IT_OK;
 }
 
 static int cmd_send(struct args *a)
@@ -1264,7 +1281,7 @@ static int cmd_send(struct args *a)
 	for (int i = 0; i < a->nrest; i++)
 		send_one(a, fd, i + 1, a->rest[i], strlen(a->rest[i]), NULL);
 	if (a->nrest > 0)
-		return IT_OK;
+		return sent_all(a, fd);
 	struct it_reader r;
 	const char *msg;
 	size_t len;
@@ -1278,8 +1295,7 @@ static int cmd_send(struct args *a)
 	if (rc < 0)
 		it_xfail_status(IT_IOERR, errno, "read", "standard input", NULL);
 	it_reader_free(&r);
-	close(fd);
-	return IT_OK;
+	return sent_all(a, fd);
 }
 
 /* The next datagram or record: its length, which may be more than the
@@ -1298,6 +1314,9 @@ static ssize_t recv_one(const struct args *a, int fd, int sfd, char *buf,
 		struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1,
 				    .msg_control = cbuf,
 				    .msg_controllen = sizeof cbuf};
+		/* A message taken must have somewhere to go (CONTRACT 8). */
+		if (it_drain_gone())
+			stdout_gone();
 		ssize_t n = recvmsg(fd, &mh, MSG_DONTWAIT | MSG_TRUNC |
 				    MSG_CMSG_CLOEXEC);
 		if (n >= 0) {
