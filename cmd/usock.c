@@ -1013,6 +1013,7 @@ struct server {
 	int nkids;
 	int sfd, lfd;
 	bool stopping;
+	int stops;                 /* stop signals received */
 	posix_spawnattr_t attr;
 };
 
@@ -1021,9 +1022,11 @@ struct server {
 static char **child_env(const struct server *s, const struct peer *p,
 			char vars[][96])
 {
-	static const char *const ucspi[] = {"PROTO=", "UNIXREMOTEEUID=",
-		"UNIXREMOTEEGID=", "UNIXREMOTEPID=", "TCPREMOTEIP=",
-		"TCPREMOTEPORT=", "TCPLOCALIP=", "TCPLOCALPORT="};
+	/* Every name of the UCSPI families that tcpserver, s6-ipcserver and
+	 * ucspi-unix set: one we do not set must not pass through forged. */
+	static const char *const ucspi[] = {"PROTO=", "TCPREMOTE", "TCPLOCAL",
+		"TCP6REMOTE", "TCP6LOCAL", "UNIXREMOTE", "UNIXLOCAL",
+		"IPCREMOTE", "IPCLOCAL"};
 	size_t n = 0, k = 0;
 	while (environ[n])
 		n++;
@@ -1112,17 +1115,20 @@ static void reap(struct server *s)
 
 /* Stops accepting: the socket goes, so that new clients are refused at
  * once; the running commands finish, or get SIGTERM with --kill-children
- * (and at a second stop signal). */
+ * (and at a second stop signal), and SIGKILL at a third, so that a
+ * command that ignores SIGTERM cannot keep us. */
 static void stop(struct server *s)
 {
 	if (!s->stopping) {
 		close(s->lfd);
 		it_sock_unbind();
 	}
-	if (s->stopping || s->a->used & O_KILL)
+	int sig = s->stops >= 2 ? SIGKILL : SIGTERM;
+	if (s->stops > 0 || s->a->used & O_KILL)
 		for (int i = 0; i < s->nkids; i++)
-			kill(s->kids[i].pid, SIGTERM);
+			kill(s->kids[i].pid, sig);
 	s->stopping = true;
+	s->stops++;
 }
 
 static void server_init(struct server *s, struct args *a, sigset_t *set)
@@ -1131,6 +1137,7 @@ static void server_init(struct server *s, struct args *a, sigset_t *set)
 	s->a = a;
 	s->nkids = 0;
 	s->stopping = false;
+	s->stops = 0;
 	s->kids = calloc((size_t)a->max, sizeof *s->kids);
 	if (!s->kids)
 		it_xfail(errno, "allocate", "the table of commands", NULL);
@@ -1346,13 +1353,22 @@ static ssize_t recv_one(const struct args *a, int fd, int sfd, char *buf,
 	}
 }
 
-/* A message over DGRAM_MAX from a peer we take: told and skipped, and
- * the exit status says that not everything came through. */
-static void too_big(const struct args *a, ssize_t n, int *status)
+/* Why a message from a peer we take cannot be written out as framed:
+ * longer than DGRAM_MAX, or holding the byte that ends a message (it
+ * would read as two); NULL if it can. */
+static const char *unframable(const struct args *a, const char *buf,
+			      ssize_t n)
 {
-	it_warn("skipped a message of %zd bytes from %s: longer than %d bytes",
-		n, a->addr.text, DGRAM_MAX);
-	*status = IT_DATAERR;
+	static char why[40];
+	if (n > DGRAM_MAX) {
+		snprintf(why, sizeof why, "longer than %d bytes", DGRAM_MAX);
+		return why;
+	}
+	if (a->framing == IT_FRAME_LINE && memchr(buf, '\n', (size_t)n))
+		return "it holds a newline (use --netstring)";
+	if (a->framing == IT_FRAME_NUL && memchr(buf, '\0', (size_t)n))
+		return "it holds a NUL (use --netstring)";
+	return NULL;
 }
 
 static int cmd_recv(struct args *a)
@@ -1400,8 +1416,13 @@ static int cmd_recv(struct args *a)
 			refused(a, &p);
 			continue;
 		}
-		if (n > DGRAM_MAX) {
-			too_big(a, n, &status);
+		/* Told and skipped; the exit status then says that not
+		 * everything came through. */
+		const char *why = unframable(a, buf, n);
+		if (why) {
+			it_warn("skipped a message of %zd bytes from %s: %s", n,
+				a->addr.text, why);
+			status = IT_DATAERR;
 			continue;
 		}
 		if (it_write_msg(&w, buf, (size_t)n) < 0)

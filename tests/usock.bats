@@ -1273,3 +1273,46 @@ for i in range(20):
 	it_wait "$IT_PID"
 	[ "$IT_STATUS" = 141 ]
 }
+
+@test "recv: a message holding its own terminator is skipped with a line and exit 65, not written as two" {
+	local s out=$BATS_TEST_TMPDIR/out
+	s=$(sock)
+	it_bg_ready usock recv -n 2 --ready-fd 9 "$s" >"$out" 2>"$out.err"
+	usock send --whole "$s" < <(printf 'a\nb')
+	usock send "$s" one two
+	it_wait "$IT_PID"
+	[ "$IT_STATUS" = 65 ]
+	[ "$(cat "$out")" = "$(printf 'one\ntwo')" ]
+	[ "$(cat "$out.err")" = "usock: skipped a message of 3 bytes from $s: it holds a newline (use --netstring)" ]
+	it_bg_ready usock recv -n 1 --netstring --ready-fd 9 "$s" >"$out"
+	usock send --whole "$s" < <(printf 'a\nb')
+	it_wait "$IT_PID"
+	[ "$IT_STATUS" = 0 ]
+	[ "$(cat "$out")" = "$(printf '3:a\nb,')" ]
+}
+
+@test "serve: forged UCSPI names do not reach CMD; a third stop signal ends a command that ignores SIGTERM" {
+	local s out=$BATS_TEST_TMPDIR/out
+	s=$(sock)
+	TCPREMOTEHOST=evil UNIXREMOTEUSER=root UNIXLOCALPATH=zz IPCREMOTEEUID=0 \
+		it_bg_ready usock serve --ready-fd 9 "$s" -- env
+	run -0 usock connect "$s" </dev/null
+	[[ $output != *evil* && $output != *UNIXREMOTEUSER* && $output != *UNIXLOCALPATH* && $output != *IPCREMOTE* ]]
+	[[ $output == *"UNIXREMOTEEUID=$(id -u)"* ]]
+	kill -TERM "$IT_PID"
+	it_wait "$IT_PID"
+	it_bg_ready usock serve --ready-fd 9 "$s" -- sh -c 'trap "" TERM; echo started; exec sleep 30'
+	local srv=$IT_PID i
+	usock connect "$s" </dev/null >"$out" 3>&- &
+	local c=$!
+	it_track pid "$c"
+	wait_for grep -q started "$out"
+	# Signals sent at once merge into one: send them apart, until it ends.
+	for i in $(seq 40); do
+		kill -TERM "$srv" 2>/dev/null || break
+		sleep 0.05
+	done
+	it_wait "$srv" 2
+	[ "$IT_STATUS" = 0 ]
+	it_wait "$c"
+}
