@@ -743,13 +743,13 @@ static bool readable(int fd)
  * writer is (true), or when the peer has gone and nothing of standard
  * input is in hand or waiting to be read (false, exit_lock held, so that
  * the writer takes nothing more): then nothing is lost. A UNIX peer that
- * has gone says POLLHUP; a TCP peer's close looks like a half-close, so
- * there the end of its data is taken as its going. */
-static bool wait_writer(const struct pump *out, bool tcp, bool gone)
+ * has gone says POLLHUP. A TCP peer's close cannot be told from a
+ * half-close (our own listen half-closes and goes on reading), so there
+ * only the end of standard input, a reset or -w ends the wait. */
+static bool wait_writer(const struct pump *out, bool gone)
 {
 	struct talk *t = out->t;
-	struct pollfd pf[2] = {{t->done, POLLIN, 0},
-			       {out->out, tcp ? POLLRDHUP : 0, 0}};
+	struct pollfd pf[2] = {{t->done, POLLIN, 0}, {out->out, 0, 0}};
 	nfds_t nfd = gone ? 1 : 2;
 	for (;;) {
 		int ms = idle_left_ms(t);
@@ -846,7 +846,7 @@ static _Noreturn void converse(const struct args *a, int sock)
 		pthread_mutex_lock(&exit_lock);
 		stdout_fail(in.err);
 	}
-	bool joined = wait_writer(&out, a->addr.family != AF_UNIX, rc < 0);
+	bool joined = wait_writer(&out, rc < 0);
 	if (joined) {
 		pthread_join(tid, NULL);
 		if (out.err)

@@ -1093,16 +1093,21 @@ c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)); c.cl
 	[ "$(cat "$out.err")" = "usock: unable to read tcp:127.0.0.1:$p: Connection reset by peer" ]
 }
 
-@test "connect ends once the server has closed and nothing is in hand, though stdin stays open: TCP and UNIX" {
-	local p s
-	p=$(free_port)
+@test "connect ends once a UNIX server has closed and nothing is in hand; to a TCP one that half-closed, later stdin is still sent" {
+	local p s out=$BATS_TEST_TMPDIR/out
 	s=$(sock)
-	it_bg_ready usock serve --ready-fd 9 "tcp:127.0.0.1:$p" -- echo bye
 	it_bg_ready usock serve --ready-fd 9 "$s" -- echo bye
-	run -0 timeout 5 usock connect "tcp:127.0.0.1:$p" < <(sleep 30)
-	[ "$output" = bye ]
 	run -0 timeout 5 usock connect "$s" < <(sleep 30)
 	[ "$output" = bye ]
+	# A TCP close looks like a half-close: listen sends its stdin, shuts
+	# down its side and reads on. What connect sends later must arrive.
+	p=$(free_port)
+	it_bg_ready usock listen --ready-fd 9 "tcp:127.0.0.1:$p" <<<"greeting" >"$out"
+	# A slow producer: its line comes after the listener's end.
+	run -0 bash -c '{ sleep 0.3; echo late; } | usock connect "$1"' _ "tcp:127.0.0.1:$p"
+	[ "$output" = greeting ]
+	it_wait "$IT_PID"
+	[ "$(cat "$out")" = late ]
 }
 
 @test "connect -w is idle time both ways: an upload that flows longer than -w goes through" {
