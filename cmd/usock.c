@@ -1307,11 +1307,14 @@ static int cmd_send(struct args *a)
 
 /* The next datagram or record: its length, which may be more than the
  * DGRAM_MAX bytes of buf that it fills (MSG_TRUNC); -1 if a stop signal
- * came first. Flushes w first if it would wait. *end: a record socket
- * whose peer has ended, told from an empty record by the credentials
- * that come with every record (SO_PASSCRED) and not with the end. */
+ * came first, or (draining) if nothing is queued. Flushes w first if it
+ * would wait. *end: the end of a record connection, or of a datagram
+ * socket shut down for draining, told from an empty message by the
+ * credentials that come with every message (SO_PASSCRED) and not with
+ * the end. */
 static ssize_t recv_one(const struct args *a, int fd, int sfd, char *buf,
-			struct it_writer *w, struct peer *p, bool *end)
+			struct it_writer *w, struct peer *p, bool *end,
+			bool draining)
 {
 	char cbuf[CMSG_SPACE(sizeof(struct ucred))];
 	struct iovec iov = {buf, DGRAM_MAX};
@@ -1334,12 +1337,15 @@ static ssize_t recv_one(const struct args *a, int fd, int sfd, char *buf,
 				p->cred = true;
 				memcpy(&p->uc, CMSG_DATA(c), sizeof p->uc);
 			}
-			*end = n == 0 && !p->cred && a->addr.type == SOCK_SEQPACKET;
+			*end = n == 0 && !p->cred && (draining ||
+						      a->addr.type == SOCK_SEQPACKET);
 			return n;
 		}
 		if (errno != EAGAIN && errno != EINTR)
 			it_xfail_status(IT_IOERR, errno, "receive from",
 					a->addr.text, NULL);
+		if (errno == EAGAIN && draining)
+			return -1;
 		if (!waited && it_writer_flush(w) < 0)
 			stdout_fail(errno);
 		waited = true;
@@ -1397,6 +1403,7 @@ static int cmd_recv(struct args *a)
 	it_writer_init(&w, STDOUT_FILENO, a->framing);
 	long got = 0;
 	long count = a->count ? a->count : 1;
+	bool draining = false;
 	while (a->used & O_FOLLOW || got < count) {
 		struct peer p;
 		/* What was taken is out before we wait for the next peer. */
@@ -1404,8 +1411,15 @@ static int cmd_recv(struct args *a)
 			stdout_fail(errno);
 		if (fd < 0 && (fd = accept_peer(a, lfd, sfd, &p)) < 0)
 			break;
-		ssize_t n = recv_one(a, fd, sfd, buf, &w, &p, &end);
-		if (n < 0)
+		ssize_t n = recv_one(a, fd, sfd, buf, &w, &p, &end, draining);
+		/* A stop signal: a UNIX datagram socket refuses senders from
+		 * now on (EPIPE), and what they queued already is taken. */
+		if (n < 0 && !draining && !records && a->addr.family == AF_UNIX &&
+		    shutdown(fd, SHUT_RD) == 0) {
+			draining = true;
+			continue;
+		}
+		if (n < 0 || (end && draining))
 			break;
 		if (end) {
 			close(fd);

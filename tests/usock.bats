@@ -1323,3 +1323,35 @@ for i in range(20):
 	[ "$IT_STATUS" = 0 ]
 	it_wait "$c"
 }
+
+@test "recv --follow stopped while its stdout is slow: every datagram a sender had accepted is written out, 5 runs" {
+	local s out=$BATS_TEST_TMPDIR/out go=$BATS_TEST_TMPDIR/go i
+	for i in $(seq 5); do
+		s=$(sock)
+		rm -f "$go" "$out" "$out.n" "$out.n.done" "$out.end"
+		mkfifo "$go"
+		# The reader of recv's stdout reads nothing until told.
+		it_bg_ready usock recv --follow --ready-fd 9 "$s" > >(read -r _ <"$go"; cat >"$out"; : >"$out.end")
+		local recv=$IT_PID
+		# Sends until refused, counting what the kernel accepted.
+		python3 -c 'import socket,sys
+d = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM); n = 0
+try:
+    while n < 100000:
+        d.sendto(b"%06d" % n + b"x" * 9994, sys.argv[1]); n += 1
+        open(sys.argv[2], "w").write("%d\n" % n)
+except OSError:
+    pass
+open(sys.argv[2] + ".done", "w").write("%d\n" % n)' "$s" "$out.n" 3>&- &
+		it_track pid $!
+		# recv is blocked writing, the sender blocked on a full queue.
+		wait_for test -s "$out.n"
+		kill -TERM "$recv"
+		echo go >"$go"
+		it_wait "$recv"
+		[ "$IT_STATUS" = 0 ]
+		wait_for test -s "$out.n.done"
+		wait_for test -e "$out.end"
+		[ "$(wc -l <"$out")" = "$(cat "$out.n.done")" ]
+	done
+}
