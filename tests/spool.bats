@@ -166,14 +166,21 @@ count() {
 	run -0 spool put --max-size 1k "$d" "$(head -c 1024 /dev/zero | tr '\0' x)"
 }
 
-@test "take --max-size: a larger message is exit 65 and stays in new/" {
-	local d
+@test "take --max-size: a larger message is skipped with a warning once, stays in new/, and blocks nobody" {
+	local d big
 	d=$(spool_dir)
-	spool put -c "$d" 12345678
-	run -65 spool take --max-size 4 "$d"
-	output_is "spool: unable to take from $d: a message is longer than --max-size (4 bytes)"
+	big=$(spool put -c --print-name "$d" 12345678)
+	spool put "$d" ok
+	run -0 spool take --max-size 4 --follow --nowait "$d"
+	[ "${lines[0]}" = "spool: skipping $d/new/$big: 8 bytes, longer than --max-size (4 bytes)" ]
+	[ "${lines[1]}" = ok ]
+	[ "${#lines[@]}" = 2 ]
 	[ "$(count "$d/new")" = 1 ]
-	[ "$(spool take "$d")" = 12345678 ]
+	# --exec never reads the message into memory: no size applies.
+	run -0 spool take "$d" --exec cat
+	output_is 12345678
+	run -64 spool take --max-size 4 "$d" --exec cat
+	[ "${lines[0]}" = "spool: --exec never reads a message: --max-size does not apply" ]
 }
 
 @test "take takes the oldest by the time in the name, and each putter's order" {
@@ -233,7 +240,7 @@ count() {
 	run -0 bash -c 'spool take --follow "$1" | head -n 3' _ "$d"
 	[ "$output" = $'1\n2\n3' ]
 	[ "$(count "$d/new")" = 7 ]
-	[ "$(count "$d/cur")" = 0 ]
+	[ "$(count "$d/claim")" = 0 ]
 	run -0 bash -c 'spool take --follow "$1" | head -n 1' _ "$d"
 	[ "$output" = 4 ]
 }
@@ -265,22 +272,23 @@ count() {
 	[ "$IT_STATUS" = 143 ]
 }
 
-@test "an orphaned claim in cur/ goes back to new/ at once; a held one stays" {
+@test "an orphaned claim in claim/ goes back to new/ at once; a held one stays" {
 	local d held lockpid
 	d=$(spool_dir)
 	spool put -c "$d" orphan held
+	mkdir -m 700 "$d/claim"
 	held=$(ls "$d/new" | sort | tail -n 1)
-	for f in "$d"/new/*; do mv "$f" "$d/cur/"; done
-	# A live taker's claim: the file in cur/ with a lock on it.
-	(exec 8<"$d/cur/$held" && flock -x 8 && exec sleep 60) 3>&- &
+	for f in "$d"/new/*; do mv "$f" "$d/claim/"; done
+	# A live taker's claim: the file in claim/ with a lock on it.
+	(exec 8<"$d/claim/$held" && flock -x 8 && exec sleep 60) 3>&- &
 	lockpid=$!
 	it_track pid "$lockpid"
-	wait_for bash -c '! flock -xn "$1" true' _ "$d/cur/$held"
+	wait_for bash -c '! flock -xn "$1" true' _ "$d/claim/$held"
 	run -0 spool stat "$d"
 	[[ $output == *$'\nin_progress=1\norphaned=1\n'* ]]
 	run -0 spool take --follow --nowait "$d"
 	output_is orphan
-	[ -f "$d/cur/$held" ]
+	[ -f "$d/claim/$held" ]
 	kill "$lockpid"
 	it_wait "$lockpid"
 	run -0 spool take --nowait "$d"
@@ -293,11 +301,12 @@ count() {
 	out=$(it_path out)
 	spool put -c "$d" claimed
 	held=$(ls "$d/new")
-	mv "$d/new/$held" "$d/cur/"
-	(exec 8<"$d/cur/$held" && flock -x 8 && exec sleep 60) 3>&- &
+	mkdir -m 700 "$d/claim"
+	mv "$d/new/$held" "$d/claim/"
+	(exec 8<"$d/claim/$held" && flock -x 8 && exec sleep 60) 3>&- &
 	lockpid=$!
 	it_track pid "$lockpid"
-	wait_for bash -c '! flock -xn "$1" true' _ "$d/cur/$held"
+	wait_for bash -c '! flock -xn "$1" true' _ "$d/claim/$held"
 	it_bg_ready spool take --follow --ready-fd 9 "$d" >"$out"
 	[ ! -s "$out" ]
 	kill -KILL "$lockpid"
@@ -332,24 +341,62 @@ count() {
 	run -0 timeout 10 spool take --follow --nowait "$d"
 	[ "${lines[0]}" = "spool: skipping $d/new/1.M0P0Q0.link: a symlink" ]
 	[ "${lines[1]}" = a ]
-	[ "${lines[2]}" = "${lines[0]}" ]
-	[ "${#lines[@]}" = 3 ]
+	[ "${#lines[@]}" = 2 ]
 	[ -L "$d/new/1.M0P0Q0.link" ]
 }
 
-@test "leftovers in tmp/ older than 36 hours are removed, younger ones kept" {
-	local d
+@test "leftovers in tmp/: a file with an old mtime but a young ctime stays (cp -p, mv), 30 rounds" {
+	local d i old out
+	d=$(spool_dir)
+	old=$(it_path old)
+	out=$(it_path out)
+	spool put -c "$d"
+	# A writer that keeps old mtimes, as cp -p, mv, tar x and rsync -t
+	# do: each file sits in tmp/ while a take cleans it, then goes in.
+	for ((i = 1; i <= 30; i++)); do
+		printf 'msg %s' "$i" >"$old"
+		touch -d '37 hours ago' "$old"
+		cp -p "$old" "$d/tmp/$i.M0P0Q$i.h"
+		spool take --follow --nowait "$d" >>"$out"
+		mv "$d/tmp/$i.M0P0Q$i.h" "$d/new/"
+	done
+	spool take --follow --nowait "$d" >>"$out"
+	[ "$(sort "$out")" = "$(seq -f 'msg %g' 1 30 | sort)" ]
+	[ "$(count "$d/tmp")" = 0 ]
+}
+
+@test "leftovers in tmp/ unchanged for 36 hours by their ctime are removed, unless a process has one open" {
+	[ "$(id -u)" = 0 ] || skip "needs root to mount an overlay"
+	local d low up work pid
 	d=$(spool_dir)
 	spool put -c "$d"
-	echo old >"$d/tmp/1.old.host"
-	echo young >"$d/tmp/2.young.host"
-	touch -d '37 hours ago' "$d/tmp/1.old.host"
-	touch -d '35 hours ago' "$d/tmp/2.young.host"
-	run -0 spool stat "$d"
-	[[ $output == *$'\ntmp=2\n'* ]]
+	# Files with a ctime long past, which nothing can set: an overlay's
+	# lower layer keeps its own, and a removal only hides it there.
+	up=$(it_path up)
+	work=$(it_path work)
+	mkdir "$up" "$work"
+	[ -f /usr/share/zoneinfo/Etc/GMT ] && [ -f /usr/share/zoneinfo/Etc/UTC ] ||
+		skip "needs /usr/share/zoneinfo/Etc"
+	low=/usr/share/zoneinfo/Etc
+	mount -t overlay overlay -o "lowerdir=$low,upperdir=$up,workdir=$work" "$d/tmp" 2>/dev/null ||
+		skip "cannot mount an overlay here"
+	SPOOL_MNT=$d/tmp
+	(($(stat -c %Z "$d/tmp/GMT") < $(date +%s) - 40 * 3600)) || skip "the image's files are too young"
+	echo young >"$d/tmp/young"
+	touch -d '40 hours ago' "$d/tmp/young"
+	(exec 8<"$d/tmp/UTC" && exec sleep 60) 3>&- &
+	pid=$!
+	it_track pid "$pid"
+	wait_for test -e "/proc/$pid/fd/8"
 	run -1 spool take --nowait "$d"
-	[ ! -e "$d/tmp/1.old.host" ]
-	[ -e "$d/tmp/2.young.host" ]
+	[ ! -e "$d/tmp/GMT" ]
+	[ -e "$d/tmp/UTC" ]
+	[ -e "$d/tmp/young" ]
+	kill "$pid"
+	it_wait "$pid" || :
+	run -1 spool take --nowait "$d"
+	[ ! -e "$d/tmp/UTC" ]
+	[ -e "$d/tmp/young" ]
 }
 
 @test "--exec runs CMD per message with SPOOL_FILE and SPOOL_NAME; 0 removes" {
@@ -361,7 +408,7 @@ count() {
 	[[ ${lines[0]} =~ ^one\ [0-9]+\.M.*\ one$ ]]
 	[[ ${lines[1]} =~ ^two\ [0-9]+\.M.*\ two$ ]]
 	[ "$(count "$d/new")" = 0 ]
-	[ "$(count "$d/cur")" = 0 ]
+	[ "$(count "$d/claim")" = 0 ]
 }
 
 @test "--exec failure puts back with an attempt count; after --tries to failed/" {
@@ -373,7 +420,7 @@ count() {
 	[ -f "$d/new/$name:1,1" ]
 	run -1 spool take --tries 2 "$d" --exec sh -c 'exit 3'
 	output_is "spool: sh failed on $name (exit 3): moved to $d/failed, after 2 attempts"
-	[ "$(cat "$d/failed/$name:1,1")" = bad ]
+	[ "$(cat "$d/failed/$name:1,2")" = bad ]
 	[ "$(stat -c %a "$d/failed")" = 700 ]
 	run -0 spool stat "$d"
 	[[ $output == *$'\nnew=0\n'*$'\nfailed=1\n'* ]]
@@ -403,9 +450,9 @@ count() {
 	it_wait "$IT_PID" || :
 	# CMD still runs and holds the lock: nobody else takes the message.
 	run -1 spool take --nowait "$d"
-	[ "$(count "$d/cur")" = 1 ]
+	[ "$(count "$d/claim")" = 1 ]
 	echo >"$out.go"
-	wait_for bash -c 'flock -xn "$1"/cur/* true' _ "$d"
+	wait_for bash -c 'flock -xn "$1"/claim/* true' _ "$d"
 	run -0 spool take --nowait "$d"
 	output_is slow
 }
@@ -594,7 +641,7 @@ count() {
 			grep "^p$i-" "$o" | cut -d- -f2 | sort -nc
 		done
 	done
-	[ "$(count "$d/new")" = 0 ] && [ "$(count "$d/cur")" = 0 ]
+	[ "$(count "$d/new")" = 0 ] && [ "$(count "$d/claim")" = 0 ]
 }
 
 @test "takers killed by SIGKILL at random points lose nothing" {
@@ -615,7 +662,7 @@ count() {
 	run -0 spool take --follow --nowait "$d"
 	printf '%s\n' "$output" >>"$all"
 	grep -v '^$' "$all" | sort -n | uniq | cmp - <(seq 1 20000)
-	[ "$(count "$d/cur")" = 0 ] && [ "$(count "$d/new")" = 0 ]
+	[ "$(count "$d/claim")" = 0 ] && [ "$(count "$d/new")" = 0 ]
 }
 
 @test "--follow sees 10,000 files dropped in a burst, and all after an overflow" {
@@ -727,7 +774,7 @@ complete_words() {
 	it_wait "$reader"
 	[ "$(cat "$out")" = one ]
 	[ "$(count "$d/new")" = 1 ]
-	[ "$(count "$d/cur")" = 0 ]
+	[ "$(count "$d/claim")" = 0 ]
 	run -0 bash -c '{ spool take "$1"; python3 -c "import fcntl; print(fcntl.fcntl(1, 1032))"; } | cat' _ "$d"
 	[ "$output" = "$(printf 'two\n65536')" ]
 }
