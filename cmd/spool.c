@@ -239,11 +239,13 @@ static const struct argp argp = {
 /* ---- the directory ---- */
 
 struct spool {
-	const char *path;
+	const char *path;   /* as the user typed it, for messages */
+	char base[PATH_MAX];        /* the same without slashes at its end */
 	bool any_owner;
 	int dfd, tmp, new, cur;
 	int claim, failed;  /* opened when first needed, else -1 */
 	long put;           /* put: messages in new/ so far */
+	mode_t umask;       /* the user's, for CMD: ours is 0 */
 };
 
 static const char *const subdirs[] = {"tmp", "new", "cur"};
@@ -288,7 +290,7 @@ static int open_dir(const struct spool *s, int at, const char *name,
 static void open_spool(struct spool *s, const char *path, bool create,
 		       bool any_owner)
 {
-	char label[PATH_MAX + 16], bare[PATH_MAX];
+	char label[PATH_MAX + 16];
 	int *fds[] = {&s->tmp, &s->new, &s->cur};
 	s->path = path;
 	s->any_owner = any_owner;
@@ -299,13 +301,13 @@ static void open_spool(struct spool *s, const char *path, bool create,
 	size_t n = strlen(path);
 	while (n > 1 && path[n - 1] == '/')
 		n--;
-	if (n >= sizeof bare)
+	if (n >= sizeof s->base)
 		it_xfail(ENAMETOOLONG, "open", path, NULL);
-	memcpy(bare, path, n);
-	bare[n] = '\0';
-	s->dfd = open_dir(s, AT_FDCWD, bare, path, create);
+	memcpy(s->base, path, n);
+	s->base[n] = '\0';
+	s->dfd = open_dir(s, AT_FDCWD, s->base, path, create);
 	for (int i = 0; i < 3; i++) {
-		snprintf(label, sizeof label, "%s/%s", path, subdirs[i]);
+		snprintf(label, sizeof label, "%s/%s", s->base, subdirs[i]);
 		*fds[i] = open_dir(s, s->dfd, subdirs[i], label, create);
 	}
 }
@@ -322,7 +324,7 @@ static int own_dir(struct spool *s, int *fd, const char *name, bool create)
 	if (!create && fstatat(s->dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0 &&
 	    errno == ENOENT)
 		return -1;
-	snprintf(label, sizeof label, "%s/%s", s->path, name);
+	snprintf(label, sizeof label, "%s/%s", s->base, name);
 	*fd = open_dir(s, s->dfd, name, label, create);
 	return *fd;
 }
@@ -1070,6 +1072,7 @@ static void run_cmd(struct taker *t, int fd, const char *name)
 			_exit(IT_OSERR);
 		signal(SIGPIPE, SIG_DFL);
 		signal(SIGIO, SIG_DFL);
+		umask(t->s->umask);
 		execvp(t->a->exec[0], t->a->exec);
 		it_warn("unable to run %s: %s", t->a->exec[0], strerror(errno));
 		_exit(errno == ENOENT ? 127 : 126);
@@ -1481,8 +1484,9 @@ int main(int argc, char **argv)
 	struct spool s;
 	it_init();
 	argp_parse(&argp, argc, argv, ARGP_IN_ORDER, NULL, &a);
-	umask(0);
+	mode_t mask = umask(0);
 	open_spool(&s, a.dir, a.used & O_CREATE, a.used & O_ANY);
+	s.umask = mask;
 	switch (a.cmd) {
 	case PUT:
 		return put(&a, &s);

@@ -778,3 +778,333 @@ complete_words() {
 	run -0 bash -c '{ spool take "$1"; python3 -c "import fcntl; print(fcntl.fcntl(1, 1032))"; } | cat' _ "$d"
 	[ "$output" = "$(printf 'two\n65536')" ]
 }
+
+# ---- issue 14: whole messages, mail tools, a new user's holes ----------
+
+@test "a message over 2 GiB is taken whole, in as many reads as it takes" {
+	local d
+	d=$(fast_dir)
+	spool put -c "$d"
+	# One read(2) returns at most 2 GiB less a page: the end is lost if
+	# the message is read in one. A sparse file costs no memory on tmpfs.
+	truncate -s 2200M "$d/tmp/big"
+	printf end >>"$d/tmp/big"
+	mv "$d/tmp/big" "$d/new/1.M0P0Q1.big"
+	run -0 bash -c 'set -o pipefail; spool take --whole --max-size 3G "$1" | tail -c 3' _ "$d"
+	output_is end
+	[ "$(count "$d/new")" = 0 ] && [ "$(count "$d/claim")" = 0 ]
+}
+
+@test "files cp'd and mv'd into new/ from another file system while two takers follow: each taken once, whole (40 rounds)" {
+	[ -d /dev/shm ] && [ -w /dev/shm ] || skip "needs /dev/shm, another file system than the test's"
+	local d src out i p pids=()
+	d=$(spool_dir)
+	out=$(it_path out)
+	mkdir "$out"
+	src=$(mktemp -d /dev/shm/spool-src.XXXXXX)
+	it_track path "$src"
+	[ "$(stat -c %d "$src")" != "$(stat -c %d "$out")" ] || skip "/dev/shm is on the test's file system"
+	spool put -c "$d"
+	for i in 1 2; do
+		it_bg_ready spool take --follow --ready-fd 9 "$d" --exec sh -c 'cat >"$0/$SPOOL_NAME"' "$out"
+		pids+=("$IT_PID")
+	done
+	head -c 512k /dev/urandom >"$src/fill"
+	for ((i = 1; i <= 40; i++)); do
+		{ echo "message $i" && cat "$src/fill"; } >"$src/$i"
+		if ((i % 2)); then
+			cp "$src/$i" "$d/new/$i.M0P0Q$i.h"
+		else
+			cp "$src/$i" "$src/$i.mv" && mv "$src/$i.mv" "$d/new/$i.M0P0Q$i.h"
+		fi
+	done
+	wait_for bash -c '[ -z "$(find "$1/new" "$1/claim" -mindepth 1)" ]' _ "$d"
+	for p in "${pids[@]}"; do
+		kill -TERM "$p"
+		it_wait "$p"
+		[ "$IT_STATUS" = 143 ]
+	done
+	[ "$(count "$out")" = 40 ]
+	for ((i = 1; i <= 40; i++)); do
+		cmp "$src/$i" "$out/$i.M0P0Q$i.h"
+	done
+}
+
+@test "take into a full file system cuts the part written off its output and puts the message back: each once, whole (30 messages)" {
+	[ "$(id -u)" = 0 ] || skip "needs root to mount a small tmpfs"
+	local d m all round x
+	d=$(spool_dir)
+	all=$(it_path all)
+	m=$(mktemp -d "${TMPDIR:-/tmp}/spool-full.XXXXXX")
+	it_track path "$m"
+	mount -t tmpfs -o size=64k tmpfs "$m" 2>/dev/null || skip "cannot mount a tmpfs here"
+	SPOOL_MNT=$m
+	x=$(head -c 9000 /dev/zero | tr '\0' x)
+	for ((round = 1; round <= 30; round++)); do
+		printf '%05d%s\n' "$round" "$x"
+	done | spool put -c --no-sync "$d"
+	: >"$all"
+	for ((round = 1; round <= 30; round++)); do
+		run bash -c 'spool take --follow --nowait "$1" >"$2"' _ "$d" "$m/out"
+		# Only whole messages in the output, however the write ended.
+		if [ -s "$m/out" ]; then
+			! grep -qvE "^[0-9]{5}x{9000}\$" "$m/out"
+		fi
+		cat "$m/out" >>"$all"
+		rm "$m/out"
+		[ "$status" = 0 ] && break
+		[ "$status" = 74 ]
+		output_is "spool: unable to write standard output: No space left on device"
+	done
+	[ "$status" = 0 ]
+	[ "$(cut -c 1-5 "$all")" = "$(seq -f '%05g' 1 30)" ]
+	[ "$(count "$d/new")" = 0 ] && [ "$(count "$d/claim")" = 0 ]
+	umount "$m"
+}
+
+@test "take --exec CMD | head -n 1: the rest stays queued as it was, none failed, and take ends as by SIGPIPE (30 messages)" {
+	local d
+	d=$(spool_dir)
+	seq 1 30 | spool put -c "$d"
+	run -0 timeout 20 bash -c 'spool take --follow "$1" --exec sh -c "cat; echo" | head -n 1; echo "${PIPESTATUS[0]}"' _ "$d"
+	[ "$output" = $'1\n141' ]
+	[ "$(count "$d/new")" = 29 ]
+	[ ! -e "$d/failed" ] || [ "$(count "$d/failed")" = 0 ]
+	[ -z "$(find "$d/new" -name '*:*')" ]
+	run -0 spool take --follow --nowait "$d"
+	[ "$output" = "$(seq 2 30)" ]
+}
+
+@test "SIGTERM and SIGHUP end a take blocked writing to a reader that does not read; the message goes back whole (10 rounds)" {
+	local d fifo gate big round pid reader sig
+	d=$(spool_dir)
+	fifo=$(it_path fifo)
+	gate=$(it_path gate)
+	big=$(it_path big)
+	mkfifo "$fifo" "$gate"
+	head -c 1M /dev/urandom >"$big"
+	spool put -c --whole "$d" <"$big"
+	for ((round = 1; round <= 10; round++)); do
+		it_bg bash -c 'exec 4<"$1"; read -r _ <"$2"' _ "$fifo" "$gate"
+		reader=$IT_PID
+		it_bg spool take --whole "$d" >"$fifo"
+		pid=$IT_PID
+		wait_for grep -q pipe_write "/proc/$pid/wchan"
+		sig=$((round % 2 ? 15 : 1))
+		kill "-$sig" "$pid"
+		it_wait "$pid"
+		[ "$IT_STATUS" = $((128 + sig)) ]
+		echo >"$gate"
+		it_wait "$reader"
+		[ "$(count "$d/new")" = 1 ] && [ "$(count "$d/claim")" = 0 ]
+		cmp "$big" "$d"/new/*
+	done
+}
+
+@test "an unreadable file in new/ (another user's, 0600) is skipped with a warning, and the rest are taken" {
+	need_other_user
+	local base
+	base=$(mktemp -d "${TMPDIR:-/tmp}/spool-perm.XXXXXX")
+	it_track path "$base"
+	chown nobody "$base"
+	as_nobody "$IT_BIN/spool" put -c "$base/s" ok
+	printf secret >"$base/s/new/1.M0P0Q0.root"
+	chmod 600 "$base/s/new/1.M0P0Q0.root"
+	run -0 as_nobody "$IT_BIN/spool" take --follow --nowait "$base/s"
+	[ "${lines[0]}" = "spool: skipping $base/s/new/1.M0P0Q0.root: Permission denied" ]
+	[ "${lines[1]}" = ok ]
+	[ "${#lines[@]}" = 2 ]
+	[ -f "$base/s/new/1.M0P0Q0.root" ]
+}
+
+@test "a lock another process holds on a file in new/: take sleeps until it can change, and -w holds" {
+	local d name lockpid
+	d=$(spool_dir)
+	name=$(spool put -c --print-name "$d" held)
+	(exec 8<"$d/new/$name" && flock -x 8 && exec sleep 60) 3>&- &
+	lockpid=$!
+	it_track pid "$lockpid"
+	wait_for bash -c '! flock -xn "$1" true' _ "$d/new/$name"
+	run -1 timeout 10 spool take -w 300ms "$d"
+	output_is "spool: unable to take from $d: timed out"
+	run -1 timeout 10 spool take --follow -w 300ms "$d"
+	output_is "spool: unable to take from $d: timed out"
+	command -v strace >/dev/null || skip "needs strace to count the tries"
+	export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0
+	run -1 strace -f -e trace=flock -o "$d.trace" spool take --follow -w 300ms "$d"
+	(($(grep -c 'flock(' "$d.trace") <= 3))
+}
+
+@test "a symlinked DIR is refused with slashes at its end too; so are tmp, new and cur through DIR/" {
+	local d l p sub
+	d=$(spool_dir)
+	l=$(spool_dir link)
+	spool put -c "$d" x
+	ln -s "$d" "$l"
+	for p in "$l/" "$l//"; do
+		run -77 spool take "$p"
+		output_is "spool: unable to open $p: a symlink, refused"
+		run -77 spool put --any-owner "$p" y
+		output_is "spool: unable to open $p: a symlink, refused"
+	done
+	for sub in tmp new cur; do
+		mv "$d/$sub" "$d/$sub.real"
+		ln -s "$sub.real" "$d/$sub"
+		run -77 spool take "$d/"
+		output_is "spool: unable to open $d/$sub: a symlink, refused"
+		rm "$d/$sub"
+		mv "$d/$sub.real" "$d/$sub"
+	done
+	run -0 spool take "$d/"
+	output_is x
+}
+
+@test "a DIR or subdirectory anyone may write to without the sticky bit is 77 unless --any-owner" {
+	local d
+	d=$(spool_dir)
+	spool put -c "$d" x
+	chmod 777 "$d"
+	run -77 spool take "$d"
+	output_is "spool: unable to open $d: anyone may write to it and it is not sticky (chmod o-w or +t, or use --any-owner)"
+	chmod 1777 "$d"
+	chmod 777 "$d/new"
+	run -77 spool put "$d" y
+	output_is "spool: unable to open $d/new: anyone may write to it and it is not sticky (chmod o-w or +t, or use --any-owner)"
+	run -0 spool put --any-owner "$d" y
+	chmod 700 "$d" "$d/new"
+	run -0 spool take -n 2 "$d"
+	[ "$output" = $'x\ny' ]
+}
+
+@test "ls escapes a newline or a tab in a name as error lines do; --json keeps its bytes" {
+	local d n
+	d=$(spool_dir)
+	spool put -c "$d"
+	n=$'x\nnew\t9\t0\tforged'
+	printf a >"$d/new/$n"
+	run -0 spool ls "$d"
+	[ "${#lines[@]}" = 1 ]
+	[ "$output" = "$(printf 'new\t1\t0\tx\\nnew\\t9\\t0\\tforged')" ]
+	run -0 spool ls --json "$d"
+	python3 -c 'import json, sys; assert json.loads(sys.stdin.read())["name"] == sys.argv[1]' "$n" <<<"$output"
+}
+
+@test "a maildir shared with mail tools: mail in cur/ is theirs and left alone, and claims are out of their sight" {
+	command -v python3 >/dev/null || skip "needs python3"
+	local d out
+	d=$(spool_dir)
+	out=$(it_path out)
+	spool put -c "$d" one two
+	# Mail that python put in cur/ as already seen, and a reader that
+	# marks "one" seen: new/NAME becomes cur/NAME:2,S.
+	python3 - "$d" <<'PY'
+import mailbox, sys
+md = mailbox.Maildir(sys.argv[1], factory=None, create=False)
+m = mailbox.MaildirMessage(b"read before")
+m.set_subdir("cur")
+m.add_flag("S")
+md.add(m)
+for key in md.keys():
+    msg = md.get_message(key)
+    if msg.get_payload() == "one":
+        msg.set_subdir("cur")
+        msg.add_flag("S")
+        md[key] = msg
+PY
+	run -0 spool take --follow --nowait "$d"
+	output_is two
+	[ "$(count "$d/cur")" = 2 ]
+	run -0 spool stat "$d"
+	[[ $output == *$'\ncur=2\n'* ]]
+	# A live claim (CMD still runs) is not python's to see or take.
+	spool put "$d" three
+	mkfifo "$out.go"
+	it_bg spool take "$d" --exec sh -c 'cat >"$0"; read -r _ <"$0.go"' "$out"
+	wait_for test -s "$out"
+	run -0 python3 - "$d" <<'PY'
+import mailbox, sys
+md = mailbox.Maildir(sys.argv[1], factory=None, create=False)
+print(sorted(md.get_bytes(k).decode().strip() for k in md.keys()))
+PY
+	output_is "['one', 'read before']"
+	echo >"$out.go"
+	it_wait "$IT_PID"
+	[ "$IT_STATUS" = 0 ]
+	[ "$(cat "$out")" = three ]
+	[ "$(count "$d/cur")" = 2 ] && [ "$(count "$d/new")" = 0 ]
+}
+
+@test "ls and stat refuse framing options; completion offers them only for put and take" {
+	run -64 spool ls -0 d
+	[ "${lines[0]}" = "spool: cannot use --null with ls" ]
+	run -64 spool stat --whole d
+	[ "${lines[0]}" = "spool: cannot use --whole with stat" ]
+	# shellcheck source=/dev/null
+	. "$BATS_TEST_DIRNAME/../completions/spool"
+	complete_words spool ls --
+	[[ " ${COMPREPLY[*]} " != *" --null "* && " ${COMPREPLY[*]} " != *" --whole "* ]]
+	[[ " ${COMPREPLY[*]} " == *" --json "* && " ${COMPREPLY[*]} " == *" --help "* ]]
+	complete_words spool take --n
+	[[ " ${COMPREPLY[*]} " == *" --netstring "* && " ${COMPREPLY[*]} " == *" --null "* ]]
+}
+
+@test "stat counts only what take would take, and the rest as skipped=" {
+	local d
+	d=$(spool_dir)
+	spool put -c "$d" a
+	ln -s /etc/passwd "$d/new/1.M0P0Q0.link"
+	mkdir "$d/new/2.M0P0Q0.dir" "$d/cur/3.M0P0Q0.dir"
+	run -0 spool stat "$d"
+	eval "$output"
+	[ "$new" = 1 ] && [ "$cur" = 0 ] && [ "$skipped" = 3 ]
+	((oldest_age < 100))
+	run -0 spool ls "$d"
+	[ "${#lines[@]}" = 1 ]
+}
+
+@test "two long names alike up to the cut stay two when put back with an attempt count" {
+	local d long
+	d=$(spool_dir)
+	spool put -c "$d"
+	long=$(printf 'x%.0s' {1..250})
+	printf one >"$d/new/${long}A"
+	printf two >"$d/new/${long}B"
+	run -1 spool take -n 2 "$d" --exec sh -c 'exit 3'
+	[ "$(count "$d/new")" = 2 ]
+	[ "$(find "$d/new" -name '*:1,1' | wc -l)" = 2 ]
+	run -1 spool take -n 2 "$d" --exec sh -c 'exit 3'
+	[ "$(find "$d/new" -name '*:1,2' | wc -l)" = 2 ]
+	[ "$(cat "$d"/new/* | sort | tr -d '\n')" = onetwo ]
+}
+
+@test "put --print-name prints each name once its message is in new/; a stdout that fails is 74, saying how many were put" {
+	local d gate
+	d=$(spool_dir)
+	gate=$(it_path gate)
+	mkfifo "$gate"
+	spool put -c "$d"
+	run -74 bash -c 'spool put --print-name "$1" a b c >/dev/full' _ "$d"
+	output_is "spool: unable to write standard output: No space left on device (1 message put)"
+	[ "$(count "$d/new")" = 1 ]
+	# The first name comes while put still waits for its second message.
+	run -0 bash -c '{ echo first; exec 5<>"$2"; read -r -t 10 _ <&5; echo second; } |
+		spool put --print-name "$1" | { read -r -t 10 n && [ -f "$1/new/$n" ] && echo >"$2" && read -r -t 10 m && echo "$n $m"; }' _ "$d" "$gate"
+	[[ $output =~ ^[^\ ]+\ [^\ ]+$ ]]
+}
+
+@test "an empty DIR is a usage error; --max-size takes k, M, G, T in either case and nothing after" {
+	local d
+	d=$(spool_dir)
+	run -64 spool put ''
+	[ "${lines[0]}" = "spool: invalid DIR '': empty path" ]
+	run -64 spool take -c ''
+	[ "${lines[0]}" = "spool: invalid DIR '': empty path" ]
+	for bad in 1MiB 1MB 1k0; do
+		run -64 spool put --max-size "$bad" "$d" x
+		[[ ${lines[0]} == "spool: invalid size '$bad'"* ]]
+	done
+	run -0 spool put -c --max-size 1T "$d" x
+	run -0 spool put --max-size 1K "$d" "$(head -c 1024 /dev/zero | tr '\0' x)"
+	run -65 spool put --max-size 1K "$d" "$(head -c 1025 /dev/zero | tr '\0' x)"
+	[ "$(count "$d/new")" = 2 ]
+}
