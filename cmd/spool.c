@@ -545,9 +545,11 @@ static int write_sync(int fd, const char *msg, size_t len, bool sync)
 }
 
 /* Renames tmp/NAME into new/, never replacing a file there: if someone
- * else's file has the name in new/, ours goes in under another. A rename,
- * not a link, so that a waiting take sees IN_MOVED_TO for a file closed
- * by its writer. On failure, tmp/NAME is removed and put fails. */
+ * else's file has the name in new/, ours goes in under another. The file
+ * is closed first: one linked into new/ while we still had it open for
+ * writing, a waiting take would leave until its writer closed it, and
+ * that close would be told to tmp/, not new/. On failure, tmp/NAME is
+ * removed and put fails. */
 static void into_new(const struct spool *s, char *name)
 {
 	int rc;
