@@ -798,7 +798,7 @@ complete_words() {
 	[ "$(count "$d/new")" = 0 ] && [ "$(count "$d/claim")" = 0 ]
 }
 
-@test "files cp'd and mv'd into new/ from another file system while two takers follow: each taken once, whole (40 rounds)" {
+@test "files cp'd and mv'd into new/ from another file system while two takers follow: each taken once, whole (100 rounds)" {
 	[ -d /dev/shm ] && [ -w /dev/shm ] || skip "needs /dev/shm, another file system than the test's"
 	local d src out i p pids=()
 	d=$(spool_dir)
@@ -812,8 +812,8 @@ complete_words() {
 		it_bg_ready spool take --follow --ready-fd 9 "$d" --exec sh -c 'cat >"$0/$SPOOL_NAME"' "$out"
 		pids+=("$IT_PID")
 	done
-	head -c 512k /dev/urandom >"$src/fill"
-	for ((i = 1; i <= 40; i++)); do
+	head -c 256k /dev/urandom >"$src/fill"
+	for ((i = 1; i <= 100; i++)); do
 		{ echo "message $i" && cat "$src/fill"; } >"$src/$i"
 		if ((i % 2)); then
 			cp "$src/$i" "$d/new/$i.M0P0Q$i.h"
@@ -827,8 +827,8 @@ complete_words() {
 		it_wait "$p"
 		[ "$IT_STATUS" = 143 ]
 	done
-	[ "$(count "$out")" = 40 ]
-	for ((i = 1; i <= 40; i++)); do
+	[ "$(count "$out")" = 100 ]
+	for ((i = 1; i <= 100; i++)); do
 		cmp "$src/$i" "$out/$i.M0P0Q$i.h"
 	done
 }
