@@ -16,6 +16,7 @@
 #include <sys/inotify.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -132,6 +133,8 @@ static void check_args(struct args *a, struct argp_state *state)
 		argp_error(state, "--tries goes with --exec");
 	if (a->used & O_EXEC && !a->exec)
 		argp_error(state, "--exec needs a CMD");
+	if (a->exec && !a->exec[0][0])
+		argp_error(state, "invalid CMD '': empty");
 	if (a->exec && a->framing != IT_FRAME_LINE)
 		argp_error(state, "--exec gives CMD the message as it is: no "
 			   "framing option applies");
@@ -771,13 +774,20 @@ static void put_back(const struct taker *t, const char *name,
 		       t->s->path, name, strerror(errno));
 }
 
+static bool warned(const struct taker *t, const char *name)
+{
+	for (size_t i = 0; i < t->warned.n; i++)
+		if (strcmp(t->warned.v[i].name, name) == 0)
+			return true;
+	return false;
+}
+
 /* Says once per name, however often it is met, that new/NAME is no
  * message this taker takes, and why. Returns -2, claim's "skipped". */
 static int skip(struct taker *t, const char *name, const char *why)
 {
-	for (size_t i = 0; i < t->warned.n; i++)
-		if (strcmp(t->warned.v[i].name, name) == 0)
-			return -2;
+	if (warned(t, name))
+		return -2;
 	list_add(&t->warned, name);
 	char q[NAME_MAX * 4 + 1];
 	it_warn("skipping %s/new/%s: %s", t->s->path, it_quote(name, q, sizeof q),
@@ -818,13 +828,25 @@ static const char *unfit(const struct taker *t, const struct stat *st,
 static int claim(struct taker *t, const char *name, struct stat *st)
 {
 	char why[96];
+	/* A name warned about is not opened again: one whose content
+	 * cannot be framed goes back to new/, and would come round again. */
+	if (warned(t, name))
+		return -2;
 	int fd = openat(t->s->new, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
 			O_CLOEXEC);
 	if (fd < 0) {
 		if (errno == ENOENT)
 			return -1;
+		/* Another's write lease (a file server's): its close says
+		 * when it lets go. */
+		if (errno == EWOULDBLOCK && t->ifd >= 0)
+			list_add(&t->busy, name);
+		if (errno == EWOULDBLOCK)
+			return -1;
 		if (errno == ELOOP)
 			return skip(t, name, "a symlink");
+		if (errno == ENXIO || errno == ENODEV)
+			return skip(t, name, "not a regular file");
 		if (errno == EACCES || errno == EPERM)
 			return skip(t, name, strerror(errno));
 		it_xfail(errno, "take", t->s->path, NULL);
@@ -959,14 +981,37 @@ static void cut_back(const struct taker *t, size_t done)
 			"stay in standard output", done);
 }
 
+/* Whether a message holds the byte that ends it in lines or with -0:
+ * framed, it would come out as several, and a reader such as head(1)
+ * would take its first part and leave the rest lost. It goes back to
+ * new/ with a warning instead, and blocks nobody. */
+static bool unframable(struct taker *t, int fd, const char *name, size_t len)
+{
+	char delim = t->framing == IT_FRAME_LINE ? '\n' : '\0';
+	if (t->framing != IT_FRAME_LINE && t->framing != IT_FRAME_NUL)
+		return false;
+	if (!memchr(t->buf + IT_FRAME_OVERHEAD, delim, len))
+		return false;
+	put_back(t, name, NULL);
+	close(fd);
+	skip(t, name, t->framing == IT_FRAME_LINE ? "holds a newline, which "
+	     "lines cannot frame (take it with --whole, --netstring or --exec)"
+	     : "holds a NUL byte, which -0 cannot frame (take it with --whole, "
+	     "--netstring or --exec)");
+	return true;
+}
+
 /* Writes a claimed message framed to stdout and removes it once stdout
- * took it. One stdout did not take whole goes back to new/ (what was
- * written of it cut off a regular file) and the tool ends: as by SIGPIPE
- * if the reader went away (as any filter), by the stop signal that ended
- * the write, else with exit 74. */
-static void output(struct taker *t, int fd, const char *name, size_t size)
+ * took it: true, or false if it cannot be framed and went back. One
+ * stdout did not take whole goes back to new/ (what was written of it
+ * cut off a regular file) and the tool ends: as by SIGPIPE if the reader
+ * went away (as any filter), by the stop signal that ended the write,
+ * else with exit 74. */
+static bool output(struct taker *t, int fd, const char *name, size_t size)
 {
 	size_t text, len = read_message(t, fd, name, size);
+	if (unframable(t, fd, name, len))
+		return false;
 	size_t n = it_frame_msg(t->buf, t->framing, NULL, 0,
 				t->buf + IT_FRAME_OVERHEAD, len, &text);
 	size_t done = it_write_some(STDOUT_FILENO, t->buf, n, stopped);
@@ -991,6 +1036,7 @@ static void output(struct taker *t, int fd, const char *name, size_t size)
 	close(fd);
 	if (sig)
 		end_by(sig);
+	return true;
 }
 
 /* The attempt count a failed message carries in its maildir info part,
@@ -1050,44 +1096,93 @@ static void cmd_failed(struct taker *t, const char *name, int status)
 		cmd, shown, name, why, t->s->path, n, n == 1 ? "" : "s");
 }
 
-/* --exec: CMD runs with the message on its stdin (the claimed, locked
- * descriptor itself, so the claim outlives us while CMD runs). 0 removes
- * the message, once a pipe on stdout has been read; a CMD that fails
- * once the reader of our stdout has gone, or whose output that reader
- * left unread, failed because of the reader, not of the message: it goes
- * back as it was and the tool ends as by SIGPIPE. */
-static void run_cmd(struct taker *t, int fd, const char *name)
+/* Whether standard output can take nothing more: closed (it_init left
+ * it open read-only), /dev/full, or a file on a full file system. A CMD
+ * that failed then failed because of where its output goes, and the
+ * message is not at fault. */
+static int stdout_broken(void)
 {
-	char path[PATH_MAX + NAME_MAX + 8];
-	snprintf(path, sizeof path, "%s/claim/%s", t->s->path, name);
-	pid_t pid = fork();
-	if (pid < 0)
-		it_xfail(errno, "run", t->a->exec[0], NULL);
-	if (pid == 0) {
-		int fl = fcntl(fd, F_GETFL);
-		lseek(fd, 0, SEEK_SET);
-		if (fl >= 0)
-			fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
-		if (dup2(fd, STDIN_FILENO) < 0 || setenv("SPOOL_FILE", path, 1) ||
-		    setenv("SPOOL_NAME", name, 1) ||
-		    setenv("SPOOL_DIR", t->s->path, 1))
-			_exit(IT_OSERR);
+	struct stat st;
+	struct statvfs v;
+	int fl = fcntl(STDOUT_FILENO, F_GETFL);
+	if (fl < 0 || (fl & O_ACCMODE) == O_RDONLY)
+		return EBADF;
+	if (fstat(STDOUT_FILENO, &st) < 0)
+		return 0;
+	if (S_ISCHR(st.st_mode) && st.st_rdev == makedev(1, 7))
+		return ENOSPC;
+	if (S_ISREG(st.st_mode) && fstatvfs(STDOUT_FILENO, &v) == 0 &&
+	    v.f_bavail == 0)
+		return ENOSPC;
+	return 0;
+}
+
+/* The child: CMD with the claimed descriptor on its stdin. A CMD that
+ * cannot be run at all says why through gate, so that the message is not
+ * blamed for it. */
+static _Noreturn void exec_cmd(const struct taker *t, int fd, int gate,
+			       const char *path, const char *name)
+{
+	int fl = fcntl(fd, F_GETFL);
+	lseek(fd, 0, SEEK_SET);
+	if (fl >= 0)
+		fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+	if (dup2(fd, STDIN_FILENO) >= 0 && !setenv("SPOOL_FILE", path, 1) &&
+	    !setenv("SPOOL_NAME", name, 1) &&
+	    !setenv("SPOOL_DIR", t->s->path, 1)) {
 		signal(SIGPIPE, SIG_DFL);
 		signal(SIGIO, SIG_DFL);
 		umask(t->s->umask);
 		execvp(t->a->exec[0], t->a->exec);
-		it_warn("unable to run %s: %s", t->a->exec[0], strerror(errno));
-		_exit(errno == ENOENT ? 127 : 126);
 	}
-	int status;
+	int err = errno;
+	(void)!write(gate, &err, sizeof err);
+	_exit(127);
+}
+
+/* --exec: CMD runs with the message on its stdin (the claimed, locked
+ * descriptor itself, so the claim outlives us while CMD runs). 0 removes
+ * the message, once a pipe on stdout has been read. A CMD that cannot be
+ * run, or fails once the reader of our stdout has gone, or whose output
+ * that reader left unread, or that fails into a full or closed stdout,
+ * failed because of that, not of the message: it goes back as it was and
+ * the tool ends (as by SIGPIPE for a reader gone). */
+static void run_cmd(struct taker *t, int fd, const char *name)
+{
+	char path[PATH_MAX + NAME_MAX + 8];
+	const char *cmd = t->a->exec[0];
+	int gate[2], err = 0, status;
+	snprintf(path, sizeof path, "%s/claim/%s", t->s->path, name);
+	if (pipe2(gate, O_CLOEXEC) < 0)
+		it_xfail(errno, "run", cmd, NULL);
+	pid_t pid = fork();
+	if (pid < 0)
+		it_xfail(errno, "run", cmd, NULL);
+	if (pid == 0)
+		exec_cmd(t, fd, gate[1], path, name);
+	close(gate[1]);
+	ssize_t got;
+	while ((got = read(gate[0], &err, sizeof err)) < 0 && errno == EINTR)
+		;
+	close(gate[0]);
 	while (waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR)
-			it_xfail(errno, "wait for", t->a->exec[0], NULL);
+			it_xfail(errno, "wait for", cmd, NULL);
+	if (got == (ssize_t)sizeof err) {
+		put_back(t, name, NULL);
+		it_xfail(err, "run", cmd, NULL);
+	}
 	bool ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
 	if (t->pipe && ((ok && it_drain(stopped) > 0) ||
 			(!ok && it_drain_gone()))) {
 		put_back(t, name, NULL);
 		end_by(SIGPIPE);
+	}
+	if (!ok && (err = stdout_broken())) {
+		put_back(t, name, NULL);
+		it_die(IT_IOERR, "unable to write standard output: %s (%s failed "
+		       "on %.*s, which went back to new/)", strerror(err), cmd,
+		       (int)strcspn(name, ":"), name);
 	}
 	if (!ok)
 		cmd_failed(t, name, status);
@@ -1370,8 +1465,8 @@ static int take(const struct args *a, struct spool *s)
 		t.progress = true;
 		if (a->exec)
 			run_cmd(&t, fd, name);
-		else
-			output(&t, fd, name, (size_t)st.st_size);
+		else if (!output(&t, fd, name, (size_t)st.st_size))
+			continue;
 		got++;
 		deadline = it_deadline(a->timeout);
 	}

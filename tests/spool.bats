@@ -426,15 +426,18 @@ count() {
 	[[ $output == *$'\nnew=0\n'*$'\nfailed=1\n'* ]]
 }
 
-@test "--exec: exit 100 fails for good at once; a missing CMD is a failure" {
+@test "--exec: exit 100 fails for good at once; a CMD that cannot be run is not the message's failure" {
 	local d name
 	d=$(spool_dir)
 	name=$(spool put -c --print-name "$d" msg)
-	run -1 spool take "$d" --exec no-such-command-here
-	[ "${lines[0]}" = "spool: unable to run no-such-command-here: No such file or directory" ]
-	[ "${lines[1]}" = "spool: no-such-command-here failed on $name (exit 127): back in new/, attempt 1 of 3" ]
+	run -66 timeout 10 spool take --follow "$d" --exec no-such-command-here
+	output_is "spool: unable to run no-such-command-here: No such file or directory"
+	[ -f "$d/new/$name" ] && [ ! -e "$d/failed" ]
+	run -64 spool take "$d" --exec ''
+	[ "${lines[0]}" = "spool: invalid CMD '': empty" ]
 	run -1 spool take "$d" --exec -- sh -c 'exit 100'
-	output_is "spool: sh failed on $name (exit 100): moved to $d/failed, after 2 attempts"
+	output_is "spool: sh failed on $name (exit 100): moved to $d/failed, after 1 attempt"
+	[ -f "$d/failed/$name:1,1" ]
 }
 
 @test "--exec keeps the claim locked while CMD runs, even if take is killed" {
@@ -1108,4 +1111,68 @@ PY
 	run -0 spool put --max-size 1K "$d" "$(head -c 1024 /dev/zero | tr '\0' x)"
 	run -65 spool put --max-size 1K "$d" "$(head -c 1025 /dev/zero | tr '\0' x)"
 	[ "$(count "$d/new")" = 2 ]
+}
+
+@test "review: a socket or another's write lease in new/ blocks nobody" {
+	command -v python3 >/dev/null || skip "needs python3"
+	local d lease
+	d=$(spool_dir)
+	spool put -c "$d" ok
+	python3 -c 'import socket, sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' "$d/new/0.sock"
+	run -0 spool take --follow --nowait "$d"
+	[ "${lines[0]}" = "spool: skipping $d/new/0.sock: not a regular file" ]
+	[ "${lines[1]}" = ok ]
+	rm "$d/new/0.sock"
+	spool put "$d" two
+	lease=$(it_path lease)
+	printf held >"$d/new/1.M0P0Q0.lease"
+	mkfifo "$lease"
+	# A lease holder (a file server, say) is told by SIGIO that
+	# someone wants the file, and lets go when it is done.
+	it_bg python3 -c '
+import fcntl, os, signal, sys
+signal.signal(signal.SIGIO, signal.SIG_IGN)
+fd = os.open(sys.argv[1], os.O_RDONLY)
+fcntl.fcntl(fd, 1024, fcntl.F_WRLCK)
+with open(sys.argv[2], "w") as f:
+    f.write("ready\n")
+os.read(os.open(sys.argv[2], os.O_RDONLY), 1)' "$d/new/1.M0P0Q0.lease" "$lease"
+	read -r -t 10 _ <"$lease"
+	run -0 spool take --follow --nowait "$d"
+	output_is two
+	echo >"$lease"
+	it_wait "$IT_PID"
+	run -0 spool take --follow --nowait "$d"
+	output_is held
+}
+
+@test "review: a message with a newline is not cut into lines (nor one with a NUL by -0): skipped with a warning, left whole" {
+	local d name
+	d=$(spool_dir)
+	spool put -c "$d"
+	name=$(printf 'line1\nline2\n' | spool put --whole --print-name "$d")
+	printf 'line3' | spool put --whole "$d"
+	run -0 bash -c 'spool take --follow "$1" 2>"$1.err" | head -n 1' _ "$d"
+	output_is line3
+	[ "$(cat "$d.err")" = "spool: skipping $d/new/$name: holds a newline, which lines cannot frame (take it with --whole, --netstring or --exec)" ]
+	run -0 spool take --follow --nowait -0 "$d"
+	[ "$output" = "$(printf 'line1\nline2\n')" ]
+	printf 'a\0b' | spool put --whole "$d"
+	run -0 spool take --follow --nowait -0 "$d"
+	[[ $output == *"holds a NUL byte, which -0 cannot frame"* ]]
+	[ "$(count "$d/new")" = 1 ]
+	spool take --netstring "$d" | cmp - <(printf '3:a\0b,')
+}
+
+@test "review: take --exec into a full or closed stdout puts the message back, exit 74, nothing failed" {
+	local d name
+	d=$(spool_dir)
+	name=$(spool put -c --print-name "$d" a)
+	spool put "$d" b
+	run -74 bash -c 'spool take --follow --nowait "$1" --exec cat >/dev/full' _ "$d"
+	[ "${lines[-1]}" = "spool: unable to write standard output: No space left on device (cat failed on $name, which went back to new/)" ]
+	run -74 bash -c 'spool take "$1" --exec cat >&-' _ "$d"
+	[ "${lines[-1]}" = "spool: unable to write standard output: Bad file descriptor (cat failed on $name, which went back to new/)" ]
+	[ "$(count "$d/new")" = 2 ] && [ ! -e "$d/failed" ]
+	[ -z "$(find "$d/new" -name '*:*')" ]
 }
