@@ -133,8 +133,8 @@ static void check_args(struct args *a, struct argp_state *state)
 		argp_error(state, "--tries goes with --exec");
 	if (a->used & O_EXEC && !a->exec)
 		argp_error(state, "--exec needs a CMD");
-	if (a->exec && !a->exec[0][0])
-		argp_error(state, "invalid CMD '': empty");
+	if (a->exec)
+		it_argp_nonempty(state, "CMD", a->exec[0]);
 	if (a->exec && a->framing != IT_FRAME_LINE)
 		argp_error(state, "--exec gives CMD the message as it is: no "
 			   "framing option applies");
@@ -192,8 +192,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 			a->cmd = it_cmd_find(state, cmds, NCMD, arg);
 			a->have_cmd = true;
 		} else if (!a->dir) {
-			if (!*arg)
-				argp_error(state, "invalid DIR '': empty path");
+			it_argp_nonempty(state, "DIR", arg);
 			a->dir = arg;
 		} else {
 			if (!a->msgs)
@@ -232,10 +231,11 @@ static const struct argp argp = {
 	"Put messages in a drop directory (maildir layout) atomically, and take "
 	"each out exactly once.\v"
 	"A DIR, tmp, new or cur that is a symlink is refused, and one that "
-	"another user owns too, without --any-owner. Exit status: 0 success, "
-	"1 timed out or no message (--nowait) or CMD failed, 64 usage, 65 "
-	"message over --max-size or badly framed, 66 no such DIR, 71 system "
-	"error, 74 I/O error or full disk, 77 permission denied.",
+	"another user owns or anyone may write to without the sticky bit too, "
+	"without --any-owner. Exit status: 0 success, 1 timed out or no "
+	"message (--nowait) or CMD failed, 64 usage, 65 put: message over "
+	"--max-size or badly framed, 66 no such DIR or CMD, 71 system error, "
+	"74 I/O error or full disk, 77 permission denied.",
 	children, NULL, NULL,
 };
 

@@ -1101,9 +1101,9 @@ PY
 	local d
 	d=$(spool_dir)
 	run -64 spool put ''
-	[ "${lines[0]}" = "spool: invalid DIR '': empty path" ]
+	[ "${lines[0]}" = "spool: invalid DIR '': empty" ]
 	run -64 spool take -c ''
-	[ "${lines[0]}" = "spool: invalid DIR '': empty path" ]
+	[ "${lines[0]}" = "spool: invalid DIR '': empty" ]
 	for bad in 1MiB 1MB 1k0; do
 		run -64 spool put --max-size "$bad" "$d" x
 		[[ ${lines[0]} == "spool: invalid size '$bad'"* ]]
