@@ -17,6 +17,7 @@
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -147,6 +148,21 @@ static void check_args(struct args *a, struct argp_state *state)
 			   "--whole" : "--netstring", name);
 }
 
+/* Whether DIR ends in "/." or "/..": "link/." names what a symlink
+ * points to, as "link/" does, but no slash can be cut off to see it. */
+static bool ends_in_dots(const char *dir)
+{
+	size_t n = strlen(dir);
+	while (n > 1 && dir[n - 1] == '/')
+		n--;
+	size_t start = n;
+	while (start > 0 && dir[start - 1] != '/')
+		start--;
+	size_t len = n - start;
+	return start > 0 && (len == 1 || len == 2) &&
+	       strncmp(dir + start, "..", len) == 0;
+}
+
 static error_t parse_opt(int key, char *arg, struct argp_state *state)
 {
 	struct args *a = state->input;
@@ -193,6 +209,10 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 			a->have_cmd = true;
 		} else if (!a->dir) {
 			it_argp_nonempty(state, "DIR", arg);
+			if (ends_in_dots(arg))
+				argp_error(state, "invalid DIR '%s': name the "
+					   "directory, not . or .. in it",
+					   it_quote(arg, (char[64]){0}, 64));
 			a->dir = arg;
 		} else {
 			if (!a->msgs)
@@ -260,8 +280,10 @@ static int open_dir(const struct spool *s, int at, const char *name,
 		    const char *label, bool create)
 {
 	struct stat st, fst;
+	/* A full disk is the contract's I/O error, as for put. */
 	if (create && mkdirat(at, name, 0700) < 0 && errno != EEXIST)
-		it_xfail(errno, "create", label, NULL);
+		it_xfail_status(errno == ENOSPC || errno == EDQUOT ? IT_IOERR :
+				it_exit_for(errno), errno, "create", label, NULL);
 	if (fstatat(at, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 		it_xfail(errno, "open", label,
 			 errno == ENOENT && !create ? "use --create" : NULL);
@@ -290,6 +312,8 @@ static int open_dir(const struct spool *s, int at, const char *name,
 	return fd;
 }
 
+static int claim_dir(struct spool *s, bool create);
+
 static void open_spool(struct spool *s, const char *path, bool create,
 		       bool any_owner)
 {
@@ -313,6 +337,10 @@ static void open_spool(struct spool *s, const char *path, bool create,
 		snprintf(label, sizeof label, "%s/%s", s->base, subdirs[i]);
 		*fds[i] = open_dir(s, s->dfd, subdirs[i], label, create);
 	}
+	/* take's claim/ too, so that a spool that fills its disk can still
+	 * be drained. */
+	if (create)
+		claim_dir(s, true);
 }
 
 /* DIR/NAME (claim or failed), spool's own: made on first use without
@@ -328,6 +356,15 @@ static int own_dir(struct spool *s, int *fd, const char *name, bool create)
 	    errno == ENOENT)
 		return -1;
 	snprintf(label, sizeof label, "%s/%s", s->base, name);
+	bool made = create && mkdirat(s->dfd, name, 0700) == 0;
+	/* Made by root helping out (--any-owner), it is DIR's owner's, who
+	 * would be locked out of his own spool otherwise. */
+	struct stat dir;
+	if (made && geteuid() == 0 && fstat(s->dfd, &dir) == 0 &&
+	    dir.st_uid != 0 && fchownat(s->dfd, name, dir.st_uid, dir.st_gid,
+					AT_SYMLINK_NOFOLLOW) < 0)
+		it_warn("unable to give %s to uid %ld: %s", label,
+			(long)dir.st_uid, strerror(errno));
 	*fd = open_dir(s, s->dfd, name, label, create);
 	return *fd;
 }
@@ -360,6 +397,32 @@ static int move(int from, const char *name, int to, const char *newname)
 	if (linkat(from, name, to, newname, 0) < 0)
 		return -1;
 	return unlinkat(from, name, 0);
+}
+
+/* Moves name to want in the directory to, or, if a file of that name is
+ * there (a message of the same name dropped in meanwhile, one that failed
+ * before), to a variant of it, "BASE~N" before its info part: a name
+ * taken never blocks a message. */
+static int move_unique(int from, const char *name, int to, const char *want)
+{
+	char alt[NAME_MAX + 32];
+	if (move(from, name, to, want) == 0)
+		return 0;
+	if (errno != EEXIST)
+		return -1;
+	const char *info = strchr(want, ':');
+	int n = (int)(info ? (size_t)(info - want) : strlen(want));
+	if (n > NAME_MAX - 24)
+		n = NAME_MAX - 24;
+	for (int i = 1; i < 10000; i++) {
+		snprintf(alt, sizeof alt, "%.*s~%d%.16s", n, want, i,
+			 info ? info : "");
+		if (move(from, name, to, alt) == 0)
+			return 0;
+		if (errno != EEXIST)
+			return -1;
+	}
+	return -1;
 }
 
 /* ---- names and their order ---- */
@@ -624,6 +687,24 @@ static bool put_tmpfile(const struct spool *s, const struct args *a,
 	return true;
 }
 
+/* Between the link into tmp/ and the rename into new/, a whole message
+ * has a name in tmp/: a stop signal waits until it is in new/, so that
+ * none is left behind there. */
+static bool put_tmpfile_whole(const struct spool *s, const struct args *a,
+			      const char *msg, size_t len, char *name,
+			      size_t size)
+{
+	sigset_t stops, old;
+	sigemptyset(&stops);
+	sigaddset(&stops, SIGINT);
+	sigaddset(&stops, SIGTERM);
+	sigaddset(&stops, SIGHUP);
+	sigprocmask(SIG_BLOCK, &stops, &old);
+	bool done = put_tmpfile(s, a, msg, len, name, size);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	return done;
+}
+
 /* The same the maildir way: a named file in tmp/, renamed into new/. On
  * any failure the file in tmp/ is removed, so nothing is left half-visible. */
 static void put_rename(const struct spool *s, const struct args *a,
@@ -654,15 +735,24 @@ static void put_one(struct spool *s, const struct args *a, const char *msg,
 		    size_t len)
 {
 	char name[NAME_MAX + 1], hint[64];
-	if (!put_tmpfile(s, a, msg, len, name, sizeof name))
+	if (!put_tmpfile_whole(s, a, msg, len, name, sizeof name))
 		put_rename(s, a, msg, len, name, sizeof name);
 	if (!(a->used & O_NOSYNC) && fsync(s->new) < 0)
 		put_fail(s, errno);
 	s->put++;
 	if (a->used & O_PRINT && (printf("%s\n", name) < 0 || fflush(stdout))) {
+		int err = errno;
 		snprintf(hint, sizeof hint, "%ld message%s put", s->put,
 			 s->put == 1 ? "" : "s");
-		it_xfail_status(IT_IOERR, errno, "write", "standard output", hint);
+		/* A reader gone is the end as by SIGPIPE, as for any filter,
+		 * once the count is said. */
+		if (err == EPIPE) {
+			it_warn("unable to write standard output: %s (%s)",
+				strerror(err), hint);
+			it_reported();
+			it_exit_signal(SIGPIPE);
+		}
+		it_xfail_status(IT_IOERR, err, "write", "standard output", hint);
 	}
 }
 
@@ -675,6 +765,8 @@ static _Noreturn void too_large(const struct spool *s, const char *verb,
 
 static int put(const struct args *a, struct spool *s)
 {
+	if (a->used & O_PRINT)
+		signal(SIGPIPE, SIG_IGN);
 	/* Operands are all checked before any is put. */
 	for (int i = 0; i < a->nmsgs; i++)
 		if (strlen(a->msgs[i]) > a->max_size)
@@ -714,7 +806,7 @@ struct taker {
 	struct list busy;   /* names in new/ another process had locked */
 	struct list warned; /* names in new/ skipped with a warning, once */
 	bool progress;      /* a message was claimed since the last refill */
-	int ifd, wd_claim;
+	int ifd, wd_claim, wd_dir;
 	bool pipe, file, rescan;
 	enum it_framing framing;
 	sigset_t stops, oldmask;
@@ -769,7 +861,14 @@ static int poll_stop(const struct taker *t, struct pollfd *p, nfds_t n,
 static void put_back(const struct taker *t, const char *name,
 		     const char *newname)
 {
-	if (move(t->s->claim, name, t->s->new, newname ? newname : name) < 0)
+	if (move_unique(t->s->claim, name, t->s->new,
+			newname ? newname : name) == 0)
+		return;
+	/* CMD may have moved or removed its SPOOL_FILE: nothing to return. */
+	if (errno == ENOENT)
+		it_warn("%s/claim/%s went away before it could go back to new/",
+			t->s->path, name);
+	else
 		it_die(IT_OSERR, "unable to put %s/claim/%s back in new/: %s",
 		       t->s->path, name, strerror(errno));
 }
@@ -863,11 +962,12 @@ static int claim(struct taker *t, const char *name, struct stat *st)
 		it_xfail(errno, "take", t->s->path, NULL);
 	const char *bad = unfit(t, st, why, sizeof why);
 	int rc = bad ? skip(t, name, bad) : being_written(fd) ? -1 : 0;
-	if (rc == 0 && move(t->s->new, name, t->s->claim, name) < 0) {
-		if (errno != ENOENT)
-			it_xfail(errno, "take", t->s->path, NULL);
-		rc = -1;
-	}
+	/* A file that cannot be renamed (immutable, a mount point, a name
+	 * still held in claim/ by another message's claim) blocks nobody. */
+	if (rc == 0 && move(t->s->new, name, t->s->claim, name) < 0)
+		rc = errno == ENOENT ? -1 : skip(t, name, errno == EEXIST ?
+			"a message of the same name is being taken" :
+			strerror(errno));
 	fcntl(fd, F_SETLEASE, F_UNLCK);
 	if (rc < 0)
 		close(fd);
@@ -885,7 +985,7 @@ static void recover_one(struct spool *s, const char *name, void *arg)
 	if (flock(fd, LOCK_EX | LOCK_NB) == 0 && fstat(fd, &st) == 0 &&
 	    fstatat(s->claim, name, &now, AT_SYMLINK_NOFOLLOW) == 0 &&
 	    st.st_ino == now.st_ino && st.st_dev == now.st_dev &&
-	    S_ISREG(st.st_mode) && move(s->claim, name, s->new, name) < 0 &&
+	    S_ISREG(st.st_mode) && move_unique(s->claim, name, s->new, name) < 0 &&
 	    errno != ENOENT)
 		it_warn("unable to return %s/claim/%s to new/: %s", s->path, name,
 			strerror(errno));
@@ -981,16 +1081,22 @@ static void cut_back(const struct taker *t, size_t done)
 			"stay in standard output", done);
 }
 
-/* Whether a message holds the byte that ends it in lines or with -0:
- * framed, it would come out as several, and a reader such as head(1)
- * would take its first part and leave the rest lost. It goes back to
- * new/ with a warning instead, and blocks nobody. */
-static bool unframable(struct taker *t, int fd, const char *name, size_t len)
+/* Whether a message holds the byte that ends it in lines or with -0
+ * before its last byte: framed, it would come out as several, and a
+ * reader such as head(1) would take its first part and leave the rest
+ * lost. It goes back to new/ with a warning instead, and blocks nobody.
+ * One that ends in that byte (a file of one line) is that one record:
+ * *len loses the byte, which the framing puts back. */
+static bool unframable(struct taker *t, int fd, const char *name, size_t *len)
 {
 	char delim = t->framing == IT_FRAME_LINE ? '\n' : '\0';
+	const char *msg = t->buf + IT_FRAME_OVERHEAD;
 	if (t->framing != IT_FRAME_LINE && t->framing != IT_FRAME_NUL)
 		return false;
-	if (!memchr(t->buf + IT_FRAME_OVERHEAD, delim, len))
+	const char *at = memchr(msg, delim, *len);
+	if (at && at == msg + *len - 1)
+		--*len;
+	if (!at || at == msg + *len)
 		return false;
 	put_back(t, name, NULL);
 	close(fd);
@@ -1010,7 +1116,7 @@ static bool unframable(struct taker *t, int fd, const char *name, size_t len)
 static bool output(struct taker *t, int fd, const char *name, size_t size)
 {
 	size_t text, len = read_message(t, fd, name, size);
-	if (unframable(t, fd, name, len))
+	if (unframable(t, fd, name, &len))
 		return false;
 	size_t n = it_frame_msg(t->buf, t->framing, NULL, 0,
 				t->buf + IT_FRAME_OVERHEAD, len, &text);
@@ -1044,7 +1150,10 @@ static bool output(struct taker *t, int fd, const char *name, size_t size)
 static long attempts(const char *name)
 {
 	const char *info = strstr(name, ":1,");
-	return info ? strtol(info + 3, NULL, 10) : 0;
+	long n;
+	/* Anyone who may drop a file may name it: a count that is no plain
+	 * number below INT_MAX counts as none, so that none wraps round. */
+	return info && !it_parse_long(info + 3, 0, INT_MAX - 1, &n) ? n : 0;
 }
 
 /* NAME without its info part, short enough that ":1,N" fits after it in
@@ -1089,7 +1198,7 @@ static void cmd_failed(struct taker *t, const char *name, int status)
 			cmd, shown, name, why, n, t->a->tries);
 		return;
 	}
-	if (move(t->s->claim, name, failed_dir(t->s, true), again) < 0)
+	if (move_unique(t->s->claim, name, failed_dir(t->s, true), again) < 0)
 		it_die(IT_OSERR, "unable to move %s/claim/%s to %s/failed: %s",
 		       t->s->path, name, t->s->path, strerror(errno));
 	it_warn("%s failed on %.*s (%s): moved to %s/failed, after %ld attempt%s",
@@ -1132,12 +1241,44 @@ static _Noreturn void exec_cmd(const struct taker *t, int fd, int gate,
 	    !setenv("SPOOL_DIR", t->s->path, 1)) {
 		signal(SIGPIPE, SIG_DFL);
 		signal(SIGIO, SIG_DFL);
+		signal(SIGXFSZ, SIG_DFL);
 		umask(t->s->umask);
 		execvp(t->a->exec[0], t->a->exec);
 	}
 	int err = errno;
 	(void)!write(gate, &err, sizeof err);
 	_exit(127);
+}
+
+/* Waits for CMD to end. A stop signal that comes meanwhile is passed on
+ * to CMD, once, so that the wait ends on it too: a pidfd is polled where
+ * the kernel has one, so that a signal just before the wait is not lost. */
+static int wait_cmd(const struct taker *t, pid_t pid)
+{
+	int status, pfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	bool passed = false;
+	struct pollfd p = {pfd, POLLIN, 0};
+	while (pfd >= 0 && !passed) {
+		if (poll_stop(t, &p, 1, IT_FOREVER) >= 0)
+			break;
+		if (errno != EINTR)
+			break;
+		if (caught) {
+			kill(pid, caught);
+			passed = true;
+		}
+	}
+	if (pfd >= 0)
+		close(pfd);
+	while (waitpid(pid, &status, 0) < 0) {
+		if (errno != EINTR)
+			it_xfail(errno, "wait for", t->a->exec[0], NULL);
+		if (caught && !passed) {
+			kill(pid, caught);
+			passed = true;
+		}
+	}
+	return status;
 }
 
 /* --exec: CMD runs with the message on its stdin (the claimed, locked
@@ -1165,14 +1306,18 @@ static void run_cmd(struct taker *t, int fd, const char *name)
 	while ((got = read(gate[0], &err, sizeof err)) < 0 && errno == EINTR)
 		;
 	close(gate[0]);
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			it_xfail(errno, "wait for", cmd, NULL);
+	status = wait_cmd(t, pid);
 	if (got == (ssize_t)sizeof err) {
 		put_back(t, name, NULL);
 		it_xfail(err, "run", cmd, NULL);
 	}
 	bool ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+	/* Stopped: CMD was told too, and a CMD that did not finish is not
+	 * the message's failure. */
+	if (caught && !ok) {
+		put_back(t, name, NULL);
+		end_by(caught);
+	}
 	if (t->pipe && ((ok && it_drain(stopped) > 0) ||
 			(!ok && it_drain_gone()))) {
 		put_back(t, name, NULL);
@@ -1186,7 +1331,7 @@ static void run_cmd(struct taker *t, int fd, const char *name)
 	}
 	if (!ok)
 		cmd_failed(t, name, status);
-	else if (unlinkat(t->s->claim, name, 0) < 0)
+	else if (unlinkat(t->s->claim, name, 0) < 0 && errno != ENOENT)
 		it_die(IT_OSERR, "unable to remove %s: %s", path, strerror(errno));
 	close(fd);
 }
@@ -1260,8 +1405,12 @@ static bool read_events(struct taker *t)
 		if (ev->mask & (IN_IGNORED | IN_DELETE_SELF | IN_MOVE_SELF))
 			it_die(IT_NOINPUT, "unable to take from %s: %s was removed "
 			       "or moved away", t->s->path, ev->wd == t->wd_claim ?
-			       "claim/" : "new/");
-		if (!ev->len || !name_ok(ev->name))
+			       "claim/" : ev->wd == t->wd_dir ? "it" : "new/");
+		if (ev->wd == t->wd_dir && ev->len &&
+		    (strcmp(ev->name, "new") == 0 || strcmp(ev->name, "claim") == 0))
+			it_die(IT_NOINPUT, "unable to take from %s: %s/ was removed "
+			       "or moved away", t->s->path, ev->name);
+		if (!ev->len || !name_ok(ev->name) || ev->wd == t->wd_dir)
 			;
 		else if (ev->wd == t->wd_claim)
 			closed_in_claim(t, ev->name);
@@ -1360,7 +1509,14 @@ static void setup_watch(struct taker *t)
 		goto fail;
 	snprintf(proc, sizeof proc, "/proc/self/fd/%d", t->s->claim);
 	t->wd_claim = inotify_add_watch(t->ifd, proc, IN_CLOSE | gone);
-	if (t->wd_claim >= 0)
+	if (t->wd_claim < 0)
+		goto fail;
+	/* Removed, new/ and claim/ would tell only once we closed them:
+	 * DIR tells at once. */
+	snprintf(proc, sizeof proc, "/proc/self/fd/%d", t->s->dfd);
+	t->wd_dir = inotify_add_watch(t->ifd, proc, IN_ONLYDIR | IN_DELETE |
+				      IN_MOVED_FROM);
+	if (t->wd_dir >= 0)
 		return;
 fail:
 	it_xfail(errno, "watch", t->s->path,
@@ -1470,6 +1626,8 @@ static int take(const struct args *a, struct spool *s)
 		got++;
 		deadline = it_deadline(a->timeout);
 	}
+	if (caught)
+		end_by(caught);
 	list_clear(&t.list);
 	list_clear(&t.busy);
 	list_clear(&t.warned);

@@ -276,7 +276,6 @@ count() {
 	local d held lockpid
 	d=$(spool_dir)
 	spool put -c "$d" orphan held
-	mkdir -m 700 "$d/claim"
 	held=$(ls "$d/new" | sort | tail -n 1)
 	for f in "$d"/new/*; do mv "$f" "$d/claim/"; done
 	# A live taker's claim: the file in claim/ with a lock on it.
@@ -301,7 +300,6 @@ count() {
 	out=$(it_path out)
 	spool put -c "$d" claimed
 	held=$(ls "$d/new")
-	mkdir -m 700 "$d/claim"
 	mv "$d/new/$held" "$d/claim/"
 	(exec 8<"$d/claim/$held" && flock -x 8 && exec sleep 60) 3>&- &
 	lockpid=$!
