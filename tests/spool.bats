@@ -1175,3 +1175,92 @@ os.read(os.open(sys.argv[2], os.O_RDONLY), 1)' "$d/new/1.M0P0Q0.lease" "$lease"
 	[ "$(count "$d/new")" = 2 ] && [ ! -e "$d/failed" ]
 	[ -z "$(find "$d/new" -name '*:*')" ]
 }
+
+@test "review: names already taken in claim/, new/ or failed/ block nobody; a count that overflows counts as none" {
+	local d
+	d=$(spool_dir)
+	spool put -c "$d"
+	[ -d "$d/claim" ]
+	# An orphaned claim whose name was dropped into new/ again.
+	echo orphan >"$d/claim/X"
+	echo fresh >"$d/new/X"
+	echo other >"$d/new/zz"
+	run -0 spool take --follow --nowait "$d"
+	[ "$(sort <<<"$output")" = "$(printf 'fresh\norphan\nother\n' | sort)" ]
+	# A put-back whose name with its count is in new/ already.
+	echo first >"$d/new/A"
+	echo second >"$d/new/A:1,1"
+	run -1 spool take "$d" --exec sh -c 'exit 1'
+	[ "$(cat "$d/new/A:1,1")" = second ] && [ "$(cat "$d/new/A~1:1,1")" = first ]
+	# A move to failed/ whose name is there from an earlier failure.
+	rm "$d"/new/*
+	mkdir "$d/failed"
+	echo day1 >"$d/failed/B:1,1"
+	echo day2 >"$d/new/B"
+	run -1 spool take --tries 1 "$d" --exec false
+	[ "$(cat "$d/failed/B~1:1,1")" = day2 ] && [ "$(cat "$d/failed/B:1,1")" = day1 ]
+	# Anyone may name a file: a count past INT_MAX is no count.
+	echo x >"$d/new/c:1,99999999999999999999"
+	run -1 timeout 10 spool take --follow --nowait --tries 2 "$d" --exec false
+	[ -f "$d/failed/c:1,2" ] && [ "$(count "$d/new")" = 0 ]
+}
+
+@test "review: a stop signal while CMD runs is passed on to it and ends take; the message goes back unharmed" {
+	local d pidf name
+	d=$(spool_dir)
+	pidf=$(it_path pid)
+	name=$(spool put -c --print-name "$d" m1)
+	it_bg spool take --follow "$d" --exec sh -c 'echo $$ >"$0"; exec sleep 30' "$pidf"
+	wait_for test -s "$pidf"
+	it_track pid "$(cat "$pidf")"
+	kill -TERM "$IT_PID"
+	it_wait "$IT_PID"
+	[ "$IT_STATUS" = 143 ]
+	wait_for bash -c '! kill -0 "$1" 2>/dev/null' _ "$(cat "$pidf")"
+	[ -f "$d/new/$name" ] && [ "$(count "$d/claim")" = 0 ]
+}
+
+@test "review: new/ removed while take waits is 66 at once" {
+	local d
+	d=$(spool_dir)
+	spool put -c "$d"
+	it_bg_ready spool take --follow --ready-fd 9 "$d" 2>"$d.err"
+	rmdir "$d/new"
+	it_wait "$IT_PID"
+	[ "$IT_STATUS" = 66 ]
+	[ "$(cat "$d.err")" = "spool: unable to take from $d: new/ was removed or moved away" ]
+}
+
+@test "review: claim/ that root makes with --any-owner is DIR's owner's" {
+	need_other_user
+	local base
+	base=$(mktemp -d "${TMPDIR:-/tmp}/spool-own.XXXXXX")
+	it_track path "$base"
+	chown nobody "$base"
+	as_nobody "$IT_BIN/spool" put -c "$base/s" a b
+	rmdir "$base/s/claim"
+	run -0 spool take --any-owner "$base/s"
+	output_is a
+	[ "$(stat -c %U "$base/s/claim")" = nobody ]
+	run -0 as_nobody "$IT_BIN/spool" take "$base/s"
+	output_is b
+}
+
+@test "review: a one-line file is one line; put --print-name into a reader that goes says how many were put; DIR/. is refused" {
+	local d l
+	d=$(spool_dir)
+	l=$(spool_dir link)
+	spool put -c "$d"
+	echo x >"$d/new/f"
+	run -0 spool take "$d"
+	output_is x
+	run -0 bash -c 'seq 1 2000 | spool put --no-sync --print-name "$1" 2>"$1.err" | head -n 1 >/dev/null; echo "${PIPESTATUS[1]}"' _ "$d"
+	output_is 141
+	[[ $(cat "$d.err") =~ ^spool:\ unable\ to\ write\ standard\ output:\ Broken\ pipe\ \(([0-9]+)\ messages?\ put\)$ ]]
+	[ "$(count "$d/new")" = "${BASH_REMATCH[1]}" ]
+	ln -s "$d" "$l"
+	run -64 spool take "$l/."
+	[ "${lines[0]}" = "spool: invalid DIR '$l/.': name the directory, not . or .. in it" ]
+	run -64 spool put "$l/.." x
+	[[ ${lines[0]} == "spool: invalid DIR '$l/..': "* ]]
+}
