@@ -212,7 +212,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 			if (ends_in_dots(arg))
 				argp_error(state, "invalid DIR '%s': name the "
 					   "directory, not . or .. in it",
-					   it_quote(arg, (char[64]){0}, 64));
+					   it_quote(arg, (char[512]){0}, 512));
 			a->dir = arg;
 		} else {
 			if (!a->msgs)
