@@ -34,15 +34,15 @@ struct opts {
 };
 
 static const struct argp_option options[] = {
-	{"signal", 's', "SIG", 0, "Wait for SIG: USR1, SIGUSR1, 10, RTMIN+2 (repeatable; default USR1)", 0},
-	{"count", 'n', "COUNT", 0, "Exit 0 after COUNT signals (default 1)", 0},
-	{"forever", OPT_FOREVER, 0, 0, "Keep waiting: a line for every signal", 0},
-	{"timeout", 'w', "DURATION", 0, "Give up after DURATION (250ms, 1.5s, 2m): exit 1", 0},
-	{"format", OPT_FORMAT, "FORMAT", 0, "Print FORMAT for each signal: %S SIGUSR1, %s USR1, %n number, %p sender pid, %u sender uid, %v value, %c code, %% a %", 0},
-	{"exec", OPT_EXEC, "CMD", 0, "Run CMD with the arguments that follow for each signal, instead of printing", 0},
-	{"ready-fd", OPT_READY, "FD", 0, "Write a newline to FD once the signals are blocked", 0},
-	{"pidfile", OPT_PIDFILE, "FILE", 0, "Write our pid to FILE once the signals are blocked; removed on exit", 0},
-	{"exit-status", OPT_EXITST, 0, 0, "Exit with 128 plus the number of the last signal", 0},
+	{"signal", 's', "SIG", 0, "wait for SIG: USR1, SIGUSR1, 10, RTMIN+2 (repeatable; default USR1)", 0},
+	{"count", 'n', "COUNT", 0, "exit 0 after COUNT signals (default 1)", 0},
+	{"forever", OPT_FOREVER, 0, 0, "keep waiting: a line for every signal", 0},
+	{"timeout", 'w', "DURATION", 0, "give up after DURATION (250ms, 1.5s, 2m): exit 1", 0},
+	{"format", OPT_FORMAT, "FORMAT", 0, "print FORMAT for each signal: %S SIGUSR1, %s USR1, %n number, %p sender pid, %u sender uid, %v value, %c code, %% a %", 0},
+	{"exec", OPT_EXEC, "CMD", 0, "run CMD with the arguments that follow for each signal, instead of printing", 0},
+	{"ready-fd", OPT_READY, "FD", 0, "write a newline to FD once the signals are blocked, then close it", 0},
+	{"pidfile", OPT_PIDFILE, "FILE", 0, "write our pid to FILE once the signals are blocked; removed on exit", 0},
+	{"exit-status", OPT_EXITST, 0, 0, "exit with 128 plus the number of the last signal", 0},
 	{0}
 };
 
@@ -69,16 +69,24 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		it_argp_duration(state, arg, &o->timeout);
 		break;
 	case OPT_FORMAT:
-		for (const char *p = strchr(arg, '%'); p; p = strchr(p + 2, '%'))
-			if (!p[1] || !strchr("Ssnpuvc%", p[1]))
-				argp_error(state, "invalid format '%s': %%%c is not an escape",
-					   it_quote(arg, (char[48]){0}, 48), p[1] ? p[1] : ' ');
+		for (const char *p = strchr(arg, '%'); p; p = strchr(p + 2, '%')) {
+			if (!p[1])
+				argp_error(state, "invalid format '%s': a %% at the "
+					   "end (%%%% prints a %%)",
+					   it_quote(arg, (char[48]){0}, 48));
+			if (!strchr("Ssnpuvc%", p[1]))
+				argp_error(state, "invalid format '%s': %%%s is not "
+					   "an escape", it_quote(arg, (char[48]){0}, 48),
+					   it_quote((char[]){p[1], '\0'}, (char[8]){0}, 8));
+		}
 		o->format = arg;
 		break;
 	case OPT_READY:
 		it_argp_fd(state, arg, &o->ready_fd);
 		break;
 	case OPT_PIDFILE:
+		if (!*arg)
+			argp_error(state, "invalid pidfile '': empty path");
 		o->pidfile = arg;
 		break;
 	case OPT_EXITST:
@@ -90,6 +98,8 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		 * even those that look like ours. */
 		if (o->cmd)
 			argp_error(state, "one command only: --exec CMD or -- CMD");
+		if (!*arg)
+			argp_error(state, "invalid command '': empty name");
 		state->argv[state->next - 1] = arg;
 		o->cmd = state->argv + state->next - 1;
 		state->next = state->argc;
@@ -101,6 +111,8 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 			argp_error(state, "-n and --forever cannot be combined");
 		if (o->cmd && o->format)
 			argp_error(state, "--exec runs a command instead of printing: no --format with it");
+		if (o->forever && o->exit_status)
+			argp_error(state, "--forever never ends by a signal it waits for: no --exit-status with it");
 		break;
 	default:
 		return ARGP_ERR_UNKNOWN;
@@ -311,8 +323,11 @@ int main(int argc, char **argv)
 		"Wait for signals and print a line for each, or run a command.\v"
 		"Standard signals sent while one is pending merge into one; "
 		"real-time signals queue, each with its value. Exit status: 0 "
-		"after COUNT signals, 1 timed out, 64 usage, 71 system error, 74 "
-		"output error, 77 not permitted; 128+N with --exit-status.",
+		"after COUNT signals, 1 timed out, 64 usage, 66 no directory for "
+		"the pidfile, 71 system error, 73 the pidfile names a running "
+		"process, 74 output error, 77 not permitted; 128+N with "
+		"--exit-status; 141 (SIGPIPE) once the reader of the output has "
+		"gone.",
 		NULL, NULL, NULL};
 	struct opts o = {.timeout = IT_FOREVER, .ready_fd = -1};
 	sigemptyset(&o.want);
@@ -356,7 +371,8 @@ int main(int argc, char **argv)
 	const char *why;
 	if (o.pidfile && it_pidfile_write(&pf, o.pidfile, &why) < 0) {
 		if (why)
-			it_die(IT_NOPERM, "unable to write pidfile %s: %s", o.pidfile, why);
+			it_die(errno == EEXIST ? IT_CANTCREAT : IT_NOPERM,
+			       "unable to write pidfile %s: %s", o.pidfile, why);
 		it_xfail(errno, "write pidfile", o.pidfile, NULL);
 	}
 	int stop = 0, status = IT_OSERR;
