@@ -257,6 +257,122 @@ stopped() {
 	[ "$output" = "sigwait: unable to write pidfile $dir/x.pid: Permission denied" ]
 }
 
+@test "--pidfile of another user than us and root is left alone (77)" {
+	[ "$(id -u)" = 0 ] || skip "needs root to give a file away"
+	local pf
+	pf=$(it_path pid)
+	echo 4242 >"$pf"
+	chown 65534 "$pf"
+	run -77 sigwait -s USR1 -w 5s --pidfile "$pf"
+	[ "$output" = "sigwait: unable to write pidfile $pf: owned by uid 65534, neither us nor root, refusing it" ]
+	[ "$(cat "$pf")" = 4242 ]
+	[ "$(stat -c %u "$pf")" = 65534 ]
+	! compgen -G "$pf.*"
+}
+
+@test "--pidfile naming a live instance is exit 73: the first keeps its pidfile" {
+	local pf first
+	pf=$(it_path pid)
+	bg_sigwait -s USR1 --pidfile "$pf"
+	first=$IT_PID
+	run -73 sigwait -s USR1 -w 5s --pidfile "$pf"
+	[ "$output" = "sigwait: unable to write pidfile $pf: it names pid $first, which is running" ]
+	[ "$(cat "$pf")" = "$first" ]
+	! compgen -G "$pf.*"
+	run -0 sigsend -s USR1 -p "$pf"
+	it_wait "$first"
+	[ "$IT_STATUS" -eq 0 ]
+	[ ! -e "$pf" ]
+}
+
+@test "--pidfile replaces a stale one: a dead pid, junk, or a process younger than the file" {
+	local pf content
+	pf=$(it_path pid)
+	it_bg true
+	it_wait "$IT_PID"
+	for content in "$IT_PID" junk ""; do
+		printf '%s\n' "$content" >"$pf"
+		bg_sigwait -s USR1 --pidfile "$pf"
+		[ "$(cat "$pf")" = "$IT_PID" ]
+		sigsend -s USR1 -p "$pf"
+		it_wait "$IT_PID"
+		[ "$IT_STATUS" -eq 0 ]
+	done
+	# A live process that started after the file was last written did
+	# not write it: its pid was recycled.
+	it_bg sleep 1000
+	echo "$IT_PID" >"$pf"
+	touch -d "@$(($(date +%s) - 60))" "$pf"
+	bg_sigwait -s USR1 --pidfile "$pf"
+	[ "$(cat "$pf")" = "$IT_PID" ]
+	sigsend -s USR1 -p "$pf"
+	it_wait "$IT_PID"
+}
+
+@test "a pidfile rewritten in place for another pid is left at exit" {
+	local pf sw
+	pf=$(it_path pid)
+	bg_sigwait -s USR1 --pidfile "$pf"
+	sw=$IT_PID
+	it_bg sleep 1000
+	# The same inode, another content: truncated and rewritten.
+	echo "$IT_PID" >"$pf"
+	sigsend -s USR1 "$sw"
+	it_wait "$sw"
+	[ "$IT_STATUS" -eq 0 ]
+	[ "$(cat "$pf")" = "$IT_PID" ]
+}
+
+@test "strict: empty --pidfile and command, a lone % in --format, --exit-status with --forever" {
+	run -64 sigwait --pidfile ''
+	[ "${lines[0]}" = "sigwait: invalid pidfile '': empty path" ]
+	run -64 sigwait --pidfile=
+	[ "${lines[0]}" = "sigwait: invalid pidfile '': empty path" ]
+	run -64 sigwait --exec=''
+	[ "${lines[0]}" = "sigwait: invalid command '': empty name" ]
+	run -64 sigwait -- ''
+	[ "${lines[0]}" = "sigwait: invalid command '': empty name" ]
+	run -64 sigwait --format '%'
+	[ "${lines[0]}" = "sigwait: invalid format '%': a % at the end (%% prints a %)" ]
+	run -64 sigwait --format 'x%%%'
+	[ "${lines[0]}" = "sigwait: invalid format 'x%%%': a % at the end (%% prints a %)" ]
+	run -64 sigwait --format $'%\n'
+	[ "${lines[0]}" = "sigwait: invalid format '%\\n': %\\n is not an escape" ]
+	run -64 sigwait --forever --exit-status
+	[ "${lines[0]}" = "sigwait: --forever never ends by a signal it waits for: no --exit-status with it" ]
+	run -64 sigwait -s 0
+	[ "${lines[0]}" = "sigwait: invalid signal '0': out of range" ]
+}
+
+@test "the reader of the output gone is 141 (SIGPIPE), as sigwait(1) says" {
+	# sigwait ends alone once true has gone, without a signal to print.
+	run -141 bash -c 'sigwait -s USR1 --forever | true; exit "${PIPESTATUS[0]}"'
+	local page=$BATS_TEST_DIRNAME/../man/sigwait.1
+	grep -A1 -x '.It 141' "$page" | grep -q 'reader of standard output went away'
+	! grep -A1 -x '.It 74' "$page" | grep -q reader
+}
+
+@test "--help: option texts in lower case, no line of blanks, every exit status listed" {
+	run -0 sigwait --help
+	! grep -E '^  (-., )?--[a-z-]+(=[A-Z]+)? +[A-Z]' <<<"$output"
+	! grep -qx ' \+' <<<"$output"
+	[[ $output == *"66 no directory for the pidfile"* ]]
+	[[ $output == *"74 output error"* ]]
+	[[ $output == *"141 (SIGPIPE)"* ]]
+}
+
+@test "output into a file over RLIMIT_FSIZE is exit 74 with a message" {
+	local out
+	out=$(it_path out)
+	# A file at the limit already: stderr's, empty, still has room.
+	head -c 1024 /dev/zero >"$out"
+	it_bg_ready bash -c 'ulimit -f 1; exec sigwait --ready-fd 9 -s USR1 >>"$1" 2>"$1.err"' _ "$out"
+	sigsend -s USR1 "$IT_PID"
+	it_wait "$IT_PID"
+	[ "$IT_STATUS" -eq 74 ]
+	[ "$(cat "$out.err")" = "sigwait: unable to write standard output: File too large" ]
+}
+
 @test "usage errors are exit 64 with one line" {
 	run -64 sigwait -s KILL
 	[ "${lines[0]}" = "sigwait: KILL cannot be blocked, so cannot be waited for" ]
