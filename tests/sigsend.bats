@@ -513,6 +513,16 @@ for _ in range(2):
 	COMP_WORDS=(sigsend "$$") COMP_CWORD=1
 	_sigsend
 	[[ " ${COMPREPLY[*]} " == *" $$ "* ]]
+	# --wait takes no value: a pid follows it; -w takes a duration.
+	COMP_WORDS=(sigsend --wait "$$") COMP_CWORD=2
+	_sigsend
+	[[ " ${COMPREPLY[*]} " == *" $$ "* ]]
+	COMP_WORDS=(sigsend --wait -w "") COMP_CWORD=3
+	_sigsend
+	[ "${#COMPREPLY[@]}" -eq 0 ]
+	COMP_WORDS=(sigsend --time) COMP_CWORD=1
+	_sigsend
+	[ "${COMPREPLY[*]}" = --timeout ]
 }
 
 @test "completion: --opt=VALUE split at '=', whether or not '=' breaks words" {

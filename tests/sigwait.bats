@@ -554,7 +554,7 @@ man_blocks() {
 	command -v mandoc >/dev/null || skip "needs mandoc"
 	local blocks=() b ran=0
 	mapfile -d '' -t blocks < <(man_blocks sigwait; man_blocks sigsend)
-	[ "${#blocks[@]}" -eq 9 ]
+	[ "${#blocks[@]}" -eq 10 ]
 	for b in "${blocks[@]}"; do
 		[[ $b != *until* && $b != *'sleep 0'* ]]
 		# Those that end by themselves, but not the 15 s beep.
