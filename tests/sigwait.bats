@@ -285,6 +285,29 @@ stopped() {
 	[ ! -e "$pf" ]
 }
 
+@test "two instances started at once on one pidfile: one gets it, the other is 73" {
+	local r pf a b who st other
+	for ((r = 0; r < 10; r++)); do
+		pf=$(it_path pid)
+		sigwait -s USR1 -w 10s --pidfile "$pf" 3>&- &
+		a=$!
+		sigwait -s USR1 -w 10s --pidfile "$pf" 3>&- &
+		b=$!
+		it_track pid "$a"
+		it_track pid "$b"
+		st=0
+		wait -n -p who "$a" "$b" || st=$?
+		[ "$st" -eq 73 ]
+		other=$a
+		[ "$who" != "$a" ] || other=$b
+		[ "$(cat "$pf")" = "$other" ]
+		sigsend -s USR1 -p "$pf"
+		it_wait "$other"
+		[ "$IT_STATUS" -eq 0 ]
+		[ ! -e "$pf" ]
+	done
+}
+
 @test "--pidfile replaces a stale one: a dead pid, junk, or a process younger than the file" {
 	local pf content
 	pf=$(it_path pid)
