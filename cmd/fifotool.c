@@ -6,8 +6,10 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdio_ext.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/time.h>
@@ -393,6 +395,33 @@ static void write_lines(int fd, const char *path)
 	}
 }
 
+/* Exit 0 says that a reader took every byte: once all is written, waits
+ * until the FIFO is empty, or its readers have gone (POLLERR on our end),
+ * leaving bytes that nobody will read once the FIFO is closed: exit 74,
+ * saying how many. A reader usually takes them within microseconds, so
+ * this looks a little before it sleeps, in polls of 10 ms (a pipe wakes
+ * nobody when it becomes empty). Like any wait for the reader, it ends on
+ * a stop signal. */
+static void drain(int fd, const char *path)
+{
+	int64_t spin = it_now_ns() + 100000;
+	struct pollfd p = {fd, 0, 0};
+	int unread;
+	while (ioctl(fd, FIONREAD, &unread) == 0 && unread > 0) {
+		if (it_now_ns() < spin) {
+			sched_yield();
+			continue;
+		}
+		if (poll(&p, 1, 10) < 0 && errno != EINTR)
+			it_xfail(errno, "write", path, NULL);
+		if (!(p.revents & POLLERR) || ioctl(fd, FIONREAD, &unread) < 0)
+			continue;
+		if (unread > 0)
+			it_die(IT_IOERR, "unable to write %s: its reader went away "
+			       "with %d bytes unread", path, unread);
+	}
+}
+
 /* A writer that gets EPIPE because its reader went away exits 74 with one
  * message, so SIGPIPE is ignored. */
 static int write_fifo(struct args *a)
@@ -414,6 +443,7 @@ static int write_fifo(struct args *a)
 		write_lines(fd, a->paths[0]);
 	else
 		copy(STDIN_FILENO, "standard input", fd, a->paths[0], false);
+	drain(fd, a->paths[0]);
 	close(fd);
 	return IT_OK;
 }

@@ -21,6 +21,15 @@ output_is() {
 	fi
 }
 
+# True once FIFO $1 holds $2 bytes nobody has read (FIONREAD, asked through
+# a writer end of our own, which neither reads nor writes).
+unread_is() {
+	[ "$(python3 -c '
+import fcntl, os, struct, sys, termios
+fd = os.open(sys.argv[1], os.O_WRONLY | os.O_NONBLOCK)
+print(struct.unpack("i", fcntl.ioctl(fd, termios.FIONREAD, b"\0" * 4))[0])' "$1")" = "$2" ]
+}
+
 # A world-writable sticky directory like /tmp that nobody can reach (the
 # test's own directory may not be), removed in teardown.
 sticky_dir() {
@@ -371,6 +380,29 @@ sticky_dir() {
 	[ "$IT_STATUS" = 0 ]
 	[ "$(cat "$out")" = "from nobody" ]
 	run -0 fifotool rm --any-owner "$d/f"
+}
+
+@test "write exits 0 only once a reader took every byte: one that left without reading is 74" {
+	command -v python3 >/dev/null || skip "needs python3 for FIONREAD"
+	local f gate r
+	f=$(fifo)
+	gate=$(fifo gate)
+	fifotool mk "$f" "$gate"
+	# A reader that opens the FIFO (read-write, so that the open does not
+	# wait for a writer), says so, and leaves at the gate without reading
+	# a byte.
+	it_bg_ready bash -c 'exec 4<>"$1"; echo >&9; exec 9>&-; read -r _ <"$2"' _ "$f" "$gate"
+	r=$IT_PID
+	it_bg bash -c 'printf hello | fifotool write "$1" 2>"$1.err"' _ "$f"
+	# The 5 bytes are in the FIFO, the writer waits for them to be read.
+	wait_for unread_is "$f" 5
+	kill -0 "$IT_PID"
+	echo >"$gate"
+	it_wait "$r"
+	it_wait "$IT_PID"
+	[ "$IT_STATUS" -eq 74 ]
+	[ "$(cat "$f.err")" = "fifotool: unable to write $f: its reader went away with 5 bytes unread" ]
+	rm -f "$f.err"
 }
 
 @test "writer killed mid-stream: the reader ends normally with what it got" {
