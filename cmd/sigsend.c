@@ -26,7 +26,7 @@ enum {
 };
 
 /* One signal of an --escalate schedule and how long to wait after it;
- * ns < 0 means "as --wait says". A plain send is a schedule of one. */
+ * ns < 0 means "until -w". A plain send is a schedule of one. */
 struct step {
 	int signo;
 	int64_t ns;
