@@ -371,7 +371,7 @@ stopped() {
 	# sigwait ends alone once true has gone, without a signal to print.
 	run -141 bash -c 'sigwait -s USR1 --forever | true; exit "${PIPESTATUS[0]}"'
 	local page=$BATS_TEST_DIRNAME/../man/sigwait.1
-	grep -A1 -x '.It 141' "$page" | grep -q 'reader of standard output went away'
+	grep -A12 -x '.It 128+ Ns Ar N' "$page" | grep -q '^once the reader of standard output went away'
 	! grep -A1 -x '.It 74' "$page" | grep -q reader
 }
 
