@@ -163,8 +163,26 @@ static void put_format(const char *fmt, const siginfo_t *si)
 	}
 }
 
-/* One line per signal, flushed at once for a reader downstream. */
-static int print(const struct opts *o, const siginfo_t *si, int *stop)
+/* The stop signals (see main), for it_drain's callback, which takes no
+ * argument: set once, before the first signal is taken. */
+static sigset_t stop_signals;
+
+static int stop_pending(void)
+{
+	sigset_t p;
+	if (sigpending(&p) < 0)
+		return 0;
+	sigandset(&p, &p, &stop_signals);
+	return !sigisemptyset(&p);
+}
+
+/* One line per signal, flushed at once for a reader downstream. Into a
+ * pipe, the next signal is taken only once the reader has read the line:
+ * a reader such as head(1) takes what it wants and leaves, and a signal
+ * whose line it left unread would be lost. If it leaves with the line in
+ * the pipe (or before it could be written), that signal is reported lost,
+ * exit 74; a reader gone between two signals is SIGPIPE, as for cat. */
+static int print(const struct opts *o, const siginfo_t *si, bool pipe)
 {
 	if (o->format)
 		put_format(o->format, si);
@@ -173,13 +191,15 @@ static int print(const struct opts *o, const siginfo_t *si, int *stop)
 	else
 		put_format("%S signo=%n pid=%p uid=%u", si);
 	putchar('\n');
-	if (fflush(stdout) == 0)
+	int left = 0;
+	if (fflush(stdout) == 0 && (!pipe || (left = it_drain(stop_pending)) == 0))
 		return IT_OK;
-	if (errno == EPIPE) {
-		*stop = SIGPIPE;
-		return IT_OK;
-	}
-	it_warn("unable to write standard output: %s", strerror(errno));
+	if (left > 0 || errno == EPIPE)
+		it_warn("unable to write standard output: its reader went away "
+			"without the line of SIG%s from pid %d", it_sig_name(si->si_signo),
+			(int)si->si_pid);
+	else
+		it_warn("unable to write standard output: %s", strerror(errno));
 	it_reported();
 	return IT_IOERR;
 }
@@ -305,7 +325,7 @@ static int loop(const struct opts *o, const sigset_t *wait, const sigset_t *stop
 				*stop = signo;
 				break;
 			}
-			status = o->cmd ? run(o, &si, orig) : print(o, &si, stop);
+			status = o->cmd ? run(o, &si, orig) : print(o, &si, pipe);
 			got++;
 			last = signo;
 		}
@@ -361,6 +381,7 @@ int main(int argc, char **argv)
 		chld.sa_flags |= SA_NOCLDSTOP;
 		sigaction(SIGCHLD, &chld, NULL);
 	}
+	stop_signals = stops;
 	sigorset(&wait, &o.want, &stops);
 	block = wait;
 	sigaddset(&block, SIGPIPE);
@@ -381,6 +402,9 @@ int main(int argc, char **argv)
 	else
 		status = loop(&o, &wait, &stops, &orig, &stop);
 	it_pidfile_remove(&pf);
+	/* The pipe gets back the size it_drain took: the end below by a
+	 * signal runs no atexit handler. */
+	it_drain_restore();
 	/* Die of a stop signal, as we would have without the pidfile to
 	 * remove: the one taken, and any that came meanwhile (during the last
 	 * command, say), delivered as soon as they are unblocked. */

@@ -367,12 +367,52 @@ stopped() {
 	[ "${lines[0]}" = "sigwait: invalid signal '0': out of range" ]
 }
 
+# How many signals process $1 has pending (ShdPnd, one bit per signal).
+pending() {
+	local mask n=0
+	mask=$(awk '/^ShdPnd:/ { print $2 }' "/proc/$1/status")
+	for ((mask = 16#$mask; mask; mask >>= 1)); do
+		n=$((n + (mask & 1)))
+	done
+	echo "$n"
+}
+
+pending_is() {
+	[ "$(pending "$1")" = "$2" ]
+}
+
+@test "into a pipe, the next signal is taken only once the line before was read" {
+	local pf out gate err i sw
+	pf=$(it_path pid) out=$(it_path out) gate=$(it_path gate) err=$(it_path err)
+	mkfifo "$gate"
+	# head takes three lines and leaves; the reader stays, reading no more.
+	it_bg_ready bash -c 'sigwait --ready-fd 9 --pidfile "$1" --forever --format %s \
+		-s RTMIN -s RTMIN+1 -s RTMIN+2 -s RTMIN+3 -s RTMIN+4 -s RTMIN+5 \
+		-s RTMIN+6 -s RTMIN+7 -s RTMIN+8 -s RTMIN+9 2>"$4" |
+		{ head -n 3 >"$2"; read -r _ <"$3"; }
+		exit "${PIPESTATUS[0]}"' _ "$pf" "$out" "$gate" "$err"
+	sw=$(cat "$pf")
+	for ((i = 0; i < 10; i++)); do
+		sigsend -s "RTMIN+$i" "$sw"
+	done
+	# Three lines read, the fourth in the pipe: six signals still wait,
+	# untaken, rather than being taken into a pipe nobody reads.
+	wait_for pending_is "$sw" 6
+	[ "$(cat "$out")" = $'RTMIN\nRTMIN+1\nRTMIN+2' ]
+	# The reader leaves with the fourth line unread: that signal is lost,
+	# and said so.
+	echo >"$gate"
+	it_wait "$IT_PID"
+	[ "$IT_STATUS" -eq 74 ]
+	[[ $(cat "$err") =~ ^sigwait:\ unable\ to\ write\ standard\ output:\ its\ reader\ went\ away\ without\ the\ line\ of\ SIGRTMIN\+3\ from\ pid\ [0-9]+$ ]]
+}
+
 @test "the reader of the output gone is 141 (SIGPIPE), as sigwait(1) says" {
 	# sigwait ends alone once true has gone, without a signal to print.
 	run -141 bash -c 'sigwait -s USR1 --forever | true; exit "${PIPESTATUS[0]}"'
 	local page=$BATS_TEST_DIRNAME/../man/sigwait.1
 	grep -A12 -x '.It 128+ Ns Ar N' "$page" | grep -q '^once the reader of standard output went away'
-	! grep -A1 -x '.It 74' "$page" | grep -q reader
+	! grep -A1 -x '.It 74' "$page" | grep -q 'reader went away\.$'
 }
 
 @test "--help: option texts in lower case, no line of blanks, every exit status listed" {
