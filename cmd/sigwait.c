@@ -6,8 +6,10 @@
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -163,26 +165,49 @@ static void put_format(const char *fmt, const siginfo_t *si)
 	}
 }
 
-/* The stop signals (see main), for it_drain's callback, which takes no
- * argument: set once, before the first signal is taken. */
-static sigset_t stop_signals;
+/* Where the lines go into a pipe: what cuts the wait for its reader. */
+struct drain {
+	int stopfd;         /* a signalfd of the stop signals */
+	int64_t deadline;
+};
 
-static int stop_pending(void)
+/* Waits until the reader of the pipe on stdout has read every byte: 0; or
+ * has gone first: how many bytes it left. A stop signal or the deadline
+ * ends the wait too, with 0: a live reader will read them. Our signals are
+ * blocked, so they interrupt no poll(2): the signalfd is polled instead.
+ * A pipe wakes nobody when it empties, so this looks for a moment, then
+ * every 10 ms. */
+static int drain(const struct drain *d)
 {
-	sigset_t p;
-	if (sigpending(&p) < 0)
-		return 0;
-	sigandset(&p, &p, &stop_signals);
-	return !sigisemptyset(&p);
+	struct pollfd p[2] = {{STDOUT_FILENO, 0, 0}, {d->stopfd, POLLIN, 0}};
+	int64_t spin = it_now_ns() + 100000;
+	int unread;
+	for (;;) {
+		if (ioctl(STDOUT_FILENO, FIONREAD, &unread) < 0 || unread == 0)
+			return 0;
+		if (it_now_ns() < spin) {
+			sched_yield();
+			continue;
+		}
+		int ms = it_left_ms(d->deadline);
+		if (ms == 0 || (poll(p, 2, ms < 0 || ms > 10 ? 10 : ms) < 0 &&
+				errno != EINTR))
+			return 0;
+		if (p[0].revents & POLLERR)
+			return ioctl(STDOUT_FILENO, FIONREAD, &unread) < 0 ? 0 : unread;
+		if (p[1].revents & POLLIN)
+			return 0;
+	}
 }
 
 /* One line per signal, flushed at once for a reader downstream. Into a
- * pipe, the next signal is taken only once the reader has read the line:
+ * pipe (d not NULL), the next signal is taken only once the reader has
+ * read the line:
  * a reader such as head(1) takes what it wants and leaves, and a signal
  * whose line it left unread would be lost. If it leaves with the line in
  * the pipe (or before it could be written), that signal is reported lost,
  * exit 74; a reader gone between two signals is SIGPIPE, as for cat. */
-static int print(const struct opts *o, const siginfo_t *si, bool pipe)
+static int print(const struct opts *o, const siginfo_t *si, const struct drain *d)
 {
 	if (o->format)
 		put_format(o->format, si);
@@ -192,7 +217,7 @@ static int print(const struct opts *o, const siginfo_t *si, bool pipe)
 		put_format("%S signo=%n pid=%p uid=%u", si);
 	putchar('\n');
 	int left = 0;
-	if (fflush(stdout) == 0 && (!pipe || (left = it_drain(stop_pending)) == 0))
+	if (fflush(stdout) == 0 && (!d || (left = drain(d)) == 0))
 		return IT_OK;
 	if (left > 0 || errno == EPIPE)
 		it_warn("unable to write standard output: its reader went away "
@@ -286,13 +311,18 @@ static int loop(const struct opts *o, const sigset_t *wait, const sigset_t *stop
 	struct stat st;
 	bool pipe = !o->cmd && fstat(STDOUT_FILENO, &st) == 0 &&
 		    (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode));
+	int64_t deadline = it_deadline(o->timeout);
+	struct drain d = {-1, deadline}, *into_pipe = NULL;
+	if (pipe && S_ISFIFO(st.st_mode)) {
+		d.stopfd = signalfd(-1, stops, SFD_CLOEXEC);
+		into_pipe = &d;
+	}
 	struct pollfd p[2] = {{signalfd(-1, wait, SFD_CLOEXEC), POLLIN, 0},
 			      {STDOUT_FILENO, 0, 0}};
-	if (p[0].fd < 0) {
+	if (p[0].fd < 0 || (into_pipe && d.stopfd < 0)) {
 		it_warn("unable to wait for signals: %s", strerror(errno));
 		return IT_OSERR;
 	}
-	int64_t deadline = it_deadline(o->timeout);
 	long got = 0;
 	int last = 0, status = IT_OK;
 	const struct timespec now = {0, 0};
@@ -325,12 +355,14 @@ static int loop(const struct opts *o, const sigset_t *wait, const sigset_t *stop
 				*stop = signo;
 				break;
 			}
-			status = o->cmd ? run(o, &si, orig) : print(o, &si, pipe);
+			status = o->cmd ? run(o, &si, orig) : print(o, &si, into_pipe);
 			got++;
 			last = signo;
 		}
 	}
 	close(p[0].fd);
+	if (d.stopfd >= 0)
+		close(d.stopfd);
 	if (status || *stop)
 		return status;
 	return o->exit_status ? 128 + last : IT_OK;
@@ -381,7 +413,6 @@ int main(int argc, char **argv)
 		chld.sa_flags |= SA_NOCLDSTOP;
 		sigaction(SIGCHLD, &chld, NULL);
 	}
-	stop_signals = stops;
 	sigorset(&wait, &o.want, &stops);
 	block = wait;
 	sigaddset(&block, SIGPIPE);
@@ -402,9 +433,6 @@ int main(int argc, char **argv)
 	else
 		status = loop(&o, &wait, &stops, &orig, &stop);
 	it_pidfile_remove(&pf);
-	/* The pipe gets back the size it_drain took: the end below by a
-	 * signal runs no atexit handler. */
-	it_drain_restore();
 	/* Die of a stop signal, as we would have without the pidfile to
 	 * remove: the one taken, and any that came meanwhile (during the last
 	 * command, say), delivered as soon as they are unblocked. */

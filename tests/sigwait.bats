@@ -407,6 +407,28 @@ pending_is() {
 	[[ $(cat "$err") =~ ^sigwait:\ unable\ to\ write\ standard\ output:\ its\ reader\ went\ away\ without\ the\ line\ of\ SIGRTMIN\+3\ from\ pid\ [0-9]+$ ]]
 }
 
+@test "the wait for a reader that does not read ends on TERM, and at -w" {
+	local pf gate
+	pf=$(it_path pid) gate=$(it_path gate)
+	mkfifo "$gate"
+	# The reader keeps the pipe open on fd 5 and reads nothing from it.
+	it_bg_ready bash -c 'sigwait --ready-fd 9 --pidfile "$1" --forever -s USR1 |
+		{ exec 5<&0; read -r _ <"$2"; }; exit "${PIPESTATUS[0]}"' _ "$pf" "$gate"
+	sigsend -s USR1 -p "$pf"
+	sigsend --wait -w 10s -s TERM -p "$pf"
+	echo >"$gate"
+	it_wait "$IT_PID"
+	[ "$IT_STATUS" -eq 143 ]
+	it_bg_ready bash -c 'sigwait --ready-fd 9 --pidfile "$1" -n 2 -w 0.3s -s USR1 |
+		{ exec 5<&0; read -r _ <"$2"; }; exit "${PIPESTATUS[0]}"' _ "$pf" "$gate"
+	sigsend -s USR1 -p "$pf"
+	# Gone at -w, its pidfile with it.
+	wait_for test ! -e "$pf"
+	echo >"$gate"
+	it_wait "$IT_PID"
+	[ "$IT_STATUS" -eq 1 ]
+}
+
 @test "the reader of the output gone is 141 (SIGPIPE), as sigwait(1) says" {
 	# sigwait ends alone once true has gone, without a signal to print.
 	run -141 bash -c 'sigwait -s USR1 --forever | true; exit "${PIPESTATUS[0]}"'
