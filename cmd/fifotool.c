@@ -111,8 +111,7 @@ static void check_args(struct args *a, struct argp_state *state)
 		argp_error(state, "%s takes one PATH", name);
 	}
 	for (int i = 0; i < a->npaths; i++)
-		if (!a->paths[i][0])
-			argp_error(state, "invalid path '': empty path");
+		it_argp_nonempty(state, "path", a->paths[i]);
 }
 
 static error_t parse_opt(int key, char *arg, struct argp_state *state)

@@ -215,8 +215,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 				   "is -0 (--check)", it_quote(arg, (char[48]){0}, 48));
 		break;
 	case 'p':
-		if (!*arg)
-			argp_error(state, "invalid pidfile '': empty path");
+		it_argp_nonempty(state, "pidfile", arg);
 		add_target(o, 0, arg);
 		break;
 	case OPT_GROUP:

@@ -87,8 +87,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		it_argp_fd(state, arg, &o->ready_fd);
 		break;
 	case OPT_PIDFILE:
-		if (!*arg)
-			argp_error(state, "invalid pidfile '': empty path");
+		it_argp_nonempty(state, "pidfile", arg);
 		o->pidfile = arg;
 		break;
 	case OPT_EXITST:
@@ -100,8 +99,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		 * even those that look like ours. */
 		if (o->cmd)
 			argp_error(state, "one command only: --exec CMD or -- CMD");
-		if (!*arg)
-			argp_error(state, "invalid command '': empty name");
+		it_argp_nonempty(state, "command", arg);
 		state->argv[state->next - 1] = arg;
 		o->cmd = state->argv + state->next - 1;
 		state->next = state->argc;

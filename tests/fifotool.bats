@@ -529,10 +529,10 @@ gib() {
 	local c
 	for c in mk rm write read test; do
 		run -64 fifotool "$c" ''
-		[ "${lines[0]}" = "fifotool: invalid path '': empty path" ]
+		[ "${lines[0]}" = "fifotool: invalid path '': empty" ]
 	done
 	run -64 fifotool mk "$(it_path x)" ''
-	[ "${lines[0]}" = "fifotool: invalid path '': empty path" ]
+	[ "${lines[0]}" = "fifotool: invalid path '': empty" ]
 }
 
 @test "read into a file over RLIMIT_FSIZE is exit 74, saying what was lost" {

@@ -452,9 +452,9 @@ for _ in range(2):
 	run -64 sigsend --escalate TERM --wait 123
 	[ "${lines[0]}" = "sigsend: --escalate waits already: no --wait with it" ]
 	run -64 sigsend -p ''
-	[ "${lines[0]}" = "sigsend: invalid pidfile '': empty path" ]
+	[ "${lines[0]}" = "sigsend: invalid pidfile '': empty" ]
 	run -64 sigsend --pidfile=
-	[ "${lines[0]}" = "sigsend: invalid pidfile '': empty path" ]
+	[ "${lines[0]}" = "sigsend: invalid pidfile '': empty" ]
 }
 
 @test "--help: option texts in lower case, no line of blanks, every exit status listed" {

@@ -348,13 +348,13 @@ stopped() {
 
 @test "strict: empty --pidfile and command, a lone % in --format, --exit-status with --forever" {
 	run -64 sigwait --pidfile ''
-	[ "${lines[0]}" = "sigwait: invalid pidfile '': empty path" ]
+	[ "${lines[0]}" = "sigwait: invalid pidfile '': empty" ]
 	run -64 sigwait --pidfile=
-	[ "${lines[0]}" = "sigwait: invalid pidfile '': empty path" ]
+	[ "${lines[0]}" = "sigwait: invalid pidfile '': empty" ]
 	run -64 sigwait --exec=''
-	[ "${lines[0]}" = "sigwait: invalid command '': empty name" ]
+	[ "${lines[0]}" = "sigwait: invalid command '': empty" ]
 	run -64 sigwait -- ''
-	[ "${lines[0]}" = "sigwait: invalid command '': empty name" ]
+	[ "${lines[0]}" = "sigwait: invalid command '': empty" ]
 	run -64 sigwait --format '%'
 	[ "${lines[0]}" = "sigwait: invalid format '%': a % at the end (%% prints a %)" ]
 	run -64 sigwait --format 'x%%%'
