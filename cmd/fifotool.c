@@ -300,6 +300,13 @@ static void set_blocking(int fd)
 		it_xfail(errno, "set up", "the FIFO", NULL);
 }
 
+/* A reader that went away with bytes still in the FIFO: they go with it. */
+static _Noreturn void unread_died(const char *path, int unread)
+{
+	it_die(IT_IOERR, "unable to write %s: its reader went away with %d "
+	       "bytes unread", path, unread);
+}
+
 /* Moves up to CHUNK bytes from in to out: the byte count, 0 at the end of
  * in, or -1 with errno, *bad_out saying which side failed and *lost how
  * many bytes taken from in were not written. splice(2) moves pages between
@@ -337,10 +344,16 @@ static ssize_t move(int in, int out, bool fifo_in, bool *bad_out, size_t *lost)
 	return n;
 }
 
-/* The message and exit 74 for a failed move: which side, and what was lost. */
-static _Noreturn void move_failed(bool bad_out, size_t lost, const char *inname,
-				  const char *outname)
+/* The message and exit 74 for a failed move: which side, and what was
+ * lost: bytes read and not written, or those a reader that went away left
+ * in the pipe out. */
+static _Noreturn void move_failed(int out, bool bad_out, size_t lost,
+				  const char *inname, const char *outname)
 {
+	int unread;
+	if (bad_out && errno == EPIPE && ioctl(out, FIONREAD, &unread) == 0 &&
+	    unread > 0)
+		unread_died(outname, unread);
 	if (lost)
 		it_die(IT_IOERR, "unable to write %s: %s (%zu bytes read from %s "
 		       "were lost)", outname, strerror(errno), lost, inname);
@@ -359,7 +372,7 @@ static void copy(int in, const char *inname, int out, const char *outname,
 	while ((n = move(in, out, fifo_in, &bad_out, &lost)) > 0)
 		;
 	if (n < 0)
-		move_failed(bad_out, lost, inname, outname);
+		move_failed(out, bad_out, lost, inname, outname);
 }
 
 /* --lines: stdin to the FIFO in writes that each end at a newline (or at
@@ -386,7 +399,7 @@ static void write_lines(int fd, const char *path)
 			it_die(IT_DATAERR, "unable to write %s: a line is longer "
 			       "than PIPE_BUF (%d bytes)", path, PIPE_BUF);
 		if (cut > 0 && it_write_full(fd, buf, cut) < 0)
-			it_xfail_status(IT_IOERR, errno, "write", path, NULL);
+			move_failed(fd, true, 0, "standard input", path);
 		memmove(buf, buf + cut, len - cut);
 		len -= cut;
 		if (n == 0)
@@ -416,8 +429,7 @@ static void drain(int fd, const char *path)
 		if (!(p.revents & POLLERR) || ioctl(fd, FIONREAD, &unread) < 0)
 			continue;
 		if (unread > 0)
-			it_die(IT_IOERR, "unable to write %s: its reader went away "
-			       "with %d bytes unread", path, unread);
+			unread_died(path, unread);
 	}
 }
 
@@ -494,7 +506,7 @@ static int read_forever(const struct args *a, int fd, int sfd)
 		if (!(p[0].revents & POLLIN))
 			continue;
 		if (move(fd, STDOUT_FILENO, true, &bad_out, &lost) < 0)
-			move_failed(bad_out, lost, path, "standard output");
+			move_failed(STDOUT_FILENO, bad_out, lost, path, "standard output");
 		deadline = it_deadline(a->timeout);
 	}
 }

@@ -21,13 +21,21 @@ output_is() {
 	fi
 }
 
-# True once FIFO $1 holds $2 bytes nobody has read (FIONREAD, asked through
-# a writer end of our own, which neither reads nor writes).
-unread_is() {
-	[ "$(python3 -c '
+# How many bytes FIFO $1 holds that nobody has read (FIONREAD, asked
+# through a writer end of our own, which neither reads nor writes).
+fifo_unread() {
+	python3 -c '
 import fcntl, os, struct, sys, termios
 fd = os.open(sys.argv[1], os.O_WRONLY | os.O_NONBLOCK)
-print(struct.unpack("i", fcntl.ioctl(fd, termios.FIONREAD, b"\0" * 4))[0])' "$1")" = "$2" ]
+print(struct.unpack("i", fcntl.ioctl(fd, termios.FIONREAD, b"\0" * 4))[0])' "$1"
+}
+
+unread_is() {
+	[ "$(fifo_unread "$1")" = "$2" ]
+}
+
+unread_some() {
+	(($(fifo_unread "$1") > 0))
 }
 
 # A world-writable sticky directory like /tmp that nobody can reach (the
@@ -403,6 +411,27 @@ sticky_dir() {
 	[ "$IT_STATUS" -eq 74 ]
 	[ "$(cat "$f.err")" = "fifotool: unable to write $f: its reader went away with 5 bytes unread" ]
 	rm -f "$f.err"
+}
+
+@test "a reader gone mid-stream with bytes unread: write says how many, --lines too" {
+	command -v python3 >/dev/null || skip "needs python3 for FIONREAD"
+	local f gate r opt
+	f=$(fifo)
+	gate=$(fifo gate)
+	fifotool mk "$f" "$gate"
+	for opt in "" --lines; do
+		# A reader that never reads: the writer fills the FIFO and waits.
+		it_bg_ready bash -c 'exec 4<>"$1"; echo >&9; exec 9>&-; read -r _ <"$2"' _ "$f" "$gate"
+		r=$IT_PID
+		it_bg bash -c 'yes | head -c 200000 | fifotool write $2 "$1" 2>"$1.err"' _ "$f" "$opt"
+		wait_for unread_some "$f"
+		echo >"$gate"
+		it_wait "$r"
+		it_wait "$IT_PID"
+		[ "$IT_STATUS" -eq 74 ]
+		[[ $(cat "$f.err") =~ ^fifotool:\ unable\ to\ write\ $f:\ its\ reader\ went\ away\ with\ [1-9][0-9]*\ bytes\ unread$ ]]
+		rm -f "$f.err"
+	done
 }
 
 @test "writer killed mid-stream: the reader ends normally with what it got" {
