@@ -1,7 +1,8 @@
 /* spool: a drop directory in the maildir layout. put writes each message in
  * tmp/ and renames it into new/, so a reader never sees part of one; take
- * claims the oldest by renaming it into cur/ under a lock, and removes it
- * only once it was delivered, so each message is taken exactly once. */
+ * claims the oldest by renaming it into claim/ under a lock, and removes it
+ * only once it was delivered, so each message is taken exactly once. cur/
+ * is left to mail readers, whose seen mail it holds. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -15,6 +16,8 @@
 #include <sys/inotify.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -74,7 +77,7 @@ static const struct argp_option options[] = {
 	{"print-name", OPT_PRINT, NULL, 0, "put: print the name of each new "
 	 "message", 0},
 	{"max-size", OPT_MAXSIZE, "BYTES", 0, "put, take: the largest message "
-	 "(default 64M); a larger one is exit 65", 0},
+	 "(default 64M); put: a larger one is exit 65; take skips it", 0},
 	{"count", 'n', "N", 0, "take: take N messages (default 1)", 0},
 	{"follow", OPT_FOLLOW, NULL, 0, "take: take messages until stopped", 0},
 	{"timeout", 'w', "DURATION", 0, "take: exit 1 if no message comes in "
@@ -131,9 +134,33 @@ static void check_args(struct args *a, struct argp_state *state)
 		argp_error(state, "--tries goes with --exec");
 	if (a->used & O_EXEC && !a->exec)
 		argp_error(state, "--exec needs a CMD");
+	if (a->exec)
+		it_argp_nonempty(state, "CMD", a->exec[0]);
 	if (a->exec && a->framing != IT_FRAME_LINE)
 		argp_error(state, "--exec gives CMD the message as it is: no "
 			   "framing option applies");
+	if (a->exec && a->used & O_MAXSIZE)
+		argp_error(state, "--exec never reads a message: --max-size does "
+			   "not apply");
+	if ((a->cmd == LS || a->cmd == STAT) && a->framing != IT_FRAME_LINE)
+		argp_error(state, "cannot use %s with %s", a->framing ==
+			   IT_FRAME_NUL ? "--null" : a->framing == IT_FRAME_WHOLE ?
+			   "--whole" : "--netstring", name);
+}
+
+/* Whether DIR ends in "/." or "/..": "link/." names what a symlink
+ * points to, as "link/" does, but no slash can be cut off to see it. */
+static bool ends_in_dots(const char *dir)
+{
+	size_t n = strlen(dir);
+	while (n > 1 && dir[n - 1] == '/')
+		n--;
+	size_t start = n;
+	while (start > 0 && dir[start - 1] != '/')
+		start--;
+	size_t len = n - start;
+	return start > 0 && (len == 1 || len == 2) &&
+	       strncmp(dir + start, "..", len) == 0;
 }
 
 static error_t parse_opt(int key, char *arg, struct argp_state *state)
@@ -181,6 +208,11 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 			a->cmd = it_cmd_find(state, cmds, NCMD, arg);
 			a->have_cmd = true;
 		} else if (!a->dir) {
+			it_argp_nonempty(state, "DIR", arg);
+			if (ends_in_dots(arg))
+				argp_error(state, "invalid DIR '%s': name the "
+					   "directory, not . or .. in it",
+					   it_quote(arg, (char[512]){0}, 512));
 			a->dir = arg;
 		} else {
 			if (!a->msgs)
@@ -219,32 +251,39 @@ static const struct argp argp = {
 	"Put messages in a drop directory (maildir layout) atomically, and take "
 	"each out exactly once.\v"
 	"A DIR, tmp, new or cur that is a symlink is refused, and one that "
-	"another user owns too, without --any-owner. Exit status: 0 success, "
-	"1 timed out or no message (--nowait) or CMD failed, 64 usage, 65 "
-	"message over --max-size or badly framed, 66 no such DIR, 71 system "
-	"error, 74 I/O error or full disk, 77 permission denied.",
+	"another user owns or anyone may write to without the sticky bit too, "
+	"without --any-owner. Exit status: 0 success, 1 timed out or no "
+	"message (--nowait) or CMD failed, 64 usage, 65 put: message over "
+	"--max-size or badly framed, 66 no such DIR or CMD, 71 system error, "
+	"74 I/O error or full disk, 77 permission denied.",
 	children, NULL, NULL,
 };
 
 /* ---- the directory ---- */
 
 struct spool {
-	const char *path;
+	const char *path;   /* as the user typed it, for messages */
+	char base[PATH_MAX];        /* the same without slashes at its end */
 	bool any_owner;
 	int dfd, tmp, new, cur;
-	int failed;         /* opened when first needed, else -1 */
+	int claim, failed;  /* opened when first needed, else -1 */
+	long put;           /* put: messages in new/ so far */
+	mode_t umask;       /* the user's, for CMD: ours is 0 */
 };
 
 static const char *const subdirs[] = {"tmp", "new", "cur"};
 
 /* Opens name under at (AT_FDCWD for DIR itself) as a directory that is no
- * symlink and, without --any-owner, is ours; label names it in messages. */
+ * symlink and, without --any-owner, is ours and not open to anyone's
+ * renames; label names it in messages. */
 static int open_dir(const struct spool *s, int at, const char *name,
 		    const char *label, bool create)
 {
 	struct stat st, fst;
+	/* A full disk is the contract's I/O error, as for put. */
 	if (create && mkdirat(at, name, 0700) < 0 && errno != EEXIST)
-		it_xfail(errno, "create", label, NULL);
+		it_xfail_status(errno == ENOSPC || errno == EDQUOT ? IT_IOERR :
+				it_exit_for(errno), errno, "create", label, NULL);
 	if (fstatat(at, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 		it_xfail(errno, "open", label,
 			 errno == ENOENT && !create ? "use --create" : NULL);
@@ -255,6 +294,12 @@ static int open_dir(const struct spool *s, int at, const char *name,
 	if (!s->any_owner && st.st_uid != geteuid())
 		it_die(IT_NOPERM, "unable to open %s: owned by uid %ld, not by us "
 		       "(use --any-owner)", label, (long)st.st_uid);
+	/* Without the sticky bit, anyone may rename or replace what is in
+	 * it: new/ moved away and another made, messages swapped. */
+	if (!s->any_owner && st.st_mode & S_IWOTH && !(st.st_mode & S_ISVTX))
+		it_die(IT_NOPERM, "unable to open %s: anyone may write to it and "
+		       "it is not sticky (chmod o-w or +t, or use --any-owner)",
+		       label);
 	int fd = openat(at, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
 			O_CLOEXEC);
 	if (fd < 0)
@@ -267,6 +312,8 @@ static int open_dir(const struct spool *s, int at, const char *name,
 	return fd;
 }
 
+static int claim_dir(struct spool *s, bool create);
+
 static void open_spool(struct spool *s, const char *path, bool create,
 		       bool any_owner)
 {
@@ -274,27 +321,62 @@ static void open_spool(struct spool *s, const char *path, bool create,
 	int *fds[] = {&s->tmp, &s->new, &s->cur};
 	s->path = path;
 	s->any_owner = any_owner;
-	s->failed = -1;
-	s->dfd = open_dir(s, AT_FDCWD, path, path, create);
+	s->claim = s->failed = -1;
+	/* "link/" names the directory a symlink points to, whatever
+	 * AT_SYMLINK_NOFOLLOW says: the slashes at the end go, so that the
+	 * last component itself is looked at. */
+	size_t n = strlen(path);
+	while (n > 1 && path[n - 1] == '/')
+		n--;
+	if (n >= sizeof s->base)
+		it_xfail(ENAMETOOLONG, "open", path, NULL);
+	memcpy(s->base, path, n);
+	s->base[n] = '\0';
+	s->dfd = open_dir(s, AT_FDCWD, s->base, path, create);
 	for (int i = 0; i < 3; i++) {
-		snprintf(label, sizeof label, "%s/%s", path, subdirs[i]);
+		snprintf(label, sizeof label, "%s/%s", s->base, subdirs[i]);
 		*fds[i] = open_dir(s, s->dfd, subdirs[i], label, create);
 	}
+	/* take's claim/ too, so that a spool that fills its disk can still
+	 * be drained. */
+	if (create)
+		claim_dir(s, true);
 }
 
-/* DIR/failed, created on first use; -1 if it is not there and !create. */
-static int failed_dir(struct spool *s, bool create)
+/* DIR/NAME (claim or failed), spool's own: made on first use without
+ * --create, as mail tools that made the maildir know nothing of them; -1
+ * if it is not there and !create. */
+static int own_dir(struct spool *s, int *fd, const char *name, bool create)
 {
 	char label[PATH_MAX + 16];
 	struct stat st;
-	if (s->failed >= 0)
-		return s->failed;
-	if (!create && fstatat(s->dfd, "failed", &st, AT_SYMLINK_NOFOLLOW) < 0 &&
+	if (*fd >= 0)
+		return *fd;
+	if (!create && fstatat(s->dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0 &&
 	    errno == ENOENT)
 		return -1;
-	snprintf(label, sizeof label, "%s/failed", s->path);
-	s->failed = open_dir(s, s->dfd, "failed", label, create);
-	return s->failed;
+	snprintf(label, sizeof label, "%s/%s", s->base, name);
+	bool made = create && mkdirat(s->dfd, name, 0700) == 0;
+	/* Made by root helping out (--any-owner), it is DIR's owner's, who
+	 * would be locked out of his own spool otherwise. */
+	struct stat dir;
+	if (made && geteuid() == 0 && fstat(s->dfd, &dir) == 0 &&
+	    dir.st_uid != 0 && fchownat(s->dfd, name, dir.st_uid, dir.st_gid,
+					AT_SYMLINK_NOFOLLOW) < 0)
+		it_warn("unable to give %s to uid %ld: %s", label,
+			(long)dir.st_uid, strerror(errno));
+	*fd = open_dir(s, s->dfd, name, label, create);
+	return *fd;
+}
+
+static int failed_dir(struct spool *s, bool create)
+{
+	return own_dir(s, &s->failed, "failed", create);
+}
+
+static int claim_dir(struct spool *s, bool create)
+{
+	return own_dir(s, &s->claim, "claim", create);
 }
 
 /* A name read from the directory is used only as one path component
@@ -317,6 +399,32 @@ static int move(int from, const char *name, int to, const char *newname)
 	return unlinkat(from, name, 0);
 }
 
+/* Moves name to want in the directory to, or, if a file of that name is
+ * there (a message of the same name dropped in meanwhile, one that failed
+ * before), to a variant of it, "BASE~N" before its info part: a name
+ * taken never blocks a message. */
+static int move_unique(int from, const char *name, int to, const char *want)
+{
+	char alt[NAME_MAX + 32];
+	if (move(from, name, to, want) == 0)
+		return 0;
+	if (errno != EEXIST)
+		return -1;
+	const char *info = strchr(want, ':');
+	int n = (int)(info ? (size_t)(info - want) : strlen(want));
+	if (n > NAME_MAX - 24)
+		n = NAME_MAX - 24;
+	for (int i = 1; i < 10000; i++) {
+		snprintf(alt, sizeof alt, "%.*s~%d%.16s", n, want, i,
+			 info ? info : "");
+		if (move(from, name, to, alt) == 0)
+			return 0;
+		if (errno != EEXIST)
+			return -1;
+	}
+	return -1;
+}
+
 /* ---- names and their order ---- */
 
 /* The parts of a maildir name that order messages: the time, then the
@@ -327,7 +435,6 @@ struct entry {
 	long usec, pid;
 	unsigned long q;
 	char *name;
-	bool skipped;       /* take warned it is no message (and left it) */
 };
 
 static long field(const char *s, char tag)
@@ -340,7 +447,6 @@ static void entry_init(struct entry *e, char *name)
 {
 	char *end;
 	e->name = name;
-	e->skipped = false;
 	e->sec = strtoll(name, &end, 10);
 	const char *unique = *end == '.' ? end + 1 : end;
 	const char *dot = strchr(unique, '.');
@@ -403,21 +509,6 @@ static void list_sort(struct list *l)
 	qsort(l->v, l->n, sizeof *l->v, entry_cmp);
 	for (size_t i = 0; i < l->n; i++) {
 		if (k > 0 && strcmp(l->v[k - 1].name, l->v[i].name) == 0)
-			free(l->v[i].name);
-		else
-			l->v[k++] = l->v[i];
-	}
-	l->n = k;
-}
-
-/* Drops from l (sorted) the names prev (sorted) has marked skipped. */
-static void drop_skipped(struct list *l, const struct list *prev)
-{
-	size_t k = 0;
-	for (size_t i = 0; i < l->n; i++) {
-		const struct entry *p = prev->n ? bsearch(&l->v[i], prev->v, prev->n,
-			sizeof *prev->v, entry_cmp) : NULL;
-		if (p && p->skipped)
 			free(l->v[i].name);
 		else
 			l->v[k++] = l->v[i];
@@ -504,9 +595,10 @@ static _Noreturn void put_fail(const struct spool *s, int err)
 {
 	int status = err == ENOSPC || err == EDQUOT || err == EIO ||
 		     err == EFBIG ? IT_IOERR : it_exit_for(err);
-	char what[PATH_MAX + 16];
+	char what[PATH_MAX + 16], hint[64];
 	snprintf(what, sizeof what, "a message in %s", s->path);
-	it_xfail_status(status, err, "put", what, NULL);
+	snprintf(hint, sizeof hint, "%ld put before it", s->put);
+	it_xfail_status(status, err, "put", what, s->put ? hint : NULL);
 }
 
 /* Writes and syncs one message in fd: 0, or -1 with errno. */
@@ -518,10 +610,34 @@ static int write_sync(int fd, const char *msg, size_t len, bool sync)
 	return rc;
 }
 
+/* Renames tmp/NAME into new/, never replacing a file there: if someone
+ * else's file has the name in new/, ours goes in under another. The file
+ * is closed first: one linked into new/ while we still had it open for
+ * writing, a waiting take would leave until its writer closed it, and
+ * that close would be told to tmp/, not new/. On failure, tmp/NAME is
+ * removed and put fails. */
+static void into_new(const struct spool *s, char *name)
+{
+	int rc;
+	while ((rc = move(s->tmp, name, s->new, name)) < 0 && errno == EEXIST) {
+		char other[NAME_MAX + 1];
+		new_name(other, sizeof other);
+		if (renameat(s->tmp, name, s->tmp, other) < 0)
+			break;
+		memcpy(name, other, NAME_MAX + 1);
+	}
+	if (rc < 0) {
+		int err = errno;
+		unlinkat(s->tmp, name, 0);
+		put_fail(s, err);
+	}
+}
+
 /* One message, written and synced in an unnamed file in tmp/ (O_TMPFILE),
- * then linked into new/ under a fresh name (link(2) never replaces), then
- * new/ synced. It is never visible before it is whole, and a crash leaves
- * nothing behind. Returns false where the file system has no O_TMPFILE. */
+ * then linked into tmp/ under a fresh name (link(2) never replaces), closed
+ * and renamed into new/, then new/ synced. It is never visible before it
+ * is whole, and a crash while writing leaves nothing behind. Returns false
+ * where the file system has no O_TMPFILE. */
 static bool put_tmpfile(const struct spool *s, const struct args *a,
 			const char *msg, size_t len, char *name, size_t size)
 {
@@ -547,11 +663,11 @@ static bool put_tmpfile(const struct spool *s, const struct args *a,
 		 * (Linux 6.10 on, or CAP_DAC_READ_SEARCH): no walk through
 		 * /proc, a sixth of a put on tmpfs. Else by /proc from then on. */
 		if (!no_empty_path &&
-		    (rc = linkat(fd, "", s->new, name, AT_EMPTY_PATH)) < 0 &&
+		    (rc = linkat(fd, "", s->tmp, name, AT_EMPTY_PATH)) < 0 &&
 		    (errno == ENOENT || errno == EPERM || errno == EINVAL))
 			no_empty_path = true;
 		if (no_empty_path)
-			rc = linkat(AT_FDCWD, proc, s->new, name, AT_SYMLINK_FOLLOW);
+			rc = linkat(AT_FDCWD, proc, s->tmp, name, AT_SYMLINK_FOLLOW);
 	} while (rc < 0 && errno == EEXIST);
 	int err = rc < 0 ? errno : 0;
 	if (err == ENOENT && access("/proc/self/fd", F_OK) < 0) {
@@ -562,14 +678,35 @@ static bool put_tmpfile(const struct spool *s, const struct args *a,
 	}
 	if (close(fd) < 0 && !err)
 		err = errno;
-	if (err)
+	if (err) {
+		if (rc == 0)
+			unlinkat(s->tmp, name, 0);
 		put_fail(s, err);
+	}
+	into_new(s, name);
 	return true;
 }
 
-/* The same the maildir way: a named file in tmp/, renamed into new/ (never
- * replacing a file there). On any failure the file in tmp/ is removed, so
- * nothing is left half-visible. */
+/* Between the link into tmp/ and the rename into new/, a whole message
+ * has a name in tmp/: a stop signal waits until it is in new/, so that
+ * none is left behind there. */
+static bool put_tmpfile_whole(const struct spool *s, const struct args *a,
+			      const char *msg, size_t len, char *name,
+			      size_t size)
+{
+	sigset_t stops, old;
+	sigemptyset(&stops);
+	sigaddset(&stops, SIGINT);
+	sigaddset(&stops, SIGTERM);
+	sigaddset(&stops, SIGHUP);
+	sigprocmask(SIG_BLOCK, &stops, &old);
+	bool done = put_tmpfile(s, a, msg, len, name, size);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	return done;
+}
+
+/* The same the maildir way: a named file in tmp/, renamed into new/. On
+ * any failure the file in tmp/ is removed, so nothing is left half-visible. */
 static void put_rename(const struct spool *s, const struct args *a,
 		       const char *msg, size_t len, char *name, size_t size)
 {
@@ -585,35 +722,38 @@ static void put_rename(const struct spool *s, const struct args *a,
 	int err = errno;
 	if (close(fd) < 0 && rc == 0)
 		rc = -1, err = errno;
-	if (rc == 0) {
-		while ((rc = move(s->tmp, name, s->new, name)) < 0 &&
-		       errno == EEXIST) {
-			/* Someone else's file has this name in new/: ours
-			 * goes in under another. */
-			char other[NAME_MAX + 1];
-			new_name(other, sizeof other);
-			if (renameat(s->tmp, name, s->tmp, other) < 0)
-				break;
-			memcpy(name, other, NAME_MAX + 1);
-		}
-		err = errno;
-	}
 	if (rc < 0) {
 		unlinkat(s->tmp, name, 0);
 		put_fail(s, err);
 	}
+	into_new(s, name);
 }
 
-static void put_one(const struct spool *s, const struct args *a,
-		    const char *msg, size_t len)
+/* Each name is printed as soon as its message is in new/, so that a
+ * caller learns what was put even if put then fails. */
+static void put_one(struct spool *s, const struct args *a, const char *msg,
+		    size_t len)
 {
-	char name[NAME_MAX + 1];
-	if (!put_tmpfile(s, a, msg, len, name, sizeof name))
+	char name[NAME_MAX + 1], hint[64];
+	if (!put_tmpfile_whole(s, a, msg, len, name, sizeof name))
 		put_rename(s, a, msg, len, name, sizeof name);
 	if (!(a->used & O_NOSYNC) && fsync(s->new) < 0)
 		put_fail(s, errno);
-	if (a->used & O_PRINT)
-		printf("%s\n", name);
+	s->put++;
+	if (a->used & O_PRINT && (printf("%s\n", name) < 0 || fflush(stdout))) {
+		int err = errno;
+		snprintf(hint, sizeof hint, "%ld message%s put", s->put,
+			 s->put == 1 ? "" : "s");
+		/* A reader gone is the end as by SIGPIPE, as for any filter,
+		 * once the count is said. */
+		if (err == EPIPE) {
+			it_warn("unable to write standard output: %s (%s)",
+				strerror(err), hint);
+			it_reported();
+			it_exit_signal(SIGPIPE);
+		}
+		it_xfail_status(IT_IOERR, err, "write", "standard output", hint);
+	}
 }
 
 static _Noreturn void too_large(const struct spool *s, const char *verb,
@@ -625,6 +765,8 @@ static _Noreturn void too_large(const struct spool *s, const char *verb,
 
 static int put(const struct args *a, struct spool *s)
 {
+	if (a->used & O_PRINT)
+		signal(SIGPIPE, SIG_IGN);
 	/* Operands are all checked before any is put. */
 	for (int i = 0; i < a->nmsgs; i++)
 		if (strlen(a->msgs[i]) > a->max_size)
@@ -662,10 +804,11 @@ struct taker {
 	struct spool *s;
 	struct list list;
 	struct list busy;   /* names in new/ another process had locked */
+	struct list warned; /* names in new/ skipped with a warning, once */
 	bool progress;      /* a message was claimed since the last refill */
-	struct it_writer w;
-	int ifd, wd_cur;
-	bool pipe, rescan;
+	int ifd, wd_claim, wd_dir;
+	bool pipe, file, rescan;
+	enum it_framing framing;
 	sigset_t stops, oldmask;
 	char *buf;
 	size_t bufcap;
@@ -680,6 +823,19 @@ static void on_stop(int sig)
 {
 	if (!caught)
 		caught = sig;
+}
+
+static int stopped(void)
+{
+	return caught;
+}
+
+/* Ends as by sig, with the pipe on stdout given its own size back first:
+ * the atexit handler that would do it does not run then. */
+static _Noreturn void end_by(int sig)
+{
+	it_drain_restore();
+	it_exit_signal(sig);
 }
 
 /* poll(2) that a stop signal interrupts, whenever it came: the signals are
@@ -701,35 +857,102 @@ static int poll_stop(const struct taker *t, struct pollfd *p, nfds_t n,
 	return rc;
 }
 
-/* Returns a claimed message in cur/ to new/, under its name or newname. */
+/* Returns a claimed message to new/, under its name or newname. */
 static void put_back(const struct taker *t, const char *name,
 		     const char *newname)
 {
-	if (move(t->s->cur, name, t->s->new, newname ? newname : name) < 0)
-		it_die(IT_OSERR, "unable to put %s/cur/%s back in new/: %s",
+	if (move_unique(t->s->claim, name, t->s->new,
+			newname ? newname : name) == 0)
+		return;
+	/* CMD may have moved or removed its SPOOL_FILE: nothing to return. */
+	if (errno == ENOENT)
+		it_warn("%s/claim/%s went away before it could go back to new/",
+			t->s->path, name);
+	else
+		it_die(IT_OSERR, "unable to put %s/claim/%s back in new/: %s",
 		       t->s->path, name, strerror(errno));
 }
 
-/* Claims new/name: a lock on the file first, then the rename into cur/.
+static bool warned(const struct taker *t, const char *name)
+{
+	for (size_t i = 0; i < t->warned.n; i++)
+		if (strcmp(t->warned.v[i].name, name) == 0)
+			return true;
+	return false;
+}
+
+/* Says once per name, however often it is met, that new/NAME is no
+ * message this taker takes, and why. Returns -2, claim's "skipped". */
+static int skip(struct taker *t, const char *name, const char *why)
+{
+	if (warned(t, name))
+		return -2;
+	list_add(&t->warned, name);
+	char q[NAME_MAX * 4 + 1];
+	it_warn("skipping %s/new/%s: %s", t->s->path, it_quote(name, q, sizeof q),
+		why);
+	return -2;
+}
+
+/* Whether a process has the file open for writing: a cp(1) into new/
+ * still under way, whose file must not be taken at its first bytes. A
+ * read lease cannot be had then (EAGAIN); taken, it makes a writer who
+ * opens the file now wait until it is released. Where no lease can be
+ * taken at all (another user's file, a file system without leases), this
+ * cannot tell, and says no. */
+static bool being_written(int fd)
+{
+	return fcntl(fd, F_SETLEASE, F_RDLCK) < 0 && errno == EAGAIN;
+}
+
+/* Why a file in new/ that was opened is no message to take: NULL if it is
+ * one, else the reason, in buf. */
+static const char *unfit(const struct taker *t, const struct stat *st,
+			 char *buf, size_t size)
+{
+	if (!S_ISREG(st->st_mode))
+		return "not a regular file";
+	if (t->a->exec || (uint64_t)st->st_size <= t->a->max_size)
+		return NULL;
+	snprintf(buf, size, "%lld bytes, longer than --max-size (%llu bytes)",
+		 (long long)st->st_size, (unsigned long long)t->a->max_size);
+	return buf;
+}
+
+/* Claims new/name: a lock on the file first, then the rename into claim/.
  * Whoever holds the lock owns the message; a taker that dies lets go of
- * it, and recover() finds it in cur/ with no lock. The descriptor, or -1
- * if another taker was first, -2 if it is no regular file (warned). */
+ * it, and recover() finds it in claim/ with no lock. The descriptor, or
+ * -1 if another taker was first or a writer has it open (its close is an
+ * event), -2 if it is no message for us (warned once). */
 static int claim(struct taker *t, const char *name, struct stat *st)
 {
+	char why[96];
+	/* A name warned about is not opened again: one whose content
+	 * cannot be framed goes back to new/, and would come round again. */
+	if (warned(t, name))
+		return -2;
 	int fd = openat(t->s->new, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
 			O_CLOEXEC);
 	if (fd < 0) {
 		if (errno == ENOENT)
 			return -1;
-		if (errno == ELOOP) {
-			it_warn("skipping %s/new/%s: a symlink", t->s->path, name);
-			return -2;
-		}
+		/* Another's write lease (a file server's): its close says
+		 * when it lets go. */
+		if (errno == EWOULDBLOCK && t->ifd >= 0)
+			list_add(&t->busy, name);
+		if (errno == EWOULDBLOCK)
+			return -1;
+		if (errno == ELOOP)
+			return skip(t, name, "a symlink");
+		if (errno == ENXIO || errno == ENODEV)
+			return skip(t, name, "not a regular file");
+		if (errno == EACCES || errno == EPERM)
+			return skip(t, name, strerror(errno));
 		it_xfail(errno, "take", t->s->path, NULL);
 	}
 	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
-		/* Another taker is on it: it either takes it into cur/, or
-		 * puts it back and lets go, and its close says when. */
+		/* Another taker is on it: it either takes it into claim/,
+		 * or puts it back and lets go, and its close says when. */
 		if (errno == EWOULDBLOCK && t->ifd >= 0)
 			list_add(&t->busy, name);
 		close(fd);
@@ -737,57 +960,67 @@ static int claim(struct taker *t, const char *name, struct stat *st)
 	}
 	if (fstat(fd, st) < 0)
 		it_xfail(errno, "take", t->s->path, NULL);
-	if (!S_ISREG(st->st_mode)) {
-		it_warn("skipping %s/new/%s: not a regular file", t->s->path, name);
+	const char *bad = unfit(t, st, why, sizeof why);
+	int rc = bad ? skip(t, name, bad) : being_written(fd) ? -1 : 0;
+	/* A file that cannot be renamed (immutable, a mount point, a name
+	 * still held in claim/ by another message's claim) blocks nobody. */
+	if (rc == 0 && move(t->s->new, name, t->s->claim, name) < 0)
+		rc = errno == ENOENT ? -1 : skip(t, name, errno == EEXIST ?
+			"a message of the same name is being taken" :
+			strerror(errno));
+	fcntl(fd, F_SETLEASE, F_UNLCK);
+	if (rc < 0)
 		close(fd);
-		return -2;
-	}
-	if ((uint64_t)st->st_size > t->a->max_size) {
-		close(fd);
-		too_large(t->s, "take from", t->a->max_size);
-	}
-	if (move(t->s->new, name, t->s->cur, name) < 0) {
-		int err = errno;
-		close(fd);
-		if (err == ENOENT)
-			return -1;
-		it_xfail(err, "take", t->s->path, NULL);
-	}
-	return fd;
+	return rc < 0 ? rc : fd;
 }
 
 static void recover_one(struct spool *s, const char *name, void *arg)
 {
 	struct stat st, now;
 	(void)arg;
-	int fd = openat(s->cur, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+	int fd = openat(s->claim, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
 			O_CLOEXEC);
 	if (fd < 0)
 		return;
 	if (flock(fd, LOCK_EX | LOCK_NB) == 0 && fstat(fd, &st) == 0 &&
-	    fstatat(s->cur, name, &now, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    fstatat(s->claim, name, &now, AT_SYMLINK_NOFOLLOW) == 0 &&
 	    st.st_ino == now.st_ino && st.st_dev == now.st_dev &&
-	    S_ISREG(st.st_mode) && move(s->cur, name, s->new, name) < 0 &&
+	    S_ISREG(st.st_mode) && move_unique(s->claim, name, s->new, name) < 0 &&
 	    errno != ENOENT)
-		it_warn("unable to return %s/cur/%s to new/: %s", s->path, name,
+		it_warn("unable to return %s/claim/%s to new/: %s", s->path, name,
 			strerror(errno));
 	close(fd);
 }
 
-/* Messages in cur/ that no taker holds a lock on were claimed by one that
- * died: back to new/ with them, at once. */
+/* Messages in claim/ that no taker holds a lock on were claimed by one
+ * that died: back to new/ with them, at once. */
 static void recover(struct spool *s)
 {
-	each_name(s, s->cur, "cur", recover_one, NULL);
+	each_name(s, s->claim, "claim", recover_one, NULL);
 }
 
+/* A leftover in tmp/ is a crashed writer's debris once nothing changed it
+ * for 36 hours by its ctime (which a rename or a link sets, where cp -p,
+ * mv, tar x and rsync -t keep an old mtime) and no process has it open: a
+ * write lease can be had only then, and while we hold it nobody opens it. */
 static void clean_tmp_one(struct spool *s, const char *name, void *now)
 {
 	struct stat st;
-	if (fstatat(s->tmp, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-	    !S_ISDIR(st.st_mode) &&
-	    st.st_mtime < *(time_t *)now - TMP_MAX_AGE)
+	if (fstatat(s->tmp, name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+	    !S_ISREG(st.st_mode) || st.st_ctime >= *(time_t *)now - TMP_MAX_AGE)
+		return;
+	int fd = openat(s->tmp, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+			O_CLOEXEC);
+	if (fd < 0)
+		return;
+	struct stat fst, again;
+	if (fcntl(fd, F_SETLEASE, F_WRLCK) == 0 && fstat(fd, &fst) == 0 &&
+	    fstatat(s->tmp, name, &again, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    fst.st_ino == again.st_ino && fst.st_dev == again.st_dev &&
+	    fst.st_ctime < *(time_t *)now - TMP_MAX_AGE)
 		unlinkat(s->tmp, name, 0);
+	fcntl(fd, F_SETLEASE, F_UNLCK);
+	close(fd);
 }
 
 static void clean_tmp(struct spool *s)
@@ -796,60 +1029,120 @@ static void clean_tmp(struct spool *s)
 	each_name(s, s->tmp, "tmp", clean_tmp_one, &now);
 }
 
-static int stopped(void)
+/* Reads the whole message, in as many reads as it takes (one read(2)
+ * returns at most 2 GiB less a page on Linux), at an offset of
+ * IT_FRAME_OVERHEAD, where it is framed in place. A file that ends early
+ * goes back: its size was taken at the claim, and a shorter read is
+ * someone's truncate, not the message. */
+static size_t read_message(struct taker *t, int fd, const char *name,
+			   size_t size)
 {
-	return caught;
+	char what[PATH_MAX + NAME_MAX + 8];
+	if (size + IT_FRAME_OVERHEAD > t->bufcap) {
+		free(t->buf);
+		t->bufcap = size + IT_FRAME_OVERHEAD > 4096 ?
+			    size + IT_FRAME_OVERHEAD : 4096;
+		t->buf = malloc(t->bufcap);
+		if (!t->buf) {
+			put_back(t, name, NULL);
+			it_xfail(errno, "read", name, NULL);
+		}
+	}
+	size_t got = 0;
+	while (got < size) {
+		ssize_t n = pread(fd, t->buf + IT_FRAME_OVERHEAD + got,
+				  size - got, (off_t)got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			int err = n < 0 ? errno : EIO;
+			snprintf(what, sizeof what, "%s/claim/%s", t->s->path, name);
+			put_back(t, name, NULL);
+			it_xfail_status(IT_IOERR, err, "read", what, n == 0 ?
+					"it was cut while being taken" : NULL);
+		}
+		got += (size_t)n;
+	}
+	return got;
 }
 
-static void read_message(struct taker *t, int fd, const char *name,
-			 size_t size, size_t *len)
+/* Cuts the done bytes of a message that goes back off the end of standard
+ * output, where that is a regular file whose end is still ours, so that it
+ * holds whole messages only; else says what stays there. */
+static void cut_back(const struct taker *t, size_t done)
 {
-	if (size + 1 > t->bufcap) {
-		free(t->buf);
-		t->bufcap = size + 1 > 4096 ? size + 1 : 4096;
-		t->buf = malloc(t->bufcap);
-		if (!t->buf)
-			it_xfail(errno, "read", name, NULL);
-	}
-	ssize_t n = pread(fd, t->buf, size, 0);
-	if (n < 0) {
-		char what[PATH_MAX + NAME_MAX + 8];
-		snprintf(what, sizeof what, "%s/cur/%s", t->s->path, name);
-		put_back(t, name, NULL);
-		it_xfail_status(IT_IOERR, errno, "read", what, NULL);
-	}
-	*len = (size_t)n;
+	struct stat st;
+	off_t at = t->file ? lseek(STDOUT_FILENO, 0, SEEK_CUR) : -1;
+	if (done == 0)
+		return;
+	if (at < (off_t)done || fstat(STDOUT_FILENO, &st) < 0 ||
+	    st.st_size != at || ftruncate(STDOUT_FILENO, at - (off_t)done) < 0)
+		it_warn("the first %zu bytes of a message that goes back to new/ "
+			"stay in standard output", done);
+}
+
+/* Whether a message holds the byte that ends it in lines or with -0
+ * before its last byte: framed, it would come out as several, and a
+ * reader such as head(1) would take its first part and leave the rest
+ * lost. It goes back to new/ with a warning instead, and blocks nobody.
+ * One that ends in that byte (a file of one line) is that one record:
+ * *len loses the byte, which the framing puts back. */
+static bool unframable(struct taker *t, int fd, const char *name, size_t *len)
+{
+	char delim = t->framing == IT_FRAME_LINE ? '\n' : '\0';
+	const char *msg = t->buf + IT_FRAME_OVERHEAD;
+	if (t->framing != IT_FRAME_LINE && t->framing != IT_FRAME_NUL)
+		return false;
+	const char *at = memchr(msg, delim, *len);
+	if (at && at == msg + *len - 1)
+		--*len;
+	if (!at || at == msg + *len)
+		return false;
+	put_back(t, name, NULL);
+	close(fd);
+	skip(t, name, t->framing == IT_FRAME_LINE ? "holds a newline, which "
+	     "lines cannot frame (take it with --whole, --netstring or --exec)"
+	     : "holds a NUL byte, which -0 cannot frame (take it with --whole, "
+	     "--netstring or --exec)");
+	return true;
 }
 
 /* Writes a claimed message framed to stdout and removes it once stdout
- * took it; one stdout did not take goes back to new/ and the tool ends, as
- * by SIGPIPE if the reader went away (as any filter), else with exit 74. */
-static void output(struct taker *t, int fd, const char *name, size_t size)
+ * took it: true, or false if it cannot be framed and went back. One
+ * stdout did not take whole goes back to new/ (what was written of it
+ * cut off a regular file) and the tool ends: as by SIGPIPE if the reader
+ * went away (as any filter), by the stop signal that ended the write,
+ * else with exit 74. */
+static bool output(struct taker *t, int fd, const char *name, size_t size)
 {
-	size_t len;
-	int sig = 0;
-	read_message(t, fd, name, size, &len);
-	int rc = it_write_msg(&t->w, t->buf, len);
-	if (rc == 0)
-		rc = it_writer_flush(&t->w);
+	size_t text, len = read_message(t, fd, name, size);
+	if (unframable(t, fd, name, &len))
+		return false;
+	size_t n = it_frame_msg(t->buf, t->framing, NULL, 0,
+				t->buf + IT_FRAME_OVERHEAD, len, &text);
+	size_t done = it_write_some(STDOUT_FILENO, t->buf, n, stopped);
 	int err = errno;
 	/* Into a pipe, delivered once read; a stop signal while a live
 	 * reader has not read yet counts it as read, as it will be. */
-	if (rc == 0 && t->pipe && it_drain(stopped) != 0)
-		rc = -1, err = EPIPE;
-	sig = caught;
-	if (rc < 0) {
+	bool whole = done == n;
+	if (whole && t->pipe && it_drain(stopped) != 0)
+		whole = false, err = EPIPE;
+	int sig = caught;
+	if (!whole) {
+		if (done < n)
+			cut_back(t, done);
 		put_back(t, name, NULL);
-		if (err == EPIPE)
-			it_exit_signal(sig ? sig : SIGPIPE);
+		if (err == EPIPE || sig)
+			end_by(sig ? sig : SIGPIPE);
 		it_xfail_status(IT_IOERR, err, "write", "standard output", NULL);
 	}
-	if (unlinkat(t->s->cur, name, 0) < 0)
-		it_die(IT_OSERR, "unable to remove %s/cur/%s: %s", t->s->path, name,
-		       strerror(errno));
+	if (unlinkat(t->s->claim, name, 0) < 0)
+		it_die(IT_OSERR, "unable to remove %s/claim/%s: %s", t->s->path,
+		       name, strerror(errno));
 	close(fd);
 	if (sig)
-		it_exit_signal(sig);
+		end_by(sig);
+	return true;
 }
 
 /* The attempt count a failed message carries in its maildir info part,
@@ -857,68 +1150,189 @@ static void output(struct taker *t, int fd, const char *name, size_t size)
 static long attempts(const char *name)
 {
 	const char *info = strstr(name, ":1,");
-	return info ? strtol(info + 3, NULL, 10) : 0;
+	long n;
+	/* Anyone who may drop a file may name it: a count that is no plain
+	 * number below INT_MAX counts as none, so that none wraps round. */
+	return info && !it_parse_long(info + 3, 0, INT_MAX - 1, &n) ? n : 0;
 }
 
-/* --exec: CMD runs with the message on its stdin (the claimed, locked
- * descriptor itself, so the claim outlives us while CMD runs). 0 removes
- * the message; else it goes back to new/ with one more attempt counted,
- * or to failed/ after --tries attempts or at once on exit 100 (fsq's
- * permanent failure). */
-static void run_cmd(struct taker *t, int fd, const char *name)
+/* NAME without its info part, short enough that ":1,N" fits after it in
+ * NAME_MAX bytes. A name cut short ends in a hash of all of it, so that
+ * two long names alike up to the cut stay two names. */
+static void base_name(const char *name, char *base)
 {
-	char path[PATH_MAX + NAME_MAX + 8];
-	snprintf(path, sizeof path, "%s/cur/%s", t->s->path, name);
-	pid_t pid = fork();
-	if (pid < 0)
-		it_xfail(errno, "run", t->a->exec[0], NULL);
-	if (pid == 0) {
-		int fl = fcntl(fd, F_GETFL);
-		lseek(fd, 0, SEEK_SET);
-		if (fl >= 0)
-			fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
-		if (dup2(fd, STDIN_FILENO) < 0 || setenv("SPOOL_FILE", path, 1) ||
-		    setenv("SPOOL_NAME", name, 1) ||
-		    setenv("SPOOL_DIR", t->s->path, 1))
-			_exit(IT_OSERR);
-		signal(SIGPIPE, SIG_DFL);
-		execvp(t->a->exec[0], t->a->exec);
-		it_warn("unable to run %s: %s", t->a->exec[0], strerror(errno));
-		_exit(errno == ENOENT ? 127 : 126);
-	}
-	int status;
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			it_xfail(errno, "wait for", t->a->exec[0], NULL);
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
-		if (unlinkat(t->s->cur, name, 0) < 0)
-			it_die(IT_OSERR, "unable to remove %s: %s", path,
-			       strerror(errno));
-		close(fd);
+	const size_t room = NAME_MAX - 16;
+	size_t n = strcspn(name, ":");
+	if (n <= room) {
+		memcpy(base, name, n);
+		base[n] = '\0';
 		return;
 	}
-	char why[32], base[NAME_MAX + 1], again[NAME_MAX + 1];
+	uint64_t h = 14695981039346656037u;     /* 64-bit FNV-1a */
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (unsigned char)name[i]) * 1099511628211u;
+	snprintf(base, NAME_MAX + 1, "%.*s~%016llx", (int)(room - 17), name,
+		 (unsigned long long)h);
+}
+
+/* CMD failed on a message: back to new/ with one more attempt counted in
+ * its name, or to failed/ after --tries attempts or at once on exit 100
+ * (fsq's permanent failure), named with the attempts made. */
+static void cmd_failed(struct taker *t, const char *name, int status)
+{
+	/* base leaves room for ":1," and ten digits of a count. */
+	char why[32], again[NAME_MAX + 32], base[NAME_MAX + 1];
+	const char *cmd = t->a->exec[0];
+	int shown = (int)strcspn(name, ":");
 	if (WIFEXITED(status))
 		snprintf(why, sizeof why, "exit %d", WEXITSTATUS(status));
 	else
 		snprintf(why, sizeof why, "signal %s", it_sig_name(WTERMSIG(status)));
 	long n = attempts(name) + 1;
 	t->cmd_failed = true;
-	snprintf(base, sizeof base, "%s", name);
-	base[strcspn(base, ":")] = '\0';
-	if (n >= t->a->tries || (WIFEXITED(status) && WEXITSTATUS(status) == 100)) {
-		if (move(t->s->cur, name, failed_dir(t->s, true), name) < 0)
-			it_die(IT_OSERR, "unable to move %s to %s/failed: %s", path,
-			       t->s->path, strerror(errno));
-		it_warn("%s failed on %s (%s): moved to %s/failed, after %ld "
-			"attempt%s", t->a->exec[0], base, why, t->s->path, n,
-			n == 1 ? "" : "s");
-	} else {
-		snprintf(again, sizeof again, "%.*s:1,%ld", NAME_MAX - 24, base, n);
+	base_name(name, base);
+	snprintf(again, sizeof again, "%s:1,%ld", base, n);
+	if (n < t->a->tries && !(WIFEXITED(status) && WEXITSTATUS(status) == 100)) {
 		put_back(t, name, again);
-		it_warn("%s failed on %s (%s): back in new/, attempt %ld of %ld",
-			t->a->exec[0], base, why, n, t->a->tries);
+		it_warn("%s failed on %.*s (%s): back in new/, attempt %ld of %ld",
+			cmd, shown, name, why, n, t->a->tries);
+		return;
 	}
+	if (move_unique(t->s->claim, name, failed_dir(t->s, true), again) < 0)
+		it_die(IT_OSERR, "unable to move %s/claim/%s to %s/failed: %s",
+		       t->s->path, name, t->s->path, strerror(errno));
+	it_warn("%s failed on %.*s (%s): moved to %s/failed, after %ld attempt%s",
+		cmd, shown, name, why, t->s->path, n, n == 1 ? "" : "s");
+}
+
+/* Whether standard output can take nothing more: closed (it_init left
+ * it open read-only), /dev/full, or a file on a full file system. A CMD
+ * that failed then failed because of where its output goes, and the
+ * message is not at fault. */
+static int stdout_broken(void)
+{
+	struct stat st;
+	struct statvfs v;
+	int fl = fcntl(STDOUT_FILENO, F_GETFL);
+	if (fl < 0 || (fl & O_ACCMODE) == O_RDONLY)
+		return EBADF;
+	if (fstat(STDOUT_FILENO, &st) < 0)
+		return 0;
+	if (S_ISCHR(st.st_mode) && st.st_rdev == makedev(1, 7))
+		return ENOSPC;
+	if (S_ISREG(st.st_mode) && fstatvfs(STDOUT_FILENO, &v) == 0 &&
+	    v.f_bavail == 0)
+		return ENOSPC;
+	return 0;
+}
+
+/* The child: CMD with the claimed descriptor on its stdin. A CMD that
+ * cannot be run at all says why through gate, so that the message is not
+ * blamed for it. */
+static _Noreturn void exec_cmd(const struct taker *t, int fd, int gate,
+			       const char *path, const char *name)
+{
+	int fl = fcntl(fd, F_GETFL);
+	lseek(fd, 0, SEEK_SET);
+	if (fl >= 0)
+		fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+	if (dup2(fd, STDIN_FILENO) >= 0 && !setenv("SPOOL_FILE", path, 1) &&
+	    !setenv("SPOOL_NAME", name, 1) &&
+	    !setenv("SPOOL_DIR", t->s->path, 1)) {
+		signal(SIGPIPE, SIG_DFL);
+		signal(SIGIO, SIG_DFL);
+		signal(SIGXFSZ, SIG_DFL);
+		umask(t->s->umask);
+		execvp(t->a->exec[0], t->a->exec);
+	}
+	int err = errno;
+	(void)!write(gate, &err, sizeof err);
+	_exit(127);
+}
+
+/* Waits for CMD to end. A stop signal that comes meanwhile is passed on
+ * to CMD, once, so that the wait ends on it too: a pidfd is polled where
+ * the kernel has one, so that a signal just before the wait is not lost. */
+static int wait_cmd(const struct taker *t, pid_t pid)
+{
+	int status, pfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	bool passed = false;
+	struct pollfd p = {pfd, POLLIN, 0};
+	while (pfd >= 0 && !passed) {
+		if (poll_stop(t, &p, 1, IT_FOREVER) >= 0)
+			break;
+		if (errno != EINTR)
+			break;
+		if (caught) {
+			kill(pid, caught);
+			passed = true;
+		}
+	}
+	if (pfd >= 0)
+		close(pfd);
+	while (waitpid(pid, &status, 0) < 0) {
+		if (errno != EINTR)
+			it_xfail(errno, "wait for", t->a->exec[0], NULL);
+		if (caught && !passed) {
+			kill(pid, caught);
+			passed = true;
+		}
+	}
+	return status;
+}
+
+/* --exec: CMD runs with the message on its stdin (the claimed, locked
+ * descriptor itself, so the claim outlives us while CMD runs). 0 removes
+ * the message, once a pipe on stdout has been read. A CMD that cannot be
+ * run, or fails once the reader of our stdout has gone, or whose output
+ * that reader left unread, or that fails into a full or closed stdout,
+ * failed because of that, not of the message: it goes back as it was and
+ * the tool ends (as by SIGPIPE for a reader gone). */
+static void run_cmd(struct taker *t, int fd, const char *name)
+{
+	char path[PATH_MAX + NAME_MAX + 8];
+	const char *cmd = t->a->exec[0];
+	int gate[2], err = 0, status;
+	snprintf(path, sizeof path, "%s/claim/%s", t->s->path, name);
+	if (pipe2(gate, O_CLOEXEC) < 0)
+		it_xfail(errno, "run", cmd, NULL);
+	pid_t pid = fork();
+	if (pid < 0)
+		it_xfail(errno, "run", cmd, NULL);
+	if (pid == 0)
+		exec_cmd(t, fd, gate[1], path, name);
+	close(gate[1]);
+	ssize_t got;
+	while ((got = read(gate[0], &err, sizeof err)) < 0 && errno == EINTR)
+		;
+	close(gate[0]);
+	status = wait_cmd(t, pid);
+	if (got == (ssize_t)sizeof err) {
+		put_back(t, name, NULL);
+		it_xfail(err, "run", cmd, NULL);
+	}
+	bool ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+	/* Stopped: CMD was told too, and a CMD that did not finish is not
+	 * the message's failure. */
+	if (caught && !ok) {
+		put_back(t, name, NULL);
+		end_by(caught);
+	}
+	if (t->pipe && ((ok && it_drain(stopped) > 0) ||
+			(!ok && it_drain_gone()))) {
+		put_back(t, name, NULL);
+		end_by(SIGPIPE);
+	}
+	if (!ok && (err = stdout_broken())) {
+		put_back(t, name, NULL);
+		it_die(IT_IOERR, "unable to write standard output: %s (%s failed "
+		       "on %.*s, which went back to new/)", strerror(err), cmd,
+		       (int)strcspn(name, ":"), name);
+	}
+	if (!ok)
+		cmd_failed(t, name, status);
+	else if (unlinkat(t->s->claim, name, 0) < 0 && errno != ENOENT)
+		it_die(IT_OSERR, "unable to remove %s: %s", path, strerror(errno));
 	close(fd);
 }
 
@@ -944,24 +1358,30 @@ static bool lock_held(const struct stat *st)
 	return held;
 }
 
-/* A file in cur/ was closed: if that was the last descriptor of a taker
- * that died, the claim is free, and goes back to new/ now. */
-static void closed_in_cur(struct taker *t, const char *name)
+/* A file in claim/ was closed: if that was the last descriptor of a
+ * taker that died, the claim is free, and goes back to new/ now. */
+static void closed_in_claim(struct taker *t, const char *name)
 {
 	struct stat st;
-	if (fstatat(t->s->cur, name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+	if (fstatat(t->s->claim, name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
 	    !S_ISREG(st.st_mode) || lock_held(&st))
 		return;
 	recover_one(t->s, name, NULL);
 }
 
-/* A file in new/ was closed: if another taker held it when we tried, it
- * may be free now, and is tried again. */
+/* A file in new/ that another process had locked was closed: tried again
+ * if the lock is gone. The close may be our own try's, and while the lock
+ * is held the name waits for the next close, so that a taker sleeps until
+ * the holder lets go, and does not spin on its own closes. */
 static void closed_in_new(struct taker *t, const char *name)
 {
+	struct stat st;
 	for (size_t i = 0; i < t->busy.n; i++) {
 		if (strcmp(t->busy.v[i].name, name) != 0)
 			continue;
+		if (fstatat(t->s->new, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    lock_held(&st))
+			return;
 		free(t->busy.v[i].name);
 		t->busy.v[i] = t->busy.v[--t->busy.n];
 		list_add(&t->list, name);
@@ -969,8 +1389,9 @@ static void closed_in_new(struct taker *t, const char *name)
 	}
 }
 
-/* Reads what inotify has: new names into the list, an overflow as the
- * need to scan again. Returns false if there was nothing to read. */
+/* Reads what inotify has: names of files moved in or closed by a writer
+ * into the list, an overflow as the need to scan again. Returns false if
+ * there was nothing to read. */
 static bool read_events(struct taker *t)
 {
 	char buf[65536] __attribute__((aligned(__alignof__(struct inotify_event))));
@@ -983,13 +1404,17 @@ static bool read_events(struct taker *t)
 			t->rescan = true;
 		if (ev->mask & (IN_IGNORED | IN_DELETE_SELF | IN_MOVE_SELF))
 			it_die(IT_NOINPUT, "unable to take from %s: %s was removed "
-			       "or moved away", t->s->path, ev->wd == t->wd_cur ?
-			       "cur/" : "new/");
-		if (!ev->len || !name_ok(ev->name))
+			       "or moved away", t->s->path, ev->wd == t->wd_claim ?
+			       "claim/" : ev->wd == t->wd_dir ? "it" : "new/");
+		if (ev->wd == t->wd_dir && ev->len &&
+		    (strcmp(ev->name, "new") == 0 || strcmp(ev->name, "claim") == 0))
+			it_die(IT_NOINPUT, "unable to take from %s: %s/ was removed "
+			       "or moved away", t->s->path, ev->name);
+		if (!ev->len || !name_ok(ev->name) || ev->wd == t->wd_dir)
 			;
-		else if (ev->wd == t->wd_cur)
-			closed_in_cur(t, ev->name);
-		else if (ev->mask & IN_CLOSE)
+		else if (ev->wd == t->wd_claim)
+			closed_in_claim(t, ev->name);
+		else if (ev->mask & IN_CLOSE_NOWRITE)
 			closed_in_new(t, ev->name);
 		else
 			list_add(&t->list, ev->name);
@@ -1024,7 +1449,7 @@ static bool wait_event(struct taker *t, int64_t deadline)
 	for (;;) {
 		int n = poll_stop(t, p, t->pipe ? 2 : 1, deadline);
 		if (n < 0 && errno == EINTR && caught)
-			it_exit_signal(caught);
+			end_by(caught);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
@@ -1032,7 +1457,7 @@ static bool wait_event(struct taker *t, int64_t deadline)
 		if (n == 0)
 			return false;
 		if (p[1].revents & POLLERR)
-			it_exit_signal(SIGPIPE);
+			end_by(SIGPIPE);
 		if (p[0].revents & POLLIN)
 			return true;
 	}
@@ -1060,14 +1485,17 @@ static void setup_signals(struct taker *t)
 	sigdelset(&t->oldmask, SIGHUP);
 	sigprocmask(SIG_SETMASK, &t->oldmask, NULL);
 	/* A vanished reader must show as EPIPE, so that the message in
-	 * hand goes back before the tool ends. */
+	 * hand goes back before the tool ends; and a writer that opens a
+	 * file while we hold its lease, for a moment, must not kill us with
+	 * the SIGIO that tells of it. */
 	signal(SIGPIPE, SIG_IGN);
+	signal(SIGIO, SIG_IGN);
 }
 
-/* Watches new/ for messages (and for files closed, which another taker
- * may have held), and cur/ for claims closed (a taker that dies closes its
- * claim too): the directories checked and opened, through
- * /proc/self/fd, not whatever their paths name now. */
+/* Watches new/ for messages (linked or moved in, and files closed by
+ * their writer or by another taker that held them), and claim/ for claims
+ * closed (a taker that dies closes its claim too): the directories checked
+ * and opened, through /proc/self/fd, not whatever their paths name now. */
 static void setup_watch(struct taker *t)
 {
 	char proc[64];
@@ -1076,12 +1504,19 @@ static void setup_watch(struct taker *t)
 	if (t->ifd < 0)
 		it_xfail(errno, "watch", t->s->path, NULL);
 	snprintf(proc, sizeof proc, "/proc/self/fd/%d", t->s->new);
-	if (inotify_add_watch(t->ifd, proc, IN_MOVED_TO | IN_CREATE | IN_CLOSE |
+	if (inotify_add_watch(t->ifd, proc, IN_CREATE | IN_MOVED_TO | IN_CLOSE |
 			      gone) < 0)
 		goto fail;
-	snprintf(proc, sizeof proc, "/proc/self/fd/%d", t->s->cur);
-	t->wd_cur = inotify_add_watch(t->ifd, proc, IN_CLOSE | gone);
-	if (t->wd_cur >= 0)
+	snprintf(proc, sizeof proc, "/proc/self/fd/%d", t->s->claim);
+	t->wd_claim = inotify_add_watch(t->ifd, proc, IN_CLOSE | gone);
+	if (t->wd_claim < 0)
+		goto fail;
+	/* Removed, new/ and claim/ would tell only once we closed them:
+	 * DIR tells at once. */
+	snprintf(proc, sizeof proc, "/proc/self/fd/%d", t->s->dfd);
+	t->wd_dir = inotify_add_watch(t->ifd, proc, IN_ONLYDIR | IN_DELETE |
+				      IN_MOVED_FROM);
+	if (t->wd_dir >= 0)
 		return;
 fail:
 	it_xfail(errno, "watch", t->s->path,
@@ -1090,43 +1525,72 @@ fail:
 
 /* take -n without --follow or --ready-fd: the watch is set up only once
  * there is nothing (more) to take, then new/ is scanned again, so that
- * nothing put from then on is missed; the names of the last pass warned
- * about are not warned about twice. A new/ or cur/ removed or moved away
- * before the watch, which would never tell, is the same exit 66 as one
- * the watch sees go. */
+ * nothing put from then on is missed. A new/ or claim/ removed or moved
+ * away before the watch, which would never tell, is the same exit 66 as
+ * one the watch sees go. */
 static void watch_late(struct taker *t)
 {
-	struct list prev = t->list;
-	const int fds[] = {t->s->new, t->s->cur};
-	t->list = (struct list){0};
+	const int fds[] = {t->s->new, t->s->claim};
+	const char *const names[] = {"new", "claim"};
 	setup_watch(t);
 	for (int i = 0; i < 2; i++) {
 		struct stat here, there;
 		if (fstat(fds[i], &here) < 0 ||
-		    fstatat(t->s->dfd, subdirs[i + 1], &there,
-			    AT_SYMLINK_NOFOLLOW) < 0 ||
+		    fstatat(t->s->dfd, names[i], &there, AT_SYMLINK_NOFOLLOW) < 0 ||
 		    here.st_dev != there.st_dev || here.st_ino != there.st_ino)
 			it_die(IT_NOINPUT, "unable to take from %s: %s/ was removed "
-			       "or moved away", t->s->path, subdirs[i + 1]);
+			       "or moved away", t->s->path, names[i]);
 	}
 	t->rescan = true;
 	refill(t);
-	drop_skipped(&t->list, &prev);
-	list_clear(&prev);
-	free(prev.v);
+}
+
+/* Refills an empty list, waiting for messages where it may: false when
+ * take should end, as --follow --nowait does once nothing is left. */
+static bool next_batch(struct taker *t, int64_t deadline, bool took)
+{
+	const struct args *a = t->a;
+	bool follow = a->used & O_FOLLOW, nowait = a->used & O_NOWAIT;
+	/* Without inotify, a scan that finds only messages nobody can take
+	 * (others' claims, symlinks) is the end. */
+	bool stuck = t->ifd < 0 && t->list.n > 0 && !t->progress;
+	bool late = t->ifd < 0 && !nowait;
+	if (late && stuck) {
+		watch_late(t);
+	} else {
+		refill(t);
+		if (late && t->list.n == 0)
+			watch_late(t);
+	}
+	t->progress = false;
+	if ((t->list.n == 0 || stuck) && nowait) {
+		if (follow)
+			return false;
+		it_die(IT_NO, "unable to take from %s: no message (--nowait)",
+		       t->s->path);
+	}
+	if (t->list.n == 0 && !wait_event(t, deadline)) {
+		if (follow && took)
+			return false;
+		it_die(IT_NO, "unable to take from %s: timed out", t->s->path);
+	}
+	return true;
 }
 
 static int take(const struct args *a, struct spool *s)
 {
-	struct taker t = {.a = a, .s = s, .ifd = -1, .rescan = true};
+	struct taker t = {.a = a, .s = s, .ifd = -1, .rescan = true,
+			  .framing = a->framing};
 	struct stat st;
 	bool follow = a->used & O_FOLLOW;
 	long got = 0;
 	setup_signals(&t);
-	if (!a->exec) {
-		/* Into a pipe, each message waits until it has been read. */
-		t.pipe = fstat(STDOUT_FILENO, &st) == 0 && S_ISFIFO(st.st_mode);
-		it_writer_init(&t.w, STDOUT_FILENO, a->framing);
+	claim_dir(s, true);
+	/* Into a pipe, each message (or CMD's output) waits until it has been
+	 * read; a regular file gets a message that went back cut off. */
+	if (fstat(STDOUT_FILENO, &st) == 0) {
+		t.pipe = S_ISFIFO(st.st_mode);
+		t.file = S_ISREG(st.st_mode);
 	}
 	/* The watch costs an event per message claimed: it is set up only
 	 * once there is something to wait for, unless --follow or --ready-fd
@@ -1137,56 +1601,39 @@ static int take(const struct args *a, struct spool *s)
 	clean_tmp(s);
 	int ready = a->ready_fd;
 	it_xready(&ready);
+	/* -w bounds each wait for a message, however many events come that
+	 * bring none (another's lock, a file still being written). */
+	int64_t deadline = it_deadline(a->timeout);
 	while (follow || got < a->count) {
 		if (t.list.pos == t.list.n) {
-			/* Without inotify, a scan that finds only messages
-			 * nobody can take (others' claims, symlinks) is the end. */
-			bool stuck = t.ifd < 0 && t.list.n > 0 && !t.progress;
-			bool late = t.ifd < 0 && !(a->used & O_NOWAIT);
-			if (late && stuck) {
-				watch_late(&t);
-			} else {
-				refill(&t);
-				if (late && t.list.n == 0)
-					watch_late(&t);
-			}
-			t.progress = false;
-			if ((t.list.n == 0 || stuck) && a->used & O_NOWAIT) {
-				if (follow)
-					break;
-				it_die(IT_NO, "unable to take from %s: no message "
-				       "(--nowait)", s->path);
-			}
-			if (t.list.n == 0 &&
-			    !wait_event(&t, it_deadline(a->timeout))) {
-				if (follow && got > 0)
-					break;
-				it_die(IT_NO, "unable to take from %s: timed out",
-				       s->path);
-			}
+			if (!next_batch(&t, deadline, got > 0))
+				break;
 			continue;
 		}
-		struct entry *e = &t.list.v[t.list.pos++];
-		const char *name = e->name;
+		const char *name = t.list.v[t.list.pos++].name;
 		if (caught)
-			it_exit_signal(caught);
+			end_by(caught);
 		if (t.pipe && it_drain_gone())
-			it_exit_signal(SIGPIPE);
+			end_by(SIGPIPE);
 		int fd = claim(&t, name, &st);
-		e->skipped = fd == -2;
 		if (fd < 0)
 			continue;
 		t.progress = true;
 		if (a->exec)
 			run_cmd(&t, fd, name);
-		else
-			output(&t, fd, name, (size_t)st.st_size);
+		else if (!output(&t, fd, name, (size_t)st.st_size))
+			continue;
 		got++;
+		deadline = it_deadline(a->timeout);
 	}
+	if (caught)
+		end_by(caught);
 	list_clear(&t.list);
 	list_clear(&t.busy);
+	list_clear(&t.warned);
 	free(t.list.v);
 	free(t.busy.v);
+	free(t.warned.v);
 	free(t.buf);
 	return t.cmd_failed ? IT_NO : IT_OK;
 }
@@ -1200,70 +1647,87 @@ static long long age(const struct entry *e, const struct stat *st, time_t now)
 	return now > t ? now - t : 0;
 }
 
-/* Whether a file in cur/ is held by a live taker (its lock is taken). */
-static bool held(int dfd, const char *name)
+enum { S_NEW, S_CLAIM, S_CUR, S_FAILED, S_TMP, NSTATE };
+
+struct tally {
+	long long count[NSTATE], orphaned, skipped, oldest;
+};
+
+/* One line (or JSON object) of ls, the name escaped as in messages, so
+ * that a newline or a tab in it forges no line or field; JSON keeps its
+ * bytes. */
+static void ls_line(bool json, const char *state, const char *name,
+		    const struct stat *st, long long old)
 {
-	int fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-	if (fd < 0)
-		return false;
-	bool locked = flock(fd, LOCK_SH | LOCK_NB) < 0 && errno == EWOULDBLOCK;
-	close(fd);
-	return locked;
+	struct it_meta m;
+	if (!json) {
+		char q[NAME_MAX * 4 + 1];
+		printf("%s\t%lld\t%lld\t%s\n", state, (long long)st->st_size, old,
+		       it_quote(name, q, sizeof q));
+		return;
+	}
+	it_meta_begin(&m, true);
+	it_meta_str(&m, "state", state);
+	it_meta_str(&m, "name", name);
+	it_meta_int(&m, "size", st->st_size);
+	it_meta_int(&m, "age", old);
+	it_meta_end(&m);
+}
+
+/* Lists or counts the regular files of one state; anything else there
+ * (a symlink, a directory, a FIFO) take never takes: it is only counted,
+ * as skipped. */
+static void ls_state(const struct args *a, struct spool *s, int i, int fd,
+		     struct tally *n)
+{
+	static const char *const states[] = {"new", "claim", "cur", "failed",
+					     "tmp"};
+	struct list l = {0};
+	time_t now = time(NULL);
+	each_name(s, fd, states[i], add_name, &l);
+	list_sort(&l);
+	for (size_t j = 0; j < l.n; j++) {
+		struct stat st;
+		if (fstatat(fd, l.v[j].name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			continue;
+		if (!S_ISREG(st.st_mode)) {
+			n->skipped++;
+			continue;
+		}
+		n->count[i]++;
+		long long old = age(&l.v[j], &st, now);
+		if (i == S_NEW && old > n->oldest)
+			n->oldest = old;
+		if (i == S_CLAIM && !lock_held(&st))
+			n->orphaned++;
+		if (a->cmd == LS && i != S_TMP)
+			ls_line(a->used & O_JSON, states[i], l.v[j].name, &st, old);
+	}
+	list_clear(&l);
+	free(l.v);
 }
 
 static int ls_stat(const struct args *a, struct spool *s)
 {
-	static const char *const states[] = {"new", "cur", "failed", "tmp"};
-	int fds[4] = {s->new, s->cur, failed_dir(s, false), s->tmp};
-	long long count[4] = {0}, oldest = -1, orphaned = 0;
-	time_t now = time(NULL);
-	bool json = a->used & O_JSON;
-	struct list l = {0};
-	for (int i = 0; i < 4; i++) {
-		if (fds[i] < 0)
-			continue;
-		list_clear(&l);
-		each_name(s, fds[i], states[i], add_name, &l);
-		list_sort(&l);
-		for (size_t j = 0; j < l.n; j++) {
-			struct stat st;
-			if (fstatat(fds[i], l.v[j].name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-				continue;
-			count[i]++;
-			long long old = age(&l.v[j], &st, now);
-			if (i == 0 && old > oldest)
-				oldest = old;
-			if (i == 1 && !held(fds[i], l.v[j].name))
-				orphaned++;
-			if (a->cmd != LS || i == 3)
-				continue;
-			struct it_meta m;
-			if (!json) {
-				printf("%s\t%lld\t%lld\t%s\n", states[i],
-				       (long long)st.st_size, old, l.v[j].name);
-				continue;
-			}
-			it_meta_begin(&m, true);
-			it_meta_str(&m, "state", states[i]);
-			it_meta_str(&m, "name", l.v[j].name);
-			it_meta_int(&m, "size", st.st_size);
-			it_meta_int(&m, "age", old);
-			it_meta_end(&m);
-		}
-	}
-	list_clear(&l);
-	free(l.v);
+	int fds[NSTATE] = {s->new, claim_dir(s, false), s->cur,
+			   failed_dir(s, false), s->tmp};
+	struct tally n = {.oldest = 0};
+	for (int i = 0; i < NSTATE; i++)
+		if (fds[i] >= 0)
+			ls_state(a, s, i, fds[i], &n);
 	if (a->cmd == LS)
 		return IT_OK;
 	struct it_meta m;
-	it_meta_begin(&m, json);
+	it_meta_begin(&m, a->used & O_JSON);
 	it_meta_str(&m, "dir", s->path);
-	it_meta_int(&m, "new", count[0]);
-	it_meta_int(&m, "in_progress", count[1] - orphaned);
-	it_meta_int(&m, "orphaned", orphaned);
-	it_meta_int(&m, "failed", count[2]);
-	it_meta_int(&m, "tmp", count[3]);
-	it_meta_int(&m, "oldest_age", oldest < 0 ? 0 : oldest);
+	it_meta_int(&m, "new", n.count[S_NEW]);
+	it_meta_int(&m, "in_progress", n.count[S_CLAIM] - n.orphaned);
+	it_meta_int(&m, "orphaned", n.orphaned);
+	it_meta_int(&m, "failed", n.count[S_FAILED]);
+	it_meta_int(&m, "tmp", n.count[S_TMP]);
+	it_meta_int(&m, "cur", n.count[S_CUR]);
+	it_meta_int(&m, "skipped", n.skipped);
+	it_meta_int(&m, "oldest_age", n.oldest);
 	it_meta_end(&m);
 	return IT_OK;
 }
@@ -1275,8 +1739,9 @@ int main(int argc, char **argv)
 	struct spool s;
 	it_init();
 	argp_parse(&argp, argc, argv, ARGP_IN_ORDER, NULL, &a);
-	umask(0);
+	mode_t mask = umask(0);
 	open_spool(&s, a.dir, a.used & O_CREATE, a.used & O_ANY);
+	s.umask = mask;
 	switch (a.cmd) {
 	case PUT:
 		return put(&a, &s);

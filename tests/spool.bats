@@ -166,14 +166,21 @@ count() {
 	run -0 spool put --max-size 1k "$d" "$(head -c 1024 /dev/zero | tr '\0' x)"
 }
 
-@test "take --max-size: a larger message is exit 65 and stays in new/" {
-	local d
+@test "take --max-size: a larger message is skipped with a warning once, stays in new/, and blocks nobody" {
+	local d big
 	d=$(spool_dir)
-	spool put -c "$d" 12345678
-	run -65 spool take --max-size 4 "$d"
-	output_is "spool: unable to take from $d: a message is longer than --max-size (4 bytes)"
+	big=$(spool put -c --print-name "$d" 12345678)
+	spool put "$d" ok
+	run -0 spool take --max-size 4 --follow --nowait "$d"
+	[ "${lines[0]}" = "spool: skipping $d/new/$big: 8 bytes, longer than --max-size (4 bytes)" ]
+	[ "${lines[1]}" = ok ]
+	[ "${#lines[@]}" = 2 ]
 	[ "$(count "$d/new")" = 1 ]
-	[ "$(spool take "$d")" = 12345678 ]
+	# --exec never reads the message into memory: no size applies.
+	run -0 spool take "$d" --exec cat
+	output_is 12345678
+	run -64 spool take --max-size 4 "$d" --exec cat
+	[ "${lines[0]}" = "spool: --exec never reads a message: --max-size does not apply" ]
 }
 
 @test "take takes the oldest by the time in the name, and each putter's order" {
@@ -233,7 +240,7 @@ count() {
 	run -0 bash -c 'spool take --follow "$1" | head -n 3' _ "$d"
 	[ "$output" = $'1\n2\n3' ]
 	[ "$(count "$d/new")" = 7 ]
-	[ "$(count "$d/cur")" = 0 ]
+	[ "$(count "$d/claim")" = 0 ]
 	run -0 bash -c 'spool take --follow "$1" | head -n 1' _ "$d"
 	[ "$output" = 4 ]
 }
@@ -265,22 +272,22 @@ count() {
 	[ "$IT_STATUS" = 143 ]
 }
 
-@test "an orphaned claim in cur/ goes back to new/ at once; a held one stays" {
+@test "an orphaned claim in claim/ goes back to new/ at once; a held one stays" {
 	local d held lockpid
 	d=$(spool_dir)
 	spool put -c "$d" orphan held
 	held=$(ls "$d/new" | sort | tail -n 1)
-	for f in "$d"/new/*; do mv "$f" "$d/cur/"; done
-	# A live taker's claim: the file in cur/ with a lock on it.
-	(exec 8<"$d/cur/$held" && flock -x 8 && exec sleep 60) 3>&- &
+	for f in "$d"/new/*; do mv "$f" "$d/claim/"; done
+	# A live taker's claim: the file in claim/ with a lock on it.
+	(exec 8<"$d/claim/$held" && flock -x 8 && exec sleep 60) 3>&- &
 	lockpid=$!
 	it_track pid "$lockpid"
-	wait_for bash -c '! flock -xn "$1" true' _ "$d/cur/$held"
+	wait_for bash -c '! flock -xn "$1" true' _ "$d/claim/$held"
 	run -0 spool stat "$d"
 	[[ $output == *$'\nin_progress=1\norphaned=1\n'* ]]
 	run -0 spool take --follow --nowait "$d"
 	output_is orphan
-	[ -f "$d/cur/$held" ]
+	[ -f "$d/claim/$held" ]
 	kill "$lockpid"
 	it_wait "$lockpid"
 	run -0 spool take --nowait "$d"
@@ -293,11 +300,11 @@ count() {
 	out=$(it_path out)
 	spool put -c "$d" claimed
 	held=$(ls "$d/new")
-	mv "$d/new/$held" "$d/cur/"
-	(exec 8<"$d/cur/$held" && flock -x 8 && exec sleep 60) 3>&- &
+	mv "$d/new/$held" "$d/claim/"
+	(exec 8<"$d/claim/$held" && flock -x 8 && exec sleep 60) 3>&- &
 	lockpid=$!
 	it_track pid "$lockpid"
-	wait_for bash -c '! flock -xn "$1" true' _ "$d/cur/$held"
+	wait_for bash -c '! flock -xn "$1" true' _ "$d/claim/$held"
 	it_bg_ready spool take --follow --ready-fd 9 "$d" >"$out"
 	[ ! -s "$out" ]
 	kill -KILL "$lockpid"
@@ -332,24 +339,62 @@ count() {
 	run -0 timeout 10 spool take --follow --nowait "$d"
 	[ "${lines[0]}" = "spool: skipping $d/new/1.M0P0Q0.link: a symlink" ]
 	[ "${lines[1]}" = a ]
-	[ "${lines[2]}" = "${lines[0]}" ]
-	[ "${#lines[@]}" = 3 ]
+	[ "${#lines[@]}" = 2 ]
 	[ -L "$d/new/1.M0P0Q0.link" ]
 }
 
-@test "leftovers in tmp/ older than 36 hours are removed, younger ones kept" {
-	local d
+@test "leftovers in tmp/: a file with an old mtime but a young ctime stays (cp -p, mv), 30 rounds" {
+	local d i old out
+	d=$(spool_dir)
+	old=$(it_path old)
+	out=$(it_path out)
+	spool put -c "$d"
+	# A writer that keeps old mtimes, as cp -p, mv, tar x and rsync -t
+	# do: each file sits in tmp/ while a take cleans it, then goes in.
+	for ((i = 1; i <= 30; i++)); do
+		printf 'msg %s' "$i" >"$old"
+		touch -d '37 hours ago' "$old"
+		cp -p "$old" "$d/tmp/$i.M0P0Q$i.h"
+		spool take --follow --nowait "$d" >>"$out"
+		mv "$d/tmp/$i.M0P0Q$i.h" "$d/new/"
+	done
+	spool take --follow --nowait "$d" >>"$out"
+	[ "$(sort "$out")" = "$(seq -f 'msg %g' 1 30 | sort)" ]
+	[ "$(count "$d/tmp")" = 0 ]
+}
+
+@test "leftovers in tmp/ unchanged for 36 hours by their ctime are removed, unless a process has one open" {
+	[ "$(id -u)" = 0 ] || skip "needs root to mount an overlay"
+	local d low up work pid
 	d=$(spool_dir)
 	spool put -c "$d"
-	echo old >"$d/tmp/1.old.host"
-	echo young >"$d/tmp/2.young.host"
-	touch -d '37 hours ago' "$d/tmp/1.old.host"
-	touch -d '35 hours ago' "$d/tmp/2.young.host"
-	run -0 spool stat "$d"
-	[[ $output == *$'\ntmp=2\n'* ]]
+	# Files with a ctime long past, which nothing can set: an overlay's
+	# lower layer keeps its own, and a removal only hides it there.
+	up=$(it_path up)
+	work=$(it_path work)
+	mkdir "$up" "$work"
+	[ -f /usr/share/zoneinfo/Etc/GMT ] && [ -f /usr/share/zoneinfo/Etc/UTC ] ||
+		skip "needs /usr/share/zoneinfo/Etc"
+	low=/usr/share/zoneinfo/Etc
+	mount -t overlay overlay -o "lowerdir=$low,upperdir=$up,workdir=$work" "$d/tmp" 2>/dev/null ||
+		skip "cannot mount an overlay here"
+	SPOOL_MNT=$d/tmp
+	(($(stat -c %Z "$d/tmp/GMT") < $(date +%s) - 40 * 3600)) || skip "the image's files are too young"
+	echo young >"$d/tmp/young"
+	touch -d '40 hours ago' "$d/tmp/young"
+	(exec 8<"$d/tmp/UTC" && exec sleep 60) 3>&- &
+	pid=$!
+	it_track pid "$pid"
+	wait_for test -e "/proc/$pid/fd/8"
 	run -1 spool take --nowait "$d"
-	[ ! -e "$d/tmp/1.old.host" ]
-	[ -e "$d/tmp/2.young.host" ]
+	[ ! -e "$d/tmp/GMT" ]
+	[ -e "$d/tmp/UTC" ]
+	[ -e "$d/tmp/young" ]
+	kill "$pid"
+	it_wait "$pid" || :
+	run -1 spool take --nowait "$d"
+	[ ! -e "$d/tmp/UTC" ]
+	[ -e "$d/tmp/young" ]
 }
 
 @test "--exec runs CMD per message with SPOOL_FILE and SPOOL_NAME; 0 removes" {
@@ -361,7 +406,7 @@ count() {
 	[[ ${lines[0]} =~ ^one\ [0-9]+\.M.*\ one$ ]]
 	[[ ${lines[1]} =~ ^two\ [0-9]+\.M.*\ two$ ]]
 	[ "$(count "$d/new")" = 0 ]
-	[ "$(count "$d/cur")" = 0 ]
+	[ "$(count "$d/claim")" = 0 ]
 }
 
 @test "--exec failure puts back with an attempt count; after --tries to failed/" {
@@ -373,21 +418,24 @@ count() {
 	[ -f "$d/new/$name:1,1" ]
 	run -1 spool take --tries 2 "$d" --exec sh -c 'exit 3'
 	output_is "spool: sh failed on $name (exit 3): moved to $d/failed, after 2 attempts"
-	[ "$(cat "$d/failed/$name:1,1")" = bad ]
+	[ "$(cat "$d/failed/$name:1,2")" = bad ]
 	[ "$(stat -c %a "$d/failed")" = 700 ]
 	run -0 spool stat "$d"
 	[[ $output == *$'\nnew=0\n'*$'\nfailed=1\n'* ]]
 }
 
-@test "--exec: exit 100 fails for good at once; a missing CMD is a failure" {
+@test "--exec: exit 100 fails for good at once; a CMD that cannot be run is not the message's failure" {
 	local d name
 	d=$(spool_dir)
 	name=$(spool put -c --print-name "$d" msg)
-	run -1 spool take "$d" --exec no-such-command-here
-	[ "${lines[0]}" = "spool: unable to run no-such-command-here: No such file or directory" ]
-	[ "${lines[1]}" = "spool: no-such-command-here failed on $name (exit 127): back in new/, attempt 1 of 3" ]
+	run -66 timeout 10 spool take --follow "$d" --exec no-such-command-here
+	output_is "spool: unable to run no-such-command-here: No such file or directory"
+	[ -f "$d/new/$name" ] && [ ! -e "$d/failed" ]
+	run -64 spool take "$d" --exec ''
+	[ "${lines[0]}" = "spool: invalid CMD '': empty" ]
 	run -1 spool take "$d" --exec -- sh -c 'exit 100'
-	output_is "spool: sh failed on $name (exit 100): moved to $d/failed, after 2 attempts"
+	output_is "spool: sh failed on $name (exit 100): moved to $d/failed, after 1 attempt"
+	[ -f "$d/failed/$name:1,1" ]
 }
 
 @test "--exec keeps the claim locked while CMD runs, even if take is killed" {
@@ -403,9 +451,9 @@ count() {
 	it_wait "$IT_PID" || :
 	# CMD still runs and holds the lock: nobody else takes the message.
 	run -1 spool take --nowait "$d"
-	[ "$(count "$d/cur")" = 1 ]
+	[ "$(count "$d/claim")" = 1 ]
 	echo >"$out.go"
-	wait_for bash -c 'flock -xn "$1"/cur/* true' _ "$d"
+	wait_for bash -c 'flock -xn "$1"/claim/* true' _ "$d"
 	run -0 spool take --nowait "$d"
 	output_is slow
 }
@@ -415,11 +463,12 @@ count() {
 	d=$(spool_dir)
 	n1=$(spool put -c --print-name "$d" hello)
 	n2=$(spool put --print-name "$d" hi)
+	# The age is in whole seconds: a second may begin between put and ls.
 	run -0 spool ls "$d"
-	[ "${lines[0]}" = "$(printf 'new\t5\t0\t%s' "$n1")" ]
-	[ "${lines[1]}" = "$(printf 'new\t2\t0\t%s' "$n2")" ]
+	[[ ${lines[0]} == "$(printf 'new\t5\t')"[01]"$(printf '\t%s' "$n1")" ]]
+	[[ ${lines[1]} == "$(printf 'new\t2\t')"[01]"$(printf '\t%s' "$n2")" ]]
 	run -0 spool ls --json "$d"
-	[ "${lines[0]}" = "{\"state\":\"new\",\"name\":\"$n1\",\"size\":5,\"age\":0}" ]
+	[[ ${lines[0]} == "{\"state\":\"new\",\"name\":\"$n1\",\"size\":5,\"age\":"[01]"}" ]]
 	python3 -c 'import json, sys; [json.loads(l) for l in sys.stdin]' <<<"$output"
 }
 
@@ -594,7 +643,7 @@ count() {
 			grep "^p$i-" "$o" | cut -d- -f2 | sort -nc
 		done
 	done
-	[ "$(count "$d/new")" = 0 ] && [ "$(count "$d/cur")" = 0 ]
+	[ "$(count "$d/new")" = 0 ] && [ "$(count "$d/claim")" = 0 ]
 }
 
 @test "takers killed by SIGKILL at random points lose nothing" {
@@ -615,7 +664,7 @@ count() {
 	run -0 spool take --follow --nowait "$d"
 	printf '%s\n' "$output" >>"$all"
 	grep -v '^$' "$all" | sort -n | uniq | cmp - <(seq 1 20000)
-	[ "$(count "$d/cur")" = 0 ] && [ "$(count "$d/new")" = 0 ]
+	[ "$(count "$d/claim")" = 0 ] && [ "$(count "$d/new")" = 0 ]
 }
 
 @test "--follow sees 10,000 files dropped in a burst, and all after an overflow" {
@@ -706,7 +755,7 @@ complete_words() {
 	[[ " ${COMPREPLY[*]} " == *" spool "* ]]
 }
 
-@test "take into a pipe: SIGTERM while a slow reader has not read yet is 143, the message read later and not put back; the pipe keeps its size" {
+@test "take into a pipe: SIGTERM while a slow reader has not read yet is 143, the message read later and not put back; the pipe gets its size back" {
 	local d fifo gate out pid
 	d=$(spool_dir)
 	fifo=$(it_path fifo)
@@ -714,7 +763,7 @@ complete_words() {
 	out=$(it_path out)
 	mkfifo "$fifo" "$gate"
 	spool put -c "$d" one two
-	it_bg bash -c 'exec 4<"$1"; read -r _ <"$2"; cat <&4 >"$3"' _ "$fifo" "$gate" "$out"
+	it_bg bash -c 'exec 4<"$1"; read -r _ <"$2"; python3 -c "import fcntl; print(fcntl.fcntl(4, 1032))" >"$3.size"; cat <&4 >"$3"' _ "$fifo" "$gate" "$out"
 	local reader=$IT_PID
 	it_bg spool take --follow "$d" >"$fifo"
 	pid=$IT_PID
@@ -726,8 +775,492 @@ complete_words() {
 	echo go >"$gate"
 	it_wait "$reader"
 	[ "$(cat "$out")" = one ]
+	# Shrunk to a page while the reader had not read: given back even
+	# though take ended by the signal.
+	[ "$(cat "$out.size")" = 65536 ]
 	[ "$(count "$d/new")" = 1 ]
-	[ "$(count "$d/cur")" = 0 ]
+	[ "$(count "$d/claim")" = 0 ]
 	run -0 bash -c '{ spool take "$1"; python3 -c "import fcntl; print(fcntl.fcntl(1, 1032))"; } | cat' _ "$d"
 	[ "$output" = "$(printf 'two\n65536')" ]
+}
+
+# ---- issue 14: whole messages, mail tools, a new user's holes ----------
+
+@test "a message over 2 GiB is taken whole, in as many reads as it takes" {
+	local d
+	d=$(fast_dir)
+	spool put -c "$d"
+	# One read(2) returns at most 2 GiB less a page: the end is lost if
+	# the message is read in one. A sparse file costs no memory on tmpfs.
+	truncate -s 2200M "$d/tmp/big"
+	printf end >>"$d/tmp/big"
+	mv "$d/tmp/big" "$d/new/1.M0P0Q1.big"
+	run -0 bash -c 'set -o pipefail; spool take --whole --max-size 3G "$1" | tail -c 3' _ "$d"
+	output_is end
+	[ "$(count "$d/new")" = 0 ] && [ "$(count "$d/claim")" = 0 ]
+}
+
+@test "files cp'd and mv'd into new/ from another file system while two takers follow: each taken once, whole (100 rounds)" {
+	[ -d /dev/shm ] && [ -w /dev/shm ] || skip "needs /dev/shm, another file system than the test's"
+	local d src out i p pids=()
+	d=$(spool_dir)
+	out=$(it_path out)
+	mkdir "$out"
+	src=$(mktemp -d /dev/shm/spool-src.XXXXXX)
+	it_track path "$src"
+	[ "$(stat -c %d "$src")" != "$(stat -c %d "$out")" ] || skip "/dev/shm is on the test's file system"
+	spool put -c "$d"
+	for i in 1 2; do
+		it_bg_ready spool take --follow --ready-fd 9 "$d" --exec sh -c 'cat >"$0/$SPOOL_NAME"' "$out"
+		pids+=("$IT_PID")
+	done
+	head -c 256k /dev/urandom >"$src/fill"
+	for ((i = 1; i <= 100; i++)); do
+		{ echo "message $i" && cat "$src/fill"; } >"$src/$i"
+		if ((i % 2)); then
+			cp "$src/$i" "$d/new/$i.M0P0Q$i.h"
+		else
+			cp "$src/$i" "$src/$i.mv" && mv "$src/$i.mv" "$d/new/$i.M0P0Q$i.h"
+		fi
+	done
+	wait_for bash -c '[ -z "$(find "$1/new" "$1/claim" -mindepth 1)" ]' _ "$d"
+	for p in "${pids[@]}"; do
+		kill -TERM "$p"
+		it_wait "$p"
+		[ "$IT_STATUS" = 143 ]
+	done
+	[ "$(count "$out")" = 100 ]
+	for ((i = 1; i <= 100; i++)); do
+		cmp "$src/$i" "$out/$i.M0P0Q$i.h"
+	done
+}
+
+@test "take into a full file system cuts the part written off its output and puts the message back: each once, whole (30 messages)" {
+	[ "$(id -u)" = 0 ] || skip "needs root to mount a small tmpfs"
+	local d m all round x
+	d=$(spool_dir)
+	all=$(it_path all)
+	m=$(mktemp -d "${TMPDIR:-/tmp}/spool-full.XXXXXX")
+	it_track path "$m"
+	mount -t tmpfs -o size=64k tmpfs "$m" 2>/dev/null || skip "cannot mount a tmpfs here"
+	SPOOL_MNT=$m
+	x=$(head -c 9000 /dev/zero | tr '\0' x)
+	for ((round = 1; round <= 30; round++)); do
+		printf '%05d%s\n' "$round" "$x"
+	done | spool put -c --no-sync "$d"
+	: >"$all"
+	for ((round = 1; round <= 30; round++)); do
+		run bash -c 'spool take --follow --nowait "$1" >"$2"' _ "$d" "$m/out"
+		# Only whole messages in the output, however the write ended.
+		[ "$(grep -cvE "^[0-9]{5}x{9000}\$" "$m/out")" = 0 ]
+		cat "$m/out" >>"$all"
+		rm "$m/out"
+		[ "$status" = 0 ] && break
+		[ "$status" = 74 ]
+		output_is "spool: unable to write standard output: No space left on device"
+	done
+	[ "$status" = 0 ]
+	[ "$(cut -c 1-5 "$all")" = "$(seq -f '%05g' 1 30)" ]
+	[ "$(count "$d/new")" = 0 ] && [ "$(count "$d/claim")" = 0 ]
+	umount "$m"
+}
+
+@test "take --exec CMD | head -n 1: the rest stays queued as it was, none failed, and take ends as by SIGPIPE (30 messages)" {
+	local d
+	d=$(spool_dir)
+	seq 1 30 | spool put -c "$d"
+	run -0 timeout 20 bash -c 'spool take --follow "$1" --exec sh -c "cat; echo" | head -n 1; echo "${PIPESTATUS[0]}"' _ "$d"
+	[ "$output" = $'1\n141' ]
+	[ "$(count "$d/new")" = 29 ]
+	[ ! -e "$d/failed" ] || [ "$(count "$d/failed")" = 0 ]
+	[ -z "$(find "$d/new" -name '*:*')" ]
+	run -0 spool take --follow --nowait "$d"
+	[ "$output" = "$(seq 2 30)" ]
+}
+
+@test "SIGTERM and SIGHUP end a take blocked writing to a reader that does not read; the message goes back whole (10 rounds)" {
+	local d fifo gate big round pid reader sig
+	d=$(spool_dir)
+	fifo=$(it_path fifo)
+	gate=$(it_path gate)
+	big=$(it_path big)
+	mkfifo "$fifo" "$gate"
+	head -c 1M /dev/urandom >"$big"
+	spool put -c --whole "$d" <"$big"
+	for ((round = 1; round <= 10; round++)); do
+		it_bg bash -c 'exec 4<"$1"; read -r _ <"$2"' _ "$fifo" "$gate"
+		reader=$IT_PID
+		it_bg spool take --whole "$d" >"$fifo"
+		pid=$IT_PID
+		wait_for grep -q pipe_write "/proc/$pid/wchan"
+		sig=$((round % 2 ? 15 : 1))
+		kill "-$sig" "$pid"
+		it_wait "$pid"
+		[ "$IT_STATUS" = $((128 + sig)) ]
+		echo >"$gate"
+		it_wait "$reader"
+		[ "$(count "$d/new")" = 1 ] && [ "$(count "$d/claim")" = 0 ]
+		cmp "$big" "$d"/new/*
+	done
+}
+
+@test "an unreadable file in new/ (another user's, 0600) is skipped with a warning, and the rest are taken" {
+	need_other_user
+	local base
+	base=$(mktemp -d "${TMPDIR:-/tmp}/spool-perm.XXXXXX")
+	it_track path "$base"
+	chown nobody "$base"
+	as_nobody "$IT_BIN/spool" put -c "$base/s" ok
+	printf secret >"$base/s/new/1.M0P0Q0.root"
+	chmod 600 "$base/s/new/1.M0P0Q0.root"
+	run -0 as_nobody "$IT_BIN/spool" take --follow --nowait "$base/s"
+	[ "${lines[0]}" = "spool: skipping $base/s/new/1.M0P0Q0.root: Permission denied" ]
+	[ "${lines[1]}" = ok ]
+	[ "${#lines[@]}" = 2 ]
+	[ -f "$base/s/new/1.M0P0Q0.root" ]
+}
+
+@test "a lock another process holds on a file in new/: take sleeps until it can change, and -w holds" {
+	local d name lockpid
+	d=$(spool_dir)
+	name=$(spool put -c --print-name "$d" held)
+	(exec 8<"$d/new/$name" && flock -x 8 && exec sleep 60) 3>&- &
+	lockpid=$!
+	it_track pid "$lockpid"
+	wait_for bash -c '! flock -xn "$1" true' _ "$d/new/$name"
+	run -1 timeout 10 spool take -w 300ms "$d"
+	output_is "spool: unable to take from $d: timed out"
+	run -1 timeout 10 spool take --follow -w 300ms "$d"
+	output_is "spool: unable to take from $d: timed out"
+	command -v strace >/dev/null || skip "needs strace to count the tries"
+	export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0
+	run -1 strace -f -e trace=flock -o "$d.trace" spool take --follow -w 300ms "$d"
+	(($(grep -c 'flock(' "$d.trace") <= 3))
+}
+
+@test "a symlinked DIR is refused with slashes at its end too; so are tmp, new and cur through DIR/" {
+	local d l p sub
+	d=$(spool_dir)
+	l=$(spool_dir link)
+	spool put -c "$d" x
+	ln -s "$d" "$l"
+	for p in "$l/" "$l//"; do
+		run -77 spool take "$p"
+		output_is "spool: unable to open $p: a symlink, refused"
+		run -77 spool put --any-owner "$p" y
+		output_is "spool: unable to open $p: a symlink, refused"
+	done
+	for sub in tmp new cur; do
+		mv "$d/$sub" "$d/$sub.real"
+		ln -s "$sub.real" "$d/$sub"
+		run -77 spool take "$d/"
+		output_is "spool: unable to open $d/$sub: a symlink, refused"
+		rm "$d/$sub"
+		mv "$d/$sub.real" "$d/$sub"
+	done
+	run -0 spool take "$d/"
+	output_is x
+}
+
+@test "a DIR or subdirectory anyone may write to without the sticky bit is 77 unless --any-owner" {
+	local d
+	d=$(spool_dir)
+	spool put -c "$d" x
+	chmod 777 "$d"
+	run -77 spool take "$d"
+	output_is "spool: unable to open $d: anyone may write to it and it is not sticky (chmod o-w or +t, or use --any-owner)"
+	chmod 1777 "$d"
+	chmod 777 "$d/new"
+	run -77 spool put "$d" y
+	output_is "spool: unable to open $d/new: anyone may write to it and it is not sticky (chmod o-w or +t, or use --any-owner)"
+	run -0 spool put --any-owner "$d" y
+	chmod 700 "$d" "$d/new"
+	run -0 spool take -n 2 "$d"
+	[ "$output" = $'x\ny' ]
+}
+
+@test "ls escapes a newline or a tab in a name as error lines do; --json keeps its bytes" {
+	local d n
+	d=$(spool_dir)
+	spool put -c "$d"
+	n=$'x\nnew\t9\t0\tforged'
+	printf a >"$d/new/$n"
+	run -0 spool ls "$d"
+	[ "${#lines[@]}" = 1 ]
+	[ "$output" = "$(printf 'new\t1\t0\tx\\nnew\\t9\\t0\\tforged')" ]
+	run -0 spool ls --json "$d"
+	python3 -c 'import json, sys; assert json.loads(sys.stdin.read())["name"] == sys.argv[1]' "$n" <<<"$output"
+}
+
+@test "a maildir shared with mail tools: mail in cur/ is theirs and left alone, and claims are out of their sight" {
+	command -v python3 >/dev/null || skip "needs python3"
+	local d out
+	d=$(spool_dir)
+	out=$(it_path out)
+	spool put -c "$d" one two
+	# Mail that python put in cur/ as already seen, and a reader that
+	# marks "one" seen: new/NAME becomes cur/NAME:2,S.
+	python3 - "$d" <<'PY'
+import mailbox, sys
+md = mailbox.Maildir(sys.argv[1], factory=None, create=False)
+m = mailbox.MaildirMessage(b"read before")
+m.set_subdir("cur")
+m.add_flag("S")
+md.add(m)
+for key in md.keys():
+    msg = md.get_message(key)
+    if msg.get_payload() == "one":
+        msg.set_subdir("cur")
+        msg.add_flag("S")
+        md[key] = msg
+PY
+	run -0 spool take --follow --nowait "$d"
+	output_is two
+	[ "$(count "$d/cur")" = 2 ]
+	run -0 spool stat "$d"
+	[[ $output == *$'\ncur=2\n'* ]]
+	# A live claim (CMD still runs) is not python's to see or take.
+	spool put "$d" three
+	mkfifo "$out.go"
+	it_bg spool take "$d" --exec sh -c 'cat >"$0"; read -r _ <"$0.go"' "$out"
+	wait_for test -s "$out"
+	run -0 python3 - "$d" <<'PY'
+import mailbox, sys
+md = mailbox.Maildir(sys.argv[1], factory=None, create=False)
+print(sorted(md.get_bytes(k).decode().strip() for k in md.keys()))
+PY
+	output_is "['one', 'read before']"
+	echo >"$out.go"
+	it_wait "$IT_PID"
+	[ "$IT_STATUS" = 0 ]
+	[ "$(cat "$out")" = three ]
+	[ "$(count "$d/cur")" = 2 ] && [ "$(count "$d/new")" = 0 ]
+}
+
+@test "ls and stat refuse framing options; completion offers them only for put and take" {
+	run -64 spool ls -0 d
+	[ "${lines[0]}" = "spool: cannot use --null with ls" ]
+	run -64 spool stat --whole d
+	[ "${lines[0]}" = "spool: cannot use --whole with stat" ]
+	# shellcheck source=/dev/null
+	. "$BATS_TEST_DIRNAME/../completions/spool"
+	complete_words spool ls --
+	[[ " ${COMPREPLY[*]} " != *" --null "* && " ${COMPREPLY[*]} " != *" --whole "* ]]
+	[[ " ${COMPREPLY[*]} " == *" --json "* && " ${COMPREPLY[*]} " == *" --help "* ]]
+	complete_words spool take --n
+	[[ " ${COMPREPLY[*]} " == *" --netstring "* && " ${COMPREPLY[*]} " == *" --null "* ]]
+}
+
+@test "stat counts only what take would take, and the rest as skipped=" {
+	local d
+	d=$(spool_dir)
+	spool put -c "$d" a
+	ln -s /etc/passwd "$d/new/1.M0P0Q0.link"
+	mkdir "$d/new/2.M0P0Q0.dir" "$d/cur/3.M0P0Q0.dir"
+	run -0 spool stat "$d"
+	eval "$output"
+	[ "$new" = 1 ] && [ "$cur" = 0 ] && [ "$skipped" = 3 ]
+	((oldest_age < 100))
+	run -0 spool ls "$d"
+	[ "${#lines[@]}" = 1 ]
+}
+
+@test "two long names alike up to the cut stay two when put back with an attempt count" {
+	local d long
+	d=$(spool_dir)
+	spool put -c "$d"
+	long=$(printf 'x%.0s' {1..250})
+	printf one >"$d/new/${long}A"
+	printf two >"$d/new/${long}B"
+	run -1 spool take -n 2 "$d" --exec sh -c 'exit 3'
+	[ "$(count "$d/new")" = 2 ]
+	[ "$(find "$d/new" -name '*:1,1' | wc -l)" = 2 ]
+	run -1 spool take -n 2 "$d" --exec sh -c 'exit 3'
+	[ "$(find "$d/new" -name '*:1,2' | wc -l)" = 2 ]
+	[ "$(cat "$d"/new/* | sort | tr -d '\n')" = onetwo ]
+}
+
+@test "put --print-name prints each name once its message is in new/; a stdout that fails is 74, saying how many were put" {
+	local d gate
+	d=$(spool_dir)
+	gate=$(it_path gate)
+	mkfifo "$gate"
+	spool put -c "$d"
+	run -74 bash -c 'spool put --print-name "$1" a b c >/dev/full' _ "$d"
+	output_is "spool: unable to write standard output: No space left on device (1 message put)"
+	[ "$(count "$d/new")" = 1 ]
+	# The first name comes while put still waits for its second message.
+	run -0 bash -c '{ echo first; exec 5<>"$2"; read -r -t 10 _ <&5; echo second; } |
+		spool put --print-name "$1" | { read -r -t 10 n && [ -f "$1/new/$n" ] && echo >"$2" && read -r -t 10 m && echo "$n $m"; }' _ "$d" "$gate"
+	[[ $output =~ ^[^\ ]+\ [^\ ]+$ ]]
+}
+
+@test "an empty DIR is a usage error; --max-size takes k, M, G, T in either case and nothing after" {
+	local d
+	d=$(spool_dir)
+	run -64 spool put ''
+	[ "${lines[0]}" = "spool: invalid DIR '': empty" ]
+	run -64 spool take -c ''
+	[ "${lines[0]}" = "spool: invalid DIR '': empty" ]
+	for bad in 1MiB 1MB 1k0; do
+		run -64 spool put --max-size "$bad" "$d" x
+		[[ ${lines[0]} == "spool: invalid size '$bad'"* ]]
+	done
+	run -0 spool put -c --max-size 1T "$d" x
+	run -0 spool put --max-size 1K "$d" "$(head -c 1024 /dev/zero | tr '\0' x)"
+	run -65 spool put --max-size 1K "$d" "$(head -c 1025 /dev/zero | tr '\0' x)"
+	[ "$(count "$d/new")" = 2 ]
+}
+
+@test "review: a socket or another's write lease in new/ blocks nobody" {
+	command -v python3 >/dev/null || skip "needs python3"
+	local d lease
+	d=$(spool_dir)
+	spool put -c "$d" ok
+	python3 -c 'import socket, sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' "$d/new/0.sock"
+	run -0 spool take --follow --nowait "$d"
+	[ "${lines[0]}" = "spool: skipping $d/new/0.sock: not a regular file" ]
+	[ "${lines[1]}" = ok ]
+	rm "$d/new/0.sock"
+	spool put "$d" two
+	lease=$(it_path lease)
+	printf held >"$d/new/1.M0P0Q0.lease"
+	mkfifo "$lease"
+	# A lease holder (a file server, say) is told by SIGIO that
+	# someone wants the file, and lets go when it is done.
+	it_bg python3 -c '
+import fcntl, os, signal, sys
+signal.signal(signal.SIGIO, signal.SIG_IGN)
+fd = os.open(sys.argv[1], os.O_RDONLY)
+fcntl.fcntl(fd, 1024, fcntl.F_WRLCK)
+with open(sys.argv[2], "w") as f:
+    f.write("ready\n")
+os.read(os.open(sys.argv[2], os.O_RDONLY), 1)' "$d/new/1.M0P0Q0.lease" "$lease"
+	read -r -t 10 _ <"$lease"
+	run -0 spool take --follow --nowait "$d"
+	output_is two
+	echo >"$lease"
+	it_wait "$IT_PID"
+	run -0 spool take --follow --nowait "$d"
+	output_is held
+}
+
+@test "review: a message with a newline is not cut into lines (nor one with a NUL by -0): skipped with a warning, left whole" {
+	local d name
+	d=$(spool_dir)
+	spool put -c "$d"
+	name=$(printf 'line1\nline2\n' | spool put --whole --print-name "$d")
+	printf 'line3' | spool put --whole "$d"
+	run -0 bash -c 'spool take --follow "$1" 2>"$1.err" | head -n 1' _ "$d"
+	output_is line3
+	[ "$(cat "$d.err")" = "spool: skipping $d/new/$name: holds a newline, which lines cannot frame (take it with --whole, --netstring or --exec)" ]
+	run -0 spool take --follow --nowait -0 "$d"
+	[ "$output" = "$(printf 'line1\nline2\n')" ]
+	printf 'a\0b' | spool put --whole "$d"
+	run -0 spool take --follow --nowait -0 "$d"
+	[[ $output == *"holds a NUL byte, which -0 cannot frame"* ]]
+	[ "$(count "$d/new")" = 1 ]
+	spool take --netstring "$d" | cmp - <(printf '3:a\0b,')
+}
+
+@test "review: take --exec into a full or closed stdout puts the message back, exit 74, nothing failed" {
+	local d name
+	d=$(spool_dir)
+	name=$(spool put -c --print-name "$d" a)
+	spool put "$d" b
+	run -74 bash -c 'spool take --follow --nowait "$1" --exec cat >/dev/full' _ "$d"
+	[ "${lines[-1]}" = "spool: unable to write standard output: No space left on device (cat failed on $name, which went back to new/)" ]
+	run -74 bash -c 'spool take "$1" --exec cat >&-' _ "$d"
+	[ "${lines[-1]}" = "spool: unable to write standard output: Bad file descriptor (cat failed on $name, which went back to new/)" ]
+	[ "$(count "$d/new")" = 2 ] && [ ! -e "$d/failed" ]
+	[ -z "$(find "$d/new" -name '*:*')" ]
+}
+
+@test "review: names already taken in claim/, new/ or failed/ block nobody; a count that overflows counts as none" {
+	local d
+	d=$(spool_dir)
+	spool put -c "$d"
+	[ -d "$d/claim" ]
+	# An orphaned claim whose name was dropped into new/ again.
+	echo orphan >"$d/claim/X"
+	echo fresh >"$d/new/X"
+	echo other >"$d/new/zz"
+	run -0 spool take --follow --nowait "$d"
+	[ "$(sort <<<"$output")" = "$(printf 'fresh\norphan\nother\n' | sort)" ]
+	# A put-back whose name with its count is in new/ already.
+	echo first >"$d/new/A"
+	echo second >"$d/new/A:1,1"
+	run -1 spool take "$d" --exec sh -c 'exit 1'
+	[ "$(cat "$d/new/A:1,1")" = second ] && [ "$(cat "$d/new/A~1:1,1")" = first ]
+	# A move to failed/ whose name is there from an earlier failure.
+	rm "$d"/new/*
+	mkdir "$d/failed"
+	echo day1 >"$d/failed/B:1,1"
+	echo day2 >"$d/new/B"
+	run -1 spool take --tries 1 "$d" --exec false
+	[ "$(cat "$d/failed/B~1:1,1")" = day2 ] && [ "$(cat "$d/failed/B:1,1")" = day1 ]
+	# Anyone may name a file: a count past INT_MAX is no count.
+	echo x >"$d/new/c:1,99999999999999999999"
+	run -1 timeout 10 spool take --follow --nowait --tries 2 "$d" --exec false
+	[ -f "$d/failed/c:1,2" ] && [ "$(count "$d/new")" = 0 ]
+}
+
+@test "review: a stop signal while CMD runs is passed on to it and ends take; the message goes back unharmed" {
+	local d pidf name
+	d=$(spool_dir)
+	pidf=$(it_path pid)
+	name=$(spool put -c --print-name "$d" m1)
+	it_bg spool take --follow "$d" --exec sh -c 'echo $$ >"$0"; exec sleep 30' "$pidf"
+	wait_for test -s "$pidf"
+	it_track pid "$(cat "$pidf")"
+	kill -TERM "$IT_PID"
+	it_wait "$IT_PID"
+	[ "$IT_STATUS" = 143 ]
+	wait_for bash -c '! kill -0 "$1" 2>/dev/null' _ "$(cat "$pidf")"
+	[ -f "$d/new/$name" ] && [ "$(count "$d/claim")" = 0 ]
+}
+
+@test "review: new/ removed while take waits is 66 at once" {
+	local d
+	d=$(spool_dir)
+	spool put -c "$d"
+	it_bg_ready spool take --follow --ready-fd 9 "$d" 2>"$d.err"
+	rmdir "$d/new"
+	it_wait "$IT_PID"
+	[ "$IT_STATUS" = 66 ]
+	[ "$(cat "$d.err")" = "spool: unable to take from $d: new/ was removed or moved away" ]
+}
+
+@test "review: claim/ that root makes with --any-owner is DIR's owner's" {
+	need_other_user
+	local base
+	base=$(mktemp -d "${TMPDIR:-/tmp}/spool-own.XXXXXX")
+	it_track path "$base"
+	chown nobody "$base"
+	as_nobody "$IT_BIN/spool" put -c "$base/s" a b
+	rmdir "$base/s/claim"
+	run -0 spool take --any-owner "$base/s"
+	output_is a
+	[ "$(stat -c %U "$base/s/claim")" = nobody ]
+	run -0 as_nobody "$IT_BIN/spool" take "$base/s"
+	output_is b
+}
+
+@test "review: a one-line file is one line; put --print-name into a reader that goes says how many were put; DIR/. is refused" {
+	local d l
+	d=$(spool_dir)
+	l=$(spool_dir link)
+	spool put -c "$d"
+	echo x >"$d/new/f"
+	run -0 spool take "$d"
+	output_is x
+	run -0 bash -c 'seq 1 2000 | spool put --no-sync --print-name "$1" 2>"$1.err" | head -n 1 >/dev/null; echo "${PIPESTATUS[1]}"' _ "$d"
+	output_is 141
+	[[ $(cat "$d.err") =~ ^spool:\ unable\ to\ write\ standard\ output:\ Broken\ pipe\ \(([0-9]+)\ messages?\ put\)$ ]]
+	[ "$(count "$d/new")" = "${BASH_REMATCH[1]}" ]
+	ln -s "$d" "$l"
+	run -64 spool take "$l/."
+	[ "${lines[0]}" = "spool: invalid DIR '$l/.': name the directory, not . or .. in it" ]
+	run -64 spool put "$l/.." x
+	[[ ${lines[0]} == "spool: invalid DIR '$l/..': "* ]]
 }

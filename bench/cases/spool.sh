@@ -5,12 +5,14 @@
 # removing each, on the disk ($TMPDIR) and on tmpfs; then the cost of fsync: SPOOL_SYNC_N messages put with
 # fsync (file and new/) against the same with --no-sync, on tmpfs
 # (/dev/shm) and on the disk under /var/tmp. Rate = messages / seconds.
+# What is taken goes to a file on tmpfs, which really takes the data.
 
 SPOOL_N=${SPOOL_N:-100000}
 SPOOL_SYNC_N=${SPOOL_SYNC_N:-2000}
 SPOOL_DIR=$BENCH_TMP/spool
 SPOOL_SHM=/dev/shm/ipctools-bench-spool.$$
 SPOOL_VAR=/var/tmp/ipctools-bench-spool.$$
+SPOOL_OUT=/dev/shm/ipctools-bench-spool-out.$$
 
 spool_input() {
 	SPOOL_INPUT=$BENCH_TMP/spool-input
@@ -23,14 +25,14 @@ spool_setup() {
 }
 
 spool_cleanup() {
-	rm -rf "$SPOOL_DIR" "$SPOOL_SHM" "$SPOOL_VAR"
+	rm -rf "$SPOOL_DIR" "$SPOOL_SHM" "$SPOOL_VAR" "$SPOOL_OUT"
 }
 
 # put+take in DIR, by spool and by python.
 spool_both() {
 	rm -rf "$1"
 	spool put -c --no-sync "$1" <"$SPOOL_INPUT" &&
-		spool take -n "$SPOOL_N" "$1"
+		spool take -n "$SPOOL_N" "$1" >"$SPOOL_OUT"
 }
 
 spool_python() {
@@ -46,7 +48,7 @@ for key in sorted(md.keys()):
     out.write(md.get_bytes(key) + b"\n")
     md.remove(key)
 PY
-}
+} >"$SPOOL_OUT"
 
 spool_ours() { spool_both "$SPOOL_DIR"; }
 spool_peer() { spool_python "$SPOOL_DIR"; }
