@@ -6,8 +6,10 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdio_ext.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/time.h>
@@ -108,6 +110,8 @@ static void check_args(struct args *a, struct argp_state *state)
 	} else if (a->npaths > 1 && a->cmd != MK && a->cmd != RM) {
 		argp_error(state, "%s takes one PATH", name);
 	}
+	for (int i = 0; i < a->npaths; i++)
+		it_argp_nonempty(state, "path", a->paths[i]);
 }
 
 static error_t parse_opt(int key, char *arg, struct argp_state *state)
@@ -165,12 +169,19 @@ static void mk_one(const struct args *a, const char *path)
 {
 	if (mkfifo(path, a->mode) == 0)
 		return;
-	if (errno == EEXIST && a->used & O_EXIST_OK) {
-		struct stat st;
+	int err = errno;
+	struct stat st;
+	if (err == EEXIST && a->used & O_EXIST_OK) {
 		it_xlstat_file("create", path, &st, S_IFIFO, a->used & O_ANY);
 		return;
 	}
-	it_xfail(errno, "create", path, errno == EEXIST ? "use --exist-ok" : NULL);
+	/* --exist-ok is the way out only for a FIFO: it refuses the rest. */
+	const char *hint = NULL;
+	if (err == EEXIST && lstat(path, &st) == 0)
+		hint = !S_ISFIFO(st.st_mode) ? "not a FIFO"
+		       : st.st_uid == geteuid() || a->used & O_ANY ? "use --exist-ok"
+		       : "use --exist-ok --any-owner";
+	it_xfail(err, "create", path, hint);
 }
 
 /* mk --tmp: DIR/fifotool.XXXXXX/fifo, in a directory that mkdtemp(3) makes
@@ -289,12 +300,23 @@ static void set_blocking(int fd)
 		it_xfail(errno, "set up", "the FIFO", NULL);
 }
 
+/* A reader that went away with bytes still in the FIFO: they go with it. */
+static _Noreturn void unread_died(const char *path, int unread)
+{
+	it_die(IT_IOERR, "unable to write %s: its reader went away with %d "
+	       "bytes unread", path, unread);
+}
+
 /* Moves up to CHUNK bytes from in to out: the byte count, 0 at the end of
- * in, or -1 with errno and *bad_out saying which side failed. splice(2)
- * moves pages between pipes without copying them through us; where a side
- * cannot splice (a terminal, a file opened with O_APPEND) or splice fails,
- * read(2) and write(2) take over, and tell which side is at fault. */
-static ssize_t move(int in, int out, bool *bad_out)
+ * in, or -1 with errno, *bad_out saying which side failed and *lost how
+ * many bytes taken from in were not written. splice(2) moves pages between
+ * the sides without copying them through us, and takes from in only what
+ * out accepted: nothing is lost when it fails. A pipe fails a splice only
+ * with EPIPE (its reader gone), so any other error is the side that is not
+ * the FIFO. Where a side cannot splice (a terminal, a file opened with
+ * O_APPEND), read(2) and write(2) take over, and a failed write loses what
+ * was read. */
+static ssize_t move(int in, int out, bool fifo_in, bool *bad_out, size_t *lost)
 {
 	static bool no_splice;
 	static char buf[1 << 17];
@@ -303,40 +325,65 @@ static ssize_t move(int in, int out, bool *bad_out)
 		n = splice(in, NULL, out, NULL, CHUNK, SPLICE_F_MOVE);
 		if (n >= 0)
 			return n;
-		if (errno == EPIPE) {
-			*bad_out = true;
+		if (errno == EINTR)
+			continue;
+		if (errno != EINVAL && errno != ENOSYS && errno != EAGAIN) {
+			*bad_out = errno == EPIPE || fifo_in;
 			return -1;
 		}
-		if (errno != EINTR)
-			no_splice = true;
+		no_splice = true;
 	}
 	while ((n = read(in, buf, sizeof buf)) < 0 && errno == EINTR)
 		;
-	if (n > 0 && it_write_full(out, buf, (size_t)n) < 0)
-		n = -1, *bad_out = true;
+	size_t done = n > 0 ? it_write_some(out, buf, (size_t)n, NULL) : 0;
+	if (n > 0 && done < (size_t)n) {
+		*bad_out = true;
+		*lost = (size_t)n - done;
+		return -1;
+	}
 	return n;
+}
+
+/* The message and exit 74 for a failed move: which side, and what was
+ * lost: bytes read and not written, or those a reader that went away left
+ * in the pipe out. */
+static _Noreturn void move_failed(int out, bool bad_out, size_t lost,
+				  const char *inname, const char *outname)
+{
+	int unread;
+	if (bad_out && errno == EPIPE && ioctl(out, FIONREAD, &unread) == 0 &&
+	    unread > 0)
+		unread_died(outname, unread);
+	if (lost)
+		it_die(IT_IOERR, "unable to write %s: %s (%zu bytes read from %s "
+		       "were lost)", outname, strerror(errno), lost, inname);
+	it_xfail_status(IT_IOERR, errno, bad_out ? "write" : "read",
+			bad_out ? outname : inname, NULL);
 }
 
 /* Copies in to out until the end of in; errors are exit 74, naming the
  * side that failed. */
-static void copy(int in, const char *inname, int out, const char *outname)
+static void copy(int in, const char *inname, int out, const char *outname,
+		 bool fifo_in)
 {
 	bool bad_out = false;
+	size_t lost = 0;
 	ssize_t n;
-	while ((n = move(in, out, &bad_out)) > 0)
+	while ((n = move(in, out, fifo_in, &bad_out, &lost)) > 0)
 		;
 	if (n < 0)
-		it_xfail_status(IT_IOERR, errno, bad_out ? "write" : "read",
-				bad_out ? outname : inname, NULL);
+		move_failed(out, bad_out, lost, inname, outname);
 }
 
-/* --lines: stdin to the FIFO in writes that each end at a newline and
- * hold at most PIPE_BUF bytes, which POSIX makes atomic, so another
- * writer's data never lands inside a line. A line longer than that is
- * exit 65 before any of it is written. */
+/* --lines: stdin to the FIFO in writes that each end at a newline (or at
+ * the end of the input) and hold at most PIPE_BUF bytes, which POSIX makes
+ * atomic, so another writer's data never lands inside a line. A line
+ * longer than that is exit 65 before any of it is written. The buffer has
+ * one byte more than a write may take, to tell a last line of exactly
+ * PIPE_BUF bytes from a longer one. */
 static void write_lines(int fd, const char *path)
 {
-	static char buf[PIPE_BUF];
+	static char buf[PIPE_BUF + 1];
 	size_t len = 0;
 	for (;;) {
 		ssize_t n = read(STDIN_FILENO, buf + len, sizeof buf - len);
@@ -346,17 +393,43 @@ static void write_lines(int fd, const char *path)
 			it_xfail_status(IT_IOERR, errno, "read", "standard input",
 					NULL);
 		len += (size_t)n;
-		const char *nl = memrchr(buf, '\n', len);
+		const char *nl = memrchr(buf, '\n', len < PIPE_BUF ? len : PIPE_BUF);
 		size_t cut = n == 0 ? len : nl ? (size_t)(nl - buf) + 1 : 0;
-		if (cut == 0 && len == sizeof buf)
+		if (cut == 0 && len > PIPE_BUF)
 			it_die(IT_DATAERR, "unable to write %s: a line is longer "
 			       "than PIPE_BUF (%d bytes)", path, PIPE_BUF);
 		if (cut > 0 && it_write_full(fd, buf, cut) < 0)
-			it_xfail_status(IT_IOERR, errno, "write", path, NULL);
+			move_failed(fd, true, 0, "standard input", path);
 		memmove(buf, buf + cut, len - cut);
 		len -= cut;
 		if (n == 0)
 			return;
+	}
+}
+
+/* Exit 0 says that a reader took every byte: once all is written, waits
+ * until the FIFO is empty, or its readers have gone (POLLERR on our end),
+ * leaving bytes that nobody will read once the FIFO is closed: exit 74,
+ * saying how many. A reader usually takes them within microseconds, so
+ * this looks a little before it sleeps, in polls of 10 ms (a pipe wakes
+ * nobody when it becomes empty). Like any wait for the reader, it ends on
+ * a stop signal. */
+static void drain(int fd, const char *path)
+{
+	int64_t spin = it_now_ns() + 100000;
+	struct pollfd p = {fd, 0, 0};
+	int unread;
+	while (ioctl(fd, FIONREAD, &unread) == 0 && unread > 0) {
+		if (it_now_ns() < spin) {
+			sched_yield();
+			continue;
+		}
+		if (poll(&p, 1, 10) < 0 && errno != EINTR)
+			it_xfail(errno, "write", path, NULL);
+		if (!(p.revents & POLLERR) || ioctl(fd, FIONREAD, &unread) < 0)
+			continue;
+		if (unread > 0)
+			unread_died(path, unread);
 	}
 }
 
@@ -380,7 +453,8 @@ static int write_fifo(struct args *a)
 	if (a->used & O_LINES)
 		write_lines(fd, a->paths[0]);
 	else
-		copy(STDIN_FILENO, "standard input", fd, a->paths[0]);
+		copy(STDIN_FILENO, "standard input", fd, a->paths[0], false);
+	drain(fd, a->paths[0]);
 	close(fd);
 	return IT_OK;
 }
@@ -413,6 +487,7 @@ static int read_forever(const struct args *a, int fd, int sfd)
 {
 	const char *path = a->paths[0];
 	bool bad_out = false;
+	size_t lost = 0;
 	nfds_t nfds = 2;
 	int64_t deadline = it_deadline(a->timeout);
 	struct pollfd p[2] = {{fd, POLLIN, 0}, {sfd, POLLIN, 0}};
@@ -430,9 +505,8 @@ static int read_forever(const struct args *a, int fd, int sfd)
 			nfds = 1;
 		if (!(p[0].revents & POLLIN))
 			continue;
-		if (move(fd, STDOUT_FILENO, &bad_out) < 0)
-			it_xfail_status(IT_IOERR, errno, bad_out ? "write" : "read",
-					bad_out ? "standard output" : path, NULL);
+		if (move(fd, STDOUT_FILENO, true, &bad_out, &lost) < 0)
+			move_failed(STDOUT_FILENO, bad_out, lost, path, "standard output");
 		deadline = it_deadline(a->timeout);
 	}
 }
@@ -448,7 +522,7 @@ static int read_fifo(struct args *a)
 		it_xready(&a->ready_fd);
 		wait_writer(a, fd, it_deadline(a->timeout));
 		set_blocking(fd);
-		copy(fd, a->paths[0], STDOUT_FILENO, "standard output");
+		copy(fd, a->paths[0], STDOUT_FILENO, "standard output", true);
 		close(fd);
 		return IT_OK;
 	}

@@ -6,8 +6,10 @@
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -34,15 +36,15 @@ struct opts {
 };
 
 static const struct argp_option options[] = {
-	{"signal", 's', "SIG", 0, "Wait for SIG: USR1, SIGUSR1, 10, RTMIN+2 (repeatable; default USR1)", 0},
-	{"count", 'n', "COUNT", 0, "Exit 0 after COUNT signals (default 1)", 0},
-	{"forever", OPT_FOREVER, 0, 0, "Keep waiting: a line for every signal", 0},
-	{"timeout", 'w', "DURATION", 0, "Give up after DURATION (250ms, 1.5s, 2m): exit 1", 0},
-	{"format", OPT_FORMAT, "FORMAT", 0, "Print FORMAT for each signal: %S SIGUSR1, %s USR1, %n number, %p sender pid, %u sender uid, %v value, %c code, %% a %", 0},
-	{"exec", OPT_EXEC, "CMD", 0, "Run CMD with the arguments that follow for each signal, instead of printing", 0},
-	{"ready-fd", OPT_READY, "FD", 0, "Write a newline to FD once the signals are blocked", 0},
-	{"pidfile", OPT_PIDFILE, "FILE", 0, "Write our pid to FILE once the signals are blocked; removed on exit", 0},
-	{"exit-status", OPT_EXITST, 0, 0, "Exit with 128 plus the number of the last signal", 0},
+	{"signal", 's', "SIG", 0, "wait for SIG: USR1, SIGUSR1, 10, RTMIN+2 (repeatable; default USR1)", 0},
+	{"count", 'n', "COUNT", 0, "exit 0 after COUNT signals (default 1)", 0},
+	{"forever", OPT_FOREVER, 0, 0, "keep waiting: a line for every signal", 0},
+	{"timeout", 'w', "DURATION", 0, "give up after DURATION (250ms, 1.5s, 2m): exit 1", 0},
+	{"format", OPT_FORMAT, "FORMAT", 0, "print FORMAT for each signal: %S SIGUSR1, %s USR1, %n number, %p sender pid, %u sender uid, %v value, %c code, %% a %", 0},
+	{"exec", OPT_EXEC, "CMD", 0, "run CMD with the arguments that follow for each signal, instead of printing", 0},
+	{"ready-fd", OPT_READY, "FD", 0, "write a newline to FD once the signals are blocked, then close it", 0},
+	{"pidfile", OPT_PIDFILE, "FILE", 0, "write our pid to FILE once the signals are blocked; removed on exit", 0},
+	{"exit-status", OPT_EXITST, 0, 0, "exit with 128 plus the number of the last signal", 0},
 	{0}
 };
 
@@ -69,16 +71,23 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		it_argp_duration(state, arg, &o->timeout);
 		break;
 	case OPT_FORMAT:
-		for (const char *p = strchr(arg, '%'); p; p = strchr(p + 2, '%'))
-			if (!p[1] || !strchr("Ssnpuvc%", p[1]))
-				argp_error(state, "invalid format '%s': %%%c is not an escape",
-					   it_quote(arg, (char[48]){0}, 48), p[1] ? p[1] : ' ');
+		for (const char *p = strchr(arg, '%'); p; p = strchr(p + 2, '%')) {
+			if (!p[1])
+				argp_error(state, "invalid format '%s': a %% at the "
+					   "end (%%%% prints a %%)",
+					   it_quote(arg, (char[48]){0}, 48));
+			if (!strchr("Ssnpuvc%", p[1]))
+				argp_error(state, "invalid format '%s': %%%s is not "
+					   "an escape", it_quote(arg, (char[48]){0}, 48),
+					   it_quote((char[]){p[1], '\0'}, (char[8]){0}, 8));
+		}
 		o->format = arg;
 		break;
 	case OPT_READY:
 		it_argp_fd(state, arg, &o->ready_fd);
 		break;
 	case OPT_PIDFILE:
+		it_argp_nonempty(state, "pidfile", arg);
 		o->pidfile = arg;
 		break;
 	case OPT_EXITST:
@@ -90,6 +99,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		 * even those that look like ours. */
 		if (o->cmd)
 			argp_error(state, "one command only: --exec CMD or -- CMD");
+		it_argp_nonempty(state, "command", arg);
 		state->argv[state->next - 1] = arg;
 		o->cmd = state->argv + state->next - 1;
 		state->next = state->argc;
@@ -101,6 +111,8 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 			argp_error(state, "-n and --forever cannot be combined");
 		if (o->cmd && o->format)
 			argp_error(state, "--exec runs a command instead of printing: no --format with it");
+		if (o->forever && o->exit_status)
+			argp_error(state, "--forever never ends by a signal it waits for: no --exit-status with it");
 		break;
 	default:
 		return ARGP_ERR_UNKNOWN;
@@ -151,8 +163,49 @@ static void put_format(const char *fmt, const siginfo_t *si)
 	}
 }
 
-/* One line per signal, flushed at once for a reader downstream. */
-static int print(const struct opts *o, const siginfo_t *si, int *stop)
+/* Where the lines go into a pipe: what cuts the wait for its reader. */
+struct drain {
+	int stopfd;         /* a signalfd of the stop signals */
+	int64_t deadline;
+};
+
+/* Waits until the reader of the pipe on stdout has read every byte: 0; or
+ * has gone first: how many bytes it left. A stop signal or the deadline
+ * ends the wait too, with 0: a live reader will read them. Our signals are
+ * blocked, so they interrupt no poll(2): the signalfd is polled instead.
+ * A pipe wakes nobody when it empties, so this looks for a moment, then
+ * every 10 ms. */
+static int drain(const struct drain *d)
+{
+	struct pollfd p[2] = {{STDOUT_FILENO, 0, 0}, {d->stopfd, POLLIN, 0}};
+	int64_t spin = it_now_ns() + 100000;
+	int unread;
+	for (;;) {
+		if (ioctl(STDOUT_FILENO, FIONREAD, &unread) < 0 || unread == 0)
+			return 0;
+		if (it_now_ns() < spin) {
+			sched_yield();
+			continue;
+		}
+		int ms = it_left_ms(d->deadline);
+		if (ms == 0 || (poll(p, 2, ms < 0 || ms > 10 ? 10 : ms) < 0 &&
+				errno != EINTR))
+			return 0;
+		if (p[0].revents & POLLERR)
+			return ioctl(STDOUT_FILENO, FIONREAD, &unread) < 0 ? 0 : unread;
+		if (p[1].revents & POLLIN)
+			return 0;
+	}
+}
+
+/* One line per signal, flushed at once for a reader downstream. Into a
+ * pipe (d not NULL), the next signal is taken only once the reader has
+ * read the line:
+ * a reader such as head(1) takes what it wants and leaves, and a signal
+ * whose line it left unread would be lost. If it leaves with the line in
+ * the pipe (or before it could be written), that signal is reported lost,
+ * exit 74; a reader gone between two signals is SIGPIPE, as for cat. */
+static int print(const struct opts *o, const siginfo_t *si, const struct drain *d)
 {
 	if (o->format)
 		put_format(o->format, si);
@@ -161,13 +214,15 @@ static int print(const struct opts *o, const siginfo_t *si, int *stop)
 	else
 		put_format("%S signo=%n pid=%p uid=%u", si);
 	putchar('\n');
-	if (fflush(stdout) == 0)
+	int left = 0;
+	if (fflush(stdout) == 0 && (!d || (left = drain(d)) == 0))
 		return IT_OK;
-	if (errno == EPIPE) {
-		*stop = SIGPIPE;
-		return IT_OK;
-	}
-	it_warn("unable to write standard output: %s", strerror(errno));
+	if (left > 0 || errno == EPIPE)
+		it_warn("unable to write standard output: its reader went away "
+			"without the line of SIG%s from pid %d", it_sig_name(si->si_signo),
+			(int)si->si_pid);
+	else
+		it_warn("unable to write standard output: %s", strerror(errno));
 	it_reported();
 	return IT_IOERR;
 }
@@ -254,13 +309,18 @@ static int loop(const struct opts *o, const sigset_t *wait, const sigset_t *stop
 	struct stat st;
 	bool pipe = !o->cmd && fstat(STDOUT_FILENO, &st) == 0 &&
 		    (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode));
+	int64_t deadline = it_deadline(o->timeout);
+	struct drain d = {-1, deadline}, *into_pipe = NULL;
+	if (pipe && S_ISFIFO(st.st_mode)) {
+		d.stopfd = signalfd(-1, stops, SFD_CLOEXEC);
+		into_pipe = &d;
+	}
 	struct pollfd p[2] = {{signalfd(-1, wait, SFD_CLOEXEC), POLLIN, 0},
 			      {STDOUT_FILENO, 0, 0}};
-	if (p[0].fd < 0) {
+	if (p[0].fd < 0 || (into_pipe && d.stopfd < 0)) {
 		it_warn("unable to wait for signals: %s", strerror(errno));
 		return IT_OSERR;
 	}
-	int64_t deadline = it_deadline(o->timeout);
 	long got = 0;
 	int last = 0, status = IT_OK;
 	const struct timespec now = {0, 0};
@@ -293,12 +353,14 @@ static int loop(const struct opts *o, const sigset_t *wait, const sigset_t *stop
 				*stop = signo;
 				break;
 			}
-			status = o->cmd ? run(o, &si, orig) : print(o, &si, stop);
+			status = o->cmd ? run(o, &si, orig) : print(o, &si, into_pipe);
 			got++;
 			last = signo;
 		}
 	}
 	close(p[0].fd);
+	if (d.stopfd >= 0)
+		close(d.stopfd);
 	if (status || *stop)
 		return status;
 	return o->exit_status ? 128 + last : IT_OK;
@@ -311,8 +373,11 @@ int main(int argc, char **argv)
 		"Wait for signals and print a line for each, or run a command.\v"
 		"Standard signals sent while one is pending merge into one; "
 		"real-time signals queue, each with its value. Exit status: 0 "
-		"after COUNT signals, 1 timed out, 64 usage, 71 system error, 74 "
-		"output error, 77 not permitted; 128+N with --exit-status.",
+		"after COUNT signals, 1 timed out, 64 usage, 66 no directory for "
+		"the pidfile, 71 system error, 73 the pidfile names a running "
+		"process, 74 output error, 77 not permitted; 128+N with "
+		"--exit-status; 141 (SIGPIPE) once the reader of the output has "
+		"gone.",
 		NULL, NULL, NULL};
 	struct opts o = {.timeout = IT_FOREVER, .ready_fd = -1};
 	sigemptyset(&o.want);
@@ -356,7 +421,8 @@ int main(int argc, char **argv)
 	const char *why;
 	if (o.pidfile && it_pidfile_write(&pf, o.pidfile, &why) < 0) {
 		if (why)
-			it_die(IT_NOPERM, "unable to write pidfile %s: %s", o.pidfile, why);
+			it_die(errno == EEXIST ? IT_CANTCREAT : IT_NOPERM,
+			       "unable to write pidfile %s: %s", o.pidfile, why);
 		it_xfail(errno, "write pidfile", o.pidfile, NULL);
 	}
 	int stop = 0, status = IT_OSERR;

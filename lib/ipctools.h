@@ -327,13 +327,23 @@ struct it_pidfile {
 };
 
 /* Reads "PID" or "PID\n" and nothing else from a regular file that is not a
- * symlink and not writable by group or other. -1 with errno; where the file
- * itself is refused (EPERM, EINVAL, ERANGE), *why says why, for messages. */
-int it_pidfile_read(const char *path, pid_t *pid, const char **why);
-/* Writes our pid atomically (temporary file, then rename), mode 0644; never
- * replaces a symlink or anything but a regular file (EPERM, *why set). */
+ * symlink, is owned by us or root, and is not writable by group or other;
+ * *mtime (if not NULL) gets the file's modification time. -1 with errno;
+ * where the file itself is refused (EPERM, EINVAL, ERANGE), *why says why,
+ * for messages. */
+int it_pidfile_read(const char *path, pid_t *pid, struct timespec *mtime,
+		    const char **why);
+/* True if pid is known to have started (by /proc) more than a second after
+ * t, a pidfile's mtime: then it did not write that file. False when it
+ * cannot be told. */
+bool it_pid_started_after(pid_t pid, const struct timespec *t);
+/* Writes our pid atomically (temporary file, then link or rename), mode
+ * 0644; never replaces a symlink, anything but a regular file, or a file of
+ * another user than us and root (EPERM), nor one that names a live process
+ * other than us (EEXIST); *why says why. */
 int it_pidfile_write(struct it_pidfile *pf, const char *path, const char **why);
-/* Removes the file written, only if it is still the one written. */
+/* Removes the file written, only if it is still the one written and still
+ * names us. */
 void it_pidfile_remove(struct it_pidfile *pf);
 
 /* ---- mq.c: System V and POSIX message queues (mqsend, mqrecv) ---- */

@@ -21,6 +21,23 @@ output_is() {
 	fi
 }
 
+# How many bytes FIFO $1 holds that nobody has read (FIONREAD, asked
+# through a writer end of our own, which neither reads nor writes).
+fifo_unread() {
+	python3 -c '
+import fcntl, os, struct, sys, termios
+fd = os.open(sys.argv[1], os.O_WRONLY | os.O_NONBLOCK)
+print(struct.unpack("i", fcntl.ioctl(fd, termios.FIONREAD, b"\0" * 4))[0])' "$1"
+}
+
+unread_is() {
+	[ "$(fifo_unread "$1")" = "$2" ]
+}
+
+unread_some() {
+	(($(fifo_unread "$1") > 0))
+}
+
 # A world-writable sticky directory like /tmp that nobody can reach (the
 # test's own directory may not be), removed in teardown.
 sticky_dir() {
@@ -53,6 +70,10 @@ sticky_dir() {
 	echo data >"$r"
 	run -65 fifotool mk --exist-ok "$r"
 	output_is "fifotool: unable to create $r: not a FIFO"
+	[ "$(cat "$r")" = data ]
+	# No advice that would only lead to the refusal above.
+	run -73 fifotool mk "$r"
+	output_is "fifotool: unable to create $r: File exists (not a FIFO)"
 	[ "$(cat "$r")" = data ]
 }
 
@@ -213,6 +234,25 @@ sticky_dir() {
 	[ "$(cat "$out.count")" = $'2000 w1:000 3003\n2000 w2:000 3003\n2000 w3:000 3003' ]
 }
 
+@test "write --lines: a last line of exactly PIPE_BUF bytes without its newline goes" {
+	local f out long
+	f=$(fifo)
+	out=$(it_path out)
+	fifotool mk "$f"
+	long=$(printf '%04096d' 0)
+	it_bg_ready fifotool read --ready-fd 9 "$f" >"$out"
+	run -0 fifotool write --lines "$f" < <(printf 'ok\n%s' "$long")
+	it_wait "$IT_PID"
+	[ "$IT_STATUS" = 0 ]
+	[ "$(cat "$out")" = "ok"$'\n'"$long" ]
+	# One byte more is a line too long, newline or not.
+	it_bg_ready fifotool read --ready-fd 9 "$f" >"$out"
+	run -65 fifotool write --lines "$f" < <(printf 'ok\n%s0' "$long")
+	output_is "fifotool: unable to write $f: a line is longer than PIPE_BUF (4096 bytes)"
+	it_wait "$IT_PID"
+	[ "$(cat "$out")" = ok ]
+}
+
 @test "write --lines: a line of PIPE_BUF bytes goes, a longer one is exit 65" {
 	local f out long
 	f=$(fifo)
@@ -350,6 +390,50 @@ sticky_dir() {
 	run -0 fifotool rm --any-owner "$d/f"
 }
 
+@test "write exits 0 only once a reader took every byte: one that left without reading is 74" {
+	command -v python3 >/dev/null || skip "needs python3 for FIONREAD"
+	local f gate r
+	f=$(fifo)
+	gate=$(fifo gate)
+	fifotool mk "$f" "$gate"
+	# A reader that opens the FIFO (read-write, so that the open does not
+	# wait for a writer), says so, and leaves at the gate without reading
+	# a byte.
+	it_bg_ready bash -c 'exec 4<>"$1"; echo >&9; exec 9>&-; read -r _ <"$2"' _ "$f" "$gate"
+	r=$IT_PID
+	it_bg bash -c 'printf hello | fifotool write "$1" 2>"$1.err"' _ "$f"
+	# The 5 bytes are in the FIFO, the writer waits for them to be read.
+	wait_for unread_is "$f" 5
+	kill -0 "$IT_PID"
+	echo >"$gate"
+	it_wait "$r"
+	it_wait "$IT_PID"
+	[ "$IT_STATUS" -eq 74 ]
+	[ "$(cat "$f.err")" = "fifotool: unable to write $f: its reader went away with 5 bytes unread" ]
+	rm -f "$f.err"
+}
+
+@test "a reader gone mid-stream with bytes unread: write says how many, --lines too" {
+	command -v python3 >/dev/null || skip "needs python3 for FIONREAD"
+	local f gate r opt
+	f=$(fifo)
+	gate=$(fifo gate)
+	fifotool mk "$f" "$gate"
+	for opt in "" --lines; do
+		# A reader that never reads: the writer fills the FIFO and waits.
+		it_bg_ready bash -c 'exec 4<>"$1"; echo >&9; exec 9>&-; read -r _ <"$2"' _ "$f" "$gate"
+		r=$IT_PID
+		it_bg bash -c 'yes | head -c 200000 | fifotool write $2 "$1" 2>"$1.err"' _ "$f" "$opt"
+		wait_for unread_some "$f"
+		echo >"$gate"
+		it_wait "$r"
+		it_wait "$IT_PID"
+		[ "$IT_STATUS" -eq 74 ]
+		[[ $(cat "$f.err") =~ ^fifotool:\ unable\ to\ write\ $f:\ its\ reader\ went\ away\ with\ [1-9][0-9]*\ bytes\ unread$ ]]
+		rm -f "$f.err"
+	done
+}
+
 @test "writer killed mid-stream: the reader ends normally with what it got" {
 	local f src out w
 	f=$(fifo)
@@ -470,6 +554,41 @@ gib() {
 	[ "$(cat "$out")" = "to cat" ]
 }
 
+@test "an empty PATH is a usage error for every command" {
+	local c
+	for c in mk rm write read test; do
+		run -64 fifotool "$c" ''
+		[ "${lines[0]}" = "fifotool: invalid path '': empty" ]
+	done
+	run -64 fifotool mk "$(it_path x)" ''
+	[ "${lines[0]}" = "fifotool: invalid path '': empty" ]
+}
+
+@test "read into a file over RLIMIT_FSIZE is exit 74, saying what was lost" {
+	local f out w
+	f=$(fifo)
+	out=$(it_path out)
+	fifotool mk "$f"
+	# splice(2) takes from the FIFO only what the file took: nothing lost.
+	it_bg bash -c 'head -c 10000 /dev/zero | fifotool write "$1" 2>/dev/null' _ "$f"
+	w=$IT_PID
+	run -74 bash -c 'ulimit -f 1; fifotool read "$1" >"$2"' _ "$f" "$out"
+	output_is "fifotool: unable to write standard output: File too large"
+	[ "$(stat -c %s "$out")" = 1024 ]
+	it_wait "$w"
+	# An O_APPEND file cannot be spliced into: what was read and not
+	# written is counted.
+	rm "$out"
+	it_bg bash -c 'head -c 10000 /dev/zero | fifotool write "$1" 2>/dev/null' _ "$f"
+	w=$IT_PID
+	run -74 bash -c 'ulimit -f 1; fifotool read "$1" >>"$2"' _ "$f" "$out"
+	[[ $output =~ ^fifotool:\ unable\ to\ write\ standard\ output:\ File\ too\ large\ \(([0-9]+)\ bytes\ read\ from\ $f\ were\ lost\)$ ]]
+	local lost=${BASH_REMATCH[1]}
+	[ "$(stat -c %s "$out")" = 1024 ]
+	((lost > 0 && lost <= 10000 - 1024))
+	it_wait "$w"
+}
+
 @test "usage errors are exit 64 with one line" {
 	run -64 fifotool
 	[ "${lines[0]}" = "fifotool: missing command: mk, rm, write, read or test" ]
@@ -561,8 +680,16 @@ complete_words() {
 		complete_words fifotool "$c" --
 		for o in "${all[@]}"; do
 			[[ " ${COMPREPLY[*]} " == *" $o "* ]] && continue
-			run -64 fifotool "$c" "${o/%=/=1}" "$BATS_TEST_TMPDIR/x"
-			[ "${lines[0]}" = "fifotool: cannot use ${o%=} with $c" ]
+			# A value each option takes: fd 9 is open, and --ready-fd
+			# refuses 0, 1 and 2.
+			case $o in
+			--mode=) o=--mode=0600 ;;
+			--ready-fd=) o=--ready-fd=9 ;;
+			*=) o=${o}1 ;;
+			esac
+			run -64 fifotool "$c" "$o" "$BATS_TEST_TMPDIR/x" 9>&2
+			o=${o%%=*}
+			[ "${lines[0]}" = "fifotool: cannot use $o with $c" ]
 		done
 	done
 }

@@ -208,19 +208,127 @@ EOF
 	run -1 sigsend -0 -p "$PF"
 }
 
+@test "pidfile: owned by another user than us and root is refused (77), its process untouched" {
+	[ "$(id -u)" = 0 ] || skip "needs root to give a file away"
+	it_bg sleep 1000
+	pidfile "$IT_PID"
+	chown 65534 "$PF"
+	run -77 sigsend -s KILL -p "$PF"
+	[ "$output" = "sigsend: unable to read pidfile $PF: owned by uid 65534, neither us nor root, refusing it" ]
+	run -77 sigsend -0 -p "$PF"
+	kill -0 "$IT_PID"
+	# Root's pidfile is trusted by everyone: a daemon's in /run, say.
+	need_other_user
+	it_bg setpriv --reuid=nobody --regid=nogroup --clear-groups -- sleep 1000
+	wait_for not_root "$IT_PID"
+	# In a directory nobody can reach (the test's own is root's alone).
+	local dir
+	dir=$(mktemp -d /tmp/sigsend.XXXXXX)
+	it_track path "$dir"
+	chmod 755 "$dir"
+	printf '%s\n' "$IT_PID" >"$dir/root.pid"
+	run -0 as_nobody sigsend -0 -p "$dir/root.pid"
+}
+
+@test "pidfile: a process that started after the pidfile was written is not signalled" {
+	it_bg sleep 1000
+	pidfile "$IT_PID"
+	run -0 sigsend -0 -p "$PF"
+	# As if the file had been written a minute ago, by a process that
+	# has exited since: this one, started now, cannot have written it.
+	touch -d "@$(($(date +%s) - 60))" "$PF"
+	run -1 sigsend -s KILL -p "$PF"
+	[ "$output" = "sigsend: unable to send KILL to pid $IT_PID (from $PF): it started after the pidfile was written, so it is not the process that wrote it (a recycled pid)" ]
+	run -1 sigsend -0 -p "$PF"
+	[ "$output" = "" ]
+	run -1 sigsend --wait -p "$PF"
+	kill -0 "$IT_PID"
+}
+
+@test "pidfile: a pid recycled in a pid namespace is not hit" {
+	unshare -pf --mount-proc true 2>/dev/null || skip "needs unshare of a pid namespace"
+	local out
+	out=$(it_path out)
+	pidfile ""
+	# The daemon (pid 2 in the namespace) writes its pidfile and dies;
+	# its pid is given to the next process through ns_last_pid.
+	run -1 unshare -pf --mount-proc bash -c '
+		sleep 1000 & pid=$!
+		echo $pid >"$1"
+		sigsend -0 -p "$1" || exit 90
+		kill $pid; wait $pid
+		touch -d "@$(($(date +%s) - 60))" "$1"
+		echo $((pid - 1)) >/proc/sys/kernel/ns_last_pid
+		sleep 1000 & new=$!
+		[ $new = $pid ] || exit 91
+		sigsend -s KILL -p "$1" 2>"$2"; st=$?
+		kill -0 $new || exit 92
+		kill $new
+		exit $st' _ "$PF" "$out"
+	[ "$(cat "$out")" = "sigsend: unable to send KILL to pid 2 (from $PF): it started after the pidfile was written, so it is not the process that wrote it (a recycled pid)" ]
+}
+
+@test "pidfile: every pidfile is tried, whatever failed before it" {
+	bg_sigwait -s USR1 --format %S
+	local bad
+	bad=$(it_path pid)
+	pidfile "$IT_PID"
+	run -66 sigsend -s USR1 -p "$bad" -p "$PF"
+	[ "$output" = "sigsend: unable to read pidfile $bad: No such file or directory" ]
+	it_wait "$IT_PID"
+	[ "$IT_STATUS" -eq 0 ]
+	[ "$(cat "$OUT")" = SIGUSR1 ]
+	# The first failure gives the status; each is reported.
+	bg_sigwait -s USR1 --format %S
+	pidfile "$IT_PID"
+	printf junk >"$bad"
+	run -65 sigsend -s USR1 -p "$bad" 999999999 -p "$PF"
+	[ "${lines[0]}" = "sigsend: unable to read pidfile $bad: not a process id" ]
+	[ "${lines[1]}" = "sigsend: unable to send USR1 to pid 999999999: No such process" ]
+	[ "${#lines[@]}" -eq 2 ]
+	it_wait "$IT_PID"
+	[ "$(cat "$OUT")" = SIGUSR1 ]
+}
+
 @test "-q: a full real-time queue is exit 71, naming RLIMIT_SIGPENDING" {
 	it_bg_ready bash -c 'ulimit -i 0 && exec sigwait --ready-fd 9 -s RTMIN'
 	run -71 sigsend -s RTMIN -q 5 "$IT_PID"
 	[ "$output" = "sigsend: unable to send RTMIN to pid $IT_PID: Resource temporarily unavailable (its queue of pending signals is full: RLIMIT_SIGPENDING, ulimit -i)" ]
 }
 
-@test "--wait: 0 once the process exits, 1 if it ignores the signal" {
+@test "--wait: 0 once the process exits, 1 if it ignores the signal past -w" {
 	it_bg_ready bash -c 'echo >&9; exec 9>&- sleep 1000'
 	run -0 sigsend --wait "$IT_PID"
 	it_bg_ready bash -c 'trap "" TERM; echo >&9; exec 9>&- sleep 1000'
-	run -1 sigsend --wait=200ms "$IT_PID"
+	run -1 sigsend --wait -w 200ms "$IT_PID"
 	[ "$output" = "sigsend: unable to wait for pid $IT_PID: still running after 200ms" ]
+	run -1 sigsend --timeout=0.2 --wait "$IT_PID"
+	[ "$output" = "sigsend: unable to wait for pid $IT_PID: still running after 0.2" ]
 	kill -0 "$IT_PID"
+}
+
+@test "--wait takes no argument: a duration after it is refused, never read as a pid" {
+	run -64 sigsend --wait 1s 123
+	[ "${lines[0]}" = "sigsend: invalid pid '1s': a duration? --wait takes none: -w DURATION bounds it" ]
+	run -64 sigsend --wait=1s 123
+	[ "${lines[0]}" = "sigsend: option '--wait' doesn't allow an argument" ]
+	run -64 sigsend -w 1s 123
+	[ "${lines[0]}" = "sigsend: -w bounds --wait and --escalate: no -w without one of them" ]
+	run -64 sigsend -0 -w 1s 123
+	[ "${lines[0]}" = "sigsend: -w bounds --wait and --escalate: no -w without one of them" ]
+	run -64 sigsend --wait -w 1x 123
+	[ "${lines[0]}" = "sigsend: invalid duration '1x'" ]
+}
+
+@test "-w bounds --escalate as a whole: no signal is sent after it" {
+	it_bg_ready bash -c 'trap "" TERM; echo >&9; exec 9>&- sleep 1000'
+	run -1 sigsend -w 200ms --escalate TERM,30s,KILL "$IT_PID"
+	[ "$output" = "sigsend: unable to wait for pid $IT_PID: still running after 200ms" ]
+	# Not KILLed: the bound came first.
+	kill -0 "$IT_PID"
+	run -0 sigsend -w 10s --escalate TERM,100ms,KILL "$IT_PID"
+	it_wait "$IT_PID"
+	[ "$IT_STATUS" -eq 137 ]
 }
 
 @test "--wait works for a process that is not our child" {
@@ -229,7 +337,7 @@ EOF
 	it_bg bash -c 'sleep 1000 & echo $! >"$1"; wait' _ "$pf"
 	wait_for test -s "$pf"
 	it_track pid "$(cat "$pf")"
-	run -0 sigsend -s KILL --wait=10s "$(cat "$pf")"
+	run -0 sigsend -s KILL --wait -w 10s "$(cat "$pf")"
 }
 
 @test "--escalate: TERM ignored, KILL after the pause" {
@@ -309,11 +417,64 @@ for _ in range(2):
 	run -64 sigsend --escalate USR2 -q 1 123
 	[ "${lines[0]}" = "sigsend: --escalate sends its own signals: no -s, -0 or -q with it" ]
 	run -64 sigsend --escalate TERM,1s,2s 123
-	[ "${lines[0]}" = "sigsend: invalid schedule 'TERM,1s,2s'" ]
+	[ "${lines[0]}" = "sigsend: invalid schedule 'TERM,1s,2s': two pauses in a row" ]
 	run -64 sigsend -0 --wait 123
 	[ "${lines[0]}" = "sigsend: --check sends the null signal: no -s, -q or --wait with it" ]
 	run -64 sigsend -q 99999999999 123
 	[ "${lines[0]}" = "sigsend: invalid value '99999999999': out of range" ]
+}
+
+@test "strict: empty schedule steps, the null signal as -s, options -l ignores, empty pidfiles" {
+	local sched
+	for sched in 'TERM,' ',TERM' 'TERM,,KILL' ','; do
+		run -64 sigsend --escalate="$sched" 123
+		[ "${lines[0]}" = "sigsend: invalid schedule '$sched': an empty step" ]
+	done
+	run -64 sigsend --escalate= 123
+	[ "${lines[0]}" = "sigsend: invalid schedule '': an empty step" ]
+	run -64 sigsend --escalate 2s,TERM 123
+	[ "${lines[0]}" = "sigsend: invalid schedule '2s,TERM': it starts with a pause, not a signal" ]
+	run -64 sigsend --escalate TERM,2x 123
+	[ "${lines[0]}" = "sigsend: invalid schedule 'TERM,2x': a pause is not a duration" ]
+	# 0 is no signal anywhere: -l 0 and sigwait -s 0 refuse it too.
+	run -64 sigsend -s 0 123
+	[ "${lines[0]}" = "sigsend: invalid signal '0': the null signal is -0 (--check)" ]
+	run -64 sigsend -l 0
+	[ "${lines[0]}" = "sigsend: invalid signal '0': out of range" ]
+	local opts
+	for opts in "-p x" "-s TERM" "-q 3" "-0" "--wait" "-w 1s" "--all" "--group 5" "--escalate TERM"; do
+		# shellcheck disable=SC2086
+		run -64 sigsend -l 9 $opts
+		[ "${lines[0]}" = "sigsend: -l lists and converts signals, and sends none: no other option with it" ]
+	done
+	run -64 sigsend -l -p x
+	[ "${lines[0]}" = "sigsend: -l lists and converts signals, and sends none: no other option with it" ]
+	run -64 sigsend --escalate TERM --wait 123
+	[ "${lines[0]}" = "sigsend: --escalate waits already: no --wait with it" ]
+	run -64 sigsend -p ''
+	[ "${lines[0]}" = "sigsend: invalid pidfile '': empty" ]
+	run -64 sigsend --pidfile=
+	[ "${lines[0]}" = "sigsend: invalid pidfile '': empty" ]
+}
+
+@test "--help: option texts in lower case, no line of blanks, every exit status listed" {
+	run -0 sigsend --help
+	# argp's own --help, --usage and --version keep argp's wording.
+	[ -z "$(grep -E '^  (-., )?--[a-z-]+(=[A-Z]+)? +[A-Z]' <<<"$output" |
+		grep -Ev -- '--(help|usage|version) ')" ]
+	[ -z "$(grep -x ' \+' <<<"$output")" ]
+	[[ $output == *"66 no pidfile"* ]]
+	[[ $output == *"74 output error (-l)"* ]]
+}
+
+@test "sigsend.1 and sigwait.1 end with the same bare .Os as every page" {
+	[ "$(grep '^\.Os' "$BATS_TEST_DIRNAME/../man/sigsend.1")" = .Os ]
+	[ "$(grep '^\.Os' "$BATS_TEST_DIRNAME/../man/sigwait.1")" = .Os ]
+}
+
+@test "-l into a file over RLIMIT_FSIZE is exit 74 with a message" {
+	run -74 bash -c 'ulimit -f 0; sigsend -l >"$1"' _ "$(it_path out)"
+	[ "$output" = "sigsend: unable to write standard output: File too large" ]
 }
 
 @test "a full stdout is exit 74" {
@@ -354,6 +515,16 @@ for _ in range(2):
 	COMP_WORDS=(sigsend "$$") COMP_CWORD=1
 	_sigsend
 	[[ " ${COMPREPLY[*]} " == *" $$ "* ]]
+	# --wait takes no value: a pid follows it; -w takes a duration.
+	COMP_WORDS=(sigsend --wait "$$") COMP_CWORD=2
+	_sigsend
+	[[ " ${COMPREPLY[*]} " == *" $$ "* ]]
+	COMP_WORDS=(sigsend --wait -w "") COMP_CWORD=3
+	_sigsend
+	[ "${#COMPREPLY[@]}" -eq 0 ]
+	COMP_WORDS=(sigsend --time) COMP_CWORD=1
+	_sigsend
+	[ "${COMPREPLY[*]}" = --timeout ]
 }
 
 @test "completion: --opt=VALUE split at '=', whether or not '=' breaks words" {

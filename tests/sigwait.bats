@@ -257,6 +257,209 @@ stopped() {
 	[ "$output" = "sigwait: unable to write pidfile $dir/x.pid: Permission denied" ]
 }
 
+@test "--pidfile of another user than us and root is left alone (77)" {
+	[ "$(id -u)" = 0 ] || skip "needs root to give a file away"
+	local pf
+	pf=$(it_path pid)
+	echo 4242 >"$pf"
+	chown 65534 "$pf"
+	run -77 sigwait -s USR1 -w 5s --pidfile "$pf"
+	[ "$output" = "sigwait: unable to write pidfile $pf: owned by uid 65534, neither us nor root, refusing it" ]
+	[ "$(cat "$pf")" = 4242 ]
+	[ "$(stat -c %u "$pf")" = 65534 ]
+	! compgen -G "$pf.*"
+}
+
+@test "--pidfile naming a live instance is exit 73: the first keeps its pidfile" {
+	local pf first
+	pf=$(it_path pid)
+	bg_sigwait -s USR1 --pidfile "$pf"
+	first=$IT_PID
+	run -73 sigwait -s USR1 -w 5s --pidfile "$pf"
+	[ "$output" = "sigwait: unable to write pidfile $pf: it names pid $first, which is running" ]
+	[ "$(cat "$pf")" = "$first" ]
+	[ -z "$(compgen -G "$pf.*")" ]
+	run -0 sigsend -s USR1 -p "$pf"
+	it_wait "$first"
+	[ "$IT_STATUS" -eq 0 ]
+	[ ! -e "$pf" ]
+}
+
+@test "two instances started at once on one pidfile: one gets it, the other is 73" {
+	local r pf a b who st other
+	for ((r = 0; r < 10; r++)); do
+		pf=$(it_path pid)
+		sigwait -s USR1 -w 10s --pidfile "$pf" 3>&- &
+		a=$!
+		sigwait -s USR1 -w 10s --pidfile "$pf" 3>&- &
+		b=$!
+		it_track pid "$a"
+		it_track pid "$b"
+		st=0
+		wait -n -p who "$a" "$b" || st=$?
+		[ "$st" -eq 73 ]
+		other=$a
+		[ "$who" != "$a" ] || other=$b
+		[ "$(cat "$pf")" = "$other" ]
+		sigsend -s USR1 -p "$pf"
+		it_wait "$other"
+		[ "$IT_STATUS" -eq 0 ]
+		[ ! -e "$pf" ]
+	done
+}
+
+@test "--pidfile replaces a stale one: a dead pid, junk, or a process younger than the file" {
+	local pf content
+	pf=$(it_path pid)
+	it_bg true
+	it_wait "$IT_PID"
+	for content in "$IT_PID" junk ""; do
+		printf '%s\n' "$content" >"$pf"
+		bg_sigwait -s USR1 --pidfile "$pf"
+		[ "$(cat "$pf")" = "$IT_PID" ]
+		sigsend -s USR1 -p "$pf"
+		it_wait "$IT_PID"
+		[ "$IT_STATUS" -eq 0 ]
+	done
+	# A live process that started after the file was last written did
+	# not write it: its pid was recycled.
+	it_bg sleep 1000
+	echo "$IT_PID" >"$pf"
+	touch -d "@$(($(date +%s) - 60))" "$pf"
+	bg_sigwait -s USR1 --pidfile "$pf"
+	[ "$(cat "$pf")" = "$IT_PID" ]
+	sigsend -s USR1 -p "$pf"
+	it_wait "$IT_PID"
+}
+
+@test "a pidfile rewritten in place for another pid is left at exit" {
+	local pf sw
+	pf=$(it_path pid)
+	bg_sigwait -s USR1 --pidfile "$pf"
+	sw=$IT_PID
+	it_bg sleep 1000
+	# The same inode, another content: truncated and rewritten.
+	echo "$IT_PID" >"$pf"
+	sigsend -s USR1 "$sw"
+	it_wait "$sw"
+	[ "$IT_STATUS" -eq 0 ]
+	[ "$(cat "$pf")" = "$IT_PID" ]
+}
+
+@test "strict: empty --pidfile and command, a lone % in --format, --exit-status with --forever" {
+	run -64 sigwait --pidfile ''
+	[ "${lines[0]}" = "sigwait: invalid pidfile '': empty" ]
+	run -64 sigwait --pidfile=
+	[ "${lines[0]}" = "sigwait: invalid pidfile '': empty" ]
+	run -64 sigwait --exec=''
+	[ "${lines[0]}" = "sigwait: invalid command '': empty" ]
+	run -64 sigwait -- ''
+	[ "${lines[0]}" = "sigwait: invalid command '': empty" ]
+	run -64 sigwait --format '%'
+	[ "${lines[0]}" = "sigwait: invalid format '%': a % at the end (%% prints a %)" ]
+	run -64 sigwait --format 'x%%%'
+	[ "${lines[0]}" = "sigwait: invalid format 'x%%%': a % at the end (%% prints a %)" ]
+	run -64 sigwait --format $'%\n'
+	[ "${lines[0]}" = "sigwait: invalid format '%\\n': %\\n is not an escape" ]
+	run -64 sigwait --forever --exit-status
+	[ "${lines[0]}" = "sigwait: --forever never ends by a signal it waits for: no --exit-status with it" ]
+	run -64 sigwait -s 0
+	[ "${lines[0]}" = "sigwait: invalid signal '0': out of range" ]
+}
+
+# How many signals process $1 has pending (ShdPnd, one bit per signal).
+pending() {
+	local mask n=0
+	mask=$(awk '/^ShdPnd:/ { print $2 }' "/proc/$1/status")
+	for ((mask = 16#$mask; mask; mask >>= 1)); do
+		n=$((n + (mask & 1)))
+	done
+	echo "$n"
+}
+
+pending_is() {
+	[ "$(pending "$1")" = "$2" ]
+}
+
+@test "into a pipe, the next signal is taken only once the line before was read" {
+	local pf out gate err i sw
+	pf=$(it_path pid) out=$(it_path out) gate=$(it_path gate) err=$(it_path err)
+	mkfifo "$gate"
+	# head takes three lines and leaves; the reader stays, reading no more.
+	it_bg_ready bash -c 'sigwait --ready-fd 9 --pidfile "$1" --forever --format %s \
+		-s RTMIN -s RTMIN+1 -s RTMIN+2 -s RTMIN+3 -s RTMIN+4 -s RTMIN+5 \
+		-s RTMIN+6 -s RTMIN+7 -s RTMIN+8 -s RTMIN+9 2>"$4" |
+		{ head -n 3 >"$2"; read -r _ <"$3"; }
+		exit "${PIPESTATUS[0]}"' _ "$pf" "$out" "$gate" "$err"
+	sw=$(cat "$pf")
+	for ((i = 0; i < 10; i++)); do
+		sigsend -s "RTMIN+$i" "$sw"
+	done
+	# Three lines read, the fourth in the pipe: six signals still wait,
+	# untaken, rather than being taken into a pipe nobody reads.
+	wait_for pending_is "$sw" 6
+	[ "$(cat "$out")" = $'RTMIN\nRTMIN+1\nRTMIN+2' ]
+	# The reader leaves with the fourth line unread: that signal is lost,
+	# and said so.
+	echo >"$gate"
+	it_wait "$IT_PID"
+	[ "$IT_STATUS" -eq 74 ]
+	[[ $(cat "$err") =~ ^sigwait:\ unable\ to\ write\ standard\ output:\ its\ reader\ went\ away\ without\ the\ line\ of\ SIGRTMIN\+3\ from\ pid\ [0-9]+$ ]]
+}
+
+@test "the wait for a reader that does not read ends on TERM, and at -w" {
+	local pf gate
+	pf=$(it_path pid) gate=$(it_path gate)
+	mkfifo "$gate"
+	# The reader keeps the pipe open on fd 5 and reads nothing from it.
+	it_bg_ready bash -c 'sigwait --ready-fd 9 --pidfile "$1" --forever -s USR1 |
+		{ exec 5<&0; read -r _ <"$2"; }; exit "${PIPESTATUS[0]}"' _ "$pf" "$gate"
+	sigsend -s USR1 -p "$pf"
+	sigsend --wait -w 10s -s TERM -p "$pf"
+	echo >"$gate"
+	it_wait "$IT_PID"
+	[ "$IT_STATUS" -eq 143 ]
+	it_bg_ready bash -c 'sigwait --ready-fd 9 --pidfile "$1" -n 2 -w 0.3s -s USR1 |
+		{ exec 5<&0; read -r _ <"$2"; }; exit "${PIPESTATUS[0]}"' _ "$pf" "$gate"
+	sigsend -s USR1 -p "$pf"
+	# Gone at -w, its pidfile with it.
+	wait_for test ! -e "$pf"
+	echo >"$gate"
+	it_wait "$IT_PID"
+	[ "$IT_STATUS" -eq 1 ]
+}
+
+@test "the reader of the output gone is 141 (SIGPIPE), as sigwait(1) says" {
+	# sigwait ends alone once true has gone, without a signal to print.
+	run -141 bash -c 'sigwait -s USR1 --forever | true; exit "${PIPESTATUS[0]}"'
+	local page=$BATS_TEST_DIRNAME/../man/sigwait.1
+	grep -A12 -x '.It 128+ Ns Ar N' "$page" | grep -q '^once the reader of standard output went away'
+	! grep -A1 -x '.It 74' "$page" | grep -q 'reader went away\.$'
+}
+
+@test "--help: option texts in lower case, no line of blanks, every exit status listed" {
+	run -0 sigwait --help
+	# argp's own --help, --usage and --version keep argp's wording.
+	[ -z "$(grep -E '^  (-., )?--[a-z-]+(=[A-Z]+)? +[A-Z]' <<<"$output" |
+		grep -Ev -- '--(help|usage|version) ')" ]
+	[ -z "$(grep -x ' \+' <<<"$output")" ]
+	[[ $output == *"66 no directory for the pidfile"* ]]
+	[[ $output == *"74 output error"* ]]
+	[[ $output == *"141 (SIGPIPE)"* ]]
+}
+
+@test "output into a file over RLIMIT_FSIZE is exit 74 with a message" {
+	local out
+	out=$(it_path out)
+	# A file at the limit already: stderr's, empty, still has room.
+	head -c 1024 /dev/zero >"$out"
+	it_bg_ready bash -c 'ulimit -f 1; exec sigwait --ready-fd 9 -s USR1 >>"$1" 2>"$1.err"' _ "$out"
+	sigsend -s USR1 "$IT_PID"
+	it_wait "$IT_PID"
+	[ "$IT_STATUS" -eq 74 ]
+	[ "$(cat "$out.err")" = "sigwait: unable to write standard output: File too large" ]
+}
+
 @test "usage errors are exit 64 with one line" {
 	run -64 sigwait -s KILL
 	[ "${lines[0]}" = "sigwait: KILL cannot be blocked, so cannot be waited for" ]
@@ -438,7 +641,7 @@ man_blocks() {
 	command -v mandoc >/dev/null || skip "needs mandoc"
 	local blocks=() b ran=0
 	mapfile -d '' -t blocks < <(man_blocks sigwait; man_blocks sigsend)
-	[ "${#blocks[@]}" -eq 9 ]
+	[ "${#blocks[@]}" -eq 10 ]
 	for b in "${blocks[@]}"; do
 		[[ $b != *until* && $b != *'sleep 0'* ]]
 		# Those that end by themselves, but not the 15 s beep.
