@@ -336,10 +336,14 @@ int it_mq_send(struct it_mq *q, long type, const void *msg, size_t len,
  * msgtyp, and returns the type or priority received. */
 ssize_t it_mq_recv(struct it_mq *q, long *type, int flags, int64_t deadline);
 /* Sends a message taken from the queue back to it, waiting for room until
- * deadline whatever stop signal comes: 0, or -1 with errno ETIMEDOUT,
- * EIDRM or the call's. */
+ * deadline or a stop signal: 0, or -1 with errno ETIMEDOUT, EINTR (a stop
+ * signal came; after one, only a queue with room at once takes it), EIDRM
+ * or the call's. */
 int it_mq_putback(struct it_mq *q, long type, const void *msg, size_t len,
 		  int64_t deadline);
+/* Cancels --rm: the queue holds messages put back, which removing it would
+ * destroy. True if a removal was pending. */
+bool it_mq_keep(void);
 /* The contract's message and status for an errno of the calls above. */
 _Noreturn void it_mq_xfail(const struct it_mq *q, int err);
 /* What limits a message's size, and how to raise it, for messages. */

@@ -15,8 +15,9 @@
 
 #include "ipctools.h"
 
-/* Set by the handlers, read where the tools may block. */
-static volatile sig_atomic_t caught;
+/* Set by the handlers, read where the tools may block: caught for any
+ * reason to stop (it_mq_interrupt too), stopped for a stop signal only. */
+static volatile sig_atomic_t caught, stopped;
 /* The queue that --rm removes, at exit or from a signal handler, set once
  * before any handler is installed. */
 static const struct it_mq *rm_queue;
@@ -62,6 +63,8 @@ static void on_stop(int sig)
 	}
 	if (!caught)
 		caught = sig;
+	if (!stopped)
+		stopped = sig;
 	/* The signal may have come just before a blocking call began, too
 	 * early to interrupt it: alarms from now on make sure that call
 	 * returns. */
@@ -252,7 +255,9 @@ static ssize_t call(struct it_mq *q, bool send, long *type, size_t len,
 		    int flags, int64_t deadline)
 {
 	bool nowait = flags & IT_MQ_NOWAIT;
-	bool stoppable = !(flags & IT_MQ_PUTBACK);
+	/* A put-back ends only on a stop signal: a reader that has gone is
+	 * why it is under way. */
+	volatile sig_atomic_t *stop = flags & IT_MQ_PUTBACK ? &stopped : &caught;
 	bool timed = !nowait && deadline != IT_FOREVER;
 	int sysflags = (nowait ? IPC_NOWAIT : 0) |
 		       (flags & IT_MQ_EXCEPT ? MSG_EXCEPT : 0) |
@@ -263,7 +268,8 @@ static ssize_t call(struct it_mq *q, bool send, long *type, size_t len,
 			return fail(ETIMEDOUT);
 		if (timed && !q->posix)
 			it_alarm_at(deadline);
-		if (caught && stoppable)
+		/* A call that cannot block needs no stopping. */
+		if (*stop && !nowait)
 			return fail(EINTR);
 		ssize_t n;
 		unsigned prio = 0;
@@ -297,7 +303,7 @@ static ssize_t call(struct it_mq *q, bool send, long *type, size_t len,
 				*type = q->posix ? (long)prio : q->buf->type;
 			return n;
 		}
-		if (err == EINTR && caught && stoppable)
+		if (err == EINTR && *stop)
 			return fail(EINTR);
 		/* An alarm, or a wall clock that jumped: the monotonic
 		 * deadline decides. */
@@ -327,11 +333,25 @@ ssize_t it_mq_recv(struct it_mq *q, long *type, int flags, int64_t deadline)
 int it_mq_putback(struct it_mq *q, long type, const void *msg, size_t len,
 		  int64_t deadline)
 {
-	/* A stop signal must not cost the message: only the deadline ends
-	 * the wait for room. */
 	q->buf->type = type;
 	memmove(q->buf->text, msg, len);
+	/* Once a stop signal has come, the message goes back only if there
+	 * is room at once: the user asked the tool to end, not to wait. */
+	if (stopped) {
+		int rc = call(q, true, &type, len, IT_MQ_NOWAIT | IT_MQ_PUTBACK,
+			      IT_FOREVER) < 0 ? -1 : 0;
+		if (rc < 0 && errno == EAGAIN)
+			errno = EINTR;
+		return rc;
+	}
 	return call(q, true, &type, len, IT_MQ_PUTBACK, deadline) < 0 ? -1 : 0;
+}
+
+bool it_mq_keep(void)
+{
+	bool pending = rm_queue != NULL;
+	rm_queue = NULL;
+	return pending;
 }
 
 void it_mq_xfail(const struct it_mq *q, int err)
