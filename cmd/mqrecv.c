@@ -213,13 +213,17 @@ static void out_init(const struct args *a, const struct it_mq *q)
 		it_drain_watch(reader_gone);
 }
 
-/* Ends the tool by sig after a put-back, saying that --rm left the queue
- * if it did: the messages on it would be destroyed with it. */
+/* Ends the tool by sig. --rm leaves the queue if a message went back on
+ * it, or if the output went away (more messages were wanted): the line
+ * says so, since removing the queue would destroy what it holds. */
 static _Noreturn void end_by(const struct it_mq *q, int sig)
 {
 	it_drain_restore();
+	if (sig == SIGPIPE && it_mq_keep() && !out.rm_kept)
+		it_warn("%s stays despite --rm: standard output went away",
+			it_obj_label(q->obj));
 	if (out.rm_kept)
-		it_warn("1 message put back on %s, so --rm left the queue",
+		it_warn("%s stays despite --rm: 1 message went back on it",
 			it_obj_label(q->obj));
 	it_mq_exit_signal(sig);
 }
@@ -261,9 +265,9 @@ static _Noreturn void rescue(const struct it_mq *q, int err)
 	}
 	snprintf(hint, sizeof hint, "1 message saved in %s: send it again with "
 		 "mqsend --typed --netstring%s", rc < 0 ? "standard error" : path,
-		 out.rm_kept ? "; --rm left the queue" : "");
+		 out.rm_kept ? "; the queue stays despite --rm" : "");
 	if (err == EINTR) {
-		it_warn("unable to put a message back on %s: stopped by %s (%s)",
+		it_warn("unable to put a message back on %s: stopped by SIG%s (%s)",
 			it_obj_label(q->obj), it_sig_name(it_mq_caught()), hint);
 		it_mq_exit_signal(it_mq_caught());
 	}
@@ -305,8 +309,8 @@ static _Noreturn void write_failed(struct it_mq *q, size_t done, int err)
 		end_by(q, it_mq_caught());
 	it_drain_restore();
 	it_xfail_status(IT_IOERR, err, "write", "standard output",
-			out.rm_kept ? "1 message put back, so --rm left the queue"
-			: "1 message put back");
+			out.rm_kept ? "1 message put back, so the queue stays "
+			"despite --rm" : "1 message put back");
 }
 
 /* Frames the message in q->buf and writes it; a stop signal ends only a
@@ -374,7 +378,7 @@ static _Noreturn void too_big(struct it_mq *q)
 	it_die(IT_DATAERR, "unable to receive from %s: the next message is "
 	       "longer than %zu bytes and stays queued%s (%s)",
 	       it_obj_label(q->obj), q->msgmax,
-	       kept ? ", so --rm left the queue" : "", limit);
+	       kept ? ", and the queue despite --rm" : "", limit);
 }
 
 static int receive(const struct args *a, struct it_mq *q)

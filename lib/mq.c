@@ -61,10 +61,10 @@ static void on_stop(int sig)
 		raise(sig);
 		return;
 	}
-	if (!caught)
-		caught = sig;
+	/* The user's signal ends the tool even after an interruption of
+	 * its own (a reader gone), which it may have cut short. */
 	if (!stopped)
-		stopped = sig;
+		caught = stopped = sig;
 	/* The signal may have come just before a blocking call began, too
 	 * early to interrupt it: alarms from now on make sure that call
 	 * returns. */

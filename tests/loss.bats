@@ -275,3 +275,66 @@ kill_round() {
 		kill_round 2000 "$out" "$rest" -N "$q"
 	done
 }
+
+@test "--rm leaves a queue a message went back on, or whose reader went away, and says so; a clean run removes it (30 times)" {
+	local k q out err round
+	k=$(it_key)
+	q=$(it_name)
+	out=$(it_path out)
+	err=$(it_path err)
+	for ((round = 0; round < 30; round++)); do
+		# A file size limit, System V.
+		seq 300 | mqsend -k "$k" -c
+		run -74 bash -c 'ulimit -f 1; exec mqrecv -k "$1" --follow --nowait --rm >"$2"' _ "$k" "$out"
+		[ "$output" = "mqrecv: unable to write standard output: File too large (1 message put back, so the queue stays despite --rm)" ]
+		run -0 mqrecv -k "$k" --follow --nowait --rm
+		printf '%s\n' "$output" | cat "$out" - | sort -n | cmp - <(seq 300)
+		run -66 mqrecv -k "$k" --stat
+		# /dev/full, POSIX: the message goes back behind the others.
+		seq 5 | mqsend -N "$q" -c
+		run -74 bash -c 'exec mqrecv -N "$1" --follow --nowait --rm >/dev/full' _ "$q"
+		[ "$output" = "mqrecv: unable to write standard output: No space left on device (1 message put back, so the queue stays despite --rm)" ]
+		run -0 mqrecv -N "$q" --follow --nowait --rm
+		[ "$output" = "$(printf '%s\n' 2 3 4 5 1)" ]
+		[ ! -e "/dev/mqueue$q" ]
+		# head -n 3: the seven left stay, whether or not the fourth
+		# was in the pipe when head left.
+		seq 10 | mqsend -k "$k" -c
+		run -141 bash -c 'mqrecv -k "$1" --follow --rm 2>"$2" | head -n 3; exit "${PIPESTATUS[0]}"' _ "$k" "$err"
+		[ "$output" = "$(seq 3)" ]
+		[[ $(cat "$err") == "mqrecv: key $k stays despite --rm: "@("standard output went away"|"1 message went back on it") ]]
+		run -0 mqrecv -k "$k" --follow --nowait --rm
+		[[ $output == "$(seq 4 10)" || $output == "$(seq 5 10; echo 4)" ]]
+		run -66 mqrecv -k "$k" --stat
+	done
+}
+
+@test "a stop signal cuts the put-back wait: the message is saved at once, the file named, the tool ends by the signal (30 times)" {
+	local n fifo gate pid rescue round sig sigs=(TERM INT HUP)
+	n=$(it_name)
+	fifo=$(it_path fifo)
+	gate=$(it_path gate)
+	mkfifo "$fifo" "$gate"
+	mqsend -N "$n" -c --maxmsg 1 --msgsize 64 --stat >/dev/null
+	for ((round = 0; round < 30; round++)); do
+		sig=${sigs[round % 3]}
+		mqsend -N "$n" "first$round"
+		idle_reader "$fifo" "$gate"
+		TMPDIR=$BATS_TEST_TMPDIR it_bg mqrecv -N "$n" --follow >"$fifo" 2>"$BATS_TEST_TMPDIR/err"
+		pid=$IT_PID
+		wait_for qis 0 -N "$n"
+		mqsend -N "$n" "second$round"
+		echo go >"$gate"
+		# Waiting for room, with the default --putback-timeout of 1m.
+		wait_for grep -qx wq_sleep "/proc/$pid/wchan"
+		kill -"$sig" "$pid"
+		it_wait "$pid"
+		[ "$IT_STATUS" -eq $((128 + $(kill -l "$sig"))) ] || { echo "status $IT_STATUS"; cat "$BATS_TEST_TMPDIR/err"; false; }
+		rescue=$(echo "$BATS_TEST_TMPDIR"/mqrecv-rescue.*)
+		[ "$(cat "$BATS_TEST_TMPDIR/err")" = "mqrecv: unable to put a message back on $n: stopped by SIG$sig (1 message saved in $rescue: send it again with mqsend --typed --netstring)" ]
+		[ "$(cat "$rescue")" = "$((${#round} + 7)):0"$'\t'"first$round," ]
+		run -0 mqrecv -N "$n" --nowait
+		[ "$output" = "second$round" ]
+		rm "$rescue"
+	done
+}

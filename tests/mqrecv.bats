@@ -482,3 +482,34 @@ mqrecv_complete() {
 	run -0 mqrecv -k "$k" --stat
 	[[ $output == *$'\nmessages=0\n'* ]]
 }
+
+@test "a message the reader read only in part goes back whole: it counts as not delivered (30 times)" {
+	local q round
+	q=$(it_name)
+	mqsend -N "$q" -c --stat >/dev/null
+	for ((round = 0; round < 30; round++)); do
+		mqsend -N "$q" alpha bravo charlie
+		run -141 bash -c 'mqrecv -N "$1" --follow | { head -n 1; dd bs=1 count=3 status=none; }; exit "${PIPESTATUS[0]}"' _ "$q"
+		[ "$output" = $'alpha\nbra' ]
+		# Documented order: what went back comes after what stayed.
+		run -0 mqrecv -N "$q" --follow --nowait
+		[ "$output" = $'charlie\nbravo' ]
+	done
+}
+
+@test "the README's examples print what they show: head -n 3 leaves 4..10 or 5..10 then 4; forwarding keeps types and order (30 times)" {
+	local a b round
+	a=$(it_key)
+	b=$(it_key)
+	for ((round = 0; round < 30; round++)); do
+		seq 10 | mqsend -k "$a" -c
+		run -0 bash -c 'mqrecv -k "$1" --follow | head -n 3' _ "$a"
+		[ "$output" = "$(seq 3)" ]
+		run -0 mqrecv -k "$a" --follow --nowait --rm
+		[[ $output == "$(seq 4 10)" || $output == "$(seq 5 10; echo 4)" ]]
+		printf '2\ttwo\n5\tfive\n' | mqsend -k "$a" -c --typed
+		mqrecv -k "$a" --follow --nowait --print-type --rm | mqsend -k "$b" -c --typed
+		run -0 mqrecv -k "$b" --follow --nowait --print-type --rm
+		[ "$output" = $'2\ttwo\n5\tfive' ]
+	done
+}
