@@ -111,6 +111,33 @@ static _Noreturn void missing(const struct it_mq *q)
 	       it_obj_label(q->obj));
 }
 
+/* Opens or creates a POSIX queue. A queue this call creates gets exactly
+ * the mode asked for, set on the descriptor: mq_open narrows it by the
+ * umask, which no other object's mode is. */
+static mqd_t posix_open(const struct it_mq *q, const struct it_create *c,
+			struct mq_attr *ap, int oflag)
+{
+	const char *name = q->obj->name;
+	/* A queue removed between the two calls is created again. */
+	for (int tries = 0; tries < 3; tries++) {
+		if (c->create) {
+			mqd_t d = mq_open(name, oflag | O_CREAT | O_EXCL, c->mode, ap);
+			if (d != (mqd_t)-1 && fchmod(d, c->mode) < 0) {
+				int err = errno;
+				mq_close(d);
+				mq_unlink(name);
+				it_xfail(err, "set the mode of message queue", name, NULL);
+			}
+			if (d != (mqd_t)-1 || errno != EEXIST || c->excl)
+				return d;
+		}
+		mqd_t d = mq_open(name, oflag);
+		if (d != (mqd_t)-1 || errno != ENOENT || !c->create)
+			return d;
+	}
+	return (mqd_t)-1;
+}
+
 static void open_posix(struct it_mq *q, const struct it_create *c,
 		       const struct it_mq_attr *attr, int oflag)
 {
@@ -127,10 +154,9 @@ static void open_posix(struct it_mq *q, const struct it_create *c,
 	}
 	/* A receiver opens for writing too where it may, to put back a
 	 * message its output could not take. */
-	q->mqd = mq_open(name, (oflag == O_RDONLY ? O_RDWR : oflag) |
-			 it_posix_oflags(c), c->mode, ap);
+	q->mqd = posix_open(q, c, ap, oflag == O_RDONLY ? O_RDWR : oflag);
 	if (q->mqd == (mqd_t)-1 && errno == EACCES && oflag == O_RDONLY)
-		q->mqd = mq_open(name, oflag | it_posix_oflags(c), c->mode, ap);
+		q->mqd = posix_open(q, c, ap, oflag);
 	if (q->mqd == (mqd_t)-1) {
 		int err = errno;
 		char hint[160];

@@ -471,3 +471,20 @@ assert d["name"].encode("utf-8", "surrogateescape") == os.fsencode(sys.argv[1]),
 	[ "${#output}" -le 1024 ]
 	[[ $output == "mqsend: unable to derive a key from /xxx"*"...xxx"*": File name too long" ]]
 }
+
+@test "POSIX: a new queue gets exactly --mode whatever the umask, as a System V one does" {
+	local n m k
+	n=$(it_name)
+	m=$(it_name)
+	k=$(it_key)
+	run -0 bash -c 'umask 077; mqsend -N "$1" -c -m 0666 --stat' _ "$n"
+	[[ $output == *$'\nmode=0666\n'* ]]
+	[ "$(stat -c %a "/dev/mqueue$n")" = 666 ]
+	run -0 bash -c 'umask 027; mqrecv -N "$1" -x -m 0646 --stat' _ "$m"
+	[[ $output == *$'\nmode=0646\n'* ]]
+	run -0 bash -c 'umask 077; mqsend -k "$1" -c -m 0666 --stat' _ "$k"
+	[[ $output == *$'\nmode=0666\n'* ]]
+	# An existing queue keeps its mode.
+	run -0 bash -c 'umask 000; mqsend -N "$1" -c -m 0600 --stat' _ "$n"
+	[[ $output == *$'\nmode=0666\n'* ]]
+}
