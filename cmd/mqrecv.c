@@ -28,6 +28,7 @@ struct args {
 	long count;
 	bool follow, except, print_type, print_prio, nowait, truncate, stat, json;
 	int64_t timeout, putback_timeout;
+	bool putback_given;
 	int ready_fd;
 };
 
@@ -64,6 +65,27 @@ static const struct argp_option options[] = {
 	{0}
 };
 
+/* The first option given that --stat, which receives nothing, would
+ * ignore; NULL if none. */
+static const char *idle_with_stat(const struct args *a, bool posix)
+{
+	static const char *const framings[] = { "--lines", "--null", "--whole",
+						"--netstring" };
+	if (a->count) return "--count";
+	if (a->follow) return "--follow";
+	if (a->type_given) return "--type";
+	if (a->except) return "--except";
+	if (a->print_type) return "--print-type";
+	if (a->print_prio) return "--print-priority";
+	if (a->nowait) return "--nowait";
+	if (a->timeout != IT_FOREVER) return "--timeout";
+	if (a->truncate) return "--truncate";
+	if (a->putback_given) return "--putback-timeout";
+	if (!posix && a->attr.msgsize) return "--msgsize";
+	if (a->framing != IT_FRAME_LINE) return framings[a->framing];
+	return NULL;
+}
+
 static void check(struct argp_state *state, struct args *a)
 {
 	bool posix = it_obj_is_posix(&a->obj);
@@ -94,6 +116,13 @@ static void check(struct argp_state *state, struct args *a)
 		argp_error(state, "--nowait and --timeout: choose one");
 	if (a->json && !a->stat)
 		argp_error(state, "--json goes with --stat");
+	if (posix && (a->attr.maxmsg || a->attr.msgsize) && !a->create.create)
+		argp_error(state, "--maxmsg and --msgsize shape a new POSIX queue: "
+			   "they need --create or --excl");
+	const char *idle = a->stat ? idle_with_stat(a, posix) : NULL;
+	if (idle)
+		argp_error(state, "--stat receives nothing: %s has no effect with it",
+			   idle);
 }
 
 static error_t parse_opt(int key, char *arg, struct argp_state *state)
@@ -128,6 +157,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_PUTBACK:
 		it_argp_duration(state, arg, &a->putback_timeout);
+		a->putback_given = true;
 		break;
 	case OPT_READY:
 		it_argp_fd(state, arg, &a->ready_fd);

@@ -43,6 +43,21 @@ static const struct argp_option options[] = {
 	{0}
 };
 
+/* The first option given that --stat, which sends nothing, would ignore;
+ * NULL if none. */
+static const char *idle_with_stat(const struct args *a)
+{
+	static const char *const framings[] = { "--lines", "--null", "--whole",
+						"--netstring" };
+	if (a->type_given) return "--type";
+	if (a->prio_given) return "--priority";
+	if (a->typed) return "--typed";
+	if (a->nowait) return "--nowait";
+	if (a->timeout != IT_FOREVER) return "--timeout";
+	if (a->framing != IT_FRAME_LINE) return framings[a->framing];
+	return NULL;
+}
+
 static void check(struct argp_state *state, struct args *a)
 {
 	bool posix = it_obj_is_posix(&a->obj);
@@ -63,6 +78,16 @@ static void check(struct argp_state *state, struct args *a)
 		argp_error(state, "--nowait and --timeout: choose one");
 	if (a->json && !a->stat)
 		argp_error(state, "--json goes with --stat");
+	if (posix && (a->attr.maxmsg || a->attr.msgsize) && !a->create.create)
+		argp_error(state, "--maxmsg and --msgsize shape a new POSIX queue: "
+			   "they need --create or --excl");
+	const char *idle = a->stat ? idle_with_stat(a) : NULL;
+	if (idle)
+		argp_error(state, "--stat sends nothing: %s has no effect with it",
+			   idle);
+	if (a->stat && a->obj.private)
+		argp_error(state, "--stat describes an existing queue: --key private "
+			   "would make a new one; name it by --id");
 	if (a->stat && a->nmsgs)
 		argp_error(state, "--stat sends nothing: drop the messages");
 }
@@ -146,14 +171,29 @@ static int split_typed(const struct it_mq *q, const char **msg, size_t *len,
 	return 0;
 }
 
-/* Sends message number n, or exits; r (if any) is given back its read-ahead
- * first, so that standard input is left right after the last message sent. */
+/* Makes the message at msg (len bytes, as it_read_msg returned it) unread
+ * again, with what was read ahead after it, so that a seekable standard
+ * input is left at the refused message's first byte. */
+static void unread(struct it_reader *r, const char *msg, size_t len)
+{
+	size_t head = r->framing == IT_FRAME_NETSTRING
+		      ? (size_t)snprintf(NULL, 0, "%zu:", len) : 0;
+	if (r->buf)
+		r->start = (size_t)(msg - r->buf) - head;
+	it_reader_giveback(r);
+}
+
+/* Sends message number n, or exits; r (if any) then gets back the message
+ * and its read-ahead, so that standard input is left right after the last
+ * message sent. */
 static void send_one(const struct args *a, struct it_mq *q,
 		     struct it_reader *r, long n, const char *msg, size_t len)
 {
 	long type = a->type;
 	int err = 0;
 	char limit[200];
+	const char *first = msg;
+	size_t whole = len;
 	if (a->typed && split_typed(q, &msg, &len, &type) < 0)
 		err = EBADMSG;
 	else if (it_mq_send(q, type, msg, len, a->nowait ? IT_MQ_NOWAIT : 0,
@@ -162,7 +202,7 @@ static void send_one(const struct args *a, struct it_mq *q,
 	if (!err)
 		return;
 	if (r)
-		it_reader_giveback(r);
+		unread(r, first, whole);
 	if (err == EBADMSG)
 		it_die(IT_DATAERR, "unable to send to %s: message %ld does not start "
 		       "with a %s and a tab (--typed)", it_obj_label(&a->obj), n,
@@ -215,7 +255,6 @@ int main(int argc, char **argv)
 	if (a.obj.kind == IT_OBJ_NAME && !a.prio_given && !a.typed)
 		a.type = 0;
 	it_xobj_resolve(&a.obj);
-	a.attr.no_id = a.stat;  /* the id= line of --stat says it, eval-safe */
 	it_mq_xsignals(false);
 	it_mq_xopen(&q, &a.obj, &a.create, &a.attr, O_WRONLY);
 	if (a.stat)

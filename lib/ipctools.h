@@ -310,11 +310,9 @@ struct it_mq {
 };
 
 /* POSIX attributes of a queue this tool creates; 0 is the system default.
- * For a System V receiver, msgsize is the largest message it takes. With
- * no_id, a new --key private queue's id is not printed (--stat says it). */
+ * For a System V receiver, msgsize is the largest message it takes. */
 struct it_mq_attr {
 	long maxmsg, msgsize;
-	bool no_id;
 };
 
 enum { IT_MQ_NOWAIT = 1, IT_MQ_EXCEPT = 2, IT_MQ_NOERROR = 4, IT_MQ_PUTBACK = 8 };

@@ -218,7 +218,7 @@ static void open_sysv(struct it_mq *q, const struct it_create *c,
 			 : "open message queue for", what,
 			 errno == ENOSPC ? "raise sysctl kernel.msgmni" : NULL);
 	}
-	if (obj->private && !attr->no_id) {
+	if (obj->private) {
 		char line[32];
 		int n = snprintf(line, sizeof line, "%d\n", q->id);
 		/* A queue nobody can be told of would only leak. */

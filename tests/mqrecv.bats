@@ -513,3 +513,30 @@ mqrecv_complete() {
 		[ "$output" = $'2\ttwo\n5\tfive' ]
 	done
 }
+
+@test "an option that has no effect with --stat is a usage error, naming it; so are --maxmsg and --msgsize without --create" {
+	local k n o
+	k=$(it_key)
+	n=$(it_name)
+	mqsend -k "$k" -c --stat >/dev/null
+	mqsend -N "$n" -c --stat >/dev/null
+	for o in "--count=3" --follow "--type=2" --nowait "--timeout=1" --truncate "--putback-timeout=1" "--msgsize=10" --null --netstring --whole --print-type; do
+		run -64 mqrecv -k "$k" --stat "$o"
+		[ "${lines[0]}" = "mqrecv: --stat receives nothing: ${o%%=*} has no effect with it" ]
+	done
+	run -64 mqrecv -N "$n" --stat --print-priority
+	[ "${lines[0]}" = "mqrecv: --stat receives nothing: --print-priority has no effect with it" ]
+	run -64 mqrecv -N "$n" --maxmsg 3
+	[ "${lines[0]}" = "mqrecv: --maxmsg and --msgsize shape a new POSIX queue: they need --create or --excl" ]
+	run -64 mqsend -N "$n" --msgsize 3 hello
+	[ "${lines[0]}" = "mqsend: --maxmsg and --msgsize shape a new POSIX queue: they need --create or --excl" ]
+	for o in "--type=2" --typed --nowait "--timeout=1" --null --whole --netstring; do
+		run -64 mqsend -k "$k" --stat "$o"
+		[ "${lines[0]}" = "mqsend: --stat sends nothing: ${o%%=*} has no effect with it" ]
+	done
+	run -64 mqsend -N "$n" --stat -p 3
+	[ "${lines[0]}" = "mqsend: --stat sends nothing: --priority has no effect with it" ]
+	# What does apply still works.
+	run -0 mqrecv -N "$n" --stat --json
+	run -0 mqrecv -k "$k" --stat --rm
+}

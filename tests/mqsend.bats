@@ -436,15 +436,10 @@ mqsend_complete() {
 	[ "$output" = "mqrecv: unable to write standard output: No space left on device" ]
 }
 
-@test "--stat of a --key private queue is eval-safe: no id line before it" {
-	local id key
-	eval "$(mqsend -k private --stat)"
-	it_track msgid "$id"
-	[ "$key" = 0x00000000 ]
-	[[ $id =~ ^[0-9]+$ ]]
-	mqsend -i "$id" hello
-	run -0 mqrecv -i "$id" --rm
-	[ "$output" = hello ]
+@test "--stat with --key private is a usage error: it would make a new queue on every call" {
+	run -64 mqsend -k private --stat
+	[ "${lines[0]}" = "mqsend: --stat describes an existing queue: --key private would make a new one; name it by --id" ]
+	run -64 mqsend -k private --stat --json
 }
 
 @test "--json is valid JSON for a name that is not UTF-8; key=value stays eval-safe" {
@@ -487,4 +482,32 @@ assert d["name"].encode("utf-8", "surrogateescape") == os.fsencode(sys.argv[1]),
 	# An existing queue keeps its mode.
 	run -0 bash -c 'umask 000; mqsend -N "$1" -c -m 0600 --stat' _ "$n"
 	[[ $output == *$'\nmode=0666\n'* ]]
+}
+
+@test "after any refused message, a seekable stdin is left at that message's first byte" {
+	local k n f
+	k=$(it_key)
+	n=$(it_name)
+	f=$(it_path input)
+	# A bad --typed prefix.
+	printf '1\tone\n0\tzero\n4\tfour\n' >"$f"
+	run -0 bash -c 'mqsend -k "$1" -c --typed; echo "status $?"; cat' _ "$k" <"$f"
+	[ "$output" = "mqsend: unable to send to key $k: message 2 does not start with a type and a tab (--typed)"$'\nstatus 65\n0\tzero\n4\tfour' ]
+	# A full queue under --nowait, lines and netstrings.
+	mqsend -N "$n" -c --maxmsg 1 --msgsize 8 --stat >/dev/null
+	printf 'a\nb\nc\n' >"$f"
+	run -0 bash -c 'mqsend -N "$1" --nowait; echo "status $?"; cat' _ "$n" <"$f"
+	[ "$output" = "mqsend: unable to send to $n: the queue is full (--nowait)"$'\nstatus 1\nb\nc' ]
+	mqrecv -N "$n" >/dev/null
+	printf '1:a,1:b,1:c,' >"$f"
+	run -0 bash -c 'mqsend -N "$1" --netstring --nowait; echo "status $?"; cat' _ "$n" <"$f"
+	[ "${lines[1]}" = "status 1" ]
+	[ "${lines[2]}" = "1:b,1:c," ]
+	# A --typed message whose text is over the queue's msgsize.
+	mqrecv -N "$n" >/dev/null
+	printf '1\tok\n2\t123456789\n3\tnext\n' >"$f"
+	run -0 bash -c 'mqsend -N "$1" --typed; echo "status $?"; cat' _ "$n" <"$f"
+	[ "${lines[1]}" = "status 65" ]
+	[ "${lines[2]}" = $'2\t123456789' ]
+	[ "${lines[3]}" = $'3\tnext' ]
 }
