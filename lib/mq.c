@@ -107,8 +107,9 @@ void it_mq_exit_signal(int sig)
 
 static _Noreturn void missing(const struct it_mq *q)
 {
-	it_die(IT_NOINPUT, "no message queue for %s (use --create)",
-	       it_obj_label(q->obj));
+	/* --id names an existing queue only: --create would not help. */
+	it_die(IT_NOINPUT, "no message queue for %s%s", it_obj_label(q->obj),
+	       q->obj->kind == IT_OBJ_ID ? "" : " (use --create)");
 }
 
 /* Opens or creates a POSIX queue. A queue this call creates gets exactly

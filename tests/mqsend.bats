@@ -222,7 +222,7 @@ bytes() {
 	[ "$messages" -eq 2 ]
 }
 
-@test "missing queue without --create is exit 66 naming it" {
+@test "missing queue without --create is exit 66 naming it; --create is suggested only where it applies (not to --id)" {
 	local k n
 	k=$(it_key)
 	n=$(it_name)
@@ -231,7 +231,9 @@ bytes() {
 	run -66 mqsend -N "$n" x
 	[ "$output" = "mqsend: no message queue for $n (use --create)" ]
 	run -66 mqsend -i 2147483647 x
-	[ "$output" = "mqsend: no message queue for id 2147483647 (use --create)" ]
+	[ "$output" = "mqsend: no message queue for id 2147483647" ]
+	run -66 mqrecv -i 2147483647 --stat
+	[ "$output" = "mqrecv: no message queue for id 2147483647" ]
 	run -66 mqsend -f "$BATS_TEST_TMPDIR/none" -c x
 	[ "$output" = "mqsend: unable to derive a key from $BATS_TEST_TMPDIR/none: No such file or directory (ftok needs an existing file)" ]
 }
