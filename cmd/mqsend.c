@@ -27,7 +27,7 @@ struct args {
 
 static const struct argp_option options[] = {
 	{"type", 't', "TYPE", 0, "System V message type, 1 or more (default 1)", 0},
-	{"priority", 'p', "PRIO", 0, "POSIX message priority, 0 or more "
+	{"priority", 'p', "PRIO", 0, "POSIX message priority, 0 to 32767 "
 	 "(default 0)", 0},
 	{"typed", OPT_TYPED, NULL, 0, "each message starts with its TYPE or PRIO "
 	 "and a tab, as mqrecv --print-type or --print-priority writes it", 0},
@@ -149,7 +149,12 @@ static const struct argp_child children[] = {
 static const struct argp argp = {
 	options, parse_opt, "[MESSAGE...]",
 	"Send messages to a System V or POSIX message queue: each MESSAGE, or "
-	"else each message of standard input.", children, NULL, NULL
+	"else each message of standard input.\v"
+	"After a message that is not sent, a seekable standard input is left at "
+	"its first byte. Exit status: 0 success, 1 queue full (--nowait) or "
+	"timed out, 64 usage, 65 message too long or badly framed, 66 no such "
+	"queue, or removed, 71 system error, 73 exists (--excl), 74 read error "
+	"on standard input, 77 permission denied.", children, NULL, NULL
 };
 
 /* With --typed, splits "TYPE<TAB>text" into *type and the text; -1 if the

@@ -214,6 +214,7 @@ int it_posix_oflags(const struct it_create *c);
 enum it_framing { IT_FRAME_LINE, IT_FRAME_NUL, IT_FRAME_WHOLE, IT_FRAME_NETSTRING };
 
 extern const struct argp it_frame_argp;    /* input: enum it_framing * */
+extern const struct argp it_frame_out_argp;  /* the same, for output */
 
 struct it_reader {
 	int fd;

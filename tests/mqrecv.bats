@@ -540,3 +540,17 @@ mqrecv_complete() {
 	run -0 mqrecv -N "$n" --stat --json
 	run -0 mqrecv -k "$k" --stat --rm
 }
+
+@test "--help: an Exit status paragraph; mqrecv offers no --key private and words framing as output; mqsend's -p states its limit" {
+	run -0 mqrecv --help
+	[[ $output == *$'\nEach message is written before the next is taken'*"Exit status: 0 success, 1 timed out"*"77 permission denied."$'\n\nReport bugs'* ]]
+	[[ $output != *"'private'"* && $output != *"for a new object"* ]]
+	[[ $output != *"all of the input"* && $output != *"messages end with"* ]]
+	[[ $output == *"--whole                each message as is, nothing after it"* ]]
+	run -0 mqsend --help
+	[[ $output == *"Exit status: 0 success, 1 queue full (--nowait) or timed out"*"77"$'\npermission denied.\n\nReport bugs'* ]]
+	[[ $output == *"-p, --priority=PRIO        POSIX message priority, 0 to 32767 (default 0)"* ]]
+	[[ $output == *"--whole                all of the input is one message"* ]]
+	run -64 mqsend -N /x -p 32768 hello
+	[ "${lines[0]}" = "mqsend: invalid priority '32768': out of range" ]
+}
