@@ -245,7 +245,8 @@ kill_round() {
 	kill -KILL "$pid"
 	it_wait "$pid"
 	[ "$IT_STATUS" -eq 137 ]
-	it_bg mqrecv "$@" --follow >"$rest"
+	# Ready first: a SIGTERM before exec could be lost in bats' traps.
+	it_bg_ready mqrecv "$@" --follow --ready-fd 9 >"$rest"
 	drainer=$IT_PID
 	it_wait "$sender"
 	[ "$IT_STATUS" -eq 0 ]
