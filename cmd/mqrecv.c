@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "ipctools.h"
@@ -312,6 +311,7 @@ static _Noreturn void rescue(const struct it_mq *q, int err)
 		it_write_msg2(w, pre, prelen, text, out.msglen);
 		it_writer_flush(w);
 	}
+	free(w);
 	snprintf(hint, sizeof hint, "1 message saved in %s: send it again with "
 		 "mqsend --typed --netstring%s", rc < 0 ? "standard error" : path,
 		 out.rm_kept ? "; the queue stays despite --rm" : "");
