@@ -78,6 +78,9 @@ static void check(struct argp_state *state, struct args *a)
 		argp_error(state, "--nowait and --timeout: choose one");
 	if (a->json && !a->stat)
 		argp_error(state, "--json goes with --stat");
+	if (a->create.mode_given && !a->create.create && !a->obj.private)
+		argp_error(state, "--mode sets the mode of a new queue: it needs "
+			   "--create or --excl");
 	if (posix && (a->attr.maxmsg || a->attr.msgsize) && !a->create.create)
 		argp_error(state, "--maxmsg and --msgsize shape a new POSIX queue: "
 			   "they need --create or --excl");

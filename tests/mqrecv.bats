@@ -514,7 +514,7 @@ mqrecv_complete() {
 	done
 }
 
-@test "an option that has no effect with --stat is a usage error, naming it; so are --maxmsg and --msgsize without --create" {
+@test "an option that has no effect with --stat is a usage error, naming it; so are --maxmsg, --msgsize and --mode without --create" {
 	local k n o
 	k=$(it_key)
 	n=$(it_name)
@@ -536,7 +536,15 @@ mqrecv_complete() {
 	done
 	run -64 mqsend -N "$n" --stat -p 3
 	[ "${lines[0]}" = "mqsend: --stat sends nothing: --priority has no effect with it" ]
+	run -64 mqsend -k "$k" -m 0644 hello
+	[ "${lines[0]}" = "mqsend: --mode sets the mode of a new queue: it needs --create or --excl" ]
+	run -64 mqrecv -N "$n" -m 0644 --stat
+	[ "${lines[0]}" = "mqrecv: --mode sets the mode of a new queue: it needs --create or --excl" ]
 	# What does apply still works.
+	run -0 mqsend -k private -m 0640 --typed $'3\tx'
+	it_track msgid "$output"
+	run -0 mqrecv -i "$output" -t 3 --rm
+	[ "$output" = x ]
 	run -0 mqrecv -N "$n" --stat --json
 	run -0 mqrecv -k "$k" --stat --rm
 }
