@@ -249,6 +249,9 @@ received_by() {
 	mqsend -k "$k" -c -t 3 0123456789
 	run -65 mqrecv -k "$k" --msgsize 4
 	[ "$output" = "mqrecv: unable to receive from key $k: the next message is longer than 4 bytes and stays queued (this receiver takes 4 bytes: use --msgsize or --truncate)" ]
+	# --rm would destroy it: the queue stays, and the line says so.
+	run -65 mqrecv -k "$k" --msgsize 4 --rm
+	[ "$output" = "mqrecv: unable to receive from key $k: the next message is longer than 4 bytes and stays queued, and the queue despite --rm (this receiver takes 4 bytes: use --msgsize or --truncate)" ]
 	run -0 mqrecv -k "$k" --msgsize 4 --truncate
 	[ "$output" = $'mqrecv: cut a message of type 3 to 4 bytes (--truncate)\n0123' ]
 	qstat -k "$k"
