@@ -70,18 +70,20 @@ static const char *idle_with_stat(const struct args *a, bool posix)
 {
 	static const char *const framings[] = { "--lines", "--null", "--whole",
 						"--netstring" };
-	if (a->count) return "--count";
-	if (a->follow) return "--follow";
-	if (a->type_given) return "--type";
-	if (a->except) return "--except";
-	if (a->print_type) return "--print-type";
-	if (a->print_prio) return "--print-priority";
-	if (a->nowait) return "--nowait";
-	if (a->timeout != IT_FOREVER) return "--timeout";
-	if (a->truncate) return "--truncate";
-	if (a->putback_given) return "--putback-timeout";
-	if (!posix && a->attr.msgsize) return "--msgsize";
-	if (a->framing != IT_FRAME_LINE) return framings[a->framing];
+	const struct { bool given; const char *name; } opts[] = {
+		{ a->count != 0, "--count" }, { a->follow, "--follow" },
+		{ a->type_given, "--type" }, { a->except, "--except" },
+		{ a->print_type, "--print-type" },
+		{ a->print_prio, "--print-priority" }, { a->nowait, "--nowait" },
+		{ a->timeout != IT_FOREVER, "--timeout" },
+		{ a->truncate, "--truncate" },
+		{ a->putback_given, "--putback-timeout" },
+		{ !posix && a->attr.msgsize, "--msgsize" },
+		{ a->framing != IT_FRAME_LINE, framings[a->framing] },
+	};
+	for (size_t i = 0; i < sizeof opts / sizeof *opts; i++)
+		if (opts[i].given)
+			return opts[i].name;
 	return NULL;
 }
 

@@ -49,12 +49,15 @@ static const char *idle_with_stat(const struct args *a)
 {
 	static const char *const framings[] = { "--lines", "--null", "--whole",
 						"--netstring" };
-	if (a->type_given) return "--type";
-	if (a->prio_given) return "--priority";
-	if (a->typed) return "--typed";
-	if (a->nowait) return "--nowait";
-	if (a->timeout != IT_FOREVER) return "--timeout";
-	if (a->framing != IT_FRAME_LINE) return framings[a->framing];
+	const struct { bool given; const char *name; } opts[] = {
+		{ a->type_given, "--type" }, { a->prio_given, "--priority" },
+		{ a->typed, "--typed" }, { a->nowait, "--nowait" },
+		{ a->timeout != IT_FOREVER, "--timeout" },
+		{ a->framing != IT_FRAME_LINE, framings[a->framing] },
+	};
+	for (size_t i = 0; i < sizeof opts / sizeof *opts; i++)
+		if (opts[i].given)
+			return opts[i].name;
 	return NULL;
 }
 
