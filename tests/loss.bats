@@ -311,7 +311,7 @@ kill_round() {
 }
 
 @test "a stop signal cuts the put-back wait: the message is saved at once, the file named, the tool ends by the signal (30 times)" {
-	local n fifo gate pid rescue round sig sigs=(TERM INT HUP)
+	local n k qbytes fifo gate pid rescue round sig sigs=(TERM INT HUP)
 	n=$(it_name)
 	fifo=$(it_path fifo)
 	gate=$(it_path gate)
@@ -336,6 +336,32 @@ kill_round() {
 		[ "$(cat "$rescue")" = "$((${#round} + 7)):0"$'\t'"first$round," ]
 		run -0 mqrecv -N "$n" --nowait
 		[ "$output" = "second$round" ]
+		rm "$rescue"
+	done
+	# System V, where the wait is a msgsnd that the stop signal's
+	# alarm interrupts: the queue is full with msg_qbytes of bytes.
+	k=$(it_key)
+	mqsend -k "$k" -c --stat >/dev/null
+	# Two messages of half of msg_qbytes each fill it.
+	qbytes=$(($(mqrecv -k "$k" --stat | sed -n 's/^qbytes=//p') / 2))
+	[ "$qbytes" -le "$(cat /proc/sys/kernel/msgmax)" ] || skip "msg_qbytes is over twice msgmax here"
+	for ((round = 0; round < 5; round++)); do
+		mqsend -k "$k" -t 7 precious
+		idle_reader "$fifo" "$gate"
+		TMPDIR=$BATS_TEST_TMPDIR it_bg mqrecv -k "$k" --follow >"$fifo" 2>"$BATS_TEST_TMPDIR/err"
+		pid=$IT_PID
+		wait_for qis 0 -k "$k"
+		head -c "$qbytes" /dev/zero | mqsend -k "$k" --whole
+		head -c "$qbytes" /dev/zero | mqsend -k "$k" --whole
+		echo go >"$gate"
+		wait_for grep -qx do_msgsnd "/proc/$pid/wchan"
+		kill -TERM "$pid"
+		it_wait "$pid"
+		[ "$IT_STATUS" -eq 143 ]
+		rescue=$(echo "$BATS_TEST_TMPDIR"/mqrecv-rescue.*)
+		[ "$(cat "$rescue")" = $'10:7\tprecious,' ]
+		[ "$(mqrecv -k "$k" -n 2 --whole | wc -c)" -eq $((2 * qbytes)) ]
+		run -1 mqrecv -k "$k" --nowait
 		rm "$rescue"
 	done
 }
