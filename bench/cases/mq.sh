@@ -9,8 +9,12 @@
 # leaves the queue only once it is written), so it makes two system calls
 # per message where the peer's receiver makes one: the aim is half the
 # peer's speed, a ratio of 2.0. Measured on the 2-core machine of issue 16,
-# 200k messages: raw 0.20 s; one write(2) per message 0.40 s, the same with
-# O_APPEND; the old 64 KiB batches 0.22 s, which lost a batch to SIGKILL.
+# 200k messages to a tmpfs file, quiet: raw 0.20 s; one write(2) per
+# message 0.40 s, the same with O_APPEND; the old 64 KiB batches 0.22 s,
+# which lost a batch to SIGKILL. Loaded (5 other jobs): raw 1.0-1.2 s, one
+# write per message 1.2-1.3 s, O_APPEND 1.2-1.8 s, and a receive thread
+# handing each message to a write thread 3.3-5.5 s: the hand-over costs
+# more than the write it overlaps, and holds two messages, not one.
 #
 # The queue must be emptied now and then: a System V queue holds all the
 # calls, and one mqrecv at the end empties it; a POSIX queue holds only
