@@ -122,28 +122,29 @@ tools() {
 
 # One table of bad inputs through every tool that takes each option: the
 # same mistake is the same exit status (64) and the same line everywhere.
-# Each row: the option and its bad value, then the line after "TOOL: ".
+# Each row: the option, its bad value and the line after "TOOL: ", split
+# at "|" (a tab is blank space to read, and an empty value would vanish).
 bad_values() {
 	cat <<'ROWS'
--w	1x	invalid duration '1x'
--w		invalid duration ''
--w	-1	invalid duration '-1'
--w	99999999999d	invalid duration '99999999999d': out of range
---ready-fd	0	invalid file descriptor '0': 0, 1 and 2 are the standard streams
---ready-fd	1	invalid file descriptor '1': 0, 1 and 2 are the standard streams
---ready-fd	2	invalid file descriptor '2': 0, 1 and 2 are the standard streams
---ready-fd	99	invalid file descriptor '99': not an open file descriptor
---ready-fd		invalid file descriptor ''
--m	0999	invalid mode '0999'
--m		invalid mode ''
--m	1777	invalid mode '1777': out of range
--k		invalid key ''
--k	0x	invalid key '0x'
--k	4294967296	invalid key '4294967296': out of range
--N	/.	invalid name '/.': a POSIX name is /NAME, one leading slash and no other, at most 255 bytes
--N	/..	invalid name '/..': a POSIX name is /NAME, one leading slash and no other, at most 255 bytes
--N		invalid name '': a POSIX name is /NAME, one leading slash and no other, at most 255 bytes
--N	/a/b	invalid name '/a/b': a POSIX name is /NAME, one leading slash and no other, at most 255 bytes
+-w|1x|invalid duration '1x'
+-w||invalid duration ''
+-w|-1|invalid duration '-1'
+-w|99999999999d|invalid duration '99999999999d': out of range
+--ready-fd|0|invalid file descriptor '0': 0, 1 and 2 are the standard streams
+--ready-fd|1|invalid file descriptor '1': 0, 1 and 2 are the standard streams
+--ready-fd|2|invalid file descriptor '2': 0, 1 and 2 are the standard streams
+--ready-fd|99|invalid file descriptor '99': not an open file descriptor
+--ready-fd||invalid file descriptor ''
+-m|0999|invalid mode '0999'
+-m||invalid mode ''
+-m|1777|invalid mode '1777': out of range
+-k||invalid key ''
+-k|0x|invalid key '0x'
+-k|4294967296|invalid key '4294967296': out of range
+-N|/.|invalid name '/.': a POSIX name is /NAME, one leading slash and no other, at most 255 bytes
+-N|/..|invalid name '/..': a POSIX name is /NAME, one leading slash and no other, at most 255 bytes
+-N||invalid name '': a POSIX name is /NAME, one leading slash and no other, at most 255 bytes
+-N|/a/b|invalid name '/a/b': a POSIX name is /NAME, one leading slash and no other, at most 255 bytes
 ROWS
 }
 
@@ -165,7 +166,7 @@ takers() {
 
 @test "every tool: one exit status and one line for each bad value of a shared option" {
 	local opt val want pre n=0
-	while IFS=$'\t' read -r opt val want; do
+	while IFS='|' read -r opt val want; do
 		while read -r pre; do
 			# shellcheck disable=SC2086 # pre is words on purpose
 			run -64 $pre "$opt" "$val"
