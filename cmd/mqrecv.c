@@ -493,6 +493,8 @@ int main(int argc, char **argv)
 		it_mq_xstat(&q, a.json);
 	else
 		status = receive(&a, &q);
+	if (status == IT_OK)
+		it_mq_xremove();
 	free(q.buf);
 	return status;
 }

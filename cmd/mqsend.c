@@ -266,7 +266,11 @@ int main(int argc, char **argv)
 	if (a.obj.kind == IT_OBJ_NAME && !a.prio_given && !a.typed)
 		a.type = 0;
 	it_xobj_resolve(&a.obj);
-	it_mq_xsignals(false);
+	/* A stop signal waits for the send under way to return, so that the
+	 * unsent message and what was read after it go back to a seekable
+	 * stdin. Reading a pipe or a terminal may block, and the signal must
+	 * end that at once: nothing read from those could go back anyway. */
+	it_mq_xsignals(a.nmsgs || lseek(STDIN_FILENO, 0, SEEK_CUR) >= 0);
 	it_mq_xopen(&q, &a.obj, &a.create, &a.attr, O_WRONLY);
 	if (a.stat)
 		it_mq_xstat(&q, a.json);
@@ -275,6 +279,7 @@ int main(int argc, char **argv)
 			send_one(&a, &q, NULL, i + 1, a.msgs[i], strlen(a.msgs[i]));
 	else
 		send_input(&a, &q);
+	it_mq_xremove();
 	free(q.buf);
 	return IT_OK;
 }

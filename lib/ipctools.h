@@ -385,6 +385,9 @@ ssize_t it_mq_recv(struct it_mq *q, long *type, int flags, int64_t deadline);
  * or the call's. */
 int it_mq_putback(struct it_mq *q, long type, const void *msg, size_t len,
 		  int64_t deadline);
+/* Removes a --rm queue at the end of a successful run, or exits with the
+ * reason it could not (the removal at exit after an error is silent). */
+void it_mq_xremove(void);
 /* Cancels --rm: the queue holds messages put back, which removing it would
  * destroy. True if a removal was pending. */
 bool it_mq_keep(void);

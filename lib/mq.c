@@ -374,6 +374,20 @@ int it_mq_putback(struct it_mq *q, long type, const void *msg, size_t len,
 	return call(q, true, &type, len, IT_MQ_PUTBACK, deadline) < 0 ? -1 : 0;
 }
 
+void it_mq_xremove(void)
+{
+	const struct it_mq *q = rm_queue;
+	if (!q)
+		return;
+	rm_queue = NULL;
+	int rc = q->posix ? mq_unlink(q->obj->name)
+		 : msgctl(q->id, IPC_RMID, NULL);
+	/* A queue someone else removed first is removed: --rm is done. */
+	if (rc < 0 && errno != ENOENT && errno != EINVAL && errno != EIDRM)
+		it_xfail(errno, "remove message queue", it_obj_label(q->obj),
+			 NULL);
+}
+
 bool it_mq_keep(void)
 {
 	bool pending = rm_queue != NULL;

@@ -513,3 +513,42 @@ assert d["name"].encode("utf-8", "surrogateescape") == os.fsencode(sys.argv[1]),
 	[ "${lines[2]}" = $'2\t123456789' ]
 	[ "${lines[3]}" = $'3\tnext' ]
 }
+
+@test "a stop signal while waiting for room leaves a seekable stdin at the unsent message's first byte" {
+	local n f sig
+	n=$(it_name)
+	f=$(it_path input)
+	seq 1000 >"$f"
+	mqsend -N "$n" -c --maxmsg 3 --msgsize 8 --stat >/dev/null
+	for sig in TERM INT HUP; do
+		exec 5<"$f"
+		it_bg mqsend -N "$n" <&5
+		wait_for blocked_in "$IT_PID" wq_sleep
+		kill -"$sig" "$IT_PID"
+		it_wait "$IT_PID"
+		[ "$IT_STATUS" -eq $((128 + $(kill -l "$sig"))) ]
+		[ "$(cat <&5)" = "$(seq 4 1000)" ]
+		exec 5<&-
+		run -0 mqrecv -N "$n" -n 3
+		[ "$output" = "$(seq 3)" ]
+	done
+}
+
+@test "--rm that cannot remove the queue is an error, not exit 0 (another user)" {
+	local k n
+	need_other_user
+	k=$(it_key)
+	n=$(it_name)
+	mqsend -k "$k" -c -m 0666 one two
+	mqsend -N "$n" -c -m 0666 one
+	run -77 as_nobody mqrecv -k "$k" --rm
+	[ "${lines[0]}" = one ]
+	[ "${lines[1]}" = "mqrecv: unable to remove message queue key $k: Operation not permitted" ]
+	run -77 as_nobody mqsend -k "$k" --rm three
+	[ "$output" = "mqsend: unable to remove message queue key $k: Operation not permitted" ]
+	run -77 as_nobody mqrecv -N "$n" --rm
+	[ "${lines[1]}" = "mqrecv: unable to remove message queue $n: Permission denied" ]
+	run -0 mqrecv -k "$k" --follow --nowait --rm
+	[ "$output" = $'two\nthree' ]
+	run -66 mqrecv -k "$k" --stat
+}
