@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "ipctools.h"
@@ -28,6 +27,7 @@ struct args {
 	long count;
 	bool follow, except, print_type, print_prio, nowait, truncate, stat, json;
 	int64_t timeout, putback_timeout;
+	bool putback_given;
 	int ready_fd;
 };
 
@@ -64,6 +64,29 @@ static const struct argp_option options[] = {
 	{0}
 };
 
+/* The first option given that --stat, which receives nothing, would
+ * ignore; NULL if none. */
+static const char *idle_with_stat(const struct args *a, bool posix)
+{
+	static const char *const framings[] = { "--lines", "--null", "--whole",
+						"--netstring" };
+	const struct { bool given; const char *name; } opts[] = {
+		{ a->count != 0, "--count" }, { a->follow, "--follow" },
+		{ a->type_given, "--type" }, { a->except, "--except" },
+		{ a->print_type, "--print-type" },
+		{ a->print_prio, "--print-priority" }, { a->nowait, "--nowait" },
+		{ a->timeout != IT_FOREVER, "--timeout" },
+		{ a->truncate, "--truncate" },
+		{ a->putback_given, "--putback-timeout" },
+		{ !posix && a->attr.msgsize, "--msgsize" },
+		{ a->framing != IT_FRAME_LINE, framings[a->framing] },
+	};
+	for (size_t i = 0; i < sizeof opts / sizeof *opts; i++)
+		if (opts[i].given)
+			return opts[i].name;
+	return NULL;
+}
+
 static void check(struct argp_state *state, struct args *a)
 {
 	bool posix = it_obj_is_posix(&a->obj);
@@ -94,6 +117,16 @@ static void check(struct argp_state *state, struct args *a)
 		argp_error(state, "--nowait and --timeout: choose one");
 	if (a->json && !a->stat)
 		argp_error(state, "--json goes with --stat");
+	if (a->create.mode_given && !a->create.create && !a->obj.private)
+		argp_error(state, "--mode sets the mode of a new queue: it needs "
+			   "--create or --excl");
+	if (posix && (a->attr.maxmsg || a->attr.msgsize) && !a->create.create)
+		argp_error(state, "--maxmsg and --msgsize shape a new POSIX queue: "
+			   "they need --create or --excl");
+	const char *idle = a->stat ? idle_with_stat(a, posix) : NULL;
+	if (idle)
+		argp_error(state, "--stat receives nothing: %s has no effect with it",
+			   idle);
 }
 
 static error_t parse_opt(int key, char *arg, struct argp_state *state)
@@ -128,6 +161,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_PUTBACK:
 		it_argp_duration(state, arg, &a->putback_timeout);
+		a->putback_given = true;
 		break;
 	case OPT_READY:
 		it_argp_fd(state, arg, &a->ready_fd);
@@ -153,43 +187,58 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	return 0;
 }
 
+/* The shared naming options, but for --key's text: mqrecv refuses
+ * private, which that text offers. Filled in by main. */
+static struct argp obj_argp;
+
+static char *obj_help(int key, const char *text, void *input)
+{
+	(void)input;
+	if (key == 'k')
+		return strdup("System V key: decimal, 0x hex, 0 octal (32-bit); "
+			      "not private, a new queue no sender knows");
+	return (char *)text;
+}
+
 static const struct argp_child children[] = {
-	{&it_obj_argp, 0, "Naming the queue:", 1},
+	{&obj_argp, 0, "Naming the queue:", 1},
 	{&it_create_argp, 0, "Creating and removing it:", 2},
-	{&it_frame_argp, 0, "Framing of standard output:", 3},
+	{&it_frame_out_argp, 0, "Framing of standard output:", 3},
 	{0}
 };
 
 static const struct argp argp = {
 	options, parse_opt, NULL,
 	"Receive messages from a System V or POSIX message queue and write them "
-	"to standard output.", children, NULL, NULL
+	"to standard output.\v"
+	"Each message is written before the next is taken, and one the output "
+	"refuses goes back on the queue. Exit status: 0 success, 1 timed out or "
+	"no message (--nowait), 64 usage, 65 message longer than --msgsize, 66 "
+	"no such queue, or removed, 71 system error, 73 exists (--excl), 74 "
+	"write error on standard output, 77 permission denied.",
+	children, NULL, NULL
 };
 
 /* ---- delivery: every message taken ends on stdout or back on the queue ----
  *
- * Into a regular file or /dev/null, messages are batched, and a failed
- * write puts back every message of the batch not wholly written (a partial
- * one is cut off the file again). Into a pipe, a message is written only
- * once the reader has read the one before, because a reader like head(1)
- * reads everything there is and keeps only what it wants; anything else
- * (terminals, sockets, devices) takes one message per write. */
-
-enum outkind { OUT_BATCH, OUT_PIPE, OUT_EACH };
-
-struct held {
-	long type;
-	size_t start, text, len, end;   /* offsets into out.buf */
-};
+ * One message at a time, whatever the output: each is written before the
+ * next is taken, so that SIGKILL or the OOM killer can cost at most the
+ * one message in hand. Messages received ahead of their write (a batch, a
+ * writev, a writer thread) would all be lost with the process. Into a
+ * pipe, the next message is taken only once the reader has read the last,
+ * because a reader like head(1) reads everything there is and keeps only
+ * what it wants. */
 
 struct out {
-	enum outkind kind;
+	bool pipe;
 	enum it_framing framing;
 	bool prefix;            /* --print-type or --print-priority */
-	char *buf;
-	size_t cap, len, room;  /* room: the most one message takes framed */
-	struct held *held;
-	size_t nheld, maxheld;
+	char *buf;              /* the message in hand, framed */
+	size_t len;
+	long type;              /* its type or priority */
+	size_t text, msglen;    /* where its own bytes start in buf, how many */
+	bool in_pipe;           /* written into the pipe, maybe not read yet */
+	bool rm_kept;           /* a put-back made --rm leave the queue */
 	int64_t putback_ns;     /* how long a put-back may wait for room */
 };
 
@@ -209,127 +258,147 @@ static void out_init(const struct args *a, const struct it_mq *q)
 	out.framing = a->framing;
 	out.prefix = a->print_type || a->print_prio;
 	out.putback_ns = a->putback_timeout;
-	out.kind = OUT_EACH;
-	if (fstat(STDOUT_FILENO, &st) < 0)
-		st.st_mode = 0;
-	if (S_ISREG(st.st_mode) ||
-	    (S_ISCHR(st.st_mode) && st.st_rdev == makedev(1, 3)))
-		out.kind = OUT_BATCH;
-	else if (S_ISFIFO(st.st_mode))
-		out.kind = OUT_PIPE;
-	out.room = q->msgmax + IT_FRAME_OVERHEAD + 24;
-	out.cap = 65536 + out.room;
-	out.maxheld = out.kind == OUT_BATCH ? 8192 : 1;
-	out.buf = malloc(out.cap);
-	out.held = malloc(out.maxheld * sizeof *out.held);
-	if (!out.buf || !out.held)
+	out.pipe = fstat(STDOUT_FILENO, &st) == 0 && S_ISFIFO(st.st_mode);
+	out.buf = malloc(q->msgmax + IT_FRAME_OVERHEAD + 24);
+	if (!out.buf)
 		it_xfail(errno, "allocate a buffer for", it_obj_label(q->obj), NULL);
-	if (out.kind == OUT_PIPE)
+	if (out.pipe)
 		it_drain_watch(reader_gone);
 }
 
-/* Saves messages that could not go back where the user can find them: a
- * file of netstrings that `mqsend --typed --netstring` sends again, or,
- * if even that fails, standard error. */
-static _Noreturn void rescue(struct it_mq *q, size_t from, int err)
+/* Ends the tool by sig. --rm leaves the queue if a message went back on
+ * it, or if the output went away (more messages were wanted): the line
+ * says so, since removing the queue would destroy what it holds. */
+static _Noreturn void end_by(const struct it_mq *q, int sig)
 {
-	char path[4096], hint[4300], pre[24];
+	it_drain_restore();
+	if (sig == SIGPIPE && it_mq_keep() && !out.rm_kept)
+		it_warn("%s stays despite --rm: standard output went away",
+			it_obj_label(q->obj));
+	if (out.rm_kept)
+		it_warn("%s stays despite --rm: 1 message went back on it",
+			it_obj_label(q->obj));
+	it_mq_exit_signal(sig);
+}
+
+/* Saves the message in hand, which could not go back, where the user can
+ * find it: a file of one netstring that `mqsend --typed --netstring` sends
+ * again, or, if even that fails, standard error. A stop signal (err EINTR)
+ * then ends the tool by that signal. */
+static _Noreturn void rescue(const struct it_mq *q, int err)
+{
+	char path[4096], hint[4400], pre[24];
 	const char *tmp = getenv("TMPDIR");
-	snprintf(path, sizeof path, "%s/mqrecv-rescue.XXXXXX",
-		 tmp && *tmp ? tmp : "/tmp");
-	int fd = mkstemp(path);
-	if (fd < 0)
-		fd = STDERR_FILENO;
+	const char *text = out.buf + out.text;
+	size_t prelen = (size_t)snprintf(pre, sizeof pre, "%ld\t", out.type);
 	struct it_writer *w = malloc(sizeof *w);
 	if (!w)
 		_exit(IT_IOERR);
-	it_writer_init(w, fd, IT_FRAME_NETSTRING);
-	int rc = 0;
-	for (size_t i = from; i < out.nheld && rc == 0; i++) {
-		int n = snprintf(pre, sizeof pre, "%ld\t", out.held[i].type);
-		rc = it_write_msg2(w, pre, (size_t)n, out.buf + out.held[i].text,
-				   out.held[i].len);
-	}
-	if (rc == 0)
-		rc = it_writer_flush(w);
-	if (fd != STDERR_FILENO && (rc < 0 || fsync(fd) < 0 || close(fd) < 0)) {
-		unlink(path);
-		fd = STDERR_FILENO;
+	snprintf(path, sizeof path, "%s/mqrecv-rescue.XXXXXX",
+		 tmp && *tmp ? tmp : "/tmp");
+	int fd = mkstemp(path), rc = -1;
+	if (fd >= 0) {
 		it_writer_init(w, fd, IT_FRAME_NETSTRING);
-		it_warn("unable to save the messages in %s: %s; they follow on "
+		rc = it_write_msg2(w, pre, prelen, text, out.msglen);
+		if (rc == 0)
+			rc = it_writer_flush(w);
+		if (rc == 0)
+			rc = fsync(fd);
+		if (close(fd) < 0)
+			rc = -1;
+	}
+	if (rc < 0) {
+		if (fd >= 0)
+			unlink(path);
+		it_warn("unable to save a message in %s: %s; it follows on "
 			"standard error", path, strerror(errno));
-		for (size_t i = from; i < out.nheld; i++)
-			it_write_msg(w, out.buf + out.held[i].text, out.held[i].len);
+		it_writer_init(w, STDERR_FILENO, IT_FRAME_NETSTRING);
+		it_write_msg2(w, pre, prelen, text, out.msglen);
 		it_writer_flush(w);
 	}
-	snprintf(hint, sizeof hint, "%zu message%s saved in %s: send %s again "
-		 "with mqsend --typed --netstring", out.nheld - from,
-		 out.nheld - from == 1 ? "" : "s",
-		 fd == STDERR_FILENO ? "standard error" : path,
-		 out.nheld - from == 1 ? "it" : "them");
+	free(w);
+	snprintf(hint, sizeof hint, "1 message saved in %s: send it again with "
+		 "mqsend --typed --netstring%s", rc < 0 ? "standard error" : path,
+		 out.rm_kept ? "; the queue stays despite --rm" : "");
+	if (err == EINTR) {
+		it_warn("unable to put a message back on %s: stopped by SIG%s (%s)",
+			it_obj_label(q->obj), it_sig_name(it_mq_caught()), hint);
+		it_mq_exit_signal(it_mq_caught());
+	}
 	it_die(IT_IOERR, "unable to put messages back on %s: %s (%s)",
 	       it_obj_label(q->obj), err == ETIMEDOUT ? "the queue stayed full"
 	       : strerror(err), hint);
 }
 
-/* Puts held messages from..end back on the queue, in order, or saves them. */
-static void put_back(struct it_mq *q, size_t from)
+/* Puts the message in hand back on the queue, or saves it; the queue then
+ * holds it, so --rm must not remove the queue any more. */
+static void put_back(struct it_mq *q)
 {
-	int64_t deadline = it_deadline(out.putback_ns);
-	for (size_t i = from; i < out.nheld; i++) {
-		const struct held *h = &out.held[i];
-		if (it_mq_putback(q, h->type, out.buf + h->text, h->len,
-				  deadline) < 0)
-			rescue(q, i, errno);
-	}
-	out.nheld = out.len = 0;
+	out.rm_kept = it_mq_keep() || out.rm_kept;
+	out.in_pipe = false;
+	if (it_mq_putback(q, out.type, out.buf + out.text, out.msglen,
+			  it_deadline(out.putback_ns)) < 0)
+		rescue(q, errno);
 }
 
-/* A failed write of the batch after done bytes: keeps what was wholly
- * written, cuts a partly written message off a regular file, puts the
- * rest back, and ends the tool as the error says. */
+/* A failed write of the message in hand after done bytes: cuts a partly
+ * written message off a regular file, puts it back, and ends the tool as
+ * the error says. */
 static _Noreturn void write_failed(struct it_mq *q, size_t done, int err)
 {
-	size_t k = 0;
 	struct stat st;
-	while (k < out.nheld && out.held[k].end <= done)
-		k++;
-	if (k < out.nheld && done > out.held[k].start) {
+	if (done > 0) {
 		off_t at = lseek(STDOUT_FILENO, 0, SEEK_CUR);
-		off_t cut = at - (off_t)(done - out.held[k].start);
 		/* Only our own bytes, at the end of the file, are cut. */
 		if (at < 0 || fstat(STDOUT_FILENO, &st) < 0 ||
 		    !S_ISREG(st.st_mode) || st.st_size != at ||
-		    ftruncate(STDOUT_FILENO, cut) < 0)
-			it_warn("part of a message that goes back on %s stays at "
-				"the end of standard output", it_obj_label(q->obj));
+		    ftruncate(STDOUT_FILENO, at - (off_t)done) < 0)
+			it_warn("part of a message that goes back on %s stays on "
+				"standard output", it_obj_label(q->obj));
 	}
-	size_t back = out.nheld - k;
-	put_back(q, k);
-	it_drain_restore();
+	put_back(q);
 	if (err == EPIPE)
-		it_mq_exit_signal(SIGPIPE);
-	char hint[64];
-	snprintf(hint, sizeof hint, "%zu message%s put back", back,
-		 back == 1 ? "" : "s");
+		end_by(q, SIGPIPE);
+	if (err == EINTR && it_mq_caught())
+		end_by(q, it_mq_caught());
+	it_drain_restore();
 	it_xfail_status(IT_IOERR, err, "write", "standard output",
-			back ? hint : NULL);
+			out.rm_kept ? "1 message put back, so the queue stays "
+			"despite --rm" : "1 message put back");
 }
 
-static void flush(struct it_mq *q)
+/* Frames the message in q->buf and writes it; a stop signal ends only a
+ * write that blocks, into a pipe nobody reads. */
+static void deliver(struct it_mq *q, long type, size_t len)
 {
+	char pre[24];
+	size_t prelen = out.prefix ? (size_t)snprintf(pre, sizeof pre, "%ld\t",
+						      type) : 0;
 	size_t done = 0;
+	out.type = type;
+	out.msglen = len;
+	out.len = it_frame_msg(out.buf, out.framing, pre, prelen, q->buf->text,
+			       len, &out.text);
 	while (done < out.len) {
 		ssize_t n = write(STDOUT_FILENO, out.buf + done, out.len - done);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			write_failed(q, done, errno);
-		done += (size_t)n;
+		if (n > 0)
+			done += (size_t)n;
+		else if (n == 0 || errno != EINTR || it_mq_caught())
+			write_failed(q, done, n == 0 ? EIO : errno);
 	}
-	if (out.kind != OUT_PIPE)
-		out.nheld = 0;
-	out.len = 0;
+	out.in_pipe = out.pipe;
+}
+
+/* Into a pipe, waits until the reader has read the message in hand. One
+ * it did not read, or read only in part, goes back whole: it counts as
+ * not delivered. Returns false if it went back. */
+static bool read_by_reader(struct it_mq *q)
+{
+	bool read = !out.in_pipe || it_drain(it_mq_caught) == 0;
+	if (!read)
+		put_back(q);
+	out.in_pipe = false;
+	return read;
 }
 
 /* Before taking a message: the last one was delivered, and the reader is
@@ -337,58 +406,33 @@ static void flush(struct it_mq *q)
  * gone, with the undelivered message back on the queue. */
 static void before_take(struct it_mq *q)
 {
-	/* The batch keeps room for one more message of any size: the next
-	 * one taken always goes in before anything can fail. */
-	if (out.kind == OUT_BATCH) {
-		if (out.len > out.cap - out.room || out.nheld == out.maxheld)
-			flush(q);
-		return;
-	}
-	if (out.kind == OUT_PIPE && out.nheld && it_drain(it_mq_caught) != 0) {
-		put_back(q, 0);
-		it_drain_restore();
-		it_mq_exit_signal(SIGPIPE);
-	}
-	out.nheld = 0;
-	if (it_drain_gone()) {
-		it_drain_restore();
-		it_mq_exit_signal(SIGPIPE);
-	}
+	if (!read_by_reader(q) || (out.pipe && it_drain_gone()))
+		end_by(q, SIGPIPE);
 }
 
-/* Frames the message in q->buf into the batch, and writes the batch if it
- * is full or if every message goes on its own. */
-static void deliver(struct it_mq *q, long type, size_t len)
-{
-	char pre[24];
-	size_t prelen = out.prefix ? (size_t)snprintf(pre, sizeof pre, "%ld\t",
-						      type) : 0;
-	struct held *h = &out.held[out.nheld++];
-	h->type = type;
-	h->len = len;
-	h->start = out.len;
-	out.len += it_frame_msg(out.buf + out.len, out.framing, pre, prelen,
-				q->buf->text, len, &h->text);
-	h->text += h->start;
-	h->end = out.len;
-	if (out.kind != OUT_BATCH)
-		flush(q);
-}
-
-/* The last step of every run: what was taken is written and, into a pipe,
- * read; or a stop signal ends the tool by that signal. */
+/* The last step of every run: what was taken is read, into a pipe; or a
+ * stop signal ends the tool by that signal. */
 static int finish(struct it_mq *q, int sig)
 {
-	flush(q);
-	if (out.kind == OUT_PIPE && out.nheld && it_drain(it_mq_caught) != 0) {
-		put_back(q, 0);
-		if (!sig)
-			sig = SIGPIPE;
-	}
-	it_drain_restore();
+	if (!read_by_reader(q) && !sig)
+		sig = SIGPIPE;
 	if (sig)
-		it_mq_exit_signal(sig);
+		end_by(q, sig);
+	it_drain_restore();
 	return IT_OK;
+}
+
+/* A System V message over --msgsize stays queued, and so the queue stays
+ * too under --rm. */
+static _Noreturn void too_big(struct it_mq *q)
+{
+	char limit[200];
+	bool kept = it_mq_keep();
+	it_mq_limit(q, limit, sizeof limit);
+	it_die(IT_DATAERR, "unable to receive from %s: the next message is "
+	       "longer than %zu bytes and stays queued%s (%s)",
+	       it_obj_label(q->obj), q->msgmax,
+	       kept ? ", and the queue despite --rm" : "", limit);
 }
 
 static int receive(const struct args *a, struct it_mq *q)
@@ -396,19 +440,11 @@ static int receive(const struct args *a, struct it_mq *q)
 	int flags = (a->nowait ? IT_MQ_NOWAIT : 0) |
 		    (a->except ? IT_MQ_EXCEPT : 0);
 	long got = 0;
-	char limit[200];
 	out_init(a, q);
 	while (a->follow || got < a->count) {
 		before_take(q);
 		long type = a->type;
-		/* Batched messages are written before any wait for the next. */
-		ssize_t n = out.len ? it_mq_recv(q, &type, flags | IT_MQ_NOWAIT,
-						 IT_FOREVER) : -1;
-		if (n < 0 && (!out.len || errno == EAGAIN)) {
-			flush(q);
-			type = a->type;
-			n = it_mq_recv(q, &type, flags, it_deadline(a->timeout));
-		}
+		ssize_t n = it_mq_recv(q, &type, flags, it_deadline(a->timeout));
 		if (n < 0 && errno == E2BIG && a->truncate) {
 			type = a->type;
 			n = it_mq_recv(q, &type, flags | IT_MQ_NOERROR, IT_FOREVER);
@@ -423,13 +459,8 @@ static int receive(const struct args *a, struct it_mq *q)
 			finish(q, 0);
 			if (a->follow && got > 0 && (err == EAGAIN || err == ETIMEDOUT))
 				return IT_OK;
-			if (err == E2BIG) {
-				it_mq_limit(q, limit, sizeof limit);
-				it_die(IT_DATAERR, "unable to receive from %s: the next "
-				       "message is longer than %zu bytes and stays "
-				       "queued (%s)", it_obj_label(q->obj), q->msgmax,
-				       limit);
-			}
+			if (err == E2BIG)
+				too_big(q);
 			it_mq_xfail(q, err);
 		}
 		got++;
@@ -448,6 +479,8 @@ int main(int argc, char **argv)
 	int status = IT_OK;
 	a.obj.accept = IT_ACCEPT_ALL;
 	it_init();
+	obj_argp = it_obj_argp;
+	obj_argp.help_filter = obj_help;
 	argp_parse(&argp, argc, argv, 0, NULL, &a);
 	if (!a.follow && !a.count)
 		a.count = 1;
@@ -460,6 +493,8 @@ int main(int argc, char **argv)
 		it_mq_xstat(&q, a.json);
 	else
 		status = receive(&a, &q);
+	if (status == IT_OK)
+		it_mq_xremove();
 	free(q.buf);
 	return status;
 }

@@ -27,7 +27,7 @@ struct args {
 
 static const struct argp_option options[] = {
 	{"type", 't', "TYPE", 0, "System V message type, 1 or more (default 1)", 0},
-	{"priority", 'p', "PRIO", 0, "POSIX message priority, 0 or more "
+	{"priority", 'p', "PRIO", 0, "POSIX message priority, 0 to 32767 "
 	 "(default 0)", 0},
 	{"typed", OPT_TYPED, NULL, 0, "each message starts with its TYPE or PRIO "
 	 "and a tab, as mqrecv --print-type or --print-priority writes it", 0},
@@ -42,6 +42,24 @@ static const struct argp_option options[] = {
 	{"json", OPT_JSON, NULL, 0, "with --stat, print one JSON object", 0},
 	{0}
 };
+
+/* The first option given that --stat, which sends nothing, would ignore;
+ * NULL if none. */
+static const char *idle_with_stat(const struct args *a)
+{
+	static const char *const framings[] = { "--lines", "--null", "--whole",
+						"--netstring" };
+	const struct { bool given; const char *name; } opts[] = {
+		{ a->type_given, "--type" }, { a->prio_given, "--priority" },
+		{ a->typed, "--typed" }, { a->nowait, "--nowait" },
+		{ a->timeout != IT_FOREVER, "--timeout" },
+		{ a->framing != IT_FRAME_LINE, framings[a->framing] },
+	};
+	for (size_t i = 0; i < sizeof opts / sizeof *opts; i++)
+		if (opts[i].given)
+			return opts[i].name;
+	return NULL;
+}
 
 static void check(struct argp_state *state, struct args *a)
 {
@@ -63,6 +81,19 @@ static void check(struct argp_state *state, struct args *a)
 		argp_error(state, "--nowait and --timeout: choose one");
 	if (a->json && !a->stat)
 		argp_error(state, "--json goes with --stat");
+	if (a->create.mode_given && !a->create.create && !a->obj.private)
+		argp_error(state, "--mode sets the mode of a new queue: it needs "
+			   "--create or --excl");
+	if (posix && (a->attr.maxmsg || a->attr.msgsize) && !a->create.create)
+		argp_error(state, "--maxmsg and --msgsize shape a new POSIX queue: "
+			   "they need --create or --excl");
+	const char *idle = a->stat ? idle_with_stat(a) : NULL;
+	if (idle)
+		argp_error(state, "--stat sends nothing: %s has no effect with it",
+			   idle);
+	if (a->stat && a->obj.private)
+		argp_error(state, "--stat describes an existing queue: --key private "
+			   "would make a new one; name it by --id");
 	if (a->stat && a->nmsgs)
 		argp_error(state, "--stat sends nothing: drop the messages");
 }
@@ -124,7 +155,12 @@ static const struct argp_child children[] = {
 static const struct argp argp = {
 	options, parse_opt, "[MESSAGE...]",
 	"Send messages to a System V or POSIX message queue: each MESSAGE, or "
-	"else each message of standard input.", children, NULL, NULL
+	"else each message of standard input.\v"
+	"After a message that is not sent, a seekable standard input is left at "
+	"its first byte. Exit status: 0 success, 1 queue full (--nowait) or "
+	"timed out, 64 usage, 65 message too long or badly framed, 66 no such "
+	"queue, or removed, 71 system error, 73 exists (--excl), 74 read error "
+	"on standard input, 77 permission denied.", children, NULL, NULL
 };
 
 /* With --typed, splits "TYPE<TAB>text" into *type and the text; -1 if the
@@ -146,14 +182,29 @@ static int split_typed(const struct it_mq *q, const char **msg, size_t *len,
 	return 0;
 }
 
-/* Sends message number n, or exits; r (if any) is given back its read-ahead
- * first, so that standard input is left right after the last message sent. */
+/* Makes the message at msg (len bytes, as it_read_msg returned it) unread
+ * again, with what was read ahead after it, so that a seekable standard
+ * input is left at the refused message's first byte. */
+static void unread(struct it_reader *r, const char *msg, size_t len)
+{
+	size_t head = r->framing == IT_FRAME_NETSTRING
+		      ? (size_t)snprintf(NULL, 0, "%zu:", len) : 0;
+	if (r->buf)
+		r->start = (size_t)(msg - r->buf) - head;
+	it_reader_giveback(r);
+}
+
+/* Sends message number n, or exits; r (if any) then gets back the message
+ * and its read-ahead, so that standard input is left right after the last
+ * message sent. */
 static void send_one(const struct args *a, struct it_mq *q,
 		     struct it_reader *r, long n, const char *msg, size_t len)
 {
 	long type = a->type;
 	int err = 0;
 	char limit[200];
+	const char *first = msg;
+	size_t whole = len;
 	if (a->typed && split_typed(q, &msg, &len, &type) < 0)
 		err = EBADMSG;
 	else if (it_mq_send(q, type, msg, len, a->nowait ? IT_MQ_NOWAIT : 0,
@@ -162,7 +213,7 @@ static void send_one(const struct args *a, struct it_mq *q,
 	if (!err)
 		return;
 	if (r)
-		it_reader_giveback(r);
+		unread(r, first, whole);
 	if (err == EBADMSG)
 		it_die(IT_DATAERR, "unable to send to %s: message %ld does not start "
 		       "with a %s and a tab (--typed)", it_obj_label(&a->obj), n,
@@ -215,8 +266,11 @@ int main(int argc, char **argv)
 	if (a.obj.kind == IT_OBJ_NAME && !a.prio_given && !a.typed)
 		a.type = 0;
 	it_xobj_resolve(&a.obj);
-	a.attr.no_id = a.stat;  /* the id= line of --stat says it, eval-safe */
-	it_mq_xsignals(false);
+	/* A stop signal waits for the send under way to return, so that the
+	 * unsent message and what was read after it go back to a seekable
+	 * stdin. Reading a pipe or a terminal may block, and the signal must
+	 * end that at once: nothing read from those could go back anyway. */
+	it_mq_xsignals(a.nmsgs || lseek(STDIN_FILENO, 0, SEEK_CUR) >= 0);
 	it_mq_xopen(&q, &a.obj, &a.create, &a.attr, O_WRONLY);
 	if (a.stat)
 		it_mq_xstat(&q, a.json);
@@ -225,6 +279,7 @@ int main(int argc, char **argv)
 			send_one(&a, &q, NULL, i + 1, a.msgs[i], strlen(a.msgs[i]));
 	else
 		send_input(&a, &q);
+	it_mq_xremove();
 	free(q.buf);
 	return IT_OK;
 }

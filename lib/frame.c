@@ -22,6 +22,17 @@ static const struct argp_option frame_options[] = {
 	{0}
 };
 
+/* The same options worded for a tool that writes messages. */
+static const struct argp_option frame_out_options[] = {
+	{"lines", OPT_LINES, NULL, 0, "each message then a newline (the default)",
+	 0},
+	{"null", '0', NULL, 0, "each message then a NUL byte", 0},
+	{"whole", OPT_WHOLE, NULL, 0, "each message as is, nothing after it", 0},
+	{"netstring", OPT_NETSTRING, NULL, 0,
+	 "each message as a netstring LEN:BYTES, (binary safe)", 0},
+	{0}
+};
+
 static error_t frame_parse(int key, char *arg, struct argp_state *state)
 {
 	static const char *const names[] = { "--lines", "--null", "--whole",
@@ -53,6 +64,8 @@ static error_t frame_parse(int key, char *arg, struct argp_state *state)
 
 const struct argp it_frame_argp = { frame_options, frame_parse, NULL, NULL,
 				    NULL, NULL, NULL };
+const struct argp it_frame_out_argp = { frame_out_options, frame_parse, NULL,
+					NULL, NULL, NULL, NULL };
 
 void it_reader_init(struct it_reader *r, int fd, enum it_framing framing)
 {

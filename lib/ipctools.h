@@ -214,6 +214,7 @@ int it_posix_oflags(const struct it_create *c);
 enum it_framing { IT_FRAME_LINE, IT_FRAME_NUL, IT_FRAME_WHOLE, IT_FRAME_NETSTRING };
 
 extern const struct argp it_frame_argp;    /* input: enum it_framing * */
+extern const struct argp it_frame_out_argp;  /* the same, for output */
 
 struct it_reader {
 	int fd;
@@ -365,11 +366,9 @@ struct it_mq {
 };
 
 /* POSIX attributes of a queue this tool creates; 0 is the system default.
- * For a System V receiver, msgsize is the largest message it takes. With
- * no_id, a new --key private queue's id is not printed (--stat says it). */
+ * For a System V receiver, msgsize is the largest message it takes. */
 struct it_mq_attr {
 	long maxmsg, msgsize;
-	bool no_id;
 };
 
 enum { IT_MQ_NOWAIT = 1, IT_MQ_EXCEPT = 2, IT_MQ_NOERROR = 4, IT_MQ_PUTBACK = 8 };
@@ -391,10 +390,17 @@ int it_mq_send(struct it_mq *q, long type, const void *msg, size_t len,
  * msgtyp, and returns the type or priority received. */
 ssize_t it_mq_recv(struct it_mq *q, long *type, int flags, int64_t deadline);
 /* Sends a message taken from the queue back to it, waiting for room until
- * deadline whatever stop signal comes: 0, or -1 with errno ETIMEDOUT,
- * EIDRM or the call's. */
+ * deadline or a stop signal: 0, or -1 with errno ETIMEDOUT, EINTR (a stop
+ * signal came; after one, only a queue with room at once takes it), EIDRM
+ * or the call's. */
 int it_mq_putback(struct it_mq *q, long type, const void *msg, size_t len,
 		  int64_t deadline);
+/* Removes a --rm queue at the end of a successful run, or exits with the
+ * reason it could not (the removal at exit after an error is silent). */
+void it_mq_xremove(void);
+/* Cancels --rm: the queue holds messages put back, which removing it would
+ * destroy. True if a removal was pending. */
+bool it_mq_keep(void);
 /* The contract's message and status for an errno of the calls above. */
 _Noreturn void it_mq_xfail(const struct it_mq *q, int err);
 /* What limits a message's size, and how to raise it, for messages. */

@@ -15,8 +15,9 @@
 
 #include "ipctools.h"
 
-/* Set by the handlers, read where the tools may block. */
-static volatile sig_atomic_t caught;
+/* Set by the handlers, read where the tools may block: caught for any
+ * reason to stop (it_mq_interrupt too), stopped for a stop signal only. */
+static volatile sig_atomic_t caught, stopped;
 /* The queue that --rm removes, at exit or from a signal handler, set once
  * before any handler is installed. */
 static const struct it_mq *rm_queue;
@@ -60,8 +61,10 @@ static void on_stop(int sig)
 		raise(sig);
 		return;
 	}
-	if (!caught)
-		caught = sig;
+	/* The user's signal ends the tool even after an interruption of
+	 * its own (a reader gone), which it may have cut short. */
+	if (!stopped)
+		caught = stopped = sig;
 	/* The signal may have come just before a blocking call began, too
 	 * early to interrupt it: alarms from now on make sure that call
 	 * returns. */
@@ -104,8 +107,36 @@ void it_mq_exit_signal(int sig)
 
 static _Noreturn void missing(const struct it_mq *q)
 {
-	it_die(IT_NOINPUT, "no message queue for %s (use --create)",
-	       it_obj_label(q->obj));
+	/* --id names an existing queue only: --create would not help. */
+	it_die(IT_NOINPUT, "no message queue for %s%s", it_obj_label(q->obj),
+	       q->obj->kind == IT_OBJ_ID ? "" : " (use --create)");
+}
+
+/* Opens or creates a POSIX queue. A queue this call creates gets exactly
+ * the mode asked for, set on the descriptor: mq_open narrows it by the
+ * umask, which no other object's mode is. */
+static mqd_t posix_open(const struct it_mq *q, const struct it_create *c,
+			struct mq_attr *ap, int oflag)
+{
+	const char *name = q->obj->name;
+	/* A queue removed between the two calls is created again. */
+	for (int tries = 0; tries < 3; tries++) {
+		if (c->create) {
+			mqd_t d = mq_open(name, oflag | O_CREAT | O_EXCL, c->mode, ap);
+			if (d != (mqd_t)-1 && fchmod(d, c->mode) < 0) {
+				int err = errno;
+				mq_close(d);
+				mq_unlink(name);
+				it_xfail(err, "set the mode of message queue", name, NULL);
+			}
+			if (d != (mqd_t)-1 || errno != EEXIST || c->excl)
+				return d;
+		}
+		mqd_t d = mq_open(name, oflag);
+		if (d != (mqd_t)-1 || errno != ENOENT || !c->create)
+			return d;
+	}
+	return (mqd_t)-1;
 }
 
 static void open_posix(struct it_mq *q, const struct it_create *c,
@@ -124,10 +155,9 @@ static void open_posix(struct it_mq *q, const struct it_create *c,
 	}
 	/* A receiver opens for writing too where it may, to put back a
 	 * message its output could not take. */
-	q->mqd = mq_open(name, (oflag == O_RDONLY ? O_RDWR : oflag) |
-			 it_posix_oflags(c), c->mode, ap);
+	q->mqd = posix_open(q, c, ap, oflag == O_RDONLY ? O_RDWR : oflag);
 	if (q->mqd == (mqd_t)-1 && errno == EACCES && oflag == O_RDONLY)
-		q->mqd = mq_open(name, oflag | it_posix_oflags(c), c->mode, ap);
+		q->mqd = posix_open(q, c, ap, oflag);
 	if (q->mqd == (mqd_t)-1) {
 		int err = errno;
 		char hint[160];
@@ -189,7 +219,7 @@ static void open_sysv(struct it_mq *q, const struct it_create *c,
 			 : "open message queue for", what,
 			 errno == ENOSPC ? "raise sysctl kernel.msgmni" : NULL);
 	}
-	if (obj->private && !attr->no_id) {
+	if (obj->private) {
 		char line[32];
 		int n = snprintf(line, sizeof line, "%d\n", q->id);
 		/* A queue nobody can be told of would only leak. */
@@ -252,7 +282,9 @@ static ssize_t call(struct it_mq *q, bool send, long *type, size_t len,
 		    int flags, int64_t deadline)
 {
 	bool nowait = flags & IT_MQ_NOWAIT;
-	bool stoppable = !(flags & IT_MQ_PUTBACK);
+	/* A put-back ends only on a stop signal: a reader that has gone is
+	 * why it is under way. */
+	volatile sig_atomic_t *stop = flags & IT_MQ_PUTBACK ? &stopped : &caught;
 	bool timed = !nowait && deadline != IT_FOREVER;
 	int sysflags = (nowait ? IPC_NOWAIT : 0) |
 		       (flags & IT_MQ_EXCEPT ? MSG_EXCEPT : 0) |
@@ -263,7 +295,8 @@ static ssize_t call(struct it_mq *q, bool send, long *type, size_t len,
 			return fail(ETIMEDOUT);
 		if (timed && !q->posix)
 			it_alarm_at(deadline);
-		if (caught && stoppable)
+		/* A call that cannot block needs no stopping. */
+		if (*stop && !nowait)
 			return fail(EINTR);
 		ssize_t n;
 		unsigned prio = 0;
@@ -297,7 +330,7 @@ static ssize_t call(struct it_mq *q, bool send, long *type, size_t len,
 				*type = q->posix ? (long)prio : q->buf->type;
 			return n;
 		}
-		if (err == EINTR && caught && stoppable)
+		if (err == EINTR && *stop)
 			return fail(EINTR);
 		/* An alarm, or a wall clock that jumped: the monotonic
 		 * deadline decides. */
@@ -327,11 +360,39 @@ ssize_t it_mq_recv(struct it_mq *q, long *type, int flags, int64_t deadline)
 int it_mq_putback(struct it_mq *q, long type, const void *msg, size_t len,
 		  int64_t deadline)
 {
-	/* A stop signal must not cost the message: only the deadline ends
-	 * the wait for room. */
 	q->buf->type = type;
 	memmove(q->buf->text, msg, len);
+	/* Once a stop signal has come, the message goes back only if there
+	 * is room at once: the user asked the tool to end, not to wait. */
+	if (stopped) {
+		int rc = call(q, true, &type, len, IT_MQ_NOWAIT | IT_MQ_PUTBACK,
+			      IT_FOREVER) < 0 ? -1 : 0;
+		if (rc < 0 && errno == EAGAIN)
+			errno = EINTR;
+		return rc;
+	}
 	return call(q, true, &type, len, IT_MQ_PUTBACK, deadline) < 0 ? -1 : 0;
+}
+
+void it_mq_xremove(void)
+{
+	const struct it_mq *q = rm_queue;
+	if (!q)
+		return;
+	rm_queue = NULL;
+	int rc = q->posix ? mq_unlink(q->obj->name)
+		 : msgctl(q->id, IPC_RMID, NULL);
+	/* A queue someone else removed first is removed: --rm is done. */
+	if (rc < 0 && errno != ENOENT && errno != EINVAL && errno != EIDRM)
+		it_xfail(errno, "remove message queue", it_obj_label(q->obj),
+			 NULL);
+}
+
+bool it_mq_keep(void)
+{
+	bool pending = rm_queue != NULL;
+	rm_queue = NULL;
+	return pending;
 }
 
 void it_mq_xfail(const struct it_mq *q, int err)

@@ -227,3 +227,141 @@ slow_reader() {
 	[ "$(cat "$BATS_TEST_TMPDIR"/r? "$rest" | sort -u | wc -l)" -eq 160000 ]
 	cmp <(cat "$BATS_TEST_TMPDIR"/r? "$rest" | sort) <(for ((i = 1; i <= 8; i++)); do seq -f "${i}00000%.0f" 20000; done | sort)
 }
+
+# One round of kill_receiver: a sender of N messages and a receiver into a
+# file, killed by SIGKILL once it has written something; then a drainer
+# takes the rest. At most the one message the receiver had in hand is
+# lost, nothing is duplicated, and the order is the queue's.
+kill_round() {
+	local n=$1 out=$2 rest=$3 sender pid drainer total
+	shift 3
+	: >"$out"
+	: >"$rest"
+	it_bg bash -c 'n=$1; shift; seq "$n" | mqsend "$@"' _ "$n" "$@"
+	sender=$IT_PID
+	it_bg mqrecv "$@" --follow >"$out"
+	pid=$IT_PID
+	wait_for test -s "$out"
+	kill -KILL "$pid"
+	it_wait "$pid"
+	[ "$IT_STATUS" -eq 137 ]
+	# Ready first: a SIGTERM before exec could be lost in bats' traps.
+	it_bg_ready mqrecv "$@" --follow --ready-fd 9 >"$rest"
+	drainer=$IT_PID
+	it_wait "$sender"
+	[ "$IT_STATUS" -eq 0 ]
+	kill -TERM "$drainer"
+	it_wait "$drainer"
+	[ "$IT_STATUS" -eq 143 ]
+	mqrecv "$@" --follow --nowait >>"$rest" 2>/dev/null || true
+	# No partial line, no duplicate, the queue's order, one lost at most.
+	[ "$(tail -c 1 "$out" | od -An -c | tr -d ' ')" = '\n' ]
+	cat "$out" "$rest" | sort -n -c -u
+	total=$(cat "$out" "$rest" | wc -l)
+	echo "round: $(wc -l <"$out") written, $((n - total)) lost" >&2
+	[ "$total" -ge $((n - 1)) ]
+	[ "$total" -le "$n" ]
+}
+
+@test "SIGKILL of mqrecv writing a file costs at most the message in hand, System V and POSIX (30 kills each)" {
+	local k q out rest round
+	k=$(it_key)
+	q=$(it_name)
+	out=$(it_path out)
+	rest=$(it_path rest)
+	mqsend -k "$k" -c --stat >/dev/null
+	mqsend -N "$q" -c --maxmsg 10 --msgsize 16 --stat >/dev/null
+	for ((round = 0; round < 30; round++)); do
+		kill_round 5000 "$out" "$rest" -k "$k"
+		kill_round 2000 "$out" "$rest" -N "$q"
+	done
+}
+
+@test "--rm leaves a queue a message went back on, or whose reader went away, and says so; a clean run removes it (30 times)" {
+	local k q out err round
+	k=$(it_key)
+	q=$(it_name)
+	out=$(it_path out)
+	err=$(it_path err)
+	for ((round = 0; round < 30; round++)); do
+		# A file size limit, System V.
+		seq 300 | mqsend -k "$k" -c
+		run -74 bash -c 'ulimit -f 1; exec mqrecv -k "$1" --follow --nowait --rm >"$2"' _ "$k" "$out"
+		[ "$output" = "mqrecv: unable to write standard output: File too large (1 message put back, so the queue stays despite --rm)" ]
+		run -0 mqrecv -k "$k" --follow --nowait --rm
+		printf '%s\n' "$output" | cat "$out" - | sort -n | cmp - <(seq 300)
+		run -66 mqrecv -k "$k" --stat
+		# /dev/full, POSIX: the message goes back behind the others.
+		seq 5 | mqsend -N "$q" -c
+		run -74 bash -c 'exec mqrecv -N "$1" --follow --nowait --rm >/dev/full' _ "$q"
+		[ "$output" = "mqrecv: unable to write standard output: No space left on device (1 message put back, so the queue stays despite --rm)" ]
+		run -0 mqrecv -N "$q" --follow --nowait --rm
+		[ "$output" = "$(printf '%s\n' 2 3 4 5 1)" ]
+		[ ! -e "/dev/mqueue$q" ]
+		# head -n 3: the seven left stay, whether or not the fourth
+		# was in the pipe when head left.
+		seq 10 | mqsend -k "$k" -c
+		run -141 bash -c 'mqrecv -k "$1" --follow --rm 2>"$2" | head -n 3; exit "${PIPESTATUS[0]}"' _ "$k" "$err"
+		[ "$output" = "$(seq 3)" ]
+		[[ $(cat "$err") == "mqrecv: key $k stays despite --rm: "@("standard output went away"|"1 message went back on it") ]]
+		run -0 mqrecv -k "$k" --follow --nowait --rm
+		[[ $output == "$(seq 4 10)" || $output == "$(seq 5 10; echo 4)" ]]
+		run -66 mqrecv -k "$k" --stat
+	done
+}
+
+@test "a stop signal cuts the put-back wait: the message is saved at once, the file named, the tool ends by the signal (30 times)" {
+	local n k qbytes fifo gate pid rescue round sig sigs=(TERM INT HUP)
+	n=$(it_name)
+	fifo=$(it_path fifo)
+	gate=$(it_path gate)
+	mkfifo "$fifo" "$gate"
+	mqsend -N "$n" -c --maxmsg 1 --msgsize 64 --stat >/dev/null
+	for ((round = 0; round < 30; round++)); do
+		sig=${sigs[round % 3]}
+		mqsend -N "$n" "first$round"
+		idle_reader "$fifo" "$gate"
+		TMPDIR=$BATS_TEST_TMPDIR it_bg mqrecv -N "$n" --follow >"$fifo" 2>"$BATS_TEST_TMPDIR/err"
+		pid=$IT_PID
+		wait_for qis 0 -N "$n"
+		mqsend -N "$n" "second$round"
+		echo go >"$gate"
+		# Waiting for room, with the default --putback-timeout of 1m.
+		wait_for grep -qx wq_sleep "/proc/$pid/wchan"
+		kill -"$sig" "$pid"
+		it_wait "$pid"
+		[ "$IT_STATUS" -eq $((128 + $(kill -l "$sig"))) ] || { echo "status $IT_STATUS"; cat "$BATS_TEST_TMPDIR/err"; false; }
+		rescue=$(echo "$BATS_TEST_TMPDIR"/mqrecv-rescue.*)
+		[ "$(cat "$BATS_TEST_TMPDIR/err")" = "mqrecv: unable to put a message back on $n: stopped by SIG$sig (1 message saved in $rescue: send it again with mqsend --typed --netstring)" ]
+		[ "$(cat "$rescue")" = "$((${#round} + 7)):0"$'\t'"first$round," ]
+		run -0 mqrecv -N "$n" --nowait
+		[ "$output" = "second$round" ]
+		rm "$rescue"
+	done
+	# System V, where the wait is a msgsnd that the stop signal's
+	# alarm interrupts: the queue is full with msg_qbytes of bytes.
+	k=$(it_key)
+	mqsend -k "$k" -c --stat >/dev/null
+	# Two messages of half of msg_qbytes each fill it.
+	qbytes=$(($(mqrecv -k "$k" --stat | sed -n 's/^qbytes=//p') / 2))
+	[ "$qbytes" -le "$(cat /proc/sys/kernel/msgmax)" ] || skip "msg_qbytes is over twice msgmax here"
+	for ((round = 0; round < 5; round++)); do
+		mqsend -k "$k" -t 7 precious
+		idle_reader "$fifo" "$gate"
+		TMPDIR=$BATS_TEST_TMPDIR it_bg mqrecv -k "$k" --follow >"$fifo" 2>"$BATS_TEST_TMPDIR/err"
+		pid=$IT_PID
+		wait_for qis 0 -k "$k"
+		head -c "$qbytes" /dev/zero | mqsend -k "$k" --whole
+		head -c "$qbytes" /dev/zero | mqsend -k "$k" --whole
+		echo go >"$gate"
+		wait_for grep -qx do_msgsnd "/proc/$pid/wchan"
+		kill -TERM "$pid"
+		it_wait "$pid"
+		[ "$IT_STATUS" -eq 143 ]
+		rescue=$(echo "$BATS_TEST_TMPDIR"/mqrecv-rescue.*)
+		[ "$(cat "$rescue")" = $'10:7\tprecious,' ]
+		[ "$(mqrecv -k "$k" -n 2 --whole | wc -c)" -eq $((2 * qbytes)) ]
+		run -1 mqrecv -k "$k" --nowait
+		rm "$rescue"
+	done
+}

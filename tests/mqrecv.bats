@@ -249,6 +249,9 @@ received_by() {
 	mqsend -k "$k" -c -t 3 0123456789
 	run -65 mqrecv -k "$k" --msgsize 4
 	[ "$output" = "mqrecv: unable to receive from key $k: the next message is longer than 4 bytes and stays queued (this receiver takes 4 bytes: use --msgsize or --truncate)" ]
+	# --rm would destroy it: the queue stays, and the line says so.
+	run -65 mqrecv -k "$k" --msgsize 4 --rm
+	[ "$output" = "mqrecv: unable to receive from key $k: the next message is longer than 4 bytes and stays queued, and the queue despite --rm (this receiver takes 4 bytes: use --msgsize or --truncate)" ]
 	run -0 mqrecv -k "$k" --msgsize 4 --truncate
 	[ "$output" = $'mqrecv: cut a message of type 3 to 4 bytes (--truncate)\n0123' ]
 	qstat -k "$k"
@@ -481,4 +484,84 @@ mqrecv_complete() {
 	[ "$output" = "$(printf '1\n2\n3\n141')" ]
 	run -0 mqrecv -k "$k" --stat
 	[[ $output == *$'\nmessages=0\n'* ]]
+}
+
+@test "a message the reader read only in part goes back whole: it counts as not delivered (30 times)" {
+	local q round
+	q=$(it_name)
+	mqsend -N "$q" -c --stat >/dev/null
+	for ((round = 0; round < 30; round++)); do
+		mqsend -N "$q" alpha bravo charlie
+		run -141 bash -c 'mqrecv -N "$1" --follow | { head -n 1; dd bs=1 count=3 status=none; }; exit "${PIPESTATUS[0]}"' _ "$q"
+		[ "$output" = $'alpha\nbra' ]
+		# Documented order: what went back comes after what stayed.
+		run -0 mqrecv -N "$q" --follow --nowait
+		[ "$output" = $'charlie\nbravo' ]
+	done
+}
+
+@test "the README's examples print what they show: head -n 3 leaves 4..10 or 5..10 then 4; forwarding keeps types and order (30 times)" {
+	local a b round
+	a=$(it_key)
+	b=$(it_key)
+	for ((round = 0; round < 30; round++)); do
+		seq 10 | mqsend -k "$a" -c
+		run -0 bash -c 'mqrecv -k "$1" --follow | head -n 3' _ "$a"
+		[ "$output" = "$(seq 3)" ]
+		run -0 mqrecv -k "$a" --follow --nowait --rm
+		[[ $output == "$(seq 4 10)" || $output == "$(seq 5 10; echo 4)" ]]
+		printf '2\ttwo\n5\tfive\n' | mqsend -k "$a" -c --typed
+		mqrecv -k "$a" --follow --nowait --print-type --rm | mqsend -k "$b" -c --typed
+		run -0 mqrecv -k "$b" --follow --nowait --print-type --rm
+		[ "$output" = $'2\ttwo\n5\tfive' ]
+	done
+}
+
+@test "an option that has no effect with --stat is a usage error, naming it; so are --maxmsg, --msgsize and --mode without --create" {
+	local k n o
+	k=$(it_key)
+	n=$(it_name)
+	mqsend -k "$k" -c --stat >/dev/null
+	mqsend -N "$n" -c --stat >/dev/null
+	for o in "--count=3" --follow "--type=2" --nowait "--timeout=1" --truncate "--putback-timeout=1" "--msgsize=10" --null --netstring --whole --print-type; do
+		run -64 mqrecv -k "$k" --stat "$o"
+		[ "${lines[0]}" = "mqrecv: --stat receives nothing: ${o%%=*} has no effect with it" ]
+	done
+	run -64 mqrecv -N "$n" --stat --print-priority
+	[ "${lines[0]}" = "mqrecv: --stat receives nothing: --print-priority has no effect with it" ]
+	run -64 mqrecv -N "$n" --maxmsg 3
+	[ "${lines[0]}" = "mqrecv: --maxmsg and --msgsize shape a new POSIX queue: they need --create or --excl" ]
+	run -64 mqsend -N "$n" --msgsize 3 hello
+	[ "${lines[0]}" = "mqsend: --maxmsg and --msgsize shape a new POSIX queue: they need --create or --excl" ]
+	for o in "--type=2" --typed --nowait "--timeout=1" --null --whole --netstring; do
+		run -64 mqsend -k "$k" --stat "$o"
+		[ "${lines[0]}" = "mqsend: --stat sends nothing: ${o%%=*} has no effect with it" ]
+	done
+	run -64 mqsend -N "$n" --stat -p 3
+	[ "${lines[0]}" = "mqsend: --stat sends nothing: --priority has no effect with it" ]
+	run -64 mqsend -k "$k" -m 0644 hello
+	[ "${lines[0]}" = "mqsend: --mode sets the mode of a new queue: it needs --create or --excl" ]
+	run -64 mqrecv -N "$n" -m 0644 --stat
+	[ "${lines[0]}" = "mqrecv: --mode sets the mode of a new queue: it needs --create or --excl" ]
+	# What does apply still works.
+	run -0 mqsend -k private -m 0640 --typed $'3\tx'
+	it_track msgid "$output"
+	run -0 mqrecv -i "$output" -t 3 --rm
+	[ "$output" = x ]
+	run -0 mqrecv -N "$n" --stat --json
+	run -0 mqrecv -k "$k" --stat --rm
+}
+
+@test "--help: an Exit status paragraph; mqrecv offers no --key private and words framing as output; mqsend's -p states its limit" {
+	run -0 mqrecv --help
+	[[ $output == *$'\nEach message is written before the next is taken'*"Exit status: 0 success, 1 timed out"*"77 permission denied."$'\n\nReport bugs'* ]]
+	[[ $output != *"'private'"* && $output != *"for a new object"* ]]
+	[[ $output != *"all of the input"* && $output != *"messages end with"* ]]
+	[[ $output == *"--whole                each message as is, nothing after it"* ]]
+	run -0 mqsend --help
+	[[ $output == *"Exit status: 0 success, 1 queue full (--nowait) or timed out"*"77"$'\npermission denied.\n\nReport bugs'* ]]
+	[[ $output == *"-p, --priority=PRIO        POSIX message priority, 0 to 32767 (default 0)"* ]]
+	[[ $output == *"--whole                all of the input is one message"* ]]
+	run -64 mqsend -N /x -p 32768 hello
+	[ "${lines[0]}" = "mqsend: invalid priority '32768': out of range" ]
 }

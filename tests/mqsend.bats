@@ -222,7 +222,7 @@ bytes() {
 	[ "$messages" -eq 2 ]
 }
 
-@test "missing queue without --create is exit 66 naming it" {
+@test "missing queue without --create is exit 66 naming it; --create is suggested only where it applies (not to --id)" {
 	local k n
 	k=$(it_key)
 	n=$(it_name)
@@ -231,7 +231,9 @@ bytes() {
 	run -66 mqsend -N "$n" x
 	[ "$output" = "mqsend: no message queue for $n (use --create)" ]
 	run -66 mqsend -i 2147483647 x
-	[ "$output" = "mqsend: no message queue for id 2147483647 (use --create)" ]
+	[ "$output" = "mqsend: no message queue for id 2147483647" ]
+	run -66 mqrecv -i 2147483647 --stat
+	[ "$output" = "mqrecv: no message queue for id 2147483647" ]
 	run -66 mqsend -f "$BATS_TEST_TMPDIR/none" -c x
 	[ "$output" = "mqsend: unable to derive a key from $BATS_TEST_TMPDIR/none: No such file or directory (ftok needs an existing file)" ]
 }
@@ -436,15 +438,10 @@ mqsend_complete() {
 	[ "$output" = "mqrecv: unable to write standard output: No space left on device" ]
 }
 
-@test "--stat of a --key private queue is eval-safe: no id line before it" {
-	local id key
-	eval "$(mqsend -k private --stat)"
-	it_track msgid "$id"
-	[ "$key" = 0x00000000 ]
-	[[ $id =~ ^[0-9]+$ ]]
-	mqsend -i "$id" hello
-	run -0 mqrecv -i "$id" --rm
-	[ "$output" = hello ]
+@test "--stat with --key private is a usage error: it would make a new queue on every call" {
+	run -64 mqsend -k private --stat
+	[ "${lines[0]}" = "mqsend: --stat describes an existing queue: --key private would make a new one; name it by --id" ]
+	run -64 mqsend -k private --stat --json
 }
 
 @test "--json is valid JSON for a name that is not UTF-8; key=value stays eval-safe" {
@@ -470,4 +467,88 @@ assert d["name"].encode("utf-8", "surrogateescape") == os.fsencode(sys.argv[1]),
 	[ "${#lines[@]}" -eq 1 ]
 	[ "${#output}" -le 1024 ]
 	[[ $output == "mqsend: unable to derive a key from /xxx"*"...xxx"*": File name too long" ]]
+}
+
+@test "POSIX: a new queue gets exactly --mode whatever the umask, as a System V one does" {
+	local n m k
+	n=$(it_name)
+	m=$(it_name)
+	k=$(it_key)
+	run -0 bash -c 'umask 077; mqsend -N "$1" -c -m 0666 --stat' _ "$n"
+	[[ $output == *$'\nmode=0666\n'* ]]
+	[ "$(stat -c %a "/dev/mqueue$n")" = 666 ]
+	run -0 bash -c 'umask 027; mqrecv -N "$1" -x -m 0646 --stat' _ "$m"
+	[[ $output == *$'\nmode=0646\n'* ]]
+	run -0 bash -c 'umask 077; mqsend -k "$1" -c -m 0666 --stat' _ "$k"
+	[[ $output == *$'\nmode=0666\n'* ]]
+	# An existing queue keeps its mode.
+	run -0 bash -c 'umask 000; mqsend -N "$1" -c -m 0600 --stat' _ "$n"
+	[[ $output == *$'\nmode=0666\n'* ]]
+}
+
+@test "after any refused message, a seekable stdin is left at that message's first byte" {
+	local k n f
+	k=$(it_key)
+	n=$(it_name)
+	f=$(it_path input)
+	# A bad --typed prefix.
+	printf '1\tone\n0\tzero\n4\tfour\n' >"$f"
+	run -0 bash -c 'mqsend -k "$1" -c --typed; echo "status $?"; cat' _ "$k" <"$f"
+	[ "$output" = "mqsend: unable to send to key $k: message 2 does not start with a type and a tab (--typed)"$'\nstatus 65\n0\tzero\n4\tfour' ]
+	# A full queue under --nowait, lines and netstrings.
+	mqsend -N "$n" -c --maxmsg 1 --msgsize 8 --stat >/dev/null
+	printf 'a\nb\nc\n' >"$f"
+	run -0 bash -c 'mqsend -N "$1" --nowait; echo "status $?"; cat' _ "$n" <"$f"
+	[ "$output" = "mqsend: unable to send to $n: the queue is full (--nowait)"$'\nstatus 1\nb\nc' ]
+	mqrecv -N "$n" >/dev/null
+	printf '1:a,1:b,1:c,' >"$f"
+	run -0 bash -c 'mqsend -N "$1" --netstring --nowait; echo "status $?"; cat' _ "$n" <"$f"
+	[ "${lines[1]}" = "status 1" ]
+	[ "${lines[2]}" = "1:b,1:c," ]
+	# A --typed message whose text is over the queue's msgsize.
+	mqrecv -N "$n" >/dev/null
+	printf '1\tok\n2\t123456789\n3\tnext\n' >"$f"
+	run -0 bash -c 'mqsend -N "$1" --typed; echo "status $?"; cat' _ "$n" <"$f"
+	[ "${lines[1]}" = "status 65" ]
+	[ "${lines[2]}" = $'2\t123456789' ]
+	[ "${lines[3]}" = $'3\tnext' ]
+}
+
+@test "a stop signal while waiting for room leaves a seekable stdin at the unsent message's first byte" {
+	local n f sig
+	n=$(it_name)
+	f=$(it_path input)
+	seq 1000 >"$f"
+	mqsend -N "$n" -c --maxmsg 3 --msgsize 8 --stat >/dev/null
+	for sig in TERM INT HUP; do
+		exec 5<"$f"
+		it_bg mqsend -N "$n" <&5
+		wait_for blocked_in "$IT_PID" wq_sleep
+		kill -"$sig" "$IT_PID"
+		it_wait "$IT_PID"
+		[ "$IT_STATUS" -eq $((128 + $(kill -l "$sig"))) ]
+		[ "$(cat <&5)" = "$(seq 4 1000)" ]
+		exec 5<&-
+		run -0 mqrecv -N "$n" -n 3
+		[ "$output" = "$(seq 3)" ]
+	done
+}
+
+@test "--rm that cannot remove the queue is an error, not exit 0 (another user)" {
+	local k n
+	need_other_user
+	k=$(it_key)
+	n=$(it_name)
+	mqsend -k "$k" -c -m 0666 one two
+	mqsend -N "$n" -c -m 0666 one
+	run -77 as_nobody mqrecv -k "$k" --rm
+	[ "${lines[0]}" = one ]
+	[ "${lines[1]}" = "mqrecv: unable to remove message queue key $k: Operation not permitted" ]
+	run -77 as_nobody mqsend -k "$k" --rm three
+	[ "$output" = "mqsend: unable to remove message queue key $k: Operation not permitted" ]
+	run -77 as_nobody mqrecv -N "$n" --rm
+	[ "${lines[1]}" = "mqrecv: unable to remove message queue $n: Permission denied" ]
+	run -0 mqrecv -k "$k" --follow --nowait --rm
+	[ "$output" = $'two\nthree' ]
+	run -66 mqrecv -k "$k" --stat
 }
