@@ -679,6 +679,114 @@ static bool seg_gone(void *arg)
 	       errno == EIDRM : (ds.shm_perm.mode & SHM_DEST) != 0;
 }
 
+/* Bytes read from standard input and not yet published: what a writer
+ * that gives up puts back (seekable input) or says it dropped. */
+static size_t held;
+static bool held_back;
+
+/* Leaves a seekable standard input at the first byte not published; for
+ * a pipe, writes into note (for the end of a message) how much is lost. */
+static void give_back(char *note, size_t size)
+{
+	*note = '\0';
+	if (!held || held_back)
+		return;
+	held_back = true;
+	if (lseek(STDIN_FILENO, -(off_t)held, SEEK_CUR) >= 0)
+		return;
+	snprintf(note, size, " (%zu bytes read from standard input were not "
+		 "written)", held);
+}
+
+static const char *state_name(char st)
+{
+	return st == 'T' || st == 't' ? "stopped" : "alive";
+}
+
+/* The errno of a failed ring call, as the contract's message and status. */
+static _Noreturn void ring_fail(struct seg *s, struct it_ring *h, int err,
+				bool writer)
+{
+	const char *verb = writer ? "write" : "read";
+	char note[96], who[96] = "";
+	give_back(note, sizeof note);
+	if (h->holder)
+		snprintf(who, sizeof who, " (its lock is held by pid %d, %s)",
+			 (int)h->holder, state_name(h->holder_state));
+	if (err == EINTR) {
+		it_ring_leave(h);
+		if (*note)
+			it_warn("stopped writing %s:%s", s->label, note);
+		exit_signal(stop);
+	}
+	if (err == EBADMSG)
+		corrupt(s, *note ? note + 1 : "corrupt ring");
+	it_ring_leave(h);
+	if (err == EDEADLK)
+		it_die(IT_UNAVAILABLE, "unable to %s %s: its lock has been held "
+		       "for over 2 s by pid %d (%s)%s", verb, s->label,
+		       (int)h->holder, state_name(h->holder_state), note);
+	if (err == EMSGSIZE)
+		it_die(IT_DATAERR, "unable to write %s: --atomic is more than half "
+		       "the ring's capacity", s->label);
+	if (err == EIDRM)
+		it_die(IT_NOINPUT, "unable to %s %s: the segment was removed%s",
+		       verb, s->label, note);
+	if (err == EAGAIN)
+		it_die(IT_NO, "unable to %s %s: the ring is %s%s", verb, s->label,
+		       writer ? "full" : "empty", note);
+	if (err == ETIMEDOUT && h->holder)
+		it_die(IT_NO, "unable to %s %s: not in time%s%s", verb, s->label,
+		       who, note);
+	it_die(IT_NO, "unable to %s %s: %s in time%s", verb, s->label,
+	       writer ? "no room" : "no data", note);
+}
+
+/* The most --atomic a ring of capacity bytes takes: a record of it
+ * (16 bytes of header, 16-byte aligned) fills at most half the ring. */
+static size_t max_atomic(uint64_t capacity)
+{
+	return (size_t)((capacity / 2) & ~(uint64_t)15) - 16;
+}
+
+/* 4096, or less in a ring too small for it. */
+static size_t default_atomic(uint64_t capacity)
+{
+	return max_atomic(capacity) < 4096 ? max_atomic(capacity) : 4096;
+}
+
+static _Noreturn void atomic_too_big(const struct seg *s, uint64_t capacity)
+{
+	it_die(IT_DATAERR, "unable to write %s: --atomic is more than %zu bytes, "
+	       "the most a ring of %llu bytes takes", s->label,
+	       max_atomic(capacity), (unsigned long long)capacity);
+}
+
+/* A POSIX ring cut short under us (ftruncate by anyone with write
+ * access) faults on the next access: that is a corrupt ring, exit 65. */
+static char bus_msg[600];
+static size_t bus_len;
+
+static void on_bus(int sig)
+{
+	(void)sig;
+	(void)!write(STDERR_FILENO, bus_msg, bus_len);
+	_exit(IT_DATAERR);
+}
+
+static void catch_bus(const struct seg *s)
+{
+	struct sigaction sa = {.sa_handler = on_bus};
+	char label[400];
+	int n = snprintf(bus_msg, sizeof bus_msg, "%s: unable to use %s: the "
+			 "segment was cut short while in use\n",
+			 program_invocation_short_name,
+			 it_quote(s->label, label, sizeof label));
+	bus_len = n > 0 && (size_t)n < sizeof bus_msg ? (size_t)n : 0;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGBUS, &sa, NULL);
+}
+
 static void open_ring(struct seg *s, struct args *a, struct it_ring *h,
 		      bool writer)
 {
@@ -688,6 +796,7 @@ static void open_ring(struct seg *s, struct args *a, struct it_ring *h,
 		it_die(IT_USAGE, "invalid size '%llu': a ring holds at least 4096 "
 		       "bytes", (unsigned long long)cap);
 	open_seg(s, a, true, it_ring_size(cap));
+	catch_bus(s);
 	/* A POSIX object created a moment ago by another shmcat may not
 	 * have its size yet: give its creator a moment (at most a second). */
 	for (int i = 0; s->posix && !s->created && s->size == 0 && i < 100; i++) {
@@ -697,60 +806,198 @@ static void open_ring(struct seg *s, struct args *a, struct it_ring *h,
 			s->size = (size_t)st.st_size;
 	}
 	map_all(s, true);
+	/* A ring too small for the --atomic asked is refused before anyone
+	 * can see it, and nothing is left behind. */
+	if (s->created && writer && a->atomic > max_atomic(s->size - IT_RING_HDR)) {
+		remove_seg(s);
+		atomic_too_big(s, (s->size - IT_RING_HDR) & ~(uint64_t)15);
+	}
 	if (s->created && it_ring_init(s->base, s->size) < 0)
 		it_xfail(errno, "set up a ring in", s->label, NULL);
 	if (it_ring_attach(h, s->base, s->size, true, &why) < 0)
 		corrupt(s, why);
 	h->gone = seg_gone;
 	h->gone_arg = s;
-	if (it_ring_join(h, writer) < 0) {
+	h->stop = &stop;
+	if (writer && a->atomic > max_atomic(h->cap))
+		atomic_too_big(s, h->cap);
+	int64_t deadline = a->used & O_NOWAIT ? it_deadline(0)
+			   : it_deadline(a->timeout);
+	if (it_ring_join(h, writer, deadline) < 0) {
 		if (errno == EUSERS)
 			it_die(IT_UNAVAILABLE, "unable to attach to %s: all %s "
 			       "slots are taken", s->label,
 			       writer ? "writer" : "reader");
-		corrupt(s, "corrupt ring");
+		ring_fail(s, h, errno, writer);
 	}
 }
 
-/* The errno of a failed ring call, as the contract's message and status. */
-static _Noreturn void ring_fail(struct seg *s, struct it_ring *h, int err,
-				bool writer)
-{
-	if (err == EINTR) {
-		it_ring_leave(h);
-		exit_signal(stop);
-	}
-	if (err == EBADMSG)
-		corrupt(s, "corrupt ring");
-	it_ring_leave(h);
-	if (err == EMSGSIZE)
-		it_die(IT_DATAERR, "unable to write %s: --atomic is more than half "
-		       "the ring's capacity", s->label);
-	if (err == EIDRM)
-		it_die(IT_NOINPUT, "unable to %s %s: the segment was removed",
-		       writer ? "write" : "read", s->label);
-	if (err == EAGAIN)
-		it_die(IT_NO, "unable to %s %s: the ring is %s", writer ? "write" :
-		       "read", s->label, writer ? "full" : "empty");
-	it_die(IT_NO, "unable to %s %s: %s in time", writer ? "write" : "read",
-	       s->label, writer ? "no room" : "no data");
-}
+/* One writer: its input, the units it cuts the stream into, and the
+ * partial unit (or line) it holds back until the rest has been read. */
+struct writer {
+	struct seg *s;
+	struct it_ring *h;
+	const struct args *a;
+	bool lines;
+	bool partial_ok;        /* no --lines or --atomic: a stop publishes all */
+	bool counted;           /* FIONREAD tells what stdin has ready */
+	size_t atomic, carry;
+	char *saved;            /* the carry, at most atomic - 1 bytes */
+};
 
-/* Waits until standard input has data, so that a reservation is never
- * held while the input is idle, and says whether the input has ended
- * (then no room in the ring is needed to find that out). */
-static bool input_ended(bool regular)
+/* Waits until standard input has data or has ended, holding no room in
+ * the ring, and says how much can be read without waiting (limit when it
+ * cannot tell: a regular file or a device never keeps us long). */
+static size_t input_ready(const struct writer *w, size_t limit)
 {
 	struct pollfd p = {STDIN_FILENO, POLLIN, 0};
-	struct stat st;
 	int avail = 0;
-	if (regular)
-		return fstat(STDIN_FILENO, &st) == 0 &&
-		       lseek(STDIN_FILENO, 0, SEEK_CUR) >= st.st_size;
+	if (!w->counted)
+		return limit;
 	while (!stop && poll(&p, 1, -1) < 0 && errno == EINTR)
 		;
-	return !stop && p.revents & POLLHUP &&
-	       ioctl(STDIN_FILENO, FIONREAD, &avail) == 0 && avail == 0;
+	if (stop || ioctl(STDIN_FILENO, FIONREAD, &avail) < 0)
+		return 0;
+	return (size_t)avail < limit ? (size_t)avail : limit;
+}
+
+/* The first bytes of buf that may be published: whole lines, or whole
+ * units of --atomic bytes. *bad is set at a line longer than --atomic,
+ * which ends what may be published. */
+static size_t publishable(const struct writer *w, const char *buf, size_t have,
+			  bool *bad)
+{
+	size_t cut = 0;
+	*bad = false;
+	if (!w->lines)
+		return have - have % w->atomic;
+	while (cut < have) {
+		const char *nl = memchr(buf + cut, '\n', have - cut);
+		size_t end = nl ? (size_t)(nl - buf) + 1 : have;
+		if (end - cut > w->atomic || (!nl && end - cut == w->atomic)) {
+			*bad = true;
+			break;
+		}
+		if (!nl)
+			break;
+		cut = end;
+	}
+	return cut;
+}
+
+static void commit(struct writer *w, size_t len)
+{
+	if (it_ring_commit(w->h, len) < 0)
+		ring_fail(w->s, w->h, errno, true);
+	held -= len;
+}
+
+static _Noreturn void line_too_long(struct writer *w)
+{
+	char note[96];
+	give_back(note, sizeof note);
+	it_ring_leave(w->h);
+	it_die(IT_DATAERR, "unable to write %s: a line is longer than --atomic "
+	       "(%zu bytes)%s", w->s->label, w->atomic, note);
+}
+
+static _Noreturn void input_error(struct writer *w, int err)
+{
+	it_ring_commit(w->h, 0);
+	it_ring_leave(w->h);
+	it_xfail_status(IT_IOERR, err, "read", "standard input", NULL);
+}
+
+/* Publishes the first len bytes of src through a reservation of just
+ * that size. */
+static void publish_copy(struct writer *w, const char *src, size_t len)
+{
+	void *buf;
+	size_t room;
+	if (it_ring_reserve(w->h, len, len, it_deadline(w->a->timeout),
+			    w->a->used & O_NOWAIT, &stop, &buf, &room) < 0)
+		ring_fail(w->s, w->h, errno, true);
+	memcpy(buf, src, len);
+	commit(w, len);
+}
+
+/* Keeps the last rest bytes of buf (fewer than --atomic) as the carry. */
+static void keep(struct writer *w, const char *buf, size_t rest)
+{
+	memmove(w->saved, buf, rest);
+	w->carry = rest;
+}
+
+/* Little input ready: read it into the carry, publish what is whole.
+ * Returns false at the end of the input. */
+static bool step_small(struct writer *w)
+{
+	ssize_t n = read(STDIN_FILENO, w->saved + w->carry, w->atomic - w->carry);
+	if (n < 0 && errno == EINTR)
+		return true;
+	if (n < 0)
+		input_error(w, errno);
+	if (n == 0)
+		return false;
+	w->carry += (size_t)n;
+	held += (size_t)n;
+	bool bad;
+	size_t cut = publishable(w, w->saved, w->carry, &bad);
+	if (cut)
+		publish_copy(w, w->saved, cut);
+	if (bad)
+		line_too_long(w);
+	keep(w, w->saved + cut, w->carry - cut);
+	return true;
+}
+
+/* Much input ready: reserve room for it, read it straight into the ring
+ * (a read that does not wait), publish what is whole. Returns false at
+ * the end of the input, everything in hand published. */
+static bool step_big(struct writer *w, size_t avail)
+{
+	void *p;
+	size_t room, want = w->carry + avail;
+	if (it_ring_reserve(w->h, w->atomic, want, it_deadline(w->a->timeout),
+			    w->a->used & O_NOWAIT, &stop, &p, &room) < 0)
+		ring_fail(w->s, w->h, errno, true);
+	char *buf = p;
+	size_t have = w->carry, ask = room - have < avail ? room - have : avail;
+	memcpy(buf, w->saved, have);
+	ssize_t n = read(STDIN_FILENO, buf + have, ask);
+	if (n < 0 && errno != EINTR)
+		input_error(w, errno);
+	if (n == 0) {
+		commit(w, have);
+		w->carry = 0;
+		return false;
+	}
+	have += n > 0 ? (size_t)n : 0;
+	held += n > 0 ? (size_t)n : 0;
+	bool bad;
+	size_t cut = publishable(w, buf, have, &bad);
+	if (bad) {
+		commit(w, cut);
+		line_too_long(w);
+	}
+	keep(w, buf + cut, have - cut);
+	commit(w, cut);
+	return true;
+}
+
+/* At the end of the input, or stopped by a signal: the carry is
+ * published when the stream may end there, else put back or reported. */
+static void finish_writer(struct writer *w, bool eof)
+{
+	char note[96];
+	if (w->carry && (eof || w->partial_ok)) {
+		publish_copy(w, w->saved, w->carry);
+		w->carry = 0;
+	}
+	give_back(note, sizeof note);
+	it_ring_leave(w->h);
+	if (!eof && *note)
+		it_warn("stopped writing %s:%s", w->s->label, note);
 }
 
 static int write_ring(struct args *a)
@@ -758,72 +1005,28 @@ static int write_ring(struct args *a)
 	struct seg s;
 	struct it_ring h;
 	struct stat st;
-	bool lines = a->used & O_LINES, regular;
-	size_t atomic = a->atomic ? (size_t)a->atomic : 4096, carry = 0;
-	char *saved = lines ? malloc(atomic) : NULL;
-	if (lines && !saved)
-		it_xfail(errno, "allocate", "a line buffer", NULL);
+	struct writer w = {.s = &s, .h = &h, .a = a, .lines = a->used & O_LINES};
+	int avail;
+	w.partial_ok = !(a->used & (O_LINES | O_ATOMIC));
 	catch_stops();
 	open_ring(&s, a, &h, true);
+	w.atomic = a->atomic ? (size_t)a->atomic : default_atomic(h.cap);
+	if (!(w.saved = malloc(w.atomic)))
+		it_xfail(errno, "allocate", "a line buffer", NULL);
 	it_xready(&a->ready_fd);
-	regular = fstat(STDIN_FILENO, &st) == 0 && S_ISREG(st.st_mode);
-	for (bool eof = false; !eof;) {
-		void *buf;
-		size_t room, have;
-		if (!carry && input_ended(regular))
+	w.counted = !(fstat(STDIN_FILENO, &st) == 0 && S_ISREG(st.st_mode)) &&
+		    ioctl(STDIN_FILENO, FIONREAD, &avail) == 0;
+	size_t big = w.atomic > BIG_CHUNK ? w.atomic : BIG_CHUNK;
+	bool more = true;
+	while (more && !stop) {
+		size_t ready = input_ready(&w, big);
+		if (stop)
 			break;
-		if (stop && !carry)
-			break;
-		if (it_ring_reserve(&h, atomic, lines ? atomic : atomic > BIG_CHUNK
-				    ? atomic : BIG_CHUNK, it_deadline(a->timeout),
-				    a->used & O_NOWAIT, &stop, &buf, &room) < 0)
-			ring_fail(&s, &h, errno, true);
-		/* Cut the stream only between whole units of --atomic bytes,
-		 * so that no unit is ever split around another writer's. */
-		room = lines ? atomic : room - room % atomic;
-		if (carry)
-			memcpy(buf, saved, carry);
-		have = carry;
-		for (;;) {
-			ssize_t n = read(STDIN_FILENO, (char *)buf + have, room - have);
-			if (n < 0 && errno == EINTR && !stop)
-				continue;
-			if (n < 0 && errno != EINTR) {
-				int err = errno;
-				it_ring_commit(&h, lines ? 0 : have);
-				it_ring_leave(&h);
-				it_xfail_status(IT_IOERR, err, "read",
-						"standard input", NULL);
-			}
-			eof = n == 0 || stop;
-			have += n > 0 ? (size_t)n : 0;
-			if (eof || (!lines && have % atomic == 0))
-				break;
-			if (!lines)
-				continue;
-			if (memchr((char *)buf + have - (size_t)n, '\n', (size_t)n))
-				break;
-			if (have == room) {
-				it_ring_commit(&h, 0);
-				it_ring_leave(&h);
-				it_die(IT_DATAERR, "unable to write %s: a line is "
-				       "longer than --atomic (%zu bytes)", s.label,
-				       atomic);
-			}
-		}
-		size_t cut = have;
-		if (lines && !eof) {
-			const char *nl = memrchr(buf, '\n', have);
-			cut = (size_t)(nl - (char *)buf) + 1;
-		}
-		carry = have - cut;
-		if (carry)
-			memcpy(saved, (char *)buf + cut, carry);
-		if (it_ring_commit(&h, cut) < 0)
-			corrupt(&s, "corrupt ring");
+		more = w.carry + ready <= w.atomic ? step_small(&w)
+			: step_big(&w, ready);
 	}
-	it_ring_leave(&h);
-	free(saved);
+	finish_writer(&w, !more);
+	free(w.saved);
 	if (stop)
 		exit_signal(stop);
 	return IT_OK;
@@ -841,33 +1044,33 @@ static void pipe_reader_gone(void)
 		stop = SIGPIPE;
 }
 
-/* Writes a claimed chunk to standard output: the bytes the output took,
- * all of len unless it failed (errno set). On a pipe, waits until the
- * reader has read it (it_drain), so that the bytes counted are the bytes
- * the next process really read: a reader that goes away leaves what it did
- * not read in the ring. */
-static size_t output(const void *buf, size_t len, bool pipe)
+static int unread_in_pipe(void)
 {
-	size_t sent = 0;
-	while (sent < len) {
-		ssize_t n = write(STDOUT_FILENO, (const char *)buf + sent, len - sent);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			break;
-		sent += (size_t)n;
-	}
+	int n = 0;
+	return ioctl(STDOUT_FILENO, FIONREAD, &n) < 0 ? 0 : n;
+}
+
+/* Writes a claimed chunk to standard output and returns the bytes the
+ * next process really took; *err is 0 when that is all of len. A stop
+ * signal ends even a write into a pipe nobody reads. On a pipe, waits
+ * until the reader has read it (it_drain), and what is still in the pipe
+ * when a signal stops us does not count: it goes back into the ring. */
+static size_t output(const void *buf, size_t len, bool pipe, int *err)
+{
+	size_t sent = it_write_some(STDOUT_FILENO, buf, len, stopped);
+	*err = sent < len ? errno : 0;
 	if (!pipe)
 		return sent;
-	int err = sent < len ? errno : 0;
 	int unread = it_drain(stopped);
-	if (err || unread != 0) {
-		if (unread < 0)
-			unread = 0;
-		errno = err ? err : EPIPE;
-		return sent - ((size_t)unread < sent ? (size_t)unread : sent);
+	if (unread < 0) {
+		*err = *err ? *err : errno;
+		unread = 0;
 	}
-	return sent;
+	if (stop && unread == 0)
+		unread = unread_in_pipe();
+	if (unread > 0 && !*err)
+		*err = stop && stop != SIGPIPE ? EINTR : EPIPE;
+	return sent - ((size_t)unread < sent ? (size_t)unread : sent);
 }
 
 static int read_ring(struct args *a)
@@ -885,8 +1088,10 @@ static int read_ring(struct args *a)
 	while (!stop) {
 		const void *buf;
 		size_t len;
-		int rc = it_ring_claim(&h, follow, it_deadline(a->timeout),
-				       nowait, &stop, &buf, &len);
+		int err, rc = it_ring_claim(&h, follow, it_deadline(a->timeout),
+					    nowait, &stop, &buf, &len);
+		if (rc == 0 && nowait && !got)
+			rc = (errno = EAGAIN, -1);
 		if (rc == 0 || (rc < 0 && errno == EAGAIN && got))
 			break;
 		if (rc < 0 && errno == EINTR && follow)
@@ -894,10 +1099,10 @@ static int read_ring(struct args *a)
 		if (rc < 0)
 			ring_fail(&s, &h, errno, false);
 		got = true;
-		errno = 0;
-		size_t sent = output(buf, len, pipe);
-		if (sent < len || errno) {
-			int err = errno;
+		size_t sent = output(buf, len, pipe, &err);
+		if (err == EINTR && it_ring_unclaim(&h, sent) == 0)
+			break;
+		if (err) {
 			if (it_ring_unclaim(&h, sent) < 0)
 				corrupt(&s, "corrupt ring");
 			it_ring_leave(&h);

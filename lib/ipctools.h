@@ -427,6 +427,12 @@ struct it_ring {
 	 * whether the segment was removed (then EIDRM). */
 	bool (*gone)(void *arg);
 	void *gone_arg;
+	/* Looked at whenever the lock is slow to come: set means EINTR. */
+	volatile sig_atomic_t *stop;
+	/* After a lock not had in time (ETIMEDOUT, EINTR, EDEADLK): who
+	 * holds it, and its state letter from /proc/PID/stat. */
+	pid_t holder;
+	char holder_state;
 };
 
 struct it_ring_info {
@@ -443,8 +449,11 @@ int it_ring_init(void *base, size_t segsize);
  * segment being created a moment to be initialised. */
 int it_ring_attach(struct it_ring *h, void *base, size_t segsize, bool wait,
 		   const char **why);
-/* Takes a writer or reader slot (-1 with EUSERS when all are taken). */
-int it_ring_join(struct it_ring *h, bool writer);
+/* Takes a writer or reader slot (-1 with EUSERS when all are taken).
+ * Every call that locks fails when the lock is not had by the deadline
+ * (ETIMEDOUT) or within 2 s (EDEADLK), or when *h->stop is set while
+ * waiting for it (EINTR); h->holder then names the holder. */
+int it_ring_join(struct it_ring *h, bool writer, int64_t deadline);
 void it_ring_leave(struct it_ring *h);
 /* Reserves room for a record of min to max bytes; *buf and *len are where
  * to put the payload. -1 with errno EAGAIN (full, nowait), ETIMEDOUT,

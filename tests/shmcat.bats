@@ -442,12 +442,12 @@ m.close()' "$n"
 	local k
 	k=$(it_key)
 	run -65 shmcat write -k "$k" -c --lines --atomic 8 < <(printf 'short\nmuch too long\n')
-	output_is "shmcat: unable to write key $k: a line is longer than --atomic (8 bytes)"
+	output_is "shmcat: unable to write key $k: a line is longer than --atomic (8 bytes) (14 bytes read from standard input were not written)"
 	[ "$(shmcat read -k "$k")" = short ]
 	shmcat write -k "$k" --lines --atomic 8 < <(printf 'a\nb\nno-nl')
 	[ "$(shmcat read -k "$k")" = $'a\nb\nno-nl' ]
 	run -65 shmcat write -k "$k" --atomic 600k </dev/null
-	output_is "shmcat: unable to write key $k: --atomic is more than half the ring's capacity"
+	output_is "shmcat: unable to write key $k: --atomic is more than 524272 bytes, the most a ring of 1048576 bytes takes"
 }
 
 @test "ring: 4 writers x 4 readers, --lines: every line exactly once, never mixed" {
