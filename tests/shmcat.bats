@@ -767,3 +767,147 @@ for _ in range(3):
 	run -0 bash -c '{ shmcat read -k "$1"; python3 -c "import fcntl; print(fcntl.fcntl(1, 1032))"; } | cat' _ "$k"
 	[ "$output" = "$(printf '1\n2\n65536')" ]
 }
+
+# ---- the ring under stopped, stalled, killed and hostile peers ----
+
+# A build of shmcat that stops or kills itself at a named step of the ring
+# code (the HOOK points of lib/ring.c, compiled only here), so that each
+# state a Ctrl-Z or a crash can leave is reached every time.
+hooked_shmcat() {
+	local src=$BATS_TEST_DIRNAME/..
+	HOOKED=$BATS_TEST_TMPDIR/shmcat-hooked
+	command -v cc >/dev/null || skip "needs a C compiler for the hooked build"
+	cc -std=c11 -D_GNU_SOURCE -DIT_RING_HOOKS -I"$src/lib" -O1 -o "$HOOKED" \
+		"$src/cmd/shmcat.c" "$src"/lib/*.c -lrt -lpthread
+}
+
+# Stops a process we started, recorded so that teardown continues it. The
+# process runs in a session of its own (setsid), or the kernel would end
+# the stop with SIGHUP when the test's process group is orphaned.
+stop_pid() {
+	echo "$1" >>"$BATS_TEST_TMPDIR/stopped"
+	kill -STOP "$1"
+}
+
+is_stopped() {
+	[[ $(ps -o stat= -p "$1" 2>/dev/null) == T* ]]
+}
+
+teardown() {
+	local pid
+	if [ -f "$BATS_TEST_TMPDIR/stopped" ]; then
+		while read -r pid; do
+			kill -CONT "$pid" 2>/dev/null || :
+		done <"$BATS_TEST_TMPDIR/stopped"
+	fi
+	it_teardown
+}
+
+@test "ring: a writer or reader stopped holding the lock freezes nobody: -w, --nowait, SIGTERM and a 2 s bound end the others, naming it" {
+	local k pid
+	hooked_shmcat
+	k=$(it_key)
+	shmcat write -k "$k" -c </dev/null
+	IT_RING_HOOK=commit-locked IT_RING_HOOK_SIG=STOP it_bg setsid "$HOOKED" write -k "$k" <<<"held"
+	pid=$IT_PID
+	echo "$pid" >>"$BATS_TEST_TMPDIR/stopped"
+	wait_for is_stopped "$pid"
+	run -1 timeout 10 shmcat read -k "$k" -F -w 1s
+	output_is "shmcat: unable to read key $k: not in time (its lock is held by pid $pid, stopped)"
+	run -1 timeout 10 shmcat write -k "$k" --nowait <<<"x"
+	output_is "shmcat: unable to write key $k: not in time (its lock is held by pid $pid, stopped)"
+	run -69 timeout 10 shmcat read -k "$k" -F
+	output_is "shmcat: unable to read key $k: its lock has been held for over 2 s by pid $pid (stopped)"
+	it_bg shmcat read -k "$k" -F
+	kill -TERM "$IT_PID"
+	it_wait "$IT_PID"
+	[ "$IT_STATUS" = 143 ]
+	kill -CONT "$pid" 2>/dev/null || :
+	it_wait "$pid"
+	[ "$IT_STATUS" = 0 ]
+	# A reader stopped while it holds the lock to finish a chunk.
+	printf 'one\ntwo\n' | shmcat write -k "$k" --lines --atomic 4
+	IT_RING_HOOK=finish-locked IT_RING_HOOK_SIG=STOP it_bg setsid "$HOOKED" read -k "$k" >"$BATS_TEST_TMPDIR/out"
+	pid=$IT_PID
+	echo "$pid" >>"$BATS_TEST_TMPDIR/stopped"
+	wait_for is_stopped "$pid"
+	run -1 timeout 10 shmcat write -k "$k" -w 500ms <<<"x"
+	output_is "shmcat: unable to write key $k: not in time (its lock is held by pid $pid, stopped)"
+	kill -CONT "$pid" 2>/dev/null || :
+	it_wait "$pid"
+	[ "$IT_STATUS" = 0 ]
+	[ "$(cat "$BATS_TEST_TMPDIR/out")" = $'held\none\ntwo' ]
+}
+
+@test "ring: 4 writers x 4 readers with writers and readers SIGSTOPped in the middle: a probe always ends, every line exactly once" {
+	local k d i pid rc victims readers=() writers=()
+	k=$(it_key)
+	d=$BATS_TEST_TMPDIR
+	for i in 1 2 3 4; do
+		seq -f "writer $i line %g" 1 30000 >"$d/in$i"
+	done
+	shmcat write -k "$k" -c --size 64k </dev/null
+	for i in 1 2 3 4; do
+		it_bg_ready setsid shmcat read -k "$k" -F --ready-fd 9 >"$d/out$i"
+		readers+=("$IT_PID")
+	done
+	for i in 1 2 3 4; do
+		it_bg_ready setsid shmcat write -k "$k" --lines --ready-fd 9 < <(cat "$d/in$i")
+		writers+=("$IT_PID")
+	done
+	victims=("${readers[@]}" "${writers[@]}")
+	for i in $(seq 1 12); do
+		pid=${victims[RANDOM % 8]}
+		stop_pid "$pid" 2>/dev/null || continue
+		# Whatever the stopped one holds, a newcomer that must take the
+		# lock ends within its -w (0 or 1), never hangs (124).
+		rc=0
+		timeout 8 shmcat write -k "$k" -w 1s </dev/null 2>/dev/null || rc=$?
+		[[ $rc == @(0|1) ]] || { echo "probe $i: status $rc" >&2; false; }
+		kill -CONT "$pid" 2>/dev/null || :
+	done
+	for i in "${writers[@]}"; do
+		it_wait "$i" 60
+		[ "$IT_STATUS" = 0 ]
+	done
+	wait_for field_is bytes_read "$(cat "$d"/in? | wc -c)" -k "$k"
+	for i in "${readers[@]}"; do
+		kill -TERM "$i"
+		it_wait "$i"
+		[ "$IT_STATUS" = 0 ]
+	done
+	cat "$d"/in? | sort >"$d/want"
+	cat "$d"/out? | sort >"$d/got"
+	cmp "$d/want" "$d/got"
+}
+
+@test "ring: garbage over every 8-byte word of the header, or a phantom writer: read -w 1s ends within 3 s, never by a signal" {
+	local n
+	n=$(it_name)
+	printf 'x%.0s' {1..100} | shmcat write -N "$n" -c --size 16k
+	cp "/dev/shm$n" "$BATS_TEST_TMPDIR/ring"
+	python3 - "$n" "$BATS_TEST_TMPDIR/ring" <<'PY'
+import os, struct, subprocess, sys
+name, image = sys.argv[1], open(sys.argv[2], "rb").read()
+path = "/dev/shm" + name
+# The header: counters, the lock at 88 and 2 x 32 slots of 48 bytes.
+words = range(0, 128 + 64 * 48, 8)
+cases = [(off, val) for off in words for val in (0xa5a5a5a5a5a5a5a5, 1)]
+# A phantom writer: slot 0 held by a tid no process has, in use by it.
+cases.append((128, 0x7ffffff0, 128 + 40, struct.unpack("<Q", struct.pack("<iI", 0x7ffffff0, 1))[0]))
+bad = []
+for case in cases:
+    with open(path, "r+b") as f:
+        f.write(image)
+        for off, val in zip(case[::2], case[1::2]):
+            f.seek(off)
+            f.write(struct.pack("<Q", val))
+    try:
+        p = subprocess.run(["shmcat", "read", "-N", name, "-w", "1s"], capture_output=True, timeout=3)
+        if p.returncode not in (0, 1, 65, 66):
+            bad.append((case, p.returncode, p.stderr))
+    except subprocess.TimeoutExpired:
+        bad.append((case, "hung"))
+assert not bad, bad[:5]
+PY
+}
