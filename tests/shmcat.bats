@@ -911,3 +911,171 @@ for case in cases:
 assert not bad, bad[:5]
 PY
 }
+
+# Whether nothing is left unread in the FIFO open read-write on fd $1.
+fifo_empty() {
+	python3 -c 'import array, fcntl, sys, termios
+a = array.array("i", [0])
+fcntl.ioctl(int(sys.argv[1]), termios.FIONREAD, a)
+sys.exit(a[0] != 0)' "$1"
+}
+
+fifo_has_data() {
+	! fifo_empty "$1"
+}
+
+@test "ring: a writer whose input stalls mid-unit or mid-line holds no room, and the other writers go on" {
+	local k d src w a r opt
+	k=$(it_key)
+	d=$BATS_TEST_TMPDIR
+	seq -f "writer B line %g" 1 10000 >"$d/inB"
+	for opt in --lines -a4096; do
+		shmcat write -k "$k" -c --size 16k </dev/null
+		it_bg_ready shmcat read -k "$k" -F --ready-fd 9 >"$d/out"
+		r=$IT_PID
+		src=$(it_path src)
+		mkfifo "$src"
+		exec {w}<>"$src"
+		it_bg_ready bash -c 'exec shmcat write -k "$1" "$3" --ready-fd 9 <"$2" '"$w>&-" _ "$k" "$src" "$opt"
+		a=$IT_PID
+		printf 'abc' >&"$w"
+		wait_for fifo_empty "$w"
+		[ "$(stat_field used -k "$k")" = 0 ]
+		# B writes ten times the ring through the reader while A waits.
+		run -0 timeout 20 shmcat write -k "$k" --lines <"$d/inB"
+		wait_for field_is bytes_read "$(stat -c %s "$d/inB")" -k "$k"
+		printf 'def\n' >&"$w"
+		exec {w}>&-
+		it_wait "$a"
+		[ "$IT_STATUS" = 0 ]
+		wait_for grep -qx abcdef "$d/out"
+		kill -TERM "$r"
+		it_wait "$r"
+		grep -v '^abcdef$' "$d/out" | cmp - "$d/inB"
+		shmcat rm -k "$k"
+	done
+}
+
+@test "ring: SIGTERM, SIGINT or SIGHUP to a --lines or --atomic writer never publishes a partial unit; a pipe says how much was dropped" {
+	local k d src w sig opt data
+	k=$(it_key)
+	d=$BATS_TEST_TMPDIR
+	for sig in TERM INT HUP; do
+		for opt in --lines -a8; do
+			shmcat rm -k "$k" 2>/dev/null || :
+			shmcat write -k "$k" -c </dev/null
+			src=$(it_path src)
+			mkfifo "$src"
+			exec {w}<>"$src"
+			it_bg_ready bash -c 'trap - INT; exec shmcat write -k "$1" "$3" --ready-fd 9 <"$2" 2>"$2.err" '"$w>&-" _ "$k" "$src" "$opt"
+			if [ "$opt" = --lines ]; then data=$'whole\n'; else data=12345678; fi
+			printf '%spart' "$data" >&"$w"
+			wait_for fifo_empty "$w"
+			wait_for field_is bytes_written "${#data}" -k "$k"
+			kill -"$sig" "$IT_PID"
+			it_wait "$IT_PID"
+			exec {w}>&-
+			[ "$IT_STATUS" = $((128 + $(kill -l "$sig"))) ]
+			[ "$(cat "$src.err")" = "shmcat: stopped writing key $k: (4 bytes read from standard input were not written)" ]
+			printf 'B-line\n' | shmcat write -k "$k" --lines
+			run -0 shmcat read -k "$k"
+			[ "$output" = "${data%$'\n'}"$'\nB-line' ] || [ "$output" = "${data}B-line" ]
+		done
+	done
+}
+
+@test "ring: a --lines writer that gives up leaves a seekable input at the first byte not published, and says what a pipe lost" {
+	local k d i status
+	k=$(it_key)
+	d=$BATS_TEST_TMPDIR
+	seq -f "line %06g" 1 3000 >"$d/in"
+	for i in $(seq 1 20); do
+		shmcat rm -k "$k" 2>/dev/null || :
+		head -c $((8192 + i * 97)) /dev/zero | shmcat write -k "$k" -c --size 16k
+		status=0
+		{ shmcat write -k "$k" --lines --nowait 2>/dev/null || status=$?; cat >"$d/rest"; } <"$d/in"
+		[ "$status" = 1 ]
+		shmcat read -k "$k" | tr -d '\0' | cat - "$d/rest" | cmp - "$d/in"
+	done
+	shmcat read -k "$k" >/dev/null
+	head -c 16352 /dev/zero | shmcat write -k "$k" -a 16
+	run -1 shmcat write -k "$k" --lines -w 100ms < <(printf 'one\ntwo\nthr')
+	output_is "shmcat: unable to write key $k: no room in time (11 bytes read from standard input were not written)"
+}
+
+@test "ring: SIGTERM to a reader writing into a pipe nobody reads ends it at once; what is still in the pipe goes back into the ring" {
+	local k d src r
+	k=$(it_key)
+	d=$BATS_TEST_TMPDIR
+	head -c 300000 /dev/urandom >"$d/in"
+	shmcat write -k "$k" -c --size 1M <"$d/in"
+	src=$(it_path pipe)
+	mkfifo "$src"
+	exec {r}<>"$src"
+	it_bg_ready bash -c 'exec shmcat read -k "$1" --ready-fd 9 >"$2" '"$r>&-" _ "$k" "$src"
+	# The pipe is full, the reader blocked in write(2) with most of a
+	# 300000-byte chunk in hand.
+	wait_for fifo_has_data "$r"
+	kill -TERM "$IT_PID"
+	it_wait "$IT_PID" 5
+	[ "$IT_STATUS" = 143 ]
+	exec {r}>&-
+	shmcat read -k "$k" | cmp - "$d/in"
+}
+
+@test "ring: shmcat read | cat of a large stream is exit 0 with every byte, run after run" {
+	local k d i
+	k=$(it_key)
+	d=$BATS_TEST_TMPDIR
+	head -c 32M /dev/urandom >"$d/in"
+	for i in 1 2 3; do
+		shmcat rm -k "$k" 2>/dev/null || :
+		shmcat write -k "$k" -c --size 256k </dev/null
+		it_bg_ready shmcat write -k "$k" --ready-fd 9 <"$d/in"
+		run -0 bash -c 'shmcat read -k "$1" | cat >"$2"; exit "${PIPESTATUS[0]}"' _ "$k" "$d/out"
+		cmp "$d/in" "$d/out"
+		it_wait "$IT_PID"
+		[ "$IT_STATUS" = 0 ]
+	done
+}
+
+@test "ring: a POSIX ring cut short under a waiting reader or writer is exit 65, never SIGBUS" {
+	local n
+	n=$(it_name)
+	shmcat write -N "$n" -c --size 16k </dev/null
+	it_bg_ready shmcat read -N "$n" -F --ready-fd 9 2>"$BATS_TEST_TMPDIR/err"
+	truncate -s 0 "/dev/shm$n"
+	it_wait "$IT_PID"
+	[ "$IT_STATUS" = 65 ]
+	[ "$(cat "$BATS_TEST_TMPDIR/err")" = "shmcat: unable to use $n: the segment was cut short while in use" ]
+	shmcat rm -N "$n"
+	head -c 12288 /dev/zero | shmcat write -N "$n" -c --size 16k
+	it_bg_ready shmcat write -N "$n" --ready-fd 9 < <(head -c 8192 /dev/zero)
+	truncate -s 100 "/dev/shm$n"
+	it_wait "$IT_PID"
+	[ "$IT_STATUS" = 65 ]
+}
+
+@test "ring: a writer killed at each step of commit leaves a ring every later reader and writer can use" {
+	local n d step out
+	hooked_shmcat
+	n=$(it_name)
+	d=$BATS_TEST_TMPDIR
+	seq -f "line %g" 1 50 >"$d/in"
+	for step in commit-locked commit-pad commit-shrunk commit-head commit-state; do
+		for size in 16k 64k; do
+			shmcat rm -N "$n" 2>/dev/null || :
+			head -c 5000 /dev/zero | shmcat write -N "$n" -c --size "$size" -a 1000
+			shmcat read -N "$n" | wc -c | grep -qx 5000
+			run -137 env IT_RING_HOOK=$step "$HOOKED" write -N "$n" --lines <"$d/in"
+			run -0 shmcat write -N "$n" --lines <<<"after"
+			run -0 shmcat read -N "$n"
+			out=$output
+			# The killed writer's chunk is there whole, or not at all.
+			[ "$out" = after ] || [ "$out" = "$(cat "$d/in")"$'\nafter' ]
+			[ "$step" != commit-state ] || [ "$out" != after ]
+			run -0 shmcat stat -N "$n"
+			[[ $output == *$'\nused=0\n'* && $output == *$'\nwriters=0\n'* ]]
+		done
+	done
+}
