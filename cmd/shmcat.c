@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/sendfile.h>
 #include <sys/shm.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -21,8 +22,6 @@
 /* The largest record a writer publishes when --atomic allows less: big
  * enough that a stream costs few system calls. */
 #define BIG_CHUNK (1u << 20)
-/* POSIX objects grow by this much while load reads a stream. */
-#define GROW (64u << 20)
 #define DEFAULT_RING (1u << 20)
 
 enum cmd { LOAD, DUMP, STAT, RM, SET, WRITE, READ, NCMD };
@@ -257,7 +256,8 @@ static _Noreturn void missing(const struct seg *s)
 static void open_posix(struct seg *s, const struct it_create *c, bool rw,
 		       size_t create_size)
 {
-	int flags = (rw ? O_RDWR : O_RDONLY) | O_CLOEXEC | O_NOFOLLOW;
+	/* O_NONBLOCK: a FIFO planted in /dev/shm must not hang the open. */
+	int flags = (rw ? O_RDWR : O_RDONLY) | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK;
 	s->fd = c->excl ? -1 : shm_open(s->label, flags, 0);
 	if ((c->excl || (s->fd < 0 && errno == ENOENT)) && c->create) {
 		s->fd = shm_open(s->label, flags | O_CREAT | O_EXCL, c->mode);
@@ -281,6 +281,11 @@ static void open_posix(struct seg *s, const struct it_create *c, bool rw,
 	struct stat st;
 	if (fstat(s->fd, &st) < 0)
 		it_xfail(errno, "open", s->label, NULL);
+	if (!S_ISREG(st.st_mode))
+		it_die(IT_DATAERR, "unable to use %s: not a shared memory object "
+		       "(%s)", s->label, S_ISDIR(st.st_mode) ? "a directory" :
+		       S_ISFIFO(st.st_mode) ? "a FIFO" : "not a regular file");
+	fcntl(s->fd, F_SETFL, fcntl(s->fd, F_GETFL) & ~O_NONBLOCK);
 	s->size = (size_t)st.st_size;
 }
 
@@ -293,8 +298,10 @@ static void attach_sysv(struct seg *s, bool rw)
 
 static _Noreturn void no_size(const struct seg *s)
 {
+	struct stat st;
+	bool regular = fstat(STDIN_FILENO, &st) == 0 && S_ISREG(st.st_mode);
 	it_die(IT_USAGE, "unable to create a segment for %s: give --size (standard "
-	       "input is not a regular file)", s->label);
+	       "input is %s)", s->label, regular ? "empty" : "not a regular file");
 }
 
 static void open_sysv(struct seg *s, const struct it_create *c, bool rw,
@@ -303,7 +310,7 @@ static void open_sysv(struct seg *s, const struct it_create *c, bool rw,
 	const struct it_obj *obj = s->obj;
 	int mode = (int)c->mode;
 	struct shmid_ds ds;
-	bool need_size = c->create && !create_size;
+	bool need_size = (c->create || obj->private) && !create_size;
 	if (need_size && (obj->private || c->excl))
 		no_size(s);
 	if (obj->kind == IT_OBJ_ID) {
@@ -340,9 +347,13 @@ static void open_sysv(struct seg *s, const struct it_create *c, bool rw,
 	if (obj->private) {
 		char line[32];
 		int n = snprintf(line, sizeof line, "%d\n", s->id);
-		if (it_write_full(STDOUT_FILENO, line, (size_t)n) < 0)
-			it_xfail_status(IT_IOERR, errno, "write", "standard output",
-					NULL);
+		/* A segment nobody can name would stay for ever: remove it. */
+		if (it_write_full(STDOUT_FILENO, line, (size_t)n) < 0) {
+			int err = errno;
+			shmctl(s->id, IPC_RMID, NULL);
+			it_xfail_status(IT_IOERR, err, "write", "standard output",
+					"the new segment was removed");
+		}
 	}
 	if (shmctl(s->id, IPC_STAT, &ds) < 0) {
 		if (errno == EINVAL || errno == EIDRM)
@@ -408,6 +419,11 @@ static _Noreturn void too_long(const struct seg *s)
 	       "segment (%zu bytes)", s->label, s->size);
 }
 
+static _Noreturn void read_failed(int err)
+{
+	it_xfail_status(IT_IOERR, err, "read", "standard input", NULL);
+}
+
 /* read(2) into dst until it is full or the input ends: the bytes read. */
 static size_t fill(unsigned char *dst, size_t len)
 {
@@ -418,8 +434,7 @@ static size_t fill(unsigned char *dst, size_t len)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
-			it_xfail_status(IT_IOERR, errno, "read", "standard input",
-					NULL);
+			read_failed(errno);
 		if (n == 0)
 			break;
 		got += (size_t)n;
@@ -427,32 +442,77 @@ static size_t fill(unsigned char *dst, size_t len)
 	return got;
 }
 
-/* A POSIX object read from a stream of unknown length grows window by
- * window, so that memory stays bounded whatever the input. */
-static void load_stream_posix(struct seg *s, uint64_t off)
+/* Faults in the pages of a System V segment in one call rather than one
+ * by one as they are touched (kernels before 5.14 just touch them). */
+static void populate(void *base, size_t len, bool write)
 {
-	size_t orig = s->size, pos = (size_t)off;
 	long page = sysconf(_SC_PAGESIZE);
-	for (;;) {
-		size_t start = pos - pos % (size_t)page, end = pos + GROW;
-		if (end > s->size && ftruncate(s->fd, (off_t)end) < 0)
-			it_xfail(errno, "grow", s->label, NULL);
-		if (end > s->size)
-			s->size = end;
-		unsigned char *w = mmap(NULL, end - start, PROT_READ | PROT_WRITE,
-					MAP_SHARED, s->fd, (off_t)start);
-		if (w == MAP_FAILED)
-			it_xfail(errno, "map", s->label, NULL);
-		size_t got = fill(w + (pos - start), end - pos);
-		munmap(w, end - start);
-		pos += got;
-		if (pos < end)
-			break;
+	uintptr_t start = (uintptr_t)base & ~(uintptr_t)(page - 1);
+	madvise((void *)start, len + ((uintptr_t)base - start),
+		write ? MADV_POPULATE_WRITE : MADV_POPULATE_READ);
+}
+
+/* One step of copying standard input into the object at *pos, by the
+ * cheapest call the two descriptors allow: bytes copied, 0 at the end of
+ * the input, -1 with errno (EINVAL and the like: try the next way). */
+static ssize_t copy_in(int way, int fd, off_t *pos, unsigned char *buf)
+{
+	if (way == 0)
+		return copy_file_range(STDIN_FILENO, NULL, fd, pos, 1u << 30, 0);
+	if (way == 1)
+		return splice(STDIN_FILENO, NULL, fd, pos, 1u << 20, SPLICE_F_MOVE);
+	ssize_t n = read(STDIN_FILENO, buf, 1u << 20);
+	if (n <= 0)
+		return n < 0 && errno != EINTR ? (read_failed(errno), -1) : n;
+	for (ssize_t done = 0; done < n;) {
+		ssize_t m = pwrite(fd, buf + done, (size_t)(n - done), *pos);
+		if (m < 0 && errno == EINTR)
+			continue;
+		if (m < 0) {
+			/* Bytes read and not written go back to a seekable input. */
+			lseek(STDIN_FILENO, done - n, SEEK_CUR);
+			return done ? done : -1;
+		}
+		done += m;
+		*pos += m;
 	}
-	size_t final = pos > orig ? pos : orig;
-	if (ftruncate(s->fd, (off_t)final) < 0)
-		it_xfail(errno, "resize", s->label, NULL);
-	s->size = final;
+	return n;
+}
+
+/* A POSIX object is a tmpfs file: its descriptor takes the data as any
+ * file would, growing only as far as the data reach, never through a
+ * window mapped ahead. */
+static void load_posix(struct seg *s, uint64_t off)
+{
+	struct stat st;
+	bool regular = fstat(STDIN_FILENO, &st) == 0 && S_ISREG(st.st_mode);
+	int way = regular ? 0 : S_ISFIFO(st.st_mode) ? 1 : 2;
+	off_t pos = (off_t)off;
+	unsigned char *buf = NULL;
+	for (;;) {
+		if (way == 2 && !buf && !(buf = malloc(1u << 20)))
+			it_xfail(errno, "allocate", "a buffer", NULL);
+		ssize_t n = copy_in(way, s->fd, &pos, buf);
+		if (n == 0)
+			break;
+		if (n > 0)
+			continue;
+		if (errno == EINTR)
+			continue;
+		/* Offsets past what a file can hold write nothing. */
+		if ((errno == EFBIG || errno == EINVAL) && pos >= INT64_MAX - (1 << 30))
+			it_die(IT_DATAERR, "unable to load %s: offset %llu is past "
+			       "the largest object", s->label, (unsigned long long)off);
+		if (way < 2 && (errno == EINVAL || errno == EXDEV ||
+				errno == ENOSYS || errno == EOPNOTSUPP)) {
+			way = way == 0 ? 1 + !S_ISFIFO(st.st_mode) : 2;
+			continue;
+		}
+		if (way == 1 && errno != EFBIG && errno != ENOSPC)
+			read_failed(errno);
+		it_xfail_status(IT_IOERR, errno, "write", s->label, NULL);
+	}
+	free(buf);
 }
 
 static int load(struct args *a)
@@ -466,26 +526,27 @@ static int load(struct args *a)
 		insize = (uint64_t)st.st_size - (at > 0 && at <= st.st_size
 						 ? (uint64_t)at : 0);
 	}
+	if (it_obj_is_posix(&a->obj) && a->offset > (uint64_t)INT64_MAX - insize)
+		it_die(IT_DATAERR, "unable to load %s: offset %llu is past the "
+		       "largest object", it_obj_label(&a->obj),
+		       (unsigned long long)a->offset);
 	uint64_t create = a->size ? a->size : regular ? a->offset + insize : 0;
 	open_seg(&s, a, true, (size_t)create);
-	if (a->offset > s.size && !s.posix)
+	if (s.posix) {
+		load_posix(&s, a->offset);
+		return IT_OK;
+	}
+	if (a->offset > s.size)
 		it_die(IT_DATAERR, "unable to load %s: offset %llu is past the end "
 		       "of the segment (%zu bytes)", s.label,
 		       (unsigned long long)a->offset, s.size);
-	if (s.posix && !regular) {
-		load_stream_posix(&s, a->offset);
-		return IT_OK;
-	}
-	if (s.posix && a->offset + insize > s.size) {
-		if (ftruncate(s.fd, (off_t)(a->offset + insize)) < 0)
-			it_xfail(errno, "grow", s.label, NULL);
-		s.size = (size_t)(a->offset + insize);
-	}
 	/* A file known to be too long is refused before a byte is written. */
 	if (regular && insize > s.size - a->offset)
 		too_long(&s);
-	map_all(&s, true);
 	size_t room = s.size - (size_t)a->offset;
+	if (room)
+		populate(s.base + a->offset, regular && insize < room ?
+			 (size_t)insize : room, true);
 	size_t got = room ? fill(s.base + a->offset, room) : 0;
 	unsigned char extra;
 	if (got == room && fill(&extra, 1) > 0)
@@ -493,11 +554,47 @@ static int load(struct args *a)
 	return IT_OK;
 }
 
+/* A POSIX object is dumped through its descriptor: copy_file_range or
+ * sendfile into a file, read and write into anything else (a pipe must
+ * get copies, not references to pages the next writer changes). */
+static int dump_posix(const struct seg *s, off_t off, uint64_t len)
+{
+	struct stat st;
+	bool file = fstat(STDOUT_FILENO, &st) == 0 && S_ISREG(st.st_mode);
+	static unsigned char buf[1u << 17];
+	while (len > 0) {
+		size_t ask = len > (1u << 30) ? 1u << 30 : (size_t)len;
+		ssize_t n;
+		if (file) {
+			n = copy_file_range(s->fd, &off, STDOUT_FILENO, NULL, ask, 0);
+			if (n < 0 && (errno == EXDEV || errno == EINVAL ||
+				      errno == ENOSYS || errno == EOPNOTSUPP))
+				n = sendfile(STDOUT_FILENO, s->fd, &off, ask);
+			if (n < 0 && (errno == EINVAL || errno == ENOSYS)) {
+				file = false;
+				continue;
+			}
+		} else {
+			n = pread(s->fd, buf, ask < sizeof buf ? ask : sizeof buf, off);
+			if (n > 0 && it_write_full(STDOUT_FILENO, buf, (size_t)n) < 0)
+				return -1;
+			off += n > 0 ? n : 0;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		if (n == 0)
+			break;  /* cut short under us: what is there is dumped */
+		len -= (uint64_t)n;
+	}
+	return 0;
+}
+
 static int dump(struct args *a)
 {
 	struct seg s;
 	open_seg(&s, a, false, 0);
-	map_all(&s, false);
 	uint64_t len = a->used & O_LENGTH ? a->length
 		       : a->offset <= s.size ? s.size - a->offset : 0;
 	if (a->offset > s.size)
@@ -509,7 +606,14 @@ static int dump(struct args *a)
 		       "go past the end of the segment (%zu bytes)", s.label,
 		       (unsigned long long)a->offset, (unsigned long long)len,
 		       s.size);
-	if (len && it_write_full(STDOUT_FILENO, s.base + a->offset, len) < 0)
+	int rc = 0;
+	if (s.posix) {
+		rc = dump_posix(&s, (off_t)a->offset, len);
+	} else if (len) {
+		populate(s.base + a->offset, len, false);
+		rc = it_write_full(STDOUT_FILENO, s.base + a->offset, len);
+	}
+	if (rc < 0)
 		it_xfail_status(IT_IOERR, errno, "write", "standard output", NULL);
 	if (a->create.rm)
 		remove_seg(&s);

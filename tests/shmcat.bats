@@ -1079,3 +1079,82 @@ fifo_has_data() {
 		done
 	done
 }
+
+# ---- raw segments: what a new user tried ----
+
+@test "stat and dump of a FIFO or a directory planted in /dev/shm are exit 65 at once, with nothing on stdout" {
+	local n m
+	n=$(it_name)
+	m=$(it_name)
+	mkfifo "/dev/shm$n"
+	mkdir "/dev/shm$m"
+	it_track path "/dev/shm$m"
+	run -65 timeout 5 shmcat stat -N "$n"
+	output_is "shmcat: unable to use $n: not a shared memory object (a FIFO)"
+	run -65 timeout 5 shmcat dump -N "$n"
+	output_is "shmcat: unable to use $n: not a shared memory object (a FIFO)"
+	run -65 timeout 5 shmcat stat -N "$m"
+	output_is "shmcat: unable to use $m: not a shared memory object (a directory)"
+}
+
+@test "load -N from a stream that fails or is cut grows the object only as far as the data, or not at all" {
+	local n
+	n=$(it_name)
+	printf abc | shmcat load -N "$n" -c
+	run -74 shmcat load -N "$n" -o 3 <"$BATS_TEST_TMPDIR"
+	output_is "shmcat: unable to read standard input: Is a directory"
+	[ "$(stat -c %s "/dev/shm$n")" = 3 ]
+	head -c 5000 /dev/zero | shmcat load -N "$n" -o 3
+	[ "$(stat -c %s "/dev/shm$n")" = 5003 ]
+	[ "$(shmcat dump -N "$n" -l 3)" = abc ]
+	printf xy | shmcat load -N "$n"
+	[ "$(stat -c %s "/dev/shm$n")" = 5003 ]
+	[ "$(shmcat dump -N "$n" -l 3)" = xyc ]
+}
+
+@test "under ulimit -f, load -N and read are exit 74, the object grown only by what was written, no chunk delivered twice" {
+	local n k d
+	n=$(it_name)
+	k=$(it_key)
+	d=$BATS_TEST_TMPDIR
+	run -0 bash -c 'ulimit -f 1000; printf abc | shmcat load -N "$1" -c' _ "$n"
+	[ "$(stat -c %s "/dev/shm$n")" = 3 ]
+	head -c 600000 /dev/urandom >"$d/in"
+	run -74 bash -c 'ulimit -f 100; shmcat load -N "$1" < <(cat "$2")' _ "$n" "$d/in"
+	[[ $output == "shmcat: unable to write $n: File too large" ]]
+	[ "$(stat -c %s "/dev/shm$n")" = 102400 ]
+	cmp -n 102400 "/dev/shm$n" "$d/in"
+	shmcat write -k "$k" -c <"$d/in"
+	run -74 bash -c 'ulimit -f 100; exec shmcat read -k "$1" >"$2"' _ "$k" "$d/out"
+	[ "$output" = "shmcat: unable to write standard output: File too large" ]
+	shmcat read -k "$k" >>"$d/out"
+	cmp "$d/in" "$d/out"
+}
+
+@test "-k private: an id that cannot be printed removes the new segment (74); no --size is 64 even without -c" {
+	local before
+	before=$(ipcs -m | grep -c '^0x00000000' || :)
+	run -74 bash -c 'printf abc | shmcat load -k private --size 3 >/dev/full'
+	output_is "shmcat: unable to write standard output: No space left on device (the new segment was removed)"
+	run -74 bash -c 'printf abc | shmcat write -k private --size 16k >&-'
+	[ "$(ipcs -m | grep -c '^0x00000000' || :)" = "$before" ]
+	run -64 bash -c 'echo hi | shmcat load -k private'
+	output_is "shmcat: unable to create a segment for private key: give --size (standard input is not a regular file)"
+	run -64 shmcat load -k private </dev/null
+	output_is "shmcat: unable to create a segment for private key: give --size (standard input is empty)"
+}
+
+@test "POSIX offsets past the largest object are exit 65, the object untouched; names of 255 bytes after the slash work" {
+	local n long
+	n=$(it_name)
+	printf abc | shmcat load -N "$n" -c
+	run -65 shmcat load -N "$n" -o 9223372036854775000 < <(printf xyz)
+	output_is "shmcat: unable to load $n: offset 9223372036854775000 is past the largest object"
+	run -65 shmcat load -N "$n" -o 9223372036854775807 < <(printf xyz)
+	[ "$(stat -c %s "/dev/shm$n")" = 3 ]
+	long=/$(printf 'n%.0s' {1..255})
+	it_track posix "$long"
+	printf abc | shmcat load -N "$long" -c
+	[ "$(shmcat dump -N "$long")" = abc ]
+	run -64 shmcat dump -N "/$(printf 'n%.0s' {1..256})"
+}
