@@ -1140,7 +1140,8 @@ fifo_has_data() {
 	[ "$(ipcs -m | grep -c '^0x00000000' || :)" = "$before" ]
 	run -64 bash -c 'echo hi | shmcat load -k private'
 	output_is "shmcat: unable to create a segment for private key: give --size (standard input is not a regular file)"
-	run -64 shmcat load -k private </dev/null
+	: >"$BATS_TEST_TMPDIR/empty"
+	run -64 shmcat load -k private <"$BATS_TEST_TMPDIR/empty"
 	output_is "shmcat: unable to create a segment for private key: give --size (standard input is empty)"
 }
 
