@@ -57,7 +57,7 @@ struct args {
 	uint64_t size, offset, length, atomic;
 	uid_t uid;
 	gid_t gid;
-	bool gid_given;
+	bool uid_given, gid_given;
 	int64_t timeout;
 	int ready_fd;
 };
@@ -66,7 +66,7 @@ enum { OPT_JSON = 0x3000, OPT_OWNER, OPT_LINES, OPT_NOWAIT, OPT_READY };
 
 static const struct argp_option options[] = {
 	{"size", 's', "SIZE", 0, "load, write, read: size of a new segment "
-	 "(64k, 1M); for write and read the ring's capacity (default 1M)", 0},
+	 "(64k, 1M, 2G); for write and read the ring's capacity (default 1M)", 0},
 	{"offset", 'o', "OFFSET", 0, "load, dump: start at this byte", 0},
 	{"length", 'l', "LENGTH", 0, "dump: this many bytes (default: to the "
 	 "end)", 0},
@@ -74,7 +74,7 @@ static const struct argp_option options[] = {
 	{"owner", OPT_OWNER, "UID[:GID]", 0, "set: new owner and group, by "
 	 "number or name", 0},
 	{"atomic", 'a', "BYTES", 0, "write: chunks up to BYTES are never mixed "
-	 "with another writer's (default 4096)", 0},
+	 "with another writer's (default 4096, less in a ring under 8224 bytes)", 0},
 	{"lines", OPT_LINES, NULL, 0, "write: every chunk ends at a newline; a "
 	 "line longer than --atomic is exit 65", 0},
 	{"follow", 'F', NULL, 0, "read: wait for new writers instead of ending "
@@ -106,31 +106,42 @@ static unsigned opt_bit(int key)
 	}
 }
 
+/* A user or group by name or number, as chown(1) takes them; the
+ * number (uid_t)-1 means "unchanged" to the kernel and is refused. */
+static unsigned parse_id(struct argp_state *state, char *arg, bool group)
+{
+	struct passwd *pw = group ? NULL : getpwnam(arg);
+	struct group *gr = group ? getgrnam(arg) : NULL;
+	unsigned long v;
+	char q[48];
+	if (pw)
+		return pw->pw_uid;
+	if (gr)
+		return gr->gr_gid;
+	if (!it_parse_ulong(arg, UINT_MAX - 1, &v))
+		return (unsigned)v;
+	if (arg[strspn(arg, "0123456789")] == '\0')
+		argp_error(state, "invalid %s '%s': at most %u", group ? "group" :
+			   "owner", it_quote(arg, q, sizeof q), UINT_MAX - 1);
+	argp_error(state, "invalid %s '%s': no such %s", group ? "group" :
+		   "owner", it_quote(arg, q, sizeof q), group ? "group" : "user");
+	return 0;
+}
+
+/* UID[:GID], :GID or UID: as chown(1): an empty part leaves that id. */
 static void parse_owner(struct args *a, struct argp_state *state, char *arg)
 {
 	char *colon = strchr(arg, ':');
-	unsigned long v;
 	if (colon)
 		*colon = '\0';
-	struct passwd *pw = *arg ? getpwnam(arg) : NULL;
-	if (pw)
-		a->uid = pw->pw_uid;
-	else if (it_parse_ulong(arg, UINT_MAX - 1, &v))
-		argp_error(state, "invalid owner '%s': no such user",
-			   it_quote(arg, (char[48]){0}, 48));
-	else
-		a->uid = (uid_t)v;
-	if (!colon)
-		return;
-	struct group *gr = colon[1] ? getgrnam(colon + 1) : NULL;
-	a->gid_given = true;
-	if (gr)
-		a->gid = gr->gr_gid;
-	else if (it_parse_ulong(colon + 1, UINT_MAX - 1, &v))
-		argp_error(state, "invalid group '%s': no such group",
-			   it_quote(colon + 1, (char[48]){0}, 48));
-	else
-		a->gid = (gid_t)v;
+	a->uid_given = *arg != '\0';
+	if (a->uid_given)
+		a->uid = parse_id(state, arg, false);
+	a->gid_given = colon && colon[1];
+	if (a->gid_given)
+		a->gid = parse_id(state, colon + 1, true);
+	if (!a->uid_given && !a->gid_given)
+		argp_error(state, "invalid owner '': give a user, a group or both");
 }
 
 /* Which operands and options go together, checked once all are parsed. */
@@ -139,6 +150,8 @@ static void check_args(struct args *a, struct argp_state *state)
 	/* The creation child parses -c, -x, -m and --rm itself. */
 	a->used |= (a->create.create ? O_CREATE : 0) |
 		   (a->create.mode_given ? O_MODE : 0) | (a->create.rm ? O_RM : 0);
+	if (a->create.excl && !(cmds[a->cmd].opts & O_CREATE))
+		argp_error(state, "cannot use --excl with %s", cmds[a->cmd].name);
 	it_cmd_check(state, &cmds[a->cmd], a->used, opt_names,
 		     sizeof opt_names / sizeof opt_names[0]);
 	if (a->obj.private && a->cmd != LOAD && a->cmd != WRITE)
@@ -221,15 +234,18 @@ static const struct argp argp = {
 	"stat [--json] OBJECT\n"
 	"rm OBJECT\n"
 	"set [-m MODE] [--owner UID[:GID]] OBJECT\n"
-	"write [-cx] [-s SIZE] [-a BYTES] [--lines] [-w DUR] OBJECT\n"
-	"read [-cxF] [-s SIZE] [-w DUR] [--nowait] [--rm] OBJECT",
+	"write [-cx] [-m MODE] [-s SIZE] [-a BYTES] [--lines] [-w DUR | --nowait] "
+	"[--ready-fd FD] OBJECT\n"
+	"read [-cxF] [-m MODE] [-s SIZE] [-w DUR | --nowait] [--ready-fd FD] [--rm] "
+	"OBJECT",
 	"Move data into and out of System V and POSIX shared memory, and "
 	"stream through a ring in a segment.\v"
-	"OBJECT is -k KEY, -f PATH [-j PROJ], -i ID or -N /NAME. Exit status: "
-	"0 success, 1 timed out or would wait, 64 usage, 65 input longer than "
-	"the segment, offset past its end, not a ring or a corrupt ring, 66 no "
-	"such segment, 71 system error, 73 exists (--excl), 74 I/O error, 77 "
-	"permission denied.",
+	"OBJECT is -k KEY, -f PATH [-j PROJ], -i ID or -N /NAME. Sizes take k, "
+	"M, G or T (either case, powers of 1024). Exit status: 0 success, 1 "
+	"timed out or would wait, 64 usage, 65 input longer than the segment, "
+	"offset past its end, not a ring or a corrupt ring, 66 no such segment, "
+	"69 all slots taken or the ring's lock held for over 2 s, 71 system "
+	"error, 73 exists (--excl), 74 I/O error, 77 permission denied.",
 	children, NULL, NULL,
 };
 
@@ -699,7 +715,8 @@ static int set_seg(struct args *a)
 		open_seg(&s, a, false, 0);
 		if (a->used & O_MODE && fchmod(s.fd, a->create.mode) < 0)
 			it_xfail(errno, "change the mode of", label, NULL);
-		if (a->used & O_OWNER && fchown(s.fd, a->uid, a->gid_given ?
+		if (a->used & O_OWNER && fchown(s.fd, a->uid_given ? a->uid :
+						(uid_t)-1, a->gid_given ?
 						a->gid : (gid_t)-1) < 0)
 			it_xfail(errno, "change the owner of", label, NULL);
 		return IT_OK;
@@ -717,7 +734,8 @@ static int set_seg(struct args *a)
 	if (a->used & O_MODE)
 		ds.shm_perm.mode = (ds.shm_perm.mode & ~0777u) | (a->create.mode & 0777);
 	if (a->used & O_OWNER) {
-		ds.shm_perm.uid = a->uid;
+		if (a->uid_given)
+			ds.shm_perm.uid = a->uid;
 		if (a->gid_given)
 			ds.shm_perm.gid = a->gid;
 	}

@@ -1159,3 +1159,61 @@ fifo_has_data() {
 	[ "$(shmcat dump -N "$long")" = abc ]
 	run -64 shmcat dump -N "/$(printf 'n%.0s' {1..256})"
 }
+
+@test "ring: a small ring takes the default --atomic that fits it; a refused --atomic creates nothing; --nowait on an ended empty ring is 1" {
+	local k n
+	k=$(it_key)
+	n=$(it_name)
+	run -0 shmcat write -k "$k" -c --size 4096 <<<"small"
+	[ "$(shmcat read -k "$k")" = small ]
+	run -65 shmcat write -N "$n" -c --size 4096 -a 2033 <<<"x"
+	output_is "shmcat: unable to write $n: --atomic is more than 2032 bytes, the most a ring of 4096 bytes takes"
+	[ ! -e "/dev/shm$n" ]
+	run -0 shmcat write -N "$n" -c --size 4096 -a 2032 <<<"x"
+	shmcat read -N "$n" >/dev/null
+	run -1 shmcat read -N "$n" --nowait
+	output_is "shmcat: unable to read $n: the ring is empty"
+}
+
+@test "help and completion: every option of write and read in the usage, 69 in the exit list; creation options only where they apply; names with spaces quoted" {
+	local n
+	run -0 shmcat --help
+	[[ $output == *"write [-cx] [-m MODE]"*"--nowait]"*"[--ready-fd FD]"* ]]
+	[[ $output == *"read [-cxF] [-m MODE]"*"--nowait]"*"[--ready-fd FD]"* ]]
+	[[ $output == *" 69 all slots taken"* && $output == *"k, M, G or T"* ]]
+	# shellcheck source=/dev/null
+	. "$BATS_TEST_DIRNAME/../completions/shmcat"
+	complete_words() {
+		COMP_WORDS=("$@")
+		COMP_CWORD=$((${#COMP_WORDS[@]} - 1))
+		COMPREPLY=()
+		_shmcat shmcat
+		printf '%s\n' "${COMPREPLY[@]}"
+	}
+	for c in dump stat rm set; do
+		run complete_words shmcat "$c" --
+		[[ $output != *--create* && $output != *--excl* ]]
+	done
+	[[ $(complete_words shmcat stat --) != *--mode=* ]]
+	[[ $(complete_words shmcat load --) != *--rm* ]]
+	[[ $(complete_words shmcat write --) != *--rm* ]]
+	[[ $(complete_words shmcat dump --) == *--rm* ]]
+	n="$(it_name) with space"
+	it_track posix "$n"
+	shmcat load -N "$n" -c </dev/null
+	[ "$(complete_words shmcat dump -N "${n% *}")" = "$(printf '%q' "$n")" ]
+}
+
+@test "messages: --excl named as given, an owner of 4294967295 out of range, :GID as chown takes it" {
+	local n
+	n=$(it_name)
+	run -64 shmcat dump -x -k 1
+	[ "${lines[0]}" = "shmcat: cannot use --excl with dump" ]
+	run -64 shmcat set -k 1 --owner 4294967295
+	[ "${lines[0]}" = "shmcat: invalid owner '4294967295': at most 4294967294" ]
+	shmcat load -N "$n" -c </dev/null
+	shmcat set -N "$n" --owner :nogroup
+	[ "$(stat -c '%u %g' "/dev/shm$n")" = "$(id -u) $(getent group nogroup | cut -d: -f3)" ]
+	shmcat set -N "$n" --owner 1234:
+	[ "$(stat -c '%u %g' "/dev/shm$n")" = "1234 $(getent group nogroup | cut -d: -f3)" ]
+}
