@@ -695,11 +695,13 @@ static int stat_seg(struct args *a)
 		it_meta_int(&m, "removed", !!(ds.shm_perm.mode & SHM_DEST));
 	}
 	/* Only now is the segment attached, to see if it holds a ring, so
-	 * that the times and pids above are as they were. A segment we may
+	 * that the times and pids above are as they were; one too small for
+	 * a ring is not attached at all, and keeps them. A segment we may
 	 * not attach is no ring to us. */
 	if (s.posix)
 		map_all(&s, false);
-	else if ((s.base = shmat(s.id, NULL, SHM_RDONLY)) == (void *)-1)
+	else if (s.size < it_ring_size(4096) ||
+		 (s.base = shmat(s.id, NULL, SHM_RDONLY)) == (void *)-1)
 		s.base = NULL;
 	meta_ring(&m, &s);
 	it_meta_end(&m);

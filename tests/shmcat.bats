@@ -1217,3 +1217,12 @@ fifo_has_data() {
 	shmcat set -N "$n" --owner 1234:
 	[ "$(stat -c '%u %g' "/dev/shm$n")" = "1234 $(getent group nogroup | cut -d: -f3)" ]
 }
+
+@test "stat of a System V segment too small for a ring leaves its last_pid and attach times as they were" {
+	local k before
+	k=$(it_key)
+	shmcat load -k "$k" -c --size 100 </dev/null
+	before=$(shmcat stat -k "$k" | grep -E '^(last_pid|attach_time|detach_time)=')
+	run -0 shmcat stat -k "$k"
+	[ "$(grep -E '^(last_pid|attach_time|detach_time)=' <<<"$output")" = "$before" ]
+}
