@@ -1025,10 +1025,18 @@ static _Noreturn void line_too_long(struct writer *w)
 	       "(%zu bytes)%s", w->s->label, w->atomic, note);
 }
 
-static _Noreturn void input_error(struct writer *w, int err)
+/* A read error: a reservation in hand (reserved) is dropped, and what
+ * was read and not published goes back or is reported as lost. */
+static _Noreturn void input_error(struct writer *w, int err, bool reserved)
 {
-	it_ring_commit(w->h, 0);
+	char note[96];
+	if (reserved)
+		it_ring_commit(w->h, 0);
+	give_back(note, sizeof note);
 	it_ring_leave(w->h);
+	if (*note)
+		it_die(IT_IOERR, "unable to read standard input: %s%s",
+		       strerror(err), note);
 	it_xfail_status(IT_IOERR, err, "read", "standard input", NULL);
 }
 
@@ -1060,7 +1068,7 @@ static bool step_small(struct writer *w)
 	if (n < 0 && errno == EINTR)
 		return true;
 	if (n < 0)
-		input_error(w, errno);
+		input_error(w, errno, false);
 	if (n == 0)
 		return false;
 	w->carry += (size_t)n;
@@ -1090,7 +1098,7 @@ static bool step_big(struct writer *w, size_t avail)
 	memcpy(buf, w->saved, have);
 	ssize_t n = read(STDIN_FILENO, buf + have, ask);
 	if (n < 0 && errno != EINTR)
-		input_error(w, errno);
+		input_error(w, errno, true);
 	if (n == 0) {
 		commit(w, have);
 		w->carry = 0;
@@ -1174,15 +1182,28 @@ static int unread_in_pipe(void)
 	return ioctl(STDOUT_FILENO, FIONREAD, &n) < 0 ? 0 : n;
 }
 
-/* Writes a claimed chunk to standard output and returns the bytes the
- * next process really took; *err is 0 when that is all of len. A stop
- * signal ends even a write into a pipe nobody reads. On a pipe, waits
- * until the reader has read it (it_drain), and what is still in the pipe
- * when a signal stops us does not count: it goes back into the ring. */
-static size_t output(const void *buf, size_t len, bool pipe, int *err)
+/* A batch of claimed chunks, written out together. */
+struct batch {
+	const void *buf[IT_RING_NCLAIM];
+	size_t len[IT_RING_NCLAIM], total;
+	int n;
+};
+
+/* Writes the chunks of a batch to standard output and returns the bytes
+ * the next process really took; *err is 0 when that is all of them. A
+ * stop signal ends even a write into a pipe nobody reads. On a pipe,
+ * waits until the reader has read them all (it_drain), and what is still
+ * in the pipe when a signal stops us does not count: it goes back into
+ * the ring. */
+static size_t output(const struct batch *b, bool pipe, int *err)
 {
-	size_t sent = it_write_some(STDOUT_FILENO, buf, len, stopped);
-	*err = sent < len ? errno : 0;
+	size_t sent = 0;
+	*err = 0;
+	for (int i = 0; i < b->n && !*err; i++) {
+		size_t n = it_write_some(STDOUT_FILENO, b->buf[i], b->len[i], stopped);
+		sent += n;
+		*err = n < b->len[i] ? errno : 0;
+	}
 	if (!pipe)
 		return sent;
 	int unread = it_drain(stopped);
@@ -1197,23 +1218,45 @@ static size_t output(const void *buf, size_t len, bool pipe, int *err)
 	return sent - ((size_t)unread < sent ? (size_t)unread : sent);
 }
 
+/* Claims the next chunk (waiting as the options say), then, for a pipe,
+ * as many more as are there at once and fit in what the pipe holds, so
+ * that the reader on the other side is handed whole chunks in one go
+ * and waited for once. Returns as it_ring_claim did for the first. */
+static int claim_batch(struct it_ring *h, const struct args *a, size_t room,
+		       bool nowait, struct batch *b)
+{
+	bool follow = a->used & O_FOLLOW;
+	b->n = 0;
+	b->total = 0;
+	int rc = it_ring_claim(h, follow, it_deadline(a->timeout), nowait,
+			       &stop, &b->buf[0], &b->len[0]);
+	if (rc != 1)
+		return rc;
+	b->total = b->len[b->n++];
+	while (b->n < IT_RING_NCLAIM && b->total < room && !stop &&
+	       it_ring_claim(h, true, IT_FOREVER, true, &stop, &b->buf[b->n],
+			     &b->len[b->n]) == 1)
+		b->total += b->len[b->n++];
+	return 1;
+}
+
 static int read_ring(struct args *a)
 {
 	struct seg s;
 	struct it_ring h;
 	struct stat st;
+	struct batch b;
 	bool follow = a->used & O_FOLLOW, nowait = a->used & O_NOWAIT, got = false;
 	bool pipe = fstat(STDOUT_FILENO, &st) == 0 && S_ISFIFO(st.st_mode);
+	int room = pipe ? fcntl(STDOUT_FILENO, F_GETPIPE_SZ) : 0;
 	catch_stops();
 	if (pipe)
 		it_drain_watch(pipe_reader_gone);
 	open_ring(&s, a, &h, false);
 	it_xready(&a->ready_fd);
 	while (!stop) {
-		const void *buf;
-		size_t len;
-		int err, rc = it_ring_claim(&h, follow, it_deadline(a->timeout),
-					    nowait, &stop, &buf, &len);
+		int err, rc = claim_batch(&h, a, room > 0 ? (size_t)room : 0,
+					  nowait, &b);
 		if (rc == 0 && nowait && !got)
 			rc = (errno = EAGAIN, -1);
 		if (rc == 0 || (rc < 0 && errno == EAGAIN && got))
@@ -1223,7 +1266,7 @@ static int read_ring(struct args *a)
 		if (rc < 0)
 			ring_fail(&s, &h, errno, false);
 		got = true;
-		size_t sent = output(buf, len, pipe, &err);
+		size_t sent = output(&b, pipe, &err);
 		if (err == EINTR && it_ring_unclaim(&h, sent) == 0)
 			break;
 		if (err) {

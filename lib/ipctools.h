@@ -412,6 +412,7 @@ void it_sock_unbind(void);
 
 /* ---- ring.c: a crash-safe byte stream in a shared memory segment (shmcat) ---- */
 #define IT_RING_HDR 4096   /* bytes of header before the records */
+#define IT_RING_NCLAIM 16  /* records a reader may hold at once */
 
 struct ring;
 /* One process's handle on a ring; the ring itself is in the segment. */
@@ -419,7 +420,12 @@ struct it_ring {
 	struct ring *shared;
 	unsigned char *data;
 	uint64_t cap;       /* checked on attach, never read again */
-	uint64_t cur;       /* the record in hand */
+	uint64_t cur;       /* the record reserved */
+	/* The records claimed and not yet settled, in order, and the bytes
+	 * of each that were claimed. */
+	uint64_t claim[IT_RING_NCLAIM];
+	uint32_t claim_len[IT_RING_NCLAIM];
+	int nclaim;
 	int slot;           /* our writer or reader slot, -1 if none */
 	bool writer;
 	bool reap;          /* look for dead peers at the next chance */
@@ -465,12 +471,14 @@ int it_ring_reserve(struct it_ring *h, size_t min, size_t max,
 /* Publishes len bytes of the reservation (0 drops it). */
 int it_ring_commit(struct it_ring *h, size_t len);
 /* Claims the next record: 1 with *buf and *len, 0 at the end of the stream
- * (never with follow), -1 with errno as it_ring_reserve. */
+ * (never with follow), -1 with errno as it_ring_reserve, or ENOBUFS with
+ * IT_RING_NCLAIM records claimed already. Claims add up until settled. */
 int it_ring_claim(struct it_ring *h, bool follow, int64_t deadline,
 		  bool nowait, volatile sig_atomic_t *stop, const void **buf,
 		  size_t *len);
-/* The claimed record was delivered; or only its first delivered bytes
- * were, and the rest goes back for another reader. */
+/* The records claimed were delivered; or only their first delivered
+ * bytes (in the order claimed) were, and the rest goes back for other
+ * readers. */
 int it_ring_done(struct it_ring *h);
 int it_ring_unclaim(struct it_ring *h, size_t delivered);
 /* Counters for stat; -1 with EBADMSG if base is no valid ring. */

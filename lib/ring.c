@@ -636,6 +636,8 @@ int it_ring_claim(struct it_ring *h, bool follow, int64_t deadline,
 {
 	struct ring *r = h->shared;
 	h->stop = stop;
+	if (h->nclaim == IT_RING_NCLAIM)
+		return fail(ENOBUFS);
 	if (lock_by(h, lock_deadline(deadline, nowait)) < 0)
 		return -1;
 	for (;;) {
@@ -651,7 +653,8 @@ int it_ring_claim(struct it_ring *h, bool follow, int64_t deadline,
 				uint32_t done = DELIVERED(c);
 				c->who = done << 8 | (uint32_t)h->slot;
 				atomic_store(&c->state, R_CLAIMED);
-				h->cur = pos;
+				h->claim[h->nclaim] = pos;
+				h->claim_len[h->nclaim++] = c->len - done;
 				*buf = (unsigned char *)(c + 1) + done;
 				*len = c->len - done;
 				unlock(h);
@@ -674,42 +677,58 @@ int it_ring_claim(struct it_ring *h, bool follow, int64_t deadline,
 	}
 }
 
-/* The claimed record: delivered wholly (done), or its first part bytes
- * (of what was claimed) delivered and the rest back for another reader. */
-static int finish(struct it_ring *h, bool done, size_t part)
+/* One claimed record, called locked: delivered wholly (done), or its
+ * first part bytes (of what was claimed) delivered and the rest back for
+ * another reader. -1 on a record that is not ours. */
+static int finish(struct it_ring *h, uint64_t pos, bool done, size_t part)
 {
 	struct ring *r = h->shared;
-	if (lock(h) < 0)
-		return -1;
-	HOOK("finish-locked");
-	struct rec *c = rec_at(h, h->cur, r->head);
+	struct rec *c = rec_at(h, pos, r->head);
 	if (!c || atomic_load(&c->state) != R_CLAIMED ||
 	    OWNER(c) != (uint32_t)h->slot || part > c->len - DELIVERED(c))
-		return bad(h);
+		return -1;
 	uint32_t delivered = DELIVERED(c) + (uint32_t)part;
 	if (done || delivered == c->len) {
-		r->bytes_out += c->len - DELIVERED(c);
 		atomic_store(&c->state, R_DONE);
-		if (advance(h) < 0)
-			return bad(h);
+		r->bytes_out += c->len - DELIVERED(c);
 	} else {
 		r->bytes_out += part;
 		c->who = delivered << 8 | OWNER(c);
 		atomic_store(&c->state, R_COMMITTED);
 		wake(&r->data_seq, r->data_waiters);
 	}
+	return 0;
+}
+
+/* Settles every record claimed, in the order claimed: the first
+ * delivered bytes went out (all of them if all), the rest go back. */
+static int settle(struct it_ring *h, bool all, size_t delivered)
+{
+	if (lock(h) < 0)
+		return -1;
+	HOOK("finish-locked");
+	for (int i = 0; i < h->nclaim; i++) {
+		size_t len = h->claim_len[i];
+		size_t part = all || delivered >= len ? len : delivered;
+		if (finish(h, h->claim[i], part == len, part) < 0)
+			return bad(h);
+		delivered -= all ? 0 : part;
+	}
+	h->nclaim = 0;
+	if (advance(h) < 0)
+		return bad(h);
 	unlock(h);
 	return 0;
 }
 
 int it_ring_done(struct it_ring *h)
 {
-	return finish(h, true, 0);
+	return settle(h, true, 0);
 }
 
 int it_ring_unclaim(struct it_ring *h, size_t delivered)
 {
-	return finish(h, false, delivered);
+	return settle(h, false, delivered);
 }
 
 static bool alive(const struct slot *s)
