@@ -1226,3 +1226,28 @@ fifo_has_data() {
 	run -0 shmcat stat -k "$k"
 	[ "$(grep -E '^(last_pid|attach_time|detach_time)=' <<<"$output")" = "$before" ]
 }
+
+# The literal block number $1 of shmcat(1)'s EXAMPLES.
+man_example() {
+	awk -v want="$1" '
+		/^\.Sh / { ex = ($0 == ".Sh EXAMPLES") }
+		ex && /^\.Bd -literal/ { n++; on = (n == want); next }
+		ex && /^\.Ed/ { on = 0; next }
+		on { print }
+	' "$BATS_TEST_DIRNAME/../man/shmcat.1"
+}
+
+@test "shmcat(1) EXAMPLES: python reads the object and leaves it for shmcat rm; the log collector's writer never races its reader" {
+	local i
+	[ ! -e /dev/shm/today ] && [ ! -e /dev/shm/log ] || skip "/dev/shm/today or /dev/shm/log exists here"
+	it_track posix /today
+	it_track posix /log
+	run -0 bash -e -c "$(man_example 2)"
+	[[ $output == *20* ]]
+	[ ! -e /dev/shm/today ]
+	cd "$BATS_TEST_TMPDIR"
+	for i in $(seq 1 10); do
+		run -0 bash -e -c "$(man_example 4)"
+		[ ! -e /dev/shm/log ]
+	done
+}
