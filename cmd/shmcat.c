@@ -1267,19 +1267,19 @@ static int read_ring(struct args *a)
 			ring_fail(&s, &h, errno, false);
 		got = true;
 		size_t sent = output(&b, pipe, &err);
-		if (err == EINTR && it_ring_unclaim(&h, sent) == 0)
+		if (err && it_ring_unclaim(&h, sent) < 0)
+			ring_fail(&s, &h, errno, false);
+		if (err == EINTR)
 			break;
 		if (err) {
-			if (it_ring_unclaim(&h, sent) < 0)
-				corrupt(&s, "corrupt ring");
 			it_ring_leave(&h);
 			if (err == EPIPE)
 				exit_signal(SIGPIPE);
 			it_xfail_status(IT_IOERR, err, "write", "standard output",
 					NULL);
 		}
-		if (it_ring_done(&h) < 0)
-			corrupt(&s, "corrupt ring");
+		if (!err && it_ring_done(&h) < 0)
+			ring_fail(&s, &h, errno, false);
 	}
 	it_ring_leave(&h);
 	if (stop == SIGPIPE || (stop && !follow))

@@ -244,11 +244,15 @@ static bool mutex_sane(const pthread_mutex_t *m)
 	return m->__data.__kind == mutex_kind();
 }
 
+static int lock_word(const pthread_mutex_t *m)
+{
+	return atomic_load((const _Atomic int *)&m->__data.__lock);
+}
+
 /* The thread that holds a robust mutex: its tid is in the lock word. */
 static pid_t mutex_holder(const pthread_mutex_t *m)
 {
-	return (pid_t)(atomic_load((const _Atomic int *)&m->__data.__lock) &
-		       FUTEX_TID_MASK);
+	return (pid_t)(lock_word(m) & FUTEX_TID_MASK);
 }
 
 /* The state letter of /proc/PID/stat ('T' stopped, 'R' running...), 0 if
@@ -277,6 +281,7 @@ static int lock_until(struct it_ring *h, int64_t deadline)
 	int64_t bound = it_now_ns() + LOCK_BOUND_NS;
 	if (!mutex_sane(&r->lock))
 		return fail(EBADMSG);
+	int strikes = 0;
 	h->holder = 0;
 	for (;;) {
 		int64_t now = it_now_ns(), end = now + LOCK_SLICE_NS;
@@ -291,13 +296,20 @@ static int lock_until(struct it_ring *h, int64_t deadline)
 		}
 		if (rc != ETIMEDOUT)
 			return fail(EBADMSG);
-		pid_t pid = mutex_holder(&r->lock);
+		int word = lock_word(&r->lock);
+		pid_t pid = (pid_t)(word & FUTEX_TID_MASK);
 		char st = pid ? proc_state(pid) : 0;
-		/* A lock word that names no live process can never be
-		 * given back: the robust list of a dead holder would have
-		 * marked it "owner died". */
-		if (!st || st == 'Z' || st == 'X')
-			return fail(EBADMSG);
+		/* A lock word that names no live process, twice over, can
+		 * never be given back: the robust list of a dead holder
+		 * would have marked it "owner died". (Once may be a holder
+		 * that let go and left between our two looks.) */
+		if (word != 0 && (!st || st == 'Z' || st == 'X') &&
+		    lock_word(&r->lock) == word) {
+			if (++strikes == 2)
+				return fail(EBADMSG);
+		} else {
+			strikes = 0;
+		}
 		h->holder = pid;
 		h->holder_state = st;
 		if (h->stop && *h->stop)
@@ -482,6 +494,13 @@ void it_ring_leave(struct it_ring *h)
 	if (h->slot < 0 || lock_by(h, it_now_ns()) < 0)
 		return;
 	struct slot *s = &(h->writer ? r->w : r->r)[h->slot];
+	/* A reservation or claims still in hand (a tool giving up) are put
+	 * right as a dead process's would be: nobody else would. */
+	if (repair(h, h->writer, (uint32_t)h->slot) < 0 || advance(h) < 0) {
+		unlock(h);
+		return;
+	}
+	h->nclaim = 0;
 	s->used = 0;
 	s->pid = 0;
 	if (h->writer && r->writers)
@@ -704,7 +723,13 @@ static int finish(struct it_ring *h, uint64_t pos, bool done, size_t part)
  * delivered bytes went out (all of them if all), the rest go back. */
 static int settle(struct it_ring *h, bool all, size_t delivered)
 {
-	if (lock(h) < 0)
+	/* What went out must be marked so, or it would be delivered again:
+	 * a stop signal does not cut this wait short, the bound does. */
+	volatile sig_atomic_t *stop = h->stop;
+	h->stop = NULL;
+	int rc = lock(h);
+	h->stop = stop;
+	if (rc < 0)
 		return -1;
 	HOOK("finish-locked");
 	for (int i = 0; i < h->nclaim; i++) {
