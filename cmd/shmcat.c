@@ -601,7 +601,8 @@ static int dump_posix(const struct seg *s, off_t off, uint64_t len)
 		if (n < 0)
 			return -1;
 		if (n == 0)
-			break;  /* cut short under us: what is there is dumped */
+			it_die(IT_DATAERR, "unable to dump %s: the segment was cut "
+			       "short while in use", s->label);
 		len -= (uint64_t)n;
 	}
 	return 0;
@@ -634,6 +635,31 @@ static int dump(struct args *a)
 	if (a->create.rm)
 		remove_seg(&s);
 	return IT_OK;
+}
+
+/* A mapped POSIX object cut short under us (ftruncate by anyone with
+ * write access) faults on the next access: that is exit 65, not SIGBUS. */
+static char bus_msg[600];
+static size_t bus_len;
+
+static void on_bus(int sig)
+{
+	(void)sig;
+	(void)!write(STDERR_FILENO, bus_msg, bus_len);
+	_exit(IT_DATAERR);
+}
+
+static void catch_bus(const struct seg *s)
+{
+	struct sigaction sa = {.sa_handler = on_bus};
+	char label[400];
+	int n = snprintf(bus_msg, sizeof bus_msg, "%s: unable to use %s: the "
+			 "segment was cut short while in use\n",
+			 program_invocation_short_name,
+			 it_quote(s->label, label, sizeof label));
+	bus_len = n > 0 && (size_t)n < sizeof bus_msg ? (size_t)n : 0;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGBUS, &sa, NULL);
 }
 
 static void meta_mode(struct it_meta *m, mode_t mode)
@@ -698,9 +724,10 @@ static int stat_seg(struct args *a)
 	 * that the times and pids above are as they were; one too small for
 	 * a ring is not attached at all, and keeps them. A segment we may
 	 * not attach is no ring to us. */
-	if (s.posix)
+	if (s.posix) {
+		catch_bus(&s);
 		map_all(&s, false);
-	else if (s.size < it_ring_size(4096) ||
+	} else if (s.size < it_ring_size(4096) ||
 		 (s.base = shmat(s.id, NULL, SHM_RDONLY)) == (void *)-1)
 		s.base = NULL;
 	meta_ring(&m, &s);
@@ -884,31 +911,6 @@ static _Noreturn void atomic_too_big(const struct seg *s, uint64_t capacity)
 	it_die(IT_DATAERR, "unable to write %s: --atomic is more than %zu bytes, "
 	       "the most a ring of %llu bytes takes", s->label,
 	       max_atomic(capacity), (unsigned long long)capacity);
-}
-
-/* A POSIX ring cut short under us (ftruncate by anyone with write
- * access) faults on the next access: that is a corrupt ring, exit 65. */
-static char bus_msg[600];
-static size_t bus_len;
-
-static void on_bus(int sig)
-{
-	(void)sig;
-	(void)!write(STDERR_FILENO, bus_msg, bus_len);
-	_exit(IT_DATAERR);
-}
-
-static void catch_bus(const struct seg *s)
-{
-	struct sigaction sa = {.sa_handler = on_bus};
-	char label[400];
-	int n = snprintf(bus_msg, sizeof bus_msg, "%s: unable to use %s: the "
-			 "segment was cut short while in use\n",
-			 program_invocation_short_name,
-			 it_quote(s->label, label, sizeof label));
-	bus_len = n > 0 && (size_t)n < sizeof bus_msg ? (size_t)n : 0;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGBUS, &sa, NULL);
 }
 
 static void open_ring(struct seg *s, struct args *a, struct it_ring *h,
