@@ -2,6 +2,7 @@
 #   make                 build every tool into bin/
 #   make check           unit tests of lib/ and the bats suite
 #   make check SANITIZE=1  the same against an ASan+UBSan build in build-san/
+#   make fuzz [FUZZ_SECONDS=N]  libFuzzer targets of the untrusted-input parsers
 #   make lint | bench | install | uninstall | clean
 
 CC       ?= cc
@@ -55,14 +56,14 @@ $(BIN)/%: cmd/%.c $(LIBA) $(HDR)
 	$(CC) $(ALLCFLAGS) $(ALLLDFLAGS) -o $@ $< $(LIBA) $(LDLIBS)
 
 # Test drivers: unit tests of lib/, and libprobe for tests/lib.bats.
-$(B)/unit $(B)/libprobe: $(B)/%: tests/%.c $(LIBA) $(HDR)
+$(B)/unit $(B)/libprobe $(B)/packprobe: $(B)/%: tests/%.c $(LIBA) $(HDR)
 	$(CC) $(ALLCFLAGS) $(ALLLDFLAGS) -o $@ $< $(LIBA) $(LDLIBS)
 
 # The suite runs against $(BIN); tests/run finds or fetches bats, counts the
 # results, and fails on leaked IPC objects or sanitizer reports.
-check: all $(B)/unit $(B)/libprobe
+check: all $(B)/unit $(B)/libprobe $(B)/packprobe
 	IT_BIN=$(CURDIR)/$(BIN) IT_UNIT=$(CURDIR)/$(B)/unit \
-		IT_PROBE=$(CURDIR)/$(B)/libprobe IT_SANITIZE=$(SANITIZE) \
+		IT_PROBE=$(CURDIR)/$(B)/libprobe IT_PACKPROBE=$(CURDIR)/$(B)/packprobe IT_SANITIZE=$(SANITIZE) \
 		bash tests/run $(TESTS)
 
 lint:
@@ -72,7 +73,32 @@ lint:
 	shellcheck -S warning -s bash -e SC2030,SC2031,SC2034,SC2154 tests/*.bats
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability \
 		--std=c11 -D_GNU_SOURCE --suppress=missingIncludeSystem \
-		-Ilib lib cmd tests/unit.c tests/libprobe.c
+		-Ilib lib cmd tests/unit.c tests/libprobe.c tests/packprobe.c
+
+# libFuzzer targets (tests/fuzz/) for the parsers that read untrusted
+# input: record formats and lines, framing, numbers and names, the ring
+# header. Each runs FUZZ_SECONDS from its seed corpus; a crash, a leak or
+# a timeout fails the run and leaves its input in build-fuzz/.
+FUZZ_SECONDS ?= 10
+FUZZERS  = pack frame parse ring
+FUZZCC   ?= clang
+FUZZFLAGS = $(CPPFLAGS_ALL) -Wall -Wextra -Werror -g -O1 \
+	    -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+
+build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(LIBSRC) $(HDR)
+	@mkdir -p $(@D)
+	$(FUZZCC) $(FUZZFLAGS) -o $@ $< $(LIBSRC) $(LDLIBS) -lpthread
+
+fuzz: $(FUZZERS:%=build-fuzz/fuzz_%)
+	for f in $(FUZZERS); do \
+		mkdir -p build-fuzz/corpus-$$f && \
+		build-fuzz/fuzz_$$f -max_total_time=$(FUZZ_SECONDS) -timeout=10 \
+			-rss_limit_mb=2048 -max_len=16384 -print_final_stats=0 \
+			-artifact_prefix=build-fuzz/$$f- \
+			build-fuzz/corpus-$$f tests/fuzz/corpus/$$f 2>build-fuzz/$$f.log || \
+			{ tail -40 build-fuzz/$$f.log; exit 1; }; \
+		echo "fuzz $$f: $$(grep -o "^Done [0-9]* runs" build-fuzz/$$f.log), no crash in $(FUZZ_SECONDS)s"; \
+	done
 
 bench: all
 	bash bench/run.sh $(BENCH)
@@ -95,7 +121,7 @@ uninstall:
 	rm -f $(DESTDIR)$(MANDIR)/man7/ipctools.7
 
 clean:
-	rm -rf bin build build-san
+	rm -rf bin build build-san build-fuzz
 
-.PHONY: all check lint bench install uninstall clean
+.PHONY: all check lint fuzz bench install uninstall clean
 .SUFFIXES:

@@ -108,12 +108,19 @@ static int fail(int err)
 	return -1;
 }
 
+/* The first unread byte; NULL before anything was read (NULL + 0 is
+ * undefined behaviour, which the fuzzer's UBSan found). */
+static char *unread(const struct it_reader *r)
+{
+	return r->buf ? r->buf + r->start : NULL;
+}
+
 static int read_delim(struct it_reader *r, char delim, size_t max,
 		      const char **msg, size_t *len)
 {
 	size_t scanned = 0;
 	for (;;) {
-		char *base = r->buf + r->start;
+		char *base = unread(r);
 		size_t avail = r->end - r->start;
 		char *nl = avail > scanned
 			   ? memchr(base + scanned, delim, avail - scanned) : NULL;
@@ -160,7 +167,7 @@ static int read_netstring(struct it_reader *r, size_t max, const char **msg,
 			  size_t *len)
 {
 	for (;;) {
-		char *base = r->buf + r->start;
+		char *base = unread(r);
 		size_t avail = r->end - r->start;
 		size_t i = 0;
 		uint64_t n = 0;

@@ -88,6 +88,10 @@ void it_argp_bad(const struct argp_state *state, const char *what,
 void it_argp_duration(const struct argp_state *state, const char *arg,
 		      int64_t *ns);
 void it_argp_fd(const struct argp_state *state, const char *arg, int *fd);
+/* CONTRACT.md section 9: an empty path, name or command is a usage error
+ * at start-up, "invalid WHAT '': empty", not a failed system call later. */
+void it_argp_nonempty(const struct argp_state *state, const char *what,
+		      const char *arg);
 
 /* ---- signame.c: signal names ---- */
 /* USR1, SIGUSR1, usr1, 10, RTMIN+3, SIGRTMAX-1; 0 only if allow_zero. */
@@ -250,6 +254,47 @@ int it_writer_flush(struct it_writer *w);
 #define IT_FRAME_OVERHEAD 24
 size_t it_frame_msg(char *dst, enum it_framing framing, const void *pre,
 		    size_t prelen, const void *msg, size_t len, size_t *text);
+
+/* ---- pack.c: binary records as text lines (--pack, --unpack) ---- */
+/* A field list in the notation of Python's struct module: an optional
+ * prefix (@ native order, sizes and alignment, the default; = native
+ * order, standard sizes; < little-endian; > and ! big-endian), then
+ * letters with optional counts: x c b B ? h H i I l L q Q n N f d s. As in
+ * Python, "30s" is one 30-byte string, "3i" three ints, a zero count of a
+ * letter only aligns (native mode), and no padding is added at the end. */
+#define IT_PACK_MAXSIZE (1 << 24)
+#define IT_PACK_MAXFIELDS 4096
+
+struct it_pack_field {
+	char code;
+	size_t size;        /* bytes in the record; for 's', the count */
+	size_t offset;
+};
+
+struct it_pack {
+	struct it_pack_field *f;
+	size_t n, cap;
+	size_t size;        /* bytes of one record */
+	bool native;        /* '@': host sizes and alignment */
+	bool big;           /* big-endian fields */
+};
+
+/* 0, or -1 with errno EINVAL and why (whylen bytes) saying what is wrong,
+ * or ENOMEM. */
+int it_pack_parse(struct it_pack *p, const char *fmt, char *why, size_t whylen);
+void it_pack_free(struct it_pack *p);
+/* One record of p->size bytes as tab-separated fields, into dst, which has
+ * room for it_unpack_maxline(p) bytes; returns the length (no newline).
+ * Integers in decimal, f and d exactly enough to read back, ? as 0 or 1,
+ * c and s as bytes (s without its trailing NULs) with control bytes and
+ * the backslash escaped (\t \n \r \\ \xNN). */
+size_t it_unpack(const struct it_pack *p, const void *rec, char *dst);
+size_t it_unpack_maxline(const struct it_pack *p);
+/* One line of tab-separated fields (no newline) into a record of p->size
+ * bytes: 0, or -1 with errno EINVAL, *field the 1-based field at fault and
+ * why saying how it does not fit. */
+int it_pack(const struct it_pack *p, const char *line, size_t len, void *rec,
+	    size_t *field, char *why, size_t whylen);
 
 /* ---- meta.c: key=value or JSON metadata (section 5) ---- */
 struct it_meta {

@@ -80,8 +80,7 @@ static error_t obj_parse(int key, char *arg, struct argp_state *state)
 		break;
 	case 'f':
 		set_kind(state, obj, IT_OBJ_FILE);
-		if (!*arg)
-			argp_error(state, "invalid file '': empty path");
+		it_argp_nonempty(state, "file", arg);
 		obj->path = arg;
 		break;
 	case 'j':

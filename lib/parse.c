@@ -226,3 +226,10 @@ void it_argp_fd(const struct argp_state *state, const char *arg, int *fd)
 	if (it_parse_fd(arg, fd))
 		it_argp_bad(state, "file descriptor", arg);
 }
+
+void it_argp_nonempty(const struct argp_state *state, const char *what,
+		      const char *arg)
+{
+	if (!*arg)
+		argp_error(state, "invalid %s '': empty", what);
+}

@@ -74,7 +74,7 @@ usage_error() {
 	EXPECT="invalid project id '0': out of range" usage_error -f /etc/passwd -j 0
 	EXPECT="invalid project id '256': out of range" usage_error -f /etc/passwd -j 256
 	EXPECT="invalid project id 'ab'" usage_error -f /etc/passwd -j ab
-	EXPECT="invalid file '': empty path" usage_error -f ''
+	EXPECT="invalid file '': empty" usage_error -f ''
 	local bad
 	for bad in q / //q /a/b ''; do
 		EXPECT="invalid name '$bad': a POSIX name is /NAME, one leading slash and no other, at most 255 bytes" \

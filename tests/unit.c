@@ -448,6 +448,49 @@ static void test_exit_codes(void)
 	CHECK(it_exit_for(ENOMEM) == 71 && it_exit_for(EINVAL) == 71);
 }
 
+/* lib/pack.c: sizes, offsets, byte order, both directions. */
+static void test_pack(void)
+{
+	struct it_pack p;
+	char why[128], line[256];
+	unsigned char rec[64];
+	size_t field;
+	CHECK(it_pack_parse(&p, "30s c i i i", why, sizeof why) == 0 &&
+	      p.size == 44 && p.n == 5 && p.f[2].offset == 32);
+	it_pack_free(&p);
+	CHECK(it_pack_parse(&p, "c d", why, sizeof why) == 0 && p.size == 16);
+	it_pack_free(&p);
+	CHECK(it_pack_parse(&p, "<c d", why, sizeof why) == 0 && p.size == 9);
+	it_pack_free(&p);
+	CHECK(it_pack_parse(&p, "i c 0i", why, sizeof why) == 0 && p.size == 8 &&
+	      p.n == 2);
+	it_pack_free(&p);
+	CHECK(it_pack_parse(&p, "3x 2h", why, sizeof why) == 0 && p.size == 8 &&
+	      p.n == 2 && p.f[0].offset == 4);
+	it_pack_free(&p);
+	REJECTS(it_pack_parse(&p, "i j", why, sizeof why), EINVAL);
+	REJECTS(it_pack_parse(&p, "=N", why, sizeof why), EINVAL);
+	REJECTS(it_pack_parse(&p, "4", why, sizeof why), EINVAL);
+	REJECTS(it_pack_parse(&p, "x", why, sizeof why), EINVAL);
+	REJECTS(it_pack_parse(&p, "16777217s", why, sizeof why), EINVAL);
+	CHECK(it_pack_parse(&p, ">H i", why, sizeof why) == 0);
+	CHECK(it_pack(&p, "258	-2", 6, rec, &field, why, sizeof why) == 0 &&
+	      rec[0] == 1 && rec[1] == 2 && rec[2] == 0xff && rec[5] == 0xfe);
+	CHECK(it_unpack(&p, rec, line) == 6 && memcmp(line, "258	-2", 6) == 0);
+	REJECTS(it_pack(&p, "65536	1", 7, rec, &field, why, sizeof why), EINVAL);
+	CHECK(field == 1);
+	REJECTS(it_pack(&p, "1	2147483648", 12, rec, &field, why, sizeof why),
+		EINVAL);
+	CHECK(field == 2);
+	CHECK(it_pack(&p, "1	-2147483648", 13, rec, &field, why, sizeof why) == 0);
+	it_pack_free(&p);
+	CHECK(it_pack_parse(&p, "4s", why, sizeof why) == 0);
+	CHECK(it_pack(&p, "a\\\\\\t", 5, rec, &field, why, sizeof why) == 0 &&
+	      memcmp(rec, "a\\\t\0", 4) == 0);
+	CHECK(it_unpack(&p, rec, line) == 5 && memcmp(line, "a\\\\\\t", 5) == 0);
+	it_pack_free(&p);
+}
+
 static int stop_now(void)
 {
 	return 1;
@@ -483,6 +526,7 @@ int main(void)
 	test_framing();
 	test_writer();
 	test_write_some();
+	test_pack();
 	test_meta();
 	test_time();
 	test_exit_codes();

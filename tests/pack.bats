@@ -1,0 +1,206 @@
+#!/usr/bin/env bats
+# lib/pack.c, the record format of --pack and --unpack, against the peers
+# whose notation it takes: Python's struct module, perl's pack, and C
+# structs compiled here. Driven through tests/packprobe.c.
+
+load helper
+
+PACKPROBE=${IT_PACKPROBE:-$BATS_TEST_DIRNAME/../build/packprobe}
+
+pp() {
+	"$PACKPROBE" "$@"
+}
+
+@test "pack: record sizes agree with Python's struct.calcsize for 200 random formats" {
+	local fmt want got n=0
+	while IFS=$'\t' read -r fmt want; do
+		got=$(pp size "$fmt")
+		[ "$got" = "$want" ] || { echo "'$fmt': ours $got, python $want"; return 1; }
+		n=$((n + 1))
+	done < <(python3 - <<'PY'
+import random, struct
+random.seed(19)
+letters = "xcbB?hHiIlLqQnNfds"
+for _ in range(200):
+    pre = random.choice(["", "@", "=", "<", ">", "!"])
+    items = []
+    for _ in range(random.randint(1, 8)):
+        c = random.choice(letters if pre in ("", "@") else letters.replace("n", "").replace("N", ""))
+        cnt = random.choice(["", "", "0", "1", "2", "3", "17"])
+        items.append(cnt + c)
+    if all(i[-1] == "x" or i[:-1] == "0" and i[-1] != "s" for i in items):
+        items.append("i")  # a format needs one field at least
+    fmt = pre + " ".join(items)
+    print(f"{fmt}\t{struct.calcsize(fmt)}")
+PY
+)
+	[ "$n" -eq 200 ]
+}
+
+@test "pack: values Python packs unpack to the text Python prints, and back to the same bytes" {
+	local d=$BATS_TEST_TMPDIR fmt
+	python3 - "$d" <<'PY'
+import random, struct, sys
+random.seed(7)
+d = sys.argv[1]
+rows = []
+for i in range(50):
+    pre = random.choice(["", "<", ">", "="])
+    fields, vals, text = [], [], []
+    for _ in range(random.randint(1, 6)):
+        c = random.choice("bBhHiIqQ?sfd")
+        if c == "s":
+            n = random.randint(1, 12)
+            s = bytes(random.choice(b"abc\t\\\n\x01 ") for _ in range(random.randint(0, n)))
+            fields.append(f"{n}s"); vals.append(s)
+            t = s.rstrip(b"\0")
+            t = t.replace(b"\\", b"\\\\").replace(b"\t", b"\\t").replace(b"\n", b"\\n").replace(b"\x01", b"\\x01")
+            text.append(t.decode())
+        elif c in "fd":
+            v = random.choice([0.5, -1.25, 3.0, 1e10, -2.5e-3])
+            fields.append(c); vals.append(v)
+            text.append(repr(v) if c == "d" else repr(struct.unpack("f", struct.pack("f", v))[0]))
+        elif c == "?":
+            v = random.choice([True, False]); fields.append(c); vals.append(v); text.append(str(int(v)))
+        else:
+            size = struct.calcsize("=" + c) * 8
+            lo, hi = (-(1 << (size - 1)), (1 << (size - 1)) - 1) if c.islower() else (0, (1 << size) - 1)
+            v = random.choice([lo, hi, 0, random.randint(lo, hi)])
+            fields.append(c); vals.append(v); text.append(str(v))
+    fmt = pre + " ".join(fields)
+    open(f"{d}/rec{i}", "wb").write(struct.pack(fmt, *vals))
+    rows.append((fmt, "\t".join(text)))
+with open(f"{d}/rows", "w") as f:
+    for fmt, t in rows:
+        f.write(fmt + "\n" + t + "\n")
+PY
+	local i=0 want got
+	while IFS= read -r fmt && IFS= read -r want; do
+		got=$(pp unpack "$fmt" <"$d/rec$i")
+		# Python widens a float to a double before it prints it: compare
+		# numbers as numbers, and each of ours must read back exactly.
+		python3 -c 'import struct, sys
+a, b = sys.argv[1].split("\t"), sys.argv[2].split("\t")
+assert len(a) == len(b), (a, b)
+for x, y in zip(a, b):
+    try:
+        assert struct.unpack("f", struct.pack("f", float(x))) == struct.unpack("f", struct.pack("f", float(y))), (x, y)
+    except ValueError:
+        assert x == y, (x, y)' "$got" "$want" || { echo "$fmt: ours '$got', python '$want'"; return 1; }
+		printf '%s\n' "$got" | pp pack "$fmt" | cmp - "$d/rec$i"
+		i=$((i + 1))
+	done <"$d/rows"
+	[ "$i" -eq 50 ]
+}
+
+@test "pack: the notes' pirate struct both ways against perl's pack and unpack" {
+	local fmt='30s c i i i' d=$BATS_TEST_TMPDIR
+	printf 'Blackbeard\tS\t10\t-20\t30000\nAnne Bonny\tb\t1\t2\t3\n' | pp pack "$fmt" >"$d/ours"
+	[ "$(stat -c %s "$d/ours")" -eq 88 ]
+	perl -e 'print pack("Z30 a1 x1 i i i", "Blackbeard", "S", 10, -20, 30000),
+		pack("Z30 a1 x1 i i i", "Anne Bonny", "b", 1, 2, 3)' | cmp - "$d/ours"
+	run -0 perl -e 'local $/ = \44; while (<STDIN>) { print join("\t", unpack("Z30 a1 x1 i i i", $_)), "\n" }' <"$d/ours"
+	[ "${lines[0]}" = $'Blackbeard\tS\t10\t-20\t30000' ]
+	perl -e 'print pack("Z30 a1 x1 i i i", "Calico Jack", "c", 7, 8, 9)' >"$d/perl"
+	run -0 pp unpack "$fmt" <"$d/perl"
+	[ "$output" = $'Calico Jack\tc\t7\t8\t9' ]
+}
+
+@test "pack: an array of C structs reads as one line each, C reads what we pack" {
+	command -v cc >/dev/null || skip "needs a C compiler"
+	local d=$BATS_TEST_TMPDIR
+	cat >"$d/p.c" <<'C'
+#include <stdio.h>
+#include <string.h>
+struct pirate { char name[30]; char ship_type; int notoriety; int cruelty; int booty_value; };
+struct mixed { char c; double d; short h; long l; unsigned char b; };
+int main(int argc, char **argv)
+{
+	struct pirate p[3];
+	struct mixed m = { 'z', -0.75, -2, 1234567890123L, 200 };
+	if (argc > 1) {
+		while (fread(&p[0], sizeof p[0], 1, stdin) == 1)
+			printf("%s|%c|%d|%d|%d\n", p[0].name, p[0].ship_type,
+			       p[0].notoriety, p[0].cruelty, p[0].booty_value);
+		return 0;
+	}
+	memset(p, 0, sizeof p);
+	for (int i = 0; i < 3; i++) {
+		snprintf(p[i].name, sizeof p[i].name, "pirate %d", i);
+		p[i].ship_type = (char)('a' + i);
+		p[i].notoriety = i;
+		p[i].cruelty = -i;
+		p[i].booty_value = 1000 * i;
+	}
+	fwrite(p, sizeof p, 1, stdout);
+	fwrite(&m, sizeof m, 1, stderr);
+	return 0;
+}
+C
+	cc -o "$d/p" "$d/p.c"
+	"$d/p" >"$d/recs" 2>"$d/mixed"
+	run -0 pp unpack '30s c i i i' <"$d/recs"
+	[ "${#lines[@]}" -eq 3 ]
+	[ "${lines[2]}" = $'pirate 2\tc\t2\t-2\t2000' ]
+	# C pads the end of a struct; the format says so with a zero count.
+	run -0 pp unpack 'c d h l B 0l' <"$d/mixed"
+	[ "$output" = $'z\t-0.75\t-2\t1234567890123\t200' ]
+	printf 'Mary Read\tq\t5\t6\t7\n' | pp pack '30s c i i i' | "$d/p" read >"$d/out"
+	[ "$(cat "$d/out")" = "Mary Read|q|5|6|7" ]
+}
+
+@test "pack: a field that does not fit is 65, naming the line and the field" {
+	run -65 pp pack 'B' <<<300
+	[ "$output" = "packprobe: line 1, field 1: 300 does not fit 'B' (0..255)" ]
+	run -65 pp pack 'b' <<<-129
+	[ "$output" = "packprobe: line 1, field 1: -129 does not fit 'b' (-128..127)" ]
+	run -65 pp pack 'i' <<<abc
+	[ "$output" = "packprobe: line 1, field 1: 'abc' is not an integer for 'i'" ]
+	run -65 pp pack 'I' <<<-1
+	[ "$output" = "packprobe: line 1, field 1: '-1' is not an integer for 'I'" ]
+	run -65 bash -c '"$1" pack "i 3s" >"$2"' _ "$PACKPROBE" "$BATS_TEST_TMPDIR/out" < <(printf '1\tab\n2\tabcd\n')
+	[ "$output" = "packprobe: line 2, field 2: 4 bytes do not fit '3s'" ]
+	# The record before it was written, and nothing after.
+	[ "$(stat -c %s "$BATS_TEST_TMPDIR/out")" -eq 7 ]
+	run -65 pp pack 'i i' <<<1
+	[ "$output" = "packprobe: line 1, field 2: 1 fields where the format has 2" ]
+	run -65 pp pack 'i' < <(printf '1\t2\n')
+	[ "$output" = "packprobe: line 1, field 1: more fields than the format's 1" ]
+	run -65 pp pack 'c' <<<ab
+	[ "$output" = "packprobe: line 1, field 1: 'c' takes one byte, not 2" ]
+	run -65 pp pack 'f' <<<1e39
+	[ "$output" = "packprobe: line 1, field 1: 1e39 does not fit 'f'" ]
+	# FLT_MAX as printed reads back a hair over it, and still fits (the
+	# fuzzer found this one).
+	run -0 pp pack 'f' <<<-3.4028235e+38
+	run -65 pp pack '?' <<<2
+	[ "$output" = "packprobe: line 1, field 1: '2' is not 0 or 1 for '?'" ]
+	run -65 pp pack '4s' <<<'a\q'
+	[ "$output" = "packprobe: line 1, field 1: a bad escape in 'a\\q'" ]
+	run -65 pp pack 'd' <<<' 1'
+	run -65 pp pack 'q' <<<9223372036854775808
+	run -0 pp pack 'q' <<<-9223372036854775808
+	run -0 pp pack 'Q' <<<18446744073709551615
+	run -65 pp pack 'Q' <<<18446744073709551616
+}
+
+@test "pack: bad formats are refused with the reason" {
+	run -64 pp size 'i z'
+	[ "$output" = "packprobe: invalid format 'i z': unknown letter 'z'" ]
+	run -64 pp size '3'
+	[ "$output" = "packprobe: invalid format '3': a count with no letter after it" ]
+	run -64 pp size '<n'
+	[ "$output" = "packprobe: invalid format '<n': 'n' has no standard size: use it only in native mode (@)" ]
+	run -64 pp size ''
+	[ "$output" = "packprobe: invalid format '': no field" ]
+	run -64 pp size '99999999999s'
+	run -64 pp size '20000000i'
+	run -0 pp size '0s'
+	[ "$output" = 0 ]
+}
+
+@test "pack: a record whose size is not the format's is refused" {
+	run -65 pp unpack 'i' < <(printf 'abcde')
+	[ "${lines[0]}" = 1684234849 ]
+	[ "${lines[1]}" = "packprobe: a last record of 1 bytes, not 4" ]
+}
