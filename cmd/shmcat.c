@@ -854,45 +854,6 @@ static const char *state_name(char st)
 	return st == 'T' || st == 't' ? "stopped" : "alive";
 }
 
-/* The errno of a failed ring call, as the contract's message and status. */
-static _Noreturn void ring_fail(struct seg *s, struct it_ring *h, int err,
-				bool writer)
-{
-	const char *verb = writer ? "write" : "read";
-	char note[96], who[96] = "";
-	give_back(note, sizeof note);
-	if (h->holder)
-		snprintf(who, sizeof who, " (its lock is held by pid %d, %s)",
-			 (int)h->holder, state_name(h->holder_state));
-	if (err == EINTR) {
-		it_ring_leave(h);
-		if (*note)
-			it_warn("stopped writing %s:%s", s->label, note);
-		exit_signal(stop);
-	}
-	if (err == EBADMSG)
-		corrupt(s, *note ? note + 1 : "corrupt ring");
-	it_ring_leave(h);
-	if (err == EDEADLK)
-		it_die(IT_UNAVAILABLE, "unable to %s %s: its lock has been held "
-		       "for over 2 s by pid %d (%s)%s", verb, s->label,
-		       (int)h->holder, state_name(h->holder_state), note);
-	if (err == EMSGSIZE)
-		it_die(IT_DATAERR, "unable to write %s: --atomic is more than half "
-		       "the ring's capacity", s->label);
-	if (err == EIDRM)
-		it_die(IT_NOINPUT, "unable to %s %s: the segment was removed%s",
-		       verb, s->label, note);
-	if (err == EAGAIN)
-		it_die(IT_NO, "unable to %s %s: the ring is %s%s", verb, s->label,
-		       writer ? "full" : "empty", note);
-	if (err == ETIMEDOUT && h->holder)
-		it_die(IT_NO, "unable to %s %s: not in time%s%s", verb, s->label,
-		       who, note);
-	it_die(IT_NO, "unable to %s %s: %s in time%s", verb, s->label,
-	       writer ? "no room" : "no data", note);
-}
-
 /* The most --atomic a ring of capacity bytes takes: a record of it
  * (16 bytes of header, 16-byte aligned) fills at most half the ring. */
 static size_t max_atomic(uint64_t capacity)
@@ -911,6 +872,45 @@ static _Noreturn void atomic_too_big(const struct seg *s, uint64_t capacity)
 	it_die(IT_DATAERR, "unable to write %s: --atomic is more than %zu bytes, "
 	       "the most a ring of %llu bytes takes", s->label,
 	       max_atomic(capacity), (unsigned long long)capacity);
+}
+
+/* The errno of a failed ring call, as the contract's message and status. */
+static _Noreturn void ring_fail(struct seg *s, struct it_ring *h, int err,
+				bool writer)
+{
+	const char *verb = writer ? "write" : "read";
+	char note[96], who[96] = "";
+	give_back(note, sizeof note);
+	if (h->holder)
+		snprintf(who, sizeof who, " (its lock is held by pid %d, %s)",
+			 (int)h->holder, state_name(h->holder_state));
+	if (err == EINTR) {
+		it_ring_leave(h);
+		if (*note)
+			it_warn("stopped writing %s:%s", s->label, note);
+		exit_signal(stop);
+	}
+	if (err == EBADMSG)
+		it_die(IT_DATAERR, "unable to use %s: corrupt ring%s", s->label,
+		       note);
+	it_ring_leave(h);
+	if (err == EDEADLK)
+		it_die(IT_UNAVAILABLE, "unable to %s %s: its lock has been held "
+		       "for over 2 s by pid %d (%s)%s", verb, s->label,
+		       (int)h->holder, state_name(h->holder_state), note);
+	if (err == EMSGSIZE)
+		atomic_too_big(s, h->cap);
+	if (err == EIDRM)
+		it_die(IT_NOINPUT, "unable to %s %s: the segment was removed%s",
+		       verb, s->label, note);
+	if (err == EAGAIN)
+		it_die(IT_NO, "unable to %s %s: the ring is %s%s", verb, s->label,
+		       writer ? "full" : "empty", note);
+	if (err == ETIMEDOUT && h->holder)
+		it_die(IT_NO, "unable to %s %s: not in time%s%s", verb, s->label,
+		       who, note);
+	it_die(IT_NO, "unable to %s %s: %s in time%s", verb, s->label,
+	       writer ? "no room" : "no data", note);
 }
 
 static void open_ring(struct seg *s, struct args *a, struct it_ring *h,
