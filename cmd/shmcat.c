@@ -546,7 +546,10 @@ static int load(struct args *a)
 		it_die(IT_DATAERR, "unable to load %s: offset %llu is past the "
 		       "largest object", it_obj_label(&a->obj),
 		       (unsigned long long)a->offset);
-	uint64_t create = a->size ? a->size : regular ? a->offset + insize : 0;
+	/* A new POSIX object is not sized ahead of the data: it ends where
+	 * the data written end, even when the file system fills up. */
+	uint64_t create = a->size ? a->size : regular && !it_obj_is_posix(&a->obj)
+			  ? a->offset + insize : 0;
 	open_seg(&s, a, true, (size_t)create);
 	if (s.posix) {
 		load_posix(&s, a->offset);
@@ -576,7 +579,9 @@ static int load(struct args *a)
 static int dump_posix(const struct seg *s, off_t off, uint64_t len)
 {
 	struct stat st;
-	bool file = fstat(STDOUT_FILENO, &st) == 0 && S_ISREG(st.st_mode);
+	/* copy_file_range and sendfile refuse an O_APPEND output (>>). */
+	bool file = fstat(STDOUT_FILENO, &st) == 0 && S_ISREG(st.st_mode) &&
+		    !(fcntl(STDOUT_FILENO, F_GETFL) & O_APPEND);
 	static unsigned char buf[1u << 17];
 	while (len > 0) {
 		size_t ask = len > (1u << 30) ? 1u << 30 : (size_t)len;
@@ -930,6 +935,15 @@ static void open_ring(struct seg *s, struct args *a, struct it_ring *h,
 		nanosleep(&(struct timespec){0, 10000000}, NULL);
 		if (fstat(s->fd, &st) == 0)
 			s->size = (size_t)st.st_size;
+	}
+	/* A POSIX ring is a sparse file until its pages are touched: on a
+	 * full tmpfs that touch would fault. Its room is had now, or not. */
+	if (s->posix && fallocate(s->fd, 0, 0, (off_t)s->size) < 0 &&
+	    errno != EOPNOTSUPP) {
+		int err = errno;
+		if (s->created)
+			remove_seg(s);
+		it_xfail(err, "make room for the ring in", s->label, NULL);
 	}
 	map_all(s, true);
 	/* A ring too small for the --atomic asked is refused before anyone

@@ -1251,3 +1251,34 @@ man_example() {
 		[ ! -e /dev/shm/log ]
 	done
 }
+
+@test "a full tmpfs: load -c of a file ends the object at the last byte written; a POSIX ring that does not fit is refused at the start" {
+	local d=$BATS_TEST_TMPDIR
+	unshare -m --propagation private true 2>/dev/null || skip "needs unshare -m (root) for a small tmpfs"
+	head -c 3M /dev/urandom >"$d/r3m"
+	run -0 unshare -m --propagation private bash -c '
+		mount -t tmpfs -o size=1m tmpfs /dev/shm || exit 99
+		shmcat load -N /full -c <"$1"; echo "load=$?"
+		size=$(stat -c %s /dev/shm/full)
+		[ "$size" -gt 0 ] && [ "$size" -le 1048576 ] && cmp -n "$size" /dev/shm/full "$1" && echo "size ok"
+		rm /dev/shm/full
+		shmcat write -N /ring -c -s 4M </dev/null; echo "ring=$?"
+		ls /dev/shm | wc -l' _ "$d/r3m"
+	[ "${lines[0]}" = "shmcat: unable to write /full: No space left on device" ]
+	[ "${lines[1]}" = "load=74" ]
+	[ "${lines[2]}" = "size ok" ]
+	[ "${lines[3]}" = "shmcat: unable to make room for the ring in /ring: No space left on device" ]
+	[ "${lines[4]}" = "ring=71" ]
+	[ "${lines[5]}" = 0 ]
+}
+
+@test "dump -N appends to a file opened with >>" {
+	local n f
+	n=$(it_name)
+	f=$(it_path out)
+	head -c 300000 /dev/urandom >"$f.in"
+	shmcat load -N "$n" -c <"$f.in"
+	echo hi >"$f"
+	shmcat dump -N "$n" >>"$f"
+	{ echo hi; cat "$f.in"; } | cmp - "$f"
+}
