@@ -54,6 +54,7 @@
 #define SLICE_NS 200000000LL   /* how soon a dead peer is noticed */
 #define LOCK_SLICE_NS 100000000LL
 #define LOCK_BOUND_NS 2000000000LL  /* shmcat(1) documents the 2 s */
+#define TURN_STALE_NS (SLICE_NS * 5 / 2)
 
 /* Test builds (tests/shmcat.bats compiles one with -DIT_RING_HOOKS) stop
  * or kill themselves at a named step, so that every intermediate state a
@@ -98,6 +99,15 @@ struct ring {
 	uint32_t pad0;
 	pthread_mutex_t lock;
 	struct slot w[NSLOT], r[NSLOT];
+	/* Writers waiting for room take turns, oldest ticket first, so that
+	 * one that keeps its input busy never starves one that waits. A turn
+	 * not refreshed within TURN_STALE_NS (a stopped or dead waiter)
+	 * holds nobody back. Zero in a ring made before: no turns. */
+	struct turn {
+		uint64_t ticket;
+		int64_t seen;   /* CLOCK_MONOTONIC ns */
+	} turn[NSLOT];
+	uint64_t tickets;
 };
 
 struct rec {
@@ -440,6 +450,8 @@ static int reap(struct it_ring *h)
 			}
 			s[i].used = 0;
 			s[i].pid = 0;
+			if (writer)
+				r->turn[i].ticket = 0;
 			pthread_mutex_unlock(&s[i].m);
 		}
 	}
@@ -501,6 +513,8 @@ void it_ring_leave(struct it_ring *h)
 		return;
 	}
 	h->nclaim = 0;
+	if (h->writer)
+		r->turn[h->slot].ticket = 0;
 	s->used = 0;
 	s->pid = 0;
 	if (h->writer && r->writers)
@@ -552,6 +566,23 @@ static int wait_on(struct it_ring *h, _Atomic uint32_t *seq, uint32_t *waiters,
 	return 0;
 }
 
+/* Whether a live writer that has waited for room longer than us (mine:
+ * our ticket, 0 if we have not waited) is to go first. */
+static bool must_yield(const struct it_ring *h, uint64_t mine)
+{
+	const struct ring *r = h->shared;
+	int64_t now = it_now_ns();
+	for (int i = 0; i < NSLOT; i++) {
+		const struct turn *t = &r->turn[i];
+		if (i == h->slot || !r->w[i].used || !t->ticket ||
+		    (mine && t->ticket >= mine) || t->seen > now ||
+		    now - t->seen > TURN_STALE_NS)
+			continue;
+		return true;
+	}
+	return false;
+}
+
 int it_ring_reserve(struct it_ring *h, size_t min, size_t max,
 		    int64_t deadline, bool nowait, volatile sig_atomic_t *stop,
 		    void **buf, size_t *len)
@@ -563,6 +594,8 @@ int it_ring_reserve(struct it_ring *h, size_t min, size_t max,
 	h->stop = stop;
 	if (lock_by(h, lock_deadline(deadline, nowait)) < 0)
 		return -1;
+	struct turn *turn = &r->turn[h->slot];
+	turn->ticket = 0;
 	for (;;) {
 		if (h->reap && reap(h) < 0)
 			return bad(h);
@@ -577,7 +610,8 @@ int it_ring_reserve(struct it_ring *h, size_t min, size_t max,
 			r->head = head + contig;
 			continue;
 		}
-		if (contig >= need && free >= need) {
+		if (contig >= need && free >= need &&
+		    !must_yield(h, turn->ticket)) {
 			uint64_t size = want < contig ? want : contig;
 			if (size > free)
 				size = free;
@@ -587,6 +621,11 @@ int it_ring_reserve(struct it_ring *h, size_t min, size_t max,
 			atomic_store(&c->state, R_RESERVED);
 			r->head = head + size;
 			h->cur = head;
+			/* Our turn is over: the next in line may go. */
+			if (turn->ticket) {
+				turn->ticket = 0;
+				wake(&r->space_seq, r->space_waiters);
+			}
 			unlock(h);
 			*buf = c + 1;
 			*len = size - 16;
@@ -596,6 +635,9 @@ int it_ring_reserve(struct it_ring *h, size_t min, size_t max,
 			unlock(h);
 			return fail(EAGAIN);
 		}
+		if (!turn->ticket)
+			turn->ticket = ++r->tickets;
+		turn->seen = it_now_ns();
 		if (wait_on(h, &r->space_seq, &r->space_waiters, deadline, stop) < 0)
 			return -1;
 	}

@@ -890,8 +890,9 @@ teardown() {
 import os, struct, subprocess, sys
 name, image = sys.argv[1], open(sys.argv[2], "rb").read()
 path = "/dev/shm" + name
-# The header: counters, the lock at 88 and 2 x 32 slots of 48 bytes.
-words = range(0, 128 + 64 * 48, 8)
+# The header: counters, the lock at 88, 2 x 32 slots of 48 bytes, the
+# writers' turns (32 x 16 bytes) and the ticket counter.
+words = range(0, 128 + 64 * 48 + 32 * 16 + 8, 8)
 cases = [(off, val) for off in words for val in (0xa5a5a5a5a5a5a5a5, 1)]
 # A phantom writer: slot 0 held by a tid no process has, in use by it.
 cases.append((128, 0x7ffffff0, 128 + 40, struct.unpack("<Q", struct.pack("<iI", 0x7ffffff0, 1))[0]))
@@ -1281,4 +1282,26 @@ man_example() {
 	echo hi >"$f"
 	shmcat dump -N "$n" >>"$f"
 	{ echo hi; cat "$f.in"; } | cmp - "$f"
+}
+
+@test "ring: writers waiting for room take turns: none starves behind busy ones, each within its -w" {
+	local k d w pids=()
+	k=$(it_key)
+	d=$BATS_TEST_TMPDIR
+	shmcat write -k "$k" -c --size 64k </dev/null
+	for w in 1 2 3 4; do
+		seq -f "w$w %g" 1 100000 >"$d/in$w"
+		it_bg_ready shmcat write -k "$k" --lines -w 1s --ready-fd 9 <"$d/in$w"
+		pids+=("$IT_PID")
+	done
+	# A reader slower than the writers: the ring is full all along.
+	shmcat read -k "$k" -w 5s | python3 -c 'import os, time
+while (d := os.read(0, 4096)):
+    os.write(1, d)
+    time.sleep(0.005)' >"$d/out"
+	for w in "${pids[@]}"; do
+		it_wait "$w" 30
+		[ "$IT_STATUS" = 0 ]
+	done
+	cat "$d"/in? | sort | cmp - <(sort "$d/out")
 }
