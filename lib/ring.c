@@ -266,18 +266,20 @@ static pid_t mutex_holder(const pthread_mutex_t *m)
 }
 
 /* The state letter of /proc/PID/stat ('T' stopped, 'R' running...), 0 if
- * there is no such process. */
+ * there is no such process, '?' if it cannot be told (no /proc). */
 static char proc_state(pid_t pid)
 {
 	char path[32], buf[512];
+	if (kill(pid, 0) < 0 && errno == ESRCH)
+		return 0;
 	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return errno == ENOENT ? 0 : '?';
+		return '?';
 	ssize_t n = read(fd, buf, sizeof buf - 1);
 	close(fd);
 	if (n <= 0)
-		return 0;
+		return '?';
 	buf[n] = '\0';
 	const char *paren = strrchr(buf, ')');
 	return paren && paren[1] == ' ' ? paren[2] : '?';
