@@ -531,6 +531,17 @@ static void load_posix(struct seg *s, uint64_t off)
 	free(buf);
 }
 
+/* A segment load created, removed if load fails: a failed load -c
+ * leaves nothing behind (a half-made object would also make a later
+ * write -c take it for a foreign one). */
+static const struct seg *made;
+
+static void unmake(void)
+{
+	if (made)
+		made->posix ? shm_unlink(made->label) : shmctl(made->id, IPC_RMID, NULL);
+}
+
 static int load(struct args *a)
 {
 	struct stat st;
@@ -551,8 +562,13 @@ static int load(struct args *a)
 	uint64_t create = a->size ? a->size : regular && !it_obj_is_posix(&a->obj)
 			  ? a->offset + insize : 0;
 	open_seg(&s, a, true, (size_t)create);
+	if (s.created) {
+		made = &s;
+		atexit(unmake);
+	}
 	if (s.posix) {
 		load_posix(&s, a->offset);
+		made = NULL;
 		return IT_OK;
 	}
 	if (a->offset > s.size)
@@ -570,6 +586,7 @@ static int load(struct args *a)
 	unsigned char extra;
 	if (got == room && fill(&extra, 1) > 0)
 		too_long(&s);
+	made = NULL;
 	return IT_OK;
 }
 
@@ -982,7 +999,7 @@ struct writer {
 	bool partial_ok;        /* no --lines or --atomic: a stop publishes all */
 	bool counted;           /* FIONREAD tells what stdin has ready */
 	size_t atomic, carry;
-	char *saved;            /* the carry, at most atomic - 1 bytes */
+	char *saved;            /* the carry, at most atomic bytes */
 };
 
 /* Waits until standard input has data or has ended, holding no room in
@@ -1014,7 +1031,7 @@ static size_t publishable(const struct writer *w, const char *buf, size_t have,
 	while (cut < have) {
 		const char *nl = memchr(buf + cut, '\n', have - cut);
 		size_t end = nl ? (size_t)(nl - buf) + 1 : have;
-		if (end - cut > w->atomic || (!nl && end - cut == w->atomic)) {
+		if (end - cut > w->atomic) {
 			*bad = true;
 			break;
 		}
@@ -1069,17 +1086,35 @@ static void publish_copy(struct writer *w, const char *src, size_t len)
 	commit(w, len);
 }
 
-/* Keeps the last rest bytes of buf (fewer than --atomic) as the carry. */
+/* Keeps the last rest bytes of buf (at most --atomic) as the carry. */
 static void keep(struct writer *w, const char *buf, size_t rest)
 {
 	memmove(w->saved, buf, rest);
 	w->carry = rest;
 }
 
+/* A partial line of exactly --atomic bytes is whole only if the input
+ * ends there: one more byte, newline or not, makes it too long. */
+static bool line_at_limit(struct writer *w)
+{
+	char c;
+	ssize_t n = read(STDIN_FILENO, &c, 1);
+	if (n < 0 && errno == EINTR)
+		return true;
+	if (n < 0)
+		input_error(w, errno, false);
+	if (n == 0)
+		return false;
+	held++;
+	line_too_long(w);
+}
+
 /* Little input ready: read it into the carry, publish what is whole.
  * Returns false at the end of the input. */
 static bool step_small(struct writer *w)
 {
+	if (w->carry == w->atomic)
+		return line_at_limit(w);
 	ssize_t n = read(STDIN_FILENO, w->saved + w->carry, w->atomic - w->carry);
 	if (n < 0 && errno == EINTR)
 		return true;

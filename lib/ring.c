@@ -375,6 +375,16 @@ static int advance(struct it_ring *h)
 		if (!c)
 			return -1;
 		uint32_t st = atomic_load(&c->state);
+		/* Held by a slot nobody is attached to (garbage, or a left
+		 * process's): put right as a dead one's, or it would hold
+		 * the ring back for ever. */
+		if (st == R_RESERVED && !r->w[OWNER(c)].used) {
+			c->len = 0;
+			atomic_store(&c->state, st = R_PAD);
+		} else if (st == R_CLAIMED && !r->r[OWNER(c)].used) {
+			atomic_store(&c->state, R_COMMITTED);
+			wake(&r->data_seq, r->data_waiters);
+		}
 		if (st != R_DONE && st != R_PAD)
 			break;
 		tail += c->size;

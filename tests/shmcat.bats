@@ -1305,3 +1305,28 @@ while (d := os.read(0, 4096)):
 	done
 	cat "$d"/in? | sort | cmp - <(sort "$d/out")
 }
+
+@test "a failed load -c leaves nothing it created; a last line of exactly --atomic bytes is taken; a phantom reservation in a record is cleared" {
+	local n k f
+	n=$(it_name)
+	k=$(it_key)
+	f=$(it_path in)
+	run -74 bash -c 'exec shmcat load -N "$1" -c <&-' _ "$n"
+	[ ! -e "/dev/shm$n" ]
+	head -c 300000 /dev/zero >"$f"
+	run -65 shmcat load -k "$k" -c -s 4 <"$f"
+	[ -z "$(shmid_of "$k")" ]
+	shmcat write -N "$n" -c </dev/null
+	head -c 4096 /dev/zero | tr '\0' x | shmcat write -N "$n" --lines
+	run -65 shmcat write -N "$n" --lines -a 4 < <(printf 'abcd\n')
+	printf abcd | shmcat write -N "$n" --lines -a 4
+	[ "$(shmcat read -N "$n" | wc -c)" = 4100 ]
+	shmcat rm -N "$n"
+	# A record's state word set to "reserved" by someone with write
+	# access: no writer holds that slot, so the next look clears it.
+	seq 1 1000 | shmcat write -N "$n" -c -s 8k --lines -a 4000
+	python3 -c 'import struct, sys
+f = open(sys.argv[1], "r+b"); f.seek(4096); f.write(struct.pack("<I", 1))' "/dev/shm$n"
+	run -0 shmcat write -N "$n" --lines -w 2s <<<"new"
+	[ "$(shmcat read -N "$n" | tail -n 1)" = new ]
+}
