@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/sendfile.h>
 #include <sys/shm.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -21,8 +22,6 @@
 /* The largest record a writer publishes when --atomic allows less: big
  * enough that a stream costs few system calls. */
 #define BIG_CHUNK (1u << 20)
-/* POSIX objects grow by this much while load reads a stream. */
-#define GROW (64u << 20)
 #define DEFAULT_RING (1u << 20)
 
 enum cmd { LOAD, DUMP, STAT, RM, SET, WRITE, READ, NCMD };
@@ -58,7 +57,7 @@ struct args {
 	uint64_t size, offset, length, atomic;
 	uid_t uid;
 	gid_t gid;
-	bool gid_given;
+	bool uid_given, gid_given;
 	int64_t timeout;
 	int ready_fd;
 };
@@ -67,7 +66,7 @@ enum { OPT_JSON = 0x3000, OPT_OWNER, OPT_LINES, OPT_NOWAIT, OPT_READY };
 
 static const struct argp_option options[] = {
 	{"size", 's', "SIZE", 0, "load, write, read: size of a new segment "
-	 "(64k, 1M); for write and read the ring's capacity (default 1M)", 0},
+	 "(64k, 1M, 2G); for write and read the ring's capacity (default 1M)", 0},
 	{"offset", 'o', "OFFSET", 0, "load, dump: start at this byte", 0},
 	{"length", 'l', "LENGTH", 0, "dump: this many bytes (default: to the "
 	 "end)", 0},
@@ -75,7 +74,7 @@ static const struct argp_option options[] = {
 	{"owner", OPT_OWNER, "UID[:GID]", 0, "set: new owner and group, by "
 	 "number or name", 0},
 	{"atomic", 'a', "BYTES", 0, "write: chunks up to BYTES are never mixed "
-	 "with another writer's (default 4096)", 0},
+	 "with another writer's (default 4096, less in a ring under 8224 bytes)", 0},
 	{"lines", OPT_LINES, NULL, 0, "write: every chunk ends at a newline; a "
 	 "line longer than --atomic is exit 65", 0},
 	{"follow", 'F', NULL, 0, "read: wait for new writers instead of ending "
@@ -107,31 +106,42 @@ static unsigned opt_bit(int key)
 	}
 }
 
+/* A user or group by name or number, as chown(1) takes them; the
+ * number (uid_t)-1 means "unchanged" to the kernel and is refused. */
+static unsigned parse_id(struct argp_state *state, char *arg, bool group)
+{
+	struct passwd *pw = group ? NULL : getpwnam(arg);
+	struct group *gr = group ? getgrnam(arg) : NULL;
+	unsigned long v;
+	char q[48];
+	if (pw)
+		return pw->pw_uid;
+	if (gr)
+		return gr->gr_gid;
+	if (!it_parse_ulong(arg, UINT_MAX - 1, &v))
+		return (unsigned)v;
+	if (arg[strspn(arg, "0123456789")] == '\0')
+		argp_error(state, "invalid %s '%s': at most %u", group ? "group" :
+			   "owner", it_quote(arg, q, sizeof q), UINT_MAX - 1);
+	argp_error(state, "invalid %s '%s': no such %s", group ? "group" :
+		   "owner", it_quote(arg, q, sizeof q), group ? "group" : "user");
+	return 0;
+}
+
+/* UID[:GID], :GID or UID: as chown(1): an empty part leaves that id. */
 static void parse_owner(struct args *a, struct argp_state *state, char *arg)
 {
 	char *colon = strchr(arg, ':');
-	unsigned long v;
 	if (colon)
 		*colon = '\0';
-	struct passwd *pw = *arg ? getpwnam(arg) : NULL;
-	if (pw)
-		a->uid = pw->pw_uid;
-	else if (it_parse_ulong(arg, UINT_MAX - 1, &v))
-		argp_error(state, "invalid owner '%s': no such user",
-			   it_quote(arg, (char[48]){0}, 48));
-	else
-		a->uid = (uid_t)v;
-	if (!colon)
-		return;
-	struct group *gr = colon[1] ? getgrnam(colon + 1) : NULL;
-	a->gid_given = true;
-	if (gr)
-		a->gid = gr->gr_gid;
-	else if (it_parse_ulong(colon + 1, UINT_MAX - 1, &v))
-		argp_error(state, "invalid group '%s': no such group",
-			   it_quote(colon + 1, (char[48]){0}, 48));
-	else
-		a->gid = (gid_t)v;
+	a->uid_given = *arg != '\0';
+	if (a->uid_given)
+		a->uid = parse_id(state, arg, false);
+	a->gid_given = colon && colon[1];
+	if (a->gid_given)
+		a->gid = parse_id(state, colon + 1, true);
+	if (!a->uid_given && !a->gid_given)
+		argp_error(state, "invalid owner '': give a user, a group or both");
 }
 
 /* Which operands and options go together, checked once all are parsed. */
@@ -140,6 +150,8 @@ static void check_args(struct args *a, struct argp_state *state)
 	/* The creation child parses -c, -x, -m and --rm itself. */
 	a->used |= (a->create.create ? O_CREATE : 0) |
 		   (a->create.mode_given ? O_MODE : 0) | (a->create.rm ? O_RM : 0);
+	if (a->create.excl && !(cmds[a->cmd].opts & O_CREATE))
+		argp_error(state, "cannot use --excl with %s", cmds[a->cmd].name);
 	it_cmd_check(state, &cmds[a->cmd], a->used, opt_names,
 		     sizeof opt_names / sizeof opt_names[0]);
 	if (a->obj.private && a->cmd != LOAD && a->cmd != WRITE)
@@ -222,15 +234,18 @@ static const struct argp argp = {
 	"stat [--json] OBJECT\n"
 	"rm OBJECT\n"
 	"set [-m MODE] [--owner UID[:GID]] OBJECT\n"
-	"write [-cx] [-s SIZE] [-a BYTES] [--lines] [-w DUR] OBJECT\n"
-	"read [-cxF] [-s SIZE] [-w DUR] [--nowait] [--rm] OBJECT",
+	"write [-cx] [-m MODE] [-s SIZE] [-a BYTES] [--lines] [-w DUR | --nowait] "
+	"[--ready-fd FD] OBJECT\n"
+	"read [-cxF] [-m MODE] [-s SIZE] [-w DUR | --nowait] [--ready-fd FD] [--rm] "
+	"OBJECT",
 	"Move data into and out of System V and POSIX shared memory, and "
 	"stream through a ring in a segment.\v"
-	"OBJECT is -k KEY, -f PATH [-j PROJ], -i ID or -N /NAME. Exit status: "
-	"0 success, 1 timed out or would wait, 64 usage, 65 input longer than "
-	"the segment, offset past its end, not a ring or a corrupt ring, 66 no "
-	"such segment, 71 system error, 73 exists (--excl), 74 I/O error, 77 "
-	"permission denied.",
+	"OBJECT is -k KEY, -f PATH [-j PROJ], -i ID or -N /NAME. Sizes take k, "
+	"M, G or T (either case, powers of 1024). Exit status: 0 success, 1 "
+	"timed out or would wait, 64 usage, 65 input longer than the segment, "
+	"offset past its end, not a ring or a corrupt ring, 66 no such segment, "
+	"69 all slots taken or the ring's lock held for over 2 s, 71 system "
+	"error, 73 exists (--excl), 74 I/O error, 77 permission denied.",
 	children, NULL, NULL,
 };
 
@@ -257,7 +272,8 @@ static _Noreturn void missing(const struct seg *s)
 static void open_posix(struct seg *s, const struct it_create *c, bool rw,
 		       size_t create_size)
 {
-	int flags = (rw ? O_RDWR : O_RDONLY) | O_CLOEXEC | O_NOFOLLOW;
+	/* O_NONBLOCK: a FIFO planted in /dev/shm must not hang the open. */
+	int flags = (rw ? O_RDWR : O_RDONLY) | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK;
 	s->fd = c->excl ? -1 : shm_open(s->label, flags, 0);
 	if ((c->excl || (s->fd < 0 && errno == ENOENT)) && c->create) {
 		s->fd = shm_open(s->label, flags | O_CREAT | O_EXCL, c->mode);
@@ -281,6 +297,11 @@ static void open_posix(struct seg *s, const struct it_create *c, bool rw,
 	struct stat st;
 	if (fstat(s->fd, &st) < 0)
 		it_xfail(errno, "open", s->label, NULL);
+	if (!S_ISREG(st.st_mode))
+		it_die(IT_DATAERR, "unable to use %s: not a shared memory object "
+		       "(%s)", s->label, S_ISDIR(st.st_mode) ? "a directory" :
+		       S_ISFIFO(st.st_mode) ? "a FIFO" : "not a regular file");
+	fcntl(s->fd, F_SETFL, fcntl(s->fd, F_GETFL) & ~O_NONBLOCK);
 	s->size = (size_t)st.st_size;
 }
 
@@ -293,8 +314,10 @@ static void attach_sysv(struct seg *s, bool rw)
 
 static _Noreturn void no_size(const struct seg *s)
 {
+	struct stat st;
+	bool regular = fstat(STDIN_FILENO, &st) == 0 && S_ISREG(st.st_mode);
 	it_die(IT_USAGE, "unable to create a segment for %s: give --size (standard "
-	       "input is not a regular file)", s->label);
+	       "input is %s)", s->label, regular ? "empty" : "not a regular file");
 }
 
 static void open_sysv(struct seg *s, const struct it_create *c, bool rw,
@@ -303,7 +326,7 @@ static void open_sysv(struct seg *s, const struct it_create *c, bool rw,
 	const struct it_obj *obj = s->obj;
 	int mode = (int)c->mode;
 	struct shmid_ds ds;
-	bool need_size = c->create && !create_size;
+	bool need_size = (c->create || obj->private) && !create_size;
 	if (need_size && (obj->private || c->excl))
 		no_size(s);
 	if (obj->kind == IT_OBJ_ID) {
@@ -340,9 +363,13 @@ static void open_sysv(struct seg *s, const struct it_create *c, bool rw,
 	if (obj->private) {
 		char line[32];
 		int n = snprintf(line, sizeof line, "%d\n", s->id);
-		if (it_write_full(STDOUT_FILENO, line, (size_t)n) < 0)
-			it_xfail_status(IT_IOERR, errno, "write", "standard output",
-					NULL);
+		/* A segment nobody can name would stay for ever: remove it. */
+		if (it_write_full(STDOUT_FILENO, line, (size_t)n) < 0) {
+			int err = errno;
+			shmctl(s->id, IPC_RMID, NULL);
+			it_xfail_status(IT_IOERR, err, "write", "standard output",
+					"the new segment was removed");
+		}
 	}
 	if (shmctl(s->id, IPC_STAT, &ds) < 0) {
 		if (errno == EINVAL || errno == EIDRM)
@@ -408,6 +435,11 @@ static _Noreturn void too_long(const struct seg *s)
 	       "segment (%zu bytes)", s->label, s->size);
 }
 
+static _Noreturn void read_failed(int err)
+{
+	it_xfail_status(IT_IOERR, err, "read", "standard input", NULL);
+}
+
 /* read(2) into dst until it is full or the input ends: the bytes read. */
 static size_t fill(unsigned char *dst, size_t len)
 {
@@ -418,8 +450,7 @@ static size_t fill(unsigned char *dst, size_t len)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
-			it_xfail_status(IT_IOERR, errno, "read", "standard input",
-					NULL);
+			read_failed(errno);
 		if (n == 0)
 			break;
 		got += (size_t)n;
@@ -427,32 +458,88 @@ static size_t fill(unsigned char *dst, size_t len)
 	return got;
 }
 
-/* A POSIX object read from a stream of unknown length grows window by
- * window, so that memory stays bounded whatever the input. */
-static void load_stream_posix(struct seg *s, uint64_t off)
+/* Faults in the pages of a System V segment in one call rather than one
+ * by one as they are touched (kernels before 5.14 just touch them). */
+static void populate(void *base, size_t len, bool write)
 {
-	size_t orig = s->size, pos = (size_t)off;
 	long page = sysconf(_SC_PAGESIZE);
-	for (;;) {
-		size_t start = pos - pos % (size_t)page, end = pos + GROW;
-		if (end > s->size && ftruncate(s->fd, (off_t)end) < 0)
-			it_xfail(errno, "grow", s->label, NULL);
-		if (end > s->size)
-			s->size = end;
-		unsigned char *w = mmap(NULL, end - start, PROT_READ | PROT_WRITE,
-					MAP_SHARED, s->fd, (off_t)start);
-		if (w == MAP_FAILED)
-			it_xfail(errno, "map", s->label, NULL);
-		size_t got = fill(w + (pos - start), end - pos);
-		munmap(w, end - start);
-		pos += got;
-		if (pos < end)
-			break;
+	uintptr_t start = (uintptr_t)base & ~(uintptr_t)(page - 1);
+	madvise((void *)start, len + ((uintptr_t)base - start),
+		write ? MADV_POPULATE_WRITE : MADV_POPULATE_READ);
+}
+
+/* One step of copying standard input into the object at *pos, by the
+ * cheapest call the two descriptors allow: bytes copied, 0 at the end of
+ * the input, -1 with errno (EINVAL and the like: try the next way). */
+static ssize_t copy_in(int way, int fd, off_t *pos, unsigned char *buf)
+{
+	if (way == 0)
+		return copy_file_range(STDIN_FILENO, NULL, fd, pos, 1u << 30, 0);
+	if (way == 1)
+		return splice(STDIN_FILENO, NULL, fd, pos, 1u << 20, SPLICE_F_MOVE);
+	ssize_t n = read(STDIN_FILENO, buf, 1u << 20);
+	if (n <= 0)
+		return n < 0 && errno != EINTR ? (read_failed(errno), -1) : n;
+	for (ssize_t done = 0; done < n;) {
+		ssize_t m = pwrite(fd, buf + done, (size_t)(n - done), *pos);
+		if (m < 0 && errno == EINTR)
+			continue;
+		if (m < 0) {
+			/* Bytes read and not written go back to a seekable input. */
+			lseek(STDIN_FILENO, done - n, SEEK_CUR);
+			return done ? done : -1;
+		}
+		done += m;
+		*pos += m;
 	}
-	size_t final = pos > orig ? pos : orig;
-	if (ftruncate(s->fd, (off_t)final) < 0)
-		it_xfail(errno, "resize", s->label, NULL);
-	s->size = final;
+	return n;
+}
+
+/* A POSIX object is a tmpfs file: its descriptor takes the data as any
+ * file would, growing only as far as the data reach, never through a
+ * window mapped ahead. */
+static void load_posix(struct seg *s, uint64_t off)
+{
+	struct stat st;
+	bool regular = fstat(STDIN_FILENO, &st) == 0 && S_ISREG(st.st_mode);
+	int way = regular ? 0 : S_ISFIFO(st.st_mode) ? 1 : 2;
+	off_t pos = (off_t)off;
+	unsigned char *buf = NULL;
+	for (;;) {
+		if (way == 2 && !buf && !(buf = malloc(1u << 20)))
+			it_xfail(errno, "allocate", "a buffer", NULL);
+		ssize_t n = copy_in(way, s->fd, &pos, buf);
+		if (n == 0)
+			break;
+		if (n > 0)
+			continue;
+		if (errno == EINTR)
+			continue;
+		/* Offsets past what a file can hold write nothing. */
+		if ((errno == EFBIG || errno == EINVAL) && pos >= INT64_MAX - (1 << 30))
+			it_die(IT_DATAERR, "unable to load %s: offset %llu is past "
+			       "the largest object", s->label, (unsigned long long)off);
+		if (way < 2 && (errno == EINVAL || errno == EXDEV ||
+				errno == ENOSYS || errno == EOPNOTSUPP)) {
+			way = way == 0 ? 1 + !S_ISFIFO(st.st_mode) : 2;
+			continue;
+		}
+		if (way == 1 && errno != EFBIG && errno != ENOSPC)
+			read_failed(errno);
+		it_xfail_status(IT_IOERR, errno, "write", s->label, NULL);
+	}
+	free(buf);
+}
+
+/* A segment load created, removed if load fails: a failed load -c
+ * leaves nothing behind (a half-made object would also make a later
+ * write -c take it for a foreign one). */
+static const struct seg *made;
+
+static void unmake(void)
+{
+	if (made)
+		made->posix ? shm_unlink(made->label) : shmctl(made->id, IPC_RMID, NULL);
 }
 
 static int load(struct args *a)
@@ -466,38 +553,87 @@ static int load(struct args *a)
 		insize = (uint64_t)st.st_size - (at > 0 && at <= st.st_size
 						 ? (uint64_t)at : 0);
 	}
-	uint64_t create = a->size ? a->size : regular ? a->offset + insize : 0;
+	if (it_obj_is_posix(&a->obj) && a->offset > (uint64_t)INT64_MAX - insize)
+		it_die(IT_DATAERR, "unable to load %s: offset %llu is past the "
+		       "largest object", it_obj_label(&a->obj),
+		       (unsigned long long)a->offset);
+	/* A new POSIX object is not sized ahead of the data: it ends where
+	 * the data written end, even when the file system fills up. */
+	uint64_t create = a->size ? a->size : regular && !it_obj_is_posix(&a->obj)
+			  ? a->offset + insize : 0;
 	open_seg(&s, a, true, (size_t)create);
-	if (a->offset > s.size && !s.posix)
+	if (s.created) {
+		made = &s;
+		atexit(unmake);
+	}
+	if (s.posix) {
+		load_posix(&s, a->offset);
+		made = NULL;
+		return IT_OK;
+	}
+	if (a->offset > s.size)
 		it_die(IT_DATAERR, "unable to load %s: offset %llu is past the end "
 		       "of the segment (%zu bytes)", s.label,
 		       (unsigned long long)a->offset, s.size);
-	if (s.posix && !regular) {
-		load_stream_posix(&s, a->offset);
-		return IT_OK;
-	}
-	if (s.posix && a->offset + insize > s.size) {
-		if (ftruncate(s.fd, (off_t)(a->offset + insize)) < 0)
-			it_xfail(errno, "grow", s.label, NULL);
-		s.size = (size_t)(a->offset + insize);
-	}
 	/* A file known to be too long is refused before a byte is written. */
 	if (regular && insize > s.size - a->offset)
 		too_long(&s);
-	map_all(&s, true);
 	size_t room = s.size - (size_t)a->offset;
+	if (room)
+		populate(s.base + a->offset, regular && insize < room ?
+			 (size_t)insize : room, true);
 	size_t got = room ? fill(s.base + a->offset, room) : 0;
 	unsigned char extra;
 	if (got == room && fill(&extra, 1) > 0)
 		too_long(&s);
+	made = NULL;
 	return IT_OK;
+}
+
+/* A POSIX object is dumped through its descriptor: copy_file_range or
+ * sendfile into a file, read and write into anything else (a pipe must
+ * get copies, not references to pages the next writer changes). */
+static int dump_posix(const struct seg *s, off_t off, uint64_t len)
+{
+	struct stat st;
+	/* copy_file_range and sendfile refuse an O_APPEND output (>>). */
+	bool file = fstat(STDOUT_FILENO, &st) == 0 && S_ISREG(st.st_mode) &&
+		    !(fcntl(STDOUT_FILENO, F_GETFL) & O_APPEND);
+	static unsigned char buf[1u << 17];
+	while (len > 0) {
+		size_t ask = len > (1u << 30) ? 1u << 30 : (size_t)len;
+		ssize_t n;
+		if (file) {
+			n = copy_file_range(s->fd, &off, STDOUT_FILENO, NULL, ask, 0);
+			if (n < 0 && (errno == EXDEV || errno == EINVAL ||
+				      errno == ENOSYS || errno == EOPNOTSUPP))
+				n = sendfile(STDOUT_FILENO, s->fd, &off, ask);
+			if (n < 0 && (errno == EINVAL || errno == ENOSYS)) {
+				file = false;
+				continue;
+			}
+		} else {
+			n = pread(s->fd, buf, ask < sizeof buf ? ask : sizeof buf, off);
+			if (n > 0 && it_write_full(STDOUT_FILENO, buf, (size_t)n) < 0)
+				return -1;
+			off += n > 0 ? n : 0;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		if (n == 0)
+			it_die(IT_DATAERR, "unable to dump %s: the segment was cut "
+			       "short while in use", s->label);
+		len -= (uint64_t)n;
+	}
+	return 0;
 }
 
 static int dump(struct args *a)
 {
 	struct seg s;
 	open_seg(&s, a, false, 0);
-	map_all(&s, false);
 	uint64_t len = a->used & O_LENGTH ? a->length
 		       : a->offset <= s.size ? s.size - a->offset : 0;
 	if (a->offset > s.size)
@@ -509,11 +645,43 @@ static int dump(struct args *a)
 		       "go past the end of the segment (%zu bytes)", s.label,
 		       (unsigned long long)a->offset, (unsigned long long)len,
 		       s.size);
-	if (len && it_write_full(STDOUT_FILENO, s.base + a->offset, len) < 0)
+	int rc = 0;
+	if (s.posix) {
+		rc = dump_posix(&s, (off_t)a->offset, len);
+	} else if (len) {
+		populate(s.base + a->offset, len, false);
+		rc = it_write_full(STDOUT_FILENO, s.base + a->offset, len);
+	}
+	if (rc < 0)
 		it_xfail_status(IT_IOERR, errno, "write", "standard output", NULL);
 	if (a->create.rm)
 		remove_seg(&s);
 	return IT_OK;
+}
+
+/* A mapped POSIX object cut short under us (ftruncate by anyone with
+ * write access) faults on the next access: that is exit 65, not SIGBUS. */
+static char bus_msg[600];
+static size_t bus_len;
+
+static void on_bus(int sig)
+{
+	(void)sig;
+	(void)!write(STDERR_FILENO, bus_msg, bus_len);
+	_exit(IT_DATAERR);
+}
+
+static void catch_bus(const struct seg *s)
+{
+	struct sigaction sa = {.sa_handler = on_bus};
+	char label[400];
+	int n = snprintf(bus_msg, sizeof bus_msg, "%s: unable to use %s: the "
+			 "segment was cut short while in use\n",
+			 program_invocation_short_name,
+			 it_quote(s->label, label, sizeof label));
+	bus_len = n > 0 && (size_t)n < sizeof bus_msg ? (size_t)n : 0;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGBUS, &sa, NULL);
 }
 
 static void meta_mode(struct it_meta *m, mode_t mode)
@@ -575,11 +743,14 @@ static int stat_seg(struct args *a)
 		it_meta_int(&m, "removed", !!(ds.shm_perm.mode & SHM_DEST));
 	}
 	/* Only now is the segment attached, to see if it holds a ring, so
-	 * that the times and pids above are as they were. A segment we may
+	 * that the times and pids above are as they were; one too small for
+	 * a ring is not attached at all, and keeps them. A segment we may
 	 * not attach is no ring to us. */
-	if (s.posix)
+	if (s.posix) {
+		catch_bus(&s);
 		map_all(&s, false);
-	else if ((s.base = shmat(s.id, NULL, SHM_RDONLY)) == (void *)-1)
+	} else if (s.size < it_ring_size(4096) ||
+		 (s.base = shmat(s.id, NULL, SHM_RDONLY)) == (void *)-1)
 		s.base = NULL;
 	meta_ring(&m, &s);
 	it_meta_end(&m);
@@ -595,7 +766,8 @@ static int set_seg(struct args *a)
 		open_seg(&s, a, false, 0);
 		if (a->used & O_MODE && fchmod(s.fd, a->create.mode) < 0)
 			it_xfail(errno, "change the mode of", label, NULL);
-		if (a->used & O_OWNER && fchown(s.fd, a->uid, a->gid_given ?
+		if (a->used & O_OWNER && fchown(s.fd, a->uid_given ? a->uid :
+						(uid_t)-1, a->gid_given ?
 						a->gid : (gid_t)-1) < 0)
 			it_xfail(errno, "change the owner of", label, NULL);
 		return IT_OK;
@@ -613,7 +785,8 @@ static int set_seg(struct args *a)
 	if (a->used & O_MODE)
 		ds.shm_perm.mode = (ds.shm_perm.mode & ~0777u) | (a->create.mode & 0777);
 	if (a->used & O_OWNER) {
-		ds.shm_perm.uid = a->uid;
+		if (a->uid_given)
+			ds.shm_perm.uid = a->uid;
 		if (a->gid_given)
 			ds.shm_perm.gid = a->gid;
 	}
@@ -679,6 +852,89 @@ static bool seg_gone(void *arg)
 	       errno == EIDRM : (ds.shm_perm.mode & SHM_DEST) != 0;
 }
 
+/* Bytes read from standard input and not yet published: what a writer
+ * that gives up puts back (seekable input) or says it dropped. */
+static size_t held;
+static bool held_back;
+
+/* Leaves a seekable standard input at the first byte not published; for
+ * a pipe, writes into note (for the end of a message) how much is lost. */
+static void give_back(char *note, size_t size)
+{
+	*note = '\0';
+	if (!held || held_back)
+		return;
+	held_back = true;
+	if (lseek(STDIN_FILENO, -(off_t)held, SEEK_CUR) >= 0)
+		return;
+	snprintf(note, size, " (%zu bytes read from standard input were not "
+		 "written)", held);
+}
+
+static const char *state_name(char st)
+{
+	return st == 'T' || st == 't' ? "stopped" : "alive";
+}
+
+/* The most --atomic a ring of capacity bytes takes: a record of it
+ * (16 bytes of header, 16-byte aligned) fills at most half the ring. */
+static size_t max_atomic(uint64_t capacity)
+{
+	return (size_t)((capacity / 2) & ~(uint64_t)15) - 16;
+}
+
+/* 4096, or less in a ring too small for it. */
+static size_t default_atomic(uint64_t capacity)
+{
+	return max_atomic(capacity) < 4096 ? max_atomic(capacity) : 4096;
+}
+
+static _Noreturn void atomic_too_big(const struct seg *s, uint64_t capacity)
+{
+	it_die(IT_DATAERR, "unable to write %s: --atomic is more than %zu bytes, "
+	       "the most a ring of %llu bytes takes", s->label,
+	       max_atomic(capacity), (unsigned long long)capacity);
+}
+
+/* The errno of a failed ring call, as the contract's message and status. */
+static _Noreturn void ring_fail(struct seg *s, struct it_ring *h, int err,
+				bool writer)
+{
+	const char *verb = writer ? "write" : "read";
+	char note[96], who[96] = "";
+	give_back(note, sizeof note);
+	if (h->holder)
+		snprintf(who, sizeof who, " (its lock is held by pid %d, %s)",
+			 (int)h->holder, state_name(h->holder_state));
+	if (err == EINTR) {
+		it_ring_leave(h);
+		if (*note)
+			it_warn("stopped writing %s:%s", s->label, note);
+		exit_signal(stop);
+	}
+	if (err == EBADMSG)
+		it_die(IT_DATAERR, "unable to use %s: corrupt ring%s", s->label,
+		       note);
+	it_ring_leave(h);
+	if (err == EDEADLK)
+		it_die(IT_UNAVAILABLE, "unable to %s %s: its lock has been held "
+		       "for over 2 s by pid %d (%s)%s", verb, s->label,
+		       (int)h->holder, state_name(h->holder_state), note);
+	if (err == EMSGSIZE)
+		atomic_too_big(s, h->cap);
+	if (err == EIDRM)
+		it_die(IT_NOINPUT, "unable to %s %s: the segment was removed%s",
+		       verb, s->label, note);
+	if (err == EAGAIN)
+		it_die(IT_NO, "unable to %s %s: the ring is %s%s", verb, s->label,
+		       writer ? "full" : "empty", note);
+	if (err == ETIMEDOUT && h->holder)
+		it_die(IT_NO, "unable to %s %s: not in time%s%s", verb, s->label,
+		       who, note);
+	it_die(IT_NO, "unable to %s %s: %s in time%s", verb, s->label,
+	       writer ? "no room" : "no data", note);
+}
+
 static void open_ring(struct seg *s, struct args *a, struct it_ring *h,
 		      bool writer)
 {
@@ -688,6 +944,7 @@ static void open_ring(struct seg *s, struct args *a, struct it_ring *h,
 		it_die(IT_USAGE, "invalid size '%llu': a ring holds at least 4096 "
 		       "bytes", (unsigned long long)cap);
 	open_seg(s, a, true, it_ring_size(cap));
+	catch_bus(s);
 	/* A POSIX object created a moment ago by another shmcat may not
 	 * have its size yet: give its creator a moment (at most a second). */
 	for (int i = 0; s->posix && !s->created && s->size == 0 && i < 100; i++) {
@@ -696,61 +953,234 @@ static void open_ring(struct seg *s, struct args *a, struct it_ring *h,
 		if (fstat(s->fd, &st) == 0)
 			s->size = (size_t)st.st_size;
 	}
+	/* A POSIX ring is a sparse file until its pages are touched: on a
+	 * full tmpfs that touch would fault. Its room is had now, or not. */
+	if (s->posix && fallocate(s->fd, 0, 0, (off_t)s->size) < 0 &&
+	    errno != EOPNOTSUPP) {
+		int err = errno;
+		if (s->created)
+			remove_seg(s);
+		it_xfail(err, "make room for the ring in", s->label, NULL);
+	}
 	map_all(s, true);
+	/* A ring too small for the --atomic asked is refused before anyone
+	 * can see it, and nothing is left behind. */
+	if (s->created && writer && a->atomic > max_atomic(s->size - IT_RING_HDR)) {
+		remove_seg(s);
+		atomic_too_big(s, (s->size - IT_RING_HDR) & ~(uint64_t)15);
+	}
 	if (s->created && it_ring_init(s->base, s->size) < 0)
 		it_xfail(errno, "set up a ring in", s->label, NULL);
 	if (it_ring_attach(h, s->base, s->size, true, &why) < 0)
 		corrupt(s, why);
 	h->gone = seg_gone;
 	h->gone_arg = s;
-	if (it_ring_join(h, writer) < 0) {
+	h->stop = &stop;
+	if (writer && a->atomic > max_atomic(h->cap))
+		atomic_too_big(s, h->cap);
+	int64_t deadline = a->used & O_NOWAIT ? it_deadline(0)
+			   : it_deadline(a->timeout);
+	if (it_ring_join(h, writer, deadline) < 0) {
 		if (errno == EUSERS)
 			it_die(IT_UNAVAILABLE, "unable to attach to %s: all %s "
 			       "slots are taken", s->label,
 			       writer ? "writer" : "reader");
-		corrupt(s, "corrupt ring");
+		ring_fail(s, h, errno, writer);
 	}
 }
 
-/* The errno of a failed ring call, as the contract's message and status. */
-static _Noreturn void ring_fail(struct seg *s, struct it_ring *h, int err,
-				bool writer)
-{
-	if (err == EINTR) {
-		it_ring_leave(h);
-		exit_signal(stop);
-	}
-	if (err == EBADMSG)
-		corrupt(s, "corrupt ring");
-	it_ring_leave(h);
-	if (err == EMSGSIZE)
-		it_die(IT_DATAERR, "unable to write %s: --atomic is more than half "
-		       "the ring's capacity", s->label);
-	if (err == EIDRM)
-		it_die(IT_NOINPUT, "unable to %s %s: the segment was removed",
-		       writer ? "write" : "read", s->label);
-	if (err == EAGAIN)
-		it_die(IT_NO, "unable to %s %s: the ring is %s", writer ? "write" :
-		       "read", s->label, writer ? "full" : "empty");
-	it_die(IT_NO, "unable to %s %s: %s in time", writer ? "write" : "read",
-	       s->label, writer ? "no room" : "no data");
-}
+/* One writer: its input, the units it cuts the stream into, and the
+ * partial unit (or line) it holds back until the rest has been read. */
+struct writer {
+	struct seg *s;
+	struct it_ring *h;
+	const struct args *a;
+	bool lines;
+	bool partial_ok;        /* no --lines or --atomic: a stop publishes all */
+	bool counted;           /* FIONREAD tells what stdin has ready */
+	size_t atomic, carry;
+	char *saved;            /* the carry, at most atomic bytes */
+};
 
-/* Waits until standard input has data, so that a reservation is never
- * held while the input is idle, and says whether the input has ended
- * (then no room in the ring is needed to find that out). */
-static bool input_ended(bool regular)
+/* Waits until standard input has data or has ended, holding no room in
+ * the ring, and says how much can be read without waiting (limit when it
+ * cannot tell: a regular file or a device never keeps us long). */
+static size_t input_ready(const struct writer *w, size_t limit)
 {
 	struct pollfd p = {STDIN_FILENO, POLLIN, 0};
-	struct stat st;
 	int avail = 0;
-	if (regular)
-		return fstat(STDIN_FILENO, &st) == 0 &&
-		       lseek(STDIN_FILENO, 0, SEEK_CUR) >= st.st_size;
+	if (!w->counted)
+		return limit;
 	while (!stop && poll(&p, 1, -1) < 0 && errno == EINTR)
 		;
-	return !stop && p.revents & POLLHUP &&
-	       ioctl(STDIN_FILENO, FIONREAD, &avail) == 0 && avail == 0;
+	if (stop || ioctl(STDIN_FILENO, FIONREAD, &avail) < 0)
+		return 0;
+	return (size_t)avail < limit ? (size_t)avail : limit;
+}
+
+/* The first bytes of buf that may be published: whole lines, or whole
+ * units of --atomic bytes. *bad is set at a line longer than --atomic,
+ * which ends what may be published. */
+static size_t publishable(const struct writer *w, const char *buf, size_t have,
+			  bool *bad)
+{
+	size_t cut = 0;
+	*bad = false;
+	if (!w->lines)
+		return have - have % w->atomic;
+	while (cut < have) {
+		const char *nl = memchr(buf + cut, '\n', have - cut);
+		size_t end = nl ? (size_t)(nl - buf) + 1 : have;
+		if (end - cut > w->atomic) {
+			*bad = true;
+			break;
+		}
+		if (!nl)
+			break;
+		cut = end;
+	}
+	return cut;
+}
+
+static void commit(struct writer *w, size_t len)
+{
+	if (it_ring_commit(w->h, len) < 0)
+		ring_fail(w->s, w->h, errno, true);
+	held -= len;
+}
+
+static _Noreturn void line_too_long(struct writer *w)
+{
+	char note[96];
+	give_back(note, sizeof note);
+	it_ring_leave(w->h);
+	it_die(IT_DATAERR, "unable to write %s: a line is longer than --atomic "
+	       "(%zu bytes)%s", w->s->label, w->atomic, note);
+}
+
+/* A read error: a reservation in hand (reserved) is dropped, and what
+ * was read and not published goes back or is reported as lost. */
+static _Noreturn void input_error(struct writer *w, int err, bool reserved)
+{
+	char note[96];
+	if (reserved)
+		it_ring_commit(w->h, 0);
+	give_back(note, sizeof note);
+	it_ring_leave(w->h);
+	if (*note)
+		it_die(IT_IOERR, "unable to read standard input: %s%s",
+		       strerror(err), note);
+	it_xfail_status(IT_IOERR, err, "read", "standard input", NULL);
+}
+
+/* Publishes the first len bytes of src through a reservation of just
+ * that size. */
+static void publish_copy(struct writer *w, const char *src, size_t len)
+{
+	void *buf;
+	size_t room;
+	if (it_ring_reserve(w->h, len, len, it_deadline(w->a->timeout),
+			    w->a->used & O_NOWAIT, &stop, &buf, &room) < 0)
+		ring_fail(w->s, w->h, errno, true);
+	memcpy(buf, src, len);
+	commit(w, len);
+}
+
+/* Keeps the last rest bytes of buf (at most --atomic) as the carry. */
+static void keep(struct writer *w, const char *buf, size_t rest)
+{
+	memmove(w->saved, buf, rest);
+	w->carry = rest;
+}
+
+/* A partial line of exactly --atomic bytes is whole only if the input
+ * ends there: one more byte, newline or not, makes it too long. */
+static bool line_at_limit(struct writer *w)
+{
+	char c;
+	ssize_t n = read(STDIN_FILENO, &c, 1);
+	if (n < 0 && errno == EINTR)
+		return true;
+	if (n < 0)
+		input_error(w, errno, false);
+	if (n == 0)
+		return false;
+	held++;
+	line_too_long(w);
+}
+
+/* Little input ready: read it into the carry, publish what is whole.
+ * Returns false at the end of the input. */
+static bool step_small(struct writer *w)
+{
+	if (w->carry == w->atomic)
+		return line_at_limit(w);
+	ssize_t n = read(STDIN_FILENO, w->saved + w->carry, w->atomic - w->carry);
+	if (n < 0 && errno == EINTR)
+		return true;
+	if (n < 0)
+		input_error(w, errno, false);
+	if (n == 0)
+		return false;
+	w->carry += (size_t)n;
+	held += (size_t)n;
+	bool bad;
+	size_t cut = publishable(w, w->saved, w->carry, &bad);
+	if (cut)
+		publish_copy(w, w->saved, cut);
+	if (bad)
+		line_too_long(w);
+	keep(w, w->saved + cut, w->carry - cut);
+	return true;
+}
+
+/* Much input ready: reserve room for it, read it straight into the ring
+ * (a read that does not wait), publish what is whole. Returns false at
+ * the end of the input, everything in hand published. */
+static bool step_big(struct writer *w, size_t avail)
+{
+	void *p;
+	size_t room, want = w->carry + avail;
+	if (it_ring_reserve(w->h, w->atomic, want, it_deadline(w->a->timeout),
+			    w->a->used & O_NOWAIT, &stop, &p, &room) < 0)
+		ring_fail(w->s, w->h, errno, true);
+	char *buf = p;
+	size_t have = w->carry, ask = room - have < avail ? room - have : avail;
+	memcpy(buf, w->saved, have);
+	ssize_t n = read(STDIN_FILENO, buf + have, ask);
+	if (n < 0 && errno != EINTR)
+		input_error(w, errno, true);
+	if (n == 0) {
+		commit(w, have);
+		w->carry = 0;
+		return false;
+	}
+	have += n > 0 ? (size_t)n : 0;
+	held += n > 0 ? (size_t)n : 0;
+	bool bad;
+	size_t cut = publishable(w, buf, have, &bad);
+	if (bad) {
+		commit(w, cut);
+		line_too_long(w);
+	}
+	keep(w, buf + cut, have - cut);
+	commit(w, cut);
+	return true;
+}
+
+/* At the end of the input, or stopped by a signal: the carry is
+ * published when the stream may end there, else put back or reported. */
+static void finish_writer(struct writer *w, bool eof)
+{
+	char note[96];
+	if (w->carry && (eof || w->partial_ok)) {
+		publish_copy(w, w->saved, w->carry);
+		w->carry = 0;
+	}
+	give_back(note, sizeof note);
+	it_ring_leave(w->h);
+	if (!eof && *note)
+		it_warn("stopped writing %s:%s", w->s->label, note);
 }
 
 static int write_ring(struct args *a)
@@ -758,72 +1188,28 @@ static int write_ring(struct args *a)
 	struct seg s;
 	struct it_ring h;
 	struct stat st;
-	bool lines = a->used & O_LINES, regular;
-	size_t atomic = a->atomic ? (size_t)a->atomic : 4096, carry = 0;
-	char *saved = lines ? malloc(atomic) : NULL;
-	if (lines && !saved)
-		it_xfail(errno, "allocate", "a line buffer", NULL);
+	struct writer w = {.s = &s, .h = &h, .a = a, .lines = a->used & O_LINES};
+	int avail;
+	w.partial_ok = !(a->used & (O_LINES | O_ATOMIC));
 	catch_stops();
 	open_ring(&s, a, &h, true);
+	w.atomic = a->atomic ? (size_t)a->atomic : default_atomic(h.cap);
+	if (!(w.saved = malloc(w.atomic)))
+		it_xfail(errno, "allocate", "a line buffer", NULL);
 	it_xready(&a->ready_fd);
-	regular = fstat(STDIN_FILENO, &st) == 0 && S_ISREG(st.st_mode);
-	for (bool eof = false; !eof;) {
-		void *buf;
-		size_t room, have;
-		if (!carry && input_ended(regular))
+	w.counted = !(fstat(STDIN_FILENO, &st) == 0 && S_ISREG(st.st_mode)) &&
+		    ioctl(STDIN_FILENO, FIONREAD, &avail) == 0;
+	size_t big = w.atomic > BIG_CHUNK ? w.atomic : BIG_CHUNK;
+	bool more = true;
+	while (more && !stop) {
+		size_t ready = input_ready(&w, big);
+		if (stop)
 			break;
-		if (stop && !carry)
-			break;
-		if (it_ring_reserve(&h, atomic, lines ? atomic : atomic > BIG_CHUNK
-				    ? atomic : BIG_CHUNK, it_deadline(a->timeout),
-				    a->used & O_NOWAIT, &stop, &buf, &room) < 0)
-			ring_fail(&s, &h, errno, true);
-		/* Cut the stream only between whole units of --atomic bytes,
-		 * so that no unit is ever split around another writer's. */
-		room = lines ? atomic : room - room % atomic;
-		if (carry)
-			memcpy(buf, saved, carry);
-		have = carry;
-		for (;;) {
-			ssize_t n = read(STDIN_FILENO, (char *)buf + have, room - have);
-			if (n < 0 && errno == EINTR && !stop)
-				continue;
-			if (n < 0 && errno != EINTR) {
-				int err = errno;
-				it_ring_commit(&h, lines ? 0 : have);
-				it_ring_leave(&h);
-				it_xfail_status(IT_IOERR, err, "read",
-						"standard input", NULL);
-			}
-			eof = n == 0 || stop;
-			have += n > 0 ? (size_t)n : 0;
-			if (eof || (!lines && have % atomic == 0))
-				break;
-			if (!lines)
-				continue;
-			if (memchr((char *)buf + have - (size_t)n, '\n', (size_t)n))
-				break;
-			if (have == room) {
-				it_ring_commit(&h, 0);
-				it_ring_leave(&h);
-				it_die(IT_DATAERR, "unable to write %s: a line is "
-				       "longer than --atomic (%zu bytes)", s.label,
-				       atomic);
-			}
-		}
-		size_t cut = have;
-		if (lines && !eof) {
-			const char *nl = memrchr(buf, '\n', have);
-			cut = (size_t)(nl - (char *)buf) + 1;
-		}
-		carry = have - cut;
-		if (carry)
-			memcpy(saved, (char *)buf + cut, carry);
-		if (it_ring_commit(&h, cut) < 0)
-			corrupt(&s, "corrupt ring");
+		more = w.carry + ready <= w.atomic ? step_small(&w)
+			: step_big(&w, ready);
 	}
-	it_ring_leave(&h);
-	free(saved);
+	finish_writer(&w, !more);
+	free(w.saved);
 	if (stop)
 		exit_signal(stop);
 	return IT_OK;
@@ -841,33 +1227,68 @@ static void pipe_reader_gone(void)
 		stop = SIGPIPE;
 }
 
-/* Writes a claimed chunk to standard output: the bytes the output took,
- * all of len unless it failed (errno set). On a pipe, waits until the
- * reader has read it (it_drain), so that the bytes counted are the bytes
- * the next process really read: a reader that goes away leaves what it did
- * not read in the ring. */
-static size_t output(const void *buf, size_t len, bool pipe)
+static int unread_in_pipe(void)
+{
+	int n = 0;
+	return ioctl(STDOUT_FILENO, FIONREAD, &n) < 0 ? 0 : n;
+}
+
+/* A batch of claimed chunks, written out together. */
+struct batch {
+	const void *buf[IT_RING_NCLAIM];
+	size_t len[IT_RING_NCLAIM], total;
+	int n;
+};
+
+/* Writes the chunks of a batch to standard output and returns the bytes
+ * the next process really took; *err is 0 when that is all of them. A
+ * stop signal ends even a write into a pipe nobody reads. On a pipe,
+ * waits until the reader has read them all (it_drain), and what is still
+ * in the pipe when a signal stops us does not count: it goes back into
+ * the ring. */
+static size_t output(const struct batch *b, bool pipe, int *err)
 {
 	size_t sent = 0;
-	while (sent < len) {
-		ssize_t n = write(STDOUT_FILENO, (const char *)buf + sent, len - sent);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			break;
-		sent += (size_t)n;
+	*err = 0;
+	for (int i = 0; i < b->n && !*err; i++) {
+		size_t n = it_write_some(STDOUT_FILENO, b->buf[i], b->len[i], stopped);
+		sent += n;
+		*err = n < b->len[i] ? errno : 0;
 	}
 	if (!pipe)
 		return sent;
-	int err = sent < len ? errno : 0;
 	int unread = it_drain(stopped);
-	if (err || unread != 0) {
-		if (unread < 0)
-			unread = 0;
-		errno = err ? err : EPIPE;
-		return sent - ((size_t)unread < sent ? (size_t)unread : sent);
+	if (unread < 0) {
+		*err = *err ? *err : errno;
+		unread = 0;
 	}
-	return sent;
+	if (stop && unread == 0)
+		unread = unread_in_pipe();
+	if (unread > 0 && !*err)
+		*err = stop && stop != SIGPIPE ? EINTR : EPIPE;
+	return sent - ((size_t)unread < sent ? (size_t)unread : sent);
+}
+
+/* Claims the next chunk (waiting as the options say), then, for a pipe,
+ * as many more as are there at once and fit in what the pipe holds, so
+ * that the reader on the other side is handed whole chunks in one go
+ * and waited for once. Returns as it_ring_claim did for the first. */
+static int claim_batch(struct it_ring *h, const struct args *a, size_t room,
+		       bool nowait, struct batch *b)
+{
+	bool follow = a->used & O_FOLLOW;
+	b->n = 0;
+	b->total = 0;
+	int rc = it_ring_claim(h, follow, it_deadline(a->timeout), nowait,
+			       &stop, &b->buf[0], &b->len[0]);
+	if (rc != 1)
+		return rc;
+	b->total = b->len[b->n++];
+	while (b->n < IT_RING_NCLAIM && b->total < room && !stop &&
+	       it_ring_claim(h, true, IT_FOREVER, true, &stop, &b->buf[b->n],
+			     &b->len[b->n]) == 1)
+		b->total += b->len[b->n++];
+	return 1;
 }
 
 static int read_ring(struct args *a)
@@ -875,18 +1296,20 @@ static int read_ring(struct args *a)
 	struct seg s;
 	struct it_ring h;
 	struct stat st;
+	struct batch b;
 	bool follow = a->used & O_FOLLOW, nowait = a->used & O_NOWAIT, got = false;
 	bool pipe = fstat(STDOUT_FILENO, &st) == 0 && S_ISFIFO(st.st_mode);
+	int room = pipe ? fcntl(STDOUT_FILENO, F_GETPIPE_SZ) : 0;
 	catch_stops();
 	if (pipe)
 		it_drain_watch(pipe_reader_gone);
 	open_ring(&s, a, &h, false);
 	it_xready(&a->ready_fd);
 	while (!stop) {
-		const void *buf;
-		size_t len;
-		int rc = it_ring_claim(&h, follow, it_deadline(a->timeout),
-				       nowait, &stop, &buf, &len);
+		int err, rc = claim_batch(&h, a, room > 0 ? (size_t)room : 0,
+					  nowait, &b);
+		if (rc == 0 && nowait && !got)
+			rc = (errno = EAGAIN, -1);
 		if (rc == 0 || (rc < 0 && errno == EAGAIN && got))
 			break;
 		if (rc < 0 && errno == EINTR && follow)
@@ -894,20 +1317,20 @@ static int read_ring(struct args *a)
 		if (rc < 0)
 			ring_fail(&s, &h, errno, false);
 		got = true;
-		errno = 0;
-		size_t sent = output(buf, len, pipe);
-		if (sent < len || errno) {
-			int err = errno;
-			if (it_ring_unclaim(&h, sent) < 0)
-				corrupt(&s, "corrupt ring");
+		size_t sent = output(&b, pipe, &err);
+		if (err && it_ring_unclaim(&h, sent) < 0)
+			ring_fail(&s, &h, errno, false);
+		if (err == EINTR)
+			break;
+		if (err) {
 			it_ring_leave(&h);
 			if (err == EPIPE)
 				exit_signal(SIGPIPE);
 			it_xfail_status(IT_IOERR, err, "write", "standard output",
 					NULL);
 		}
-		if (it_ring_done(&h) < 0)
-			corrupt(&s, "corrupt ring");
+		if (!err && it_ring_done(&h) < 0)
+			ring_fail(&s, &h, errno, false);
 	}
 	it_ring_leave(&h);
 	if (stop == SIGPIPE || (stop && !follow))

@@ -475,6 +475,7 @@ void it_sock_unbind(void);
 
 /* ---- ring.c: a crash-safe byte stream in a shared memory segment (shmcat) ---- */
 #define IT_RING_HDR 4096   /* bytes of header before the records */
+#define IT_RING_NCLAIM 16  /* records a reader may hold at once */
 
 struct ring;
 /* One process's handle on a ring; the ring itself is in the segment. */
@@ -482,7 +483,12 @@ struct it_ring {
 	struct ring *shared;
 	unsigned char *data;
 	uint64_t cap;       /* checked on attach, never read again */
-	uint64_t cur;       /* the record in hand */
+	uint64_t cur;       /* the record reserved */
+	/* The records claimed and not yet settled, in order, and the bytes
+	 * of each that were claimed. */
+	uint64_t claim[IT_RING_NCLAIM];
+	uint32_t claim_len[IT_RING_NCLAIM];
+	int nclaim;
 	int slot;           /* our writer or reader slot, -1 if none */
 	bool writer;
 	bool reap;          /* look for dead peers at the next chance */
@@ -490,6 +496,12 @@ struct it_ring {
 	 * whether the segment was removed (then EIDRM). */
 	bool (*gone)(void *arg);
 	void *gone_arg;
+	/* Looked at whenever the lock is slow to come: set means EINTR. */
+	volatile sig_atomic_t *stop;
+	/* After a lock not had in time (ETIMEDOUT, EINTR, EDEADLK): who
+	 * holds it, and its state letter from /proc/PID/stat. */
+	pid_t holder;
+	char holder_state;
 };
 
 struct it_ring_info {
@@ -506,8 +518,11 @@ int it_ring_init(void *base, size_t segsize);
  * segment being created a moment to be initialised. */
 int it_ring_attach(struct it_ring *h, void *base, size_t segsize, bool wait,
 		   const char **why);
-/* Takes a writer or reader slot (-1 with EUSERS when all are taken). */
-int it_ring_join(struct it_ring *h, bool writer);
+/* Takes a writer or reader slot (-1 with EUSERS when all are taken).
+ * Every call that locks fails when the lock is not had by the deadline
+ * (ETIMEDOUT) or within 2 s (EDEADLK), or when *h->stop is set while
+ * waiting for it (EINTR); h->holder then names the holder. */
+int it_ring_join(struct it_ring *h, bool writer, int64_t deadline);
 void it_ring_leave(struct it_ring *h);
 /* Reserves room for a record of min to max bytes; *buf and *len are where
  * to put the payload. -1 with errno EAGAIN (full, nowait), ETIMEDOUT,
@@ -519,12 +534,14 @@ int it_ring_reserve(struct it_ring *h, size_t min, size_t max,
 /* Publishes len bytes of the reservation (0 drops it). */
 int it_ring_commit(struct it_ring *h, size_t len);
 /* Claims the next record: 1 with *buf and *len, 0 at the end of the stream
- * (never with follow), -1 with errno as it_ring_reserve. */
+ * (never with follow), -1 with errno as it_ring_reserve, or ENOBUFS with
+ * IT_RING_NCLAIM records claimed already. Claims add up until settled. */
 int it_ring_claim(struct it_ring *h, bool follow, int64_t deadline,
 		  bool nowait, volatile sig_atomic_t *stop, const void **buf,
 		  size_t *len);
-/* The claimed record was delivered; or only its first delivered bytes
- * were, and the rest goes back for another reader. */
+/* The records claimed were delivered; or only their first delivered
+ * bytes (in the order claimed) were, and the rest goes back for other
+ * readers. */
 int it_ring_done(struct it_ring *h);
 int it_ring_unclaim(struct it_ring *h, size_t delivered);
 /* Counters for stat; -1 with EBADMSG if base is no valid ring. */

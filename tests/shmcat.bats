@@ -442,12 +442,12 @@ m.close()' "$n"
 	local k
 	k=$(it_key)
 	run -65 shmcat write -k "$k" -c --lines --atomic 8 < <(printf 'short\nmuch too long\n')
-	output_is "shmcat: unable to write key $k: a line is longer than --atomic (8 bytes)"
+	output_is "shmcat: unable to write key $k: a line is longer than --atomic (8 bytes) (14 bytes read from standard input were not written)"
 	[ "$(shmcat read -k "$k")" = short ]
 	shmcat write -k "$k" --lines --atomic 8 < <(printf 'a\nb\nno-nl')
 	[ "$(shmcat read -k "$k")" = $'a\nb\nno-nl' ]
 	run -65 shmcat write -k "$k" --atomic 600k </dev/null
-	output_is "shmcat: unable to write key $k: --atomic is more than half the ring's capacity"
+	output_is "shmcat: unable to write key $k: --atomic is more than 524272 bytes, the most a ring of 1048576 bytes takes"
 }
 
 @test "ring: 4 writers x 4 readers, --lines: every line exactly once, never mixed" {
@@ -766,4 +766,567 @@ for _ in range(3):
 	seq 2 | shmcat write -k "$k" --lines
 	run -0 bash -c '{ shmcat read -k "$1"; python3 -c "import fcntl; print(fcntl.fcntl(1, 1032))"; } | cat' _ "$k"
 	[ "$output" = "$(printf '1\n2\n65536')" ]
+}
+
+# ---- the ring under stopped, stalled, killed and hostile peers ----
+
+# A build of shmcat that stops or kills itself at a named step of the ring
+# code (the HOOK points of lib/ring.c, compiled only here), so that each
+# state a Ctrl-Z or a crash can leave is reached every time.
+hooked_shmcat() {
+	local src=$BATS_TEST_DIRNAME/..
+	HOOKED=$BATS_TEST_TMPDIR/shmcat-hooked
+	command -v cc >/dev/null || skip "needs a C compiler for the hooked build"
+	cc -std=c11 -D_GNU_SOURCE -DIT_RING_HOOKS -I"$src/lib" -O1 -o "$HOOKED" \
+		"$src/cmd/shmcat.c" "$src"/lib/*.c -lrt -lpthread
+}
+
+# Stops a process we started, recorded so that teardown continues it. The
+# process runs in a session of its own (setsid), or the kernel would end
+# the stop with SIGHUP when the test's process group is orphaned.
+stop_pid() {
+	echo "$1" >>"$BATS_TEST_TMPDIR/stopped"
+	kill -STOP "$1"
+}
+
+is_stopped() {
+	[[ $(ps -o stat= -p "$1" 2>/dev/null) == T* ]]
+}
+
+teardown() {
+	local pid
+	if [ -f "$BATS_TEST_TMPDIR/stopped" ]; then
+		while read -r pid; do
+			kill -CONT "$pid" 2>/dev/null || :
+		done <"$BATS_TEST_TMPDIR/stopped"
+	fi
+	it_teardown
+}
+
+@test "ring: a writer or reader stopped holding the lock freezes nobody: -w, --nowait, SIGTERM and a 2 s bound end the others, naming it" {
+	local k pid
+	hooked_shmcat
+	k=$(it_key)
+	shmcat write -k "$k" -c </dev/null
+	IT_RING_HOOK=commit-locked IT_RING_HOOK_SIG=STOP it_bg setsid "$HOOKED" write -k "$k" <<<"held"
+	pid=$IT_PID
+	echo "$pid" >>"$BATS_TEST_TMPDIR/stopped"
+	wait_for is_stopped "$pid"
+	run -1 timeout 10 shmcat read -k "$k" -F -w 1s
+	output_is "shmcat: unable to read key $k: not in time (its lock is held by pid $pid, stopped)"
+	run -1 timeout 10 shmcat write -k "$k" --nowait <<<"x"
+	output_is "shmcat: unable to write key $k: not in time (its lock is held by pid $pid, stopped)"
+	run -69 timeout 10 shmcat read -k "$k" -F
+	output_is "shmcat: unable to read key $k: its lock has been held for over 2 s by pid $pid (stopped)"
+	it_bg shmcat read -k "$k" -F
+	kill -TERM "$IT_PID"
+	it_wait "$IT_PID"
+	[ "$IT_STATUS" = 143 ]
+	kill -CONT "$pid" 2>/dev/null || :
+	it_wait "$pid"
+	[ "$IT_STATUS" = 0 ]
+	# A reader stopped while it holds the lock to finish a chunk.
+	printf 'one\ntwo\n' | shmcat write -k "$k" --lines --atomic 4
+	IT_RING_HOOK=finish-locked IT_RING_HOOK_SIG=STOP it_bg setsid "$HOOKED" read -k "$k" >"$BATS_TEST_TMPDIR/out"
+	pid=$IT_PID
+	echo "$pid" >>"$BATS_TEST_TMPDIR/stopped"
+	wait_for is_stopped "$pid"
+	run -1 timeout 10 shmcat write -k "$k" -w 500ms <<<"x"
+	output_is "shmcat: unable to write key $k: not in time (its lock is held by pid $pid, stopped)"
+	kill -CONT "$pid" 2>/dev/null || :
+	it_wait "$pid"
+	[ "$IT_STATUS" = 0 ]
+	[ "$(cat "$BATS_TEST_TMPDIR/out")" = $'held\none\ntwo' ]
+}
+
+@test "ring: 4 writers x 4 readers with writers and readers SIGSTOPped in the middle: a probe always ends, every line exactly once" {
+	local k d i pid rc victims readers=() writers=()
+	k=$(it_key)
+	d=$BATS_TEST_TMPDIR
+	for i in 1 2 3 4; do
+		seq -f "writer $i line %g" 1 30000 >"$d/in$i"
+	done
+	shmcat write -k "$k" -c --size 64k </dev/null
+	for i in 1 2 3 4; do
+		it_bg_ready setsid shmcat read -k "$k" -F --ready-fd 9 >"$d/out$i"
+		readers+=("$IT_PID")
+	done
+	for i in 1 2 3 4; do
+		it_bg_ready setsid shmcat write -k "$k" --lines --ready-fd 9 < <(cat "$d/in$i")
+		writers+=("$IT_PID")
+	done
+	victims=("${readers[@]}" "${writers[@]}")
+	for i in $(seq 1 12); do
+		pid=${victims[RANDOM % 8]}
+		stop_pid "$pid" 2>/dev/null || continue
+		# Whatever the stopped one holds, a newcomer that must take the
+		# lock ends within its -w (0 or 1), never hangs (124).
+		rc=0
+		timeout 8 shmcat write -k "$k" -w 1s </dev/null 2>/dev/null || rc=$?
+		[[ $rc == @(0|1) ]] || { echo "probe $i: status $rc" >&2; false; }
+		kill -CONT "$pid" 2>/dev/null || :
+	done
+	for i in "${writers[@]}"; do
+		it_wait "$i" 60
+		[ "$IT_STATUS" = 0 ]
+	done
+	wait_for field_is bytes_read "$(cat "$d"/in? | wc -c)" -k "$k"
+	for i in "${readers[@]}"; do
+		kill -TERM "$i"
+		it_wait "$i"
+		[ "$IT_STATUS" = 0 ]
+	done
+	cat "$d"/in? | sort >"$d/want"
+	cat "$d"/out? | sort >"$d/got"
+	cmp "$d/want" "$d/got"
+}
+
+@test "ring: garbage over every 8-byte word of the header, or a phantom writer: read -w 1s ends within 3 s, never by a signal" {
+	local n
+	n=$(it_name)
+	printf 'x%.0s' {1..100} | shmcat write -N "$n" -c --size 16k
+	cp "/dev/shm$n" "$BATS_TEST_TMPDIR/ring"
+	python3 - "$n" "$BATS_TEST_TMPDIR/ring" <<'PY'
+import os, struct, subprocess, sys
+name, image = sys.argv[1], open(sys.argv[2], "rb").read()
+path = "/dev/shm" + name
+# The header: counters, the lock at 88, 2 x 32 slots of 48 bytes, the
+# writers' turns (32 x 16 bytes) and the ticket counter.
+words = range(0, 128 + 64 * 48 + 32 * 16 + 8, 8)
+cases = [(off, val) for off in words for val in (0xa5a5a5a5a5a5a5a5, 1)]
+# A phantom writer: slot 0 held by a tid no process has, in use by it.
+cases.append((128, 0x7ffffff0, 128 + 40, struct.unpack("<Q", struct.pack("<iI", 0x7ffffff0, 1))[0]))
+bad = []
+for case in cases:
+    with open(path, "r+b") as f:
+        f.write(image)
+        for off, val in zip(case[::2], case[1::2]):
+            f.seek(off)
+            f.write(struct.pack("<Q", val))
+    try:
+        p = subprocess.run(["shmcat", "read", "-N", name, "-w", "1s"], capture_output=True, timeout=3)
+        if p.returncode not in (0, 1, 65, 66):
+            bad.append((case, p.returncode, p.stderr))
+    except subprocess.TimeoutExpired:
+        bad.append((case, "hung"))
+assert not bad, bad[:5]
+PY
+}
+
+# Whether nothing is left unread in the FIFO open read-write on fd $1.
+fifo_empty() {
+	python3 -c 'import array, fcntl, sys, termios
+a = array.array("i", [0])
+fcntl.ioctl(int(sys.argv[1]), termios.FIONREAD, a)
+sys.exit(a[0] != 0)' "$1"
+}
+
+fifo_has_data() {
+	! fifo_empty "$1"
+}
+
+@test "ring: a writer whose input stalls mid-unit or mid-line holds no room, and the other writers go on" {
+	local k d src w a r opt
+	k=$(it_key)
+	d=$BATS_TEST_TMPDIR
+	seq -f "writer B line %g" 1 10000 >"$d/inB"
+	for opt in --lines -a4096; do
+		shmcat write -k "$k" -c --size 16k </dev/null
+		it_bg_ready shmcat read -k "$k" -F --ready-fd 9 >"$d/out"
+		r=$IT_PID
+		src=$(it_path src)
+		mkfifo "$src"
+		exec {w}<>"$src"
+		it_bg_ready bash -c 'exec shmcat write -k "$1" "$3" --ready-fd 9 <"$2" '"$w>&-" _ "$k" "$src" "$opt"
+		a=$IT_PID
+		printf 'abc' >&"$w"
+		wait_for fifo_empty "$w"
+		[ "$(stat_field used -k "$k")" = 0 ]
+		# B writes ten times the ring through the reader while A waits.
+		run -0 timeout 20 shmcat write -k "$k" --lines <"$d/inB"
+		wait_for field_is bytes_read "$(stat -c %s "$d/inB")" -k "$k"
+		printf 'def\n' >&"$w"
+		exec {w}>&-
+		it_wait "$a"
+		[ "$IT_STATUS" = 0 ]
+		wait_for grep -qx abcdef "$d/out"
+		kill -TERM "$r"
+		it_wait "$r"
+		grep -v '^abcdef$' "$d/out" | cmp - "$d/inB"
+		shmcat rm -k "$k"
+	done
+}
+
+@test "ring: SIGTERM, SIGINT or SIGHUP to a --lines or --atomic writer never publishes a partial unit; a pipe says how much was dropped" {
+	local k d src w sig opt data
+	k=$(it_key)
+	d=$BATS_TEST_TMPDIR
+	for sig in TERM INT HUP; do
+		for opt in --lines -a8; do
+			shmcat rm -k "$k" 2>/dev/null || :
+			shmcat write -k "$k" -c </dev/null
+			src=$(it_path src)
+			mkfifo "$src"
+			exec {w}<>"$src"
+			it_bg_ready bash -c 'trap - INT; exec shmcat write -k "$1" "$3" --ready-fd 9 <"$2" 2>"$2.err" '"$w>&-" _ "$k" "$src" "$opt"
+			if [ "$opt" = --lines ]; then data=$'whole\n'; else data=12345678; fi
+			printf '%spart' "$data" >&"$w"
+			wait_for fifo_empty "$w"
+			wait_for field_is bytes_written "${#data}" -k "$k"
+			kill -"$sig" "$IT_PID"
+			it_wait "$IT_PID"
+			exec {w}>&-
+			[ "$IT_STATUS" = $((128 + $(kill -l "$sig"))) ]
+			[ "$(cat "$src.err")" = "shmcat: stopped writing key $k: (4 bytes read from standard input were not written)" ]
+			printf 'B-line\n' | shmcat write -k "$k" --lines
+			run -0 shmcat read -k "$k"
+			[ "$output" = "${data%$'\n'}"$'\nB-line' ] || [ "$output" = "${data}B-line" ]
+		done
+	done
+}
+
+@test "ring: a --lines writer that gives up leaves a seekable input at the first byte not published, and says what a pipe lost" {
+	local k d i status
+	k=$(it_key)
+	d=$BATS_TEST_TMPDIR
+	seq -f "line %06g" 1 3000 >"$d/in"
+	for i in $(seq 1 20); do
+		shmcat rm -k "$k" 2>/dev/null || :
+		head -c $((8192 + i * 97)) /dev/zero | shmcat write -k "$k" -c --size 16k
+		status=0
+		{ shmcat write -k "$k" --lines --nowait 2>/dev/null || status=$?; cat >"$d/rest"; } <"$d/in"
+		[ "$status" = 1 ]
+		shmcat read -k "$k" | tr -d '\0' | cat - "$d/rest" | cmp - "$d/in"
+	done
+	shmcat read -k "$k" >/dev/null
+	head -c 16352 /dev/zero | shmcat write -k "$k" -a 16
+	run -1 shmcat write -k "$k" --lines -w 100ms < <(printf 'one\ntwo\nthr')
+	output_is "shmcat: unable to write key $k: no room in time (11 bytes read from standard input were not written)"
+}
+
+@test "ring: SIGTERM to a reader writing into a pipe nobody reads ends it at once; what is still in the pipe goes back into the ring" {
+	local k d src r
+	k=$(it_key)
+	d=$BATS_TEST_TMPDIR
+	head -c 300000 /dev/urandom >"$d/in"
+	shmcat write -k "$k" -c --size 1M <"$d/in"
+	src=$(it_path pipe)
+	mkfifo "$src"
+	exec {r}<>"$src"
+	it_bg_ready bash -c 'exec shmcat read -k "$1" --ready-fd 9 >"$2" '"$r>&-" _ "$k" "$src"
+	# The pipe is full, the reader blocked in write(2) with most of a
+	# 300000-byte chunk in hand.
+	wait_for fifo_has_data "$r"
+	kill -TERM "$IT_PID"
+	it_wait "$IT_PID" 5
+	[ "$IT_STATUS" = 143 ]
+	exec {r}>&-
+	shmcat read -k "$k" | cmp - "$d/in"
+}
+
+@test "ring: shmcat read | cat of a large stream is exit 0 with every byte, run after run" {
+	local k d i
+	k=$(it_key)
+	d=$BATS_TEST_TMPDIR
+	head -c 32M /dev/urandom >"$d/in"
+	for i in 1 2 3; do
+		shmcat rm -k "$k" 2>/dev/null || :
+		shmcat write -k "$k" -c --size 256k </dev/null
+		it_bg_ready shmcat write -k "$k" --ready-fd 9 <"$d/in"
+		run -0 bash -c 'shmcat read -k "$1" | cat >"$2"; exit "${PIPESTATUS[0]}"' _ "$k" "$d/out"
+		cmp "$d/in" "$d/out"
+		it_wait "$IT_PID"
+		[ "$IT_STATUS" = 0 ]
+	done
+}
+
+@test "ring: a POSIX ring cut short under a waiting reader or writer is exit 65, never SIGBUS" {
+	local n
+	n=$(it_name)
+	shmcat write -N "$n" -c --size 16k </dev/null
+	it_bg_ready shmcat read -N "$n" -F --ready-fd 9 2>"$BATS_TEST_TMPDIR/err"
+	truncate -s 0 "/dev/shm$n"
+	it_wait "$IT_PID"
+	[ "$IT_STATUS" = 65 ]
+	[ "$(cat "$BATS_TEST_TMPDIR/err")" = "shmcat: unable to use $n: the segment was cut short while in use" ]
+	shmcat rm -N "$n"
+	head -c 12288 /dev/zero | shmcat write -N "$n" -c --size 16k
+	it_bg_ready shmcat write -N "$n" --ready-fd 9 < <(head -c 8192 /dev/zero)
+	truncate -s 100 "/dev/shm$n"
+	it_wait "$IT_PID"
+	[ "$IT_STATUS" = 65 ]
+}
+
+@test "ring: a writer killed at each step of commit leaves a ring every later reader and writer can use" {
+	local n d step out
+	hooked_shmcat
+	n=$(it_name)
+	d=$BATS_TEST_TMPDIR
+	seq -f "line %g" 1 50 >"$d/in"
+	for step in commit-locked commit-pad commit-shrunk commit-head commit-state; do
+		for size in 16k 64k; do
+			shmcat rm -N "$n" 2>/dev/null || :
+			head -c 5000 /dev/zero | shmcat write -N "$n" -c --size "$size" -a 1000
+			shmcat read -N "$n" | wc -c | grep -qx 5000
+			run -137 env IT_RING_HOOK=$step "$HOOKED" write -N "$n" --lines <"$d/in"
+			run -0 shmcat write -N "$n" --lines <<<"after"
+			run -0 shmcat read -N "$n"
+			out=$output
+			# The killed writer's chunk is there whole, or not at all.
+			[ "$out" = after ] || [ "$out" = "$(cat "$d/in")"$'\nafter' ]
+			[ "$step" != commit-state ] || [ "$out" != after ]
+			run -0 shmcat stat -N "$n"
+			[[ $output == *$'\nused=0\n'* && $output == *$'\nwriters=0\n'* ]]
+		done
+	done
+}
+
+# ---- raw segments: what a new user tried ----
+
+@test "stat and dump of a FIFO or a directory planted in /dev/shm are exit 65 at once, with nothing on stdout" {
+	local n m
+	n=$(it_name)
+	m=$(it_name)
+	mkfifo "/dev/shm$n"
+	mkdir "/dev/shm$m"
+	it_track path "/dev/shm$m"
+	run -65 timeout 5 shmcat stat -N "$n"
+	output_is "shmcat: unable to use $n: not a shared memory object (a FIFO)"
+	run -65 timeout 5 shmcat dump -N "$n"
+	output_is "shmcat: unable to use $n: not a shared memory object (a FIFO)"
+	run -65 timeout 5 shmcat stat -N "$m"
+	output_is "shmcat: unable to use $m: not a shared memory object (a directory)"
+}
+
+@test "load -N from a stream that fails or is cut grows the object only as far as the data, or not at all" {
+	local n
+	n=$(it_name)
+	printf abc | shmcat load -N "$n" -c
+	run -74 shmcat load -N "$n" -o 3 <"$BATS_TEST_TMPDIR"
+	output_is "shmcat: unable to read standard input: Is a directory"
+	[ "$(stat -c %s "/dev/shm$n")" = 3 ]
+	head -c 5000 /dev/zero | shmcat load -N "$n" -o 3
+	[ "$(stat -c %s "/dev/shm$n")" = 5003 ]
+	[ "$(shmcat dump -N "$n" -l 3)" = abc ]
+	printf xy | shmcat load -N "$n"
+	[ "$(stat -c %s "/dev/shm$n")" = 5003 ]
+	[ "$(shmcat dump -N "$n" -l 3)" = xyc ]
+}
+
+@test "under ulimit -f, load -N and read are exit 74, the object grown only by what was written, no chunk delivered twice" {
+	local n k d
+	n=$(it_name)
+	k=$(it_key)
+	d=$BATS_TEST_TMPDIR
+	run -0 bash -c 'ulimit -f 1000; printf abc | shmcat load -N "$1" -c' _ "$n"
+	[ "$(stat -c %s "/dev/shm$n")" = 3 ]
+	head -c 600000 /dev/urandom >"$d/in"
+	run -74 bash -c 'ulimit -f 100; shmcat load -N "$1" < <(cat "$2")' _ "$n" "$d/in"
+	[[ $output == "shmcat: unable to write $n: File too large" ]]
+	[ "$(stat -c %s "/dev/shm$n")" = 102400 ]
+	cmp -n 102400 "/dev/shm$n" "$d/in"
+	shmcat write -k "$k" -c <"$d/in"
+	run -74 bash -c 'ulimit -f 100; exec shmcat read -k "$1" >"$2"' _ "$k" "$d/out"
+	[ "$output" = "shmcat: unable to write standard output: File too large" ]
+	shmcat read -k "$k" >>"$d/out"
+	cmp "$d/in" "$d/out"
+}
+
+@test "-k private: an id that cannot be printed removes the new segment (74); no --size is 64 even without -c" {
+	local before
+	before=$(ipcs -m | grep -c '^0x00000000' || :)
+	run -74 bash -c 'printf abc | shmcat load -k private --size 3 >/dev/full'
+	output_is "shmcat: unable to write standard output: No space left on device (the new segment was removed)"
+	run -74 bash -c 'printf abc | shmcat write -k private --size 16k >&-'
+	[ "$(ipcs -m | grep -c '^0x00000000' || :)" = "$before" ]
+	run -64 bash -c 'echo hi | shmcat load -k private'
+	output_is "shmcat: unable to create a segment for private key: give --size (standard input is not a regular file)"
+	: >"$BATS_TEST_TMPDIR/empty"
+	run -64 shmcat load -k private <"$BATS_TEST_TMPDIR/empty"
+	output_is "shmcat: unable to create a segment for private key: give --size (standard input is empty)"
+}
+
+@test "POSIX offsets past the largest object are exit 65, the object untouched; names of 255 bytes after the slash work" {
+	local n long
+	n=$(it_name)
+	printf abc | shmcat load -N "$n" -c
+	run -65 shmcat load -N "$n" -o 9223372036854775000 < <(printf xyz)
+	output_is "shmcat: unable to load $n: offset 9223372036854775000 is past the largest object"
+	run -65 shmcat load -N "$n" -o 9223372036854775807 < <(printf xyz)
+	[ "$(stat -c %s "/dev/shm$n")" = 3 ]
+	long=/$(printf 'n%.0s' {1..255})
+	it_track posix "$long"
+	printf abc | shmcat load -N "$long" -c
+	[ "$(shmcat dump -N "$long")" = abc ]
+	run -64 shmcat dump -N "/$(printf 'n%.0s' {1..256})"
+}
+
+@test "ring: a small ring takes the default --atomic that fits it; a refused --atomic creates nothing; --nowait on an ended empty ring is 1" {
+	local k n
+	k=$(it_key)
+	n=$(it_name)
+	run -0 shmcat write -k "$k" -c --size 4096 <<<"small"
+	[ "$(shmcat read -k "$k")" = small ]
+	run -65 shmcat write -N "$n" -c --size 4096 -a 2033 <<<"x"
+	output_is "shmcat: unable to write $n: --atomic is more than 2032 bytes, the most a ring of 4096 bytes takes"
+	[ ! -e "/dev/shm$n" ]
+	run -0 shmcat write -N "$n" -c --size 4096 -a 2032 <<<"x"
+	shmcat read -N "$n" >/dev/null
+	run -1 shmcat read -N "$n" --nowait
+	output_is "shmcat: unable to read $n: the ring is empty"
+}
+
+@test "help and completion: every option of write and read in the usage, 69 in the exit list; creation options only where they apply; names with spaces quoted" {
+	local n
+	run -0 shmcat --help
+	[[ $output == *"write [-cx] [-m MODE]"*"--nowait]"*"[--ready-fd FD]"* ]]
+	[[ $output == *"read [-cxF] [-m MODE]"*"--nowait]"*"[--ready-fd FD]"* ]]
+	[[ $output == *" 69 all slots taken"* && $output == *"k, M, G or T"* ]]
+	# shellcheck source=/dev/null
+	. "$BATS_TEST_DIRNAME/../completions/shmcat"
+	complete_words() {
+		COMP_WORDS=("$@")
+		COMP_CWORD=$((${#COMP_WORDS[@]} - 1))
+		COMPREPLY=()
+		_shmcat shmcat
+		printf '%s\n' "${COMPREPLY[@]}"
+	}
+	for c in dump stat rm set; do
+		run complete_words shmcat "$c" --
+		[[ $output != *--create* && $output != *--excl* ]]
+	done
+	[[ $(complete_words shmcat stat --) != *--mode=* ]]
+	[[ $(complete_words shmcat load --) != *--rm* ]]
+	[[ $(complete_words shmcat write --) != *--rm* ]]
+	[[ $(complete_words shmcat dump --) == *--rm* ]]
+	n="$(it_name) with space"
+	it_track posix "$n"
+	shmcat load -N "$n" -c </dev/null
+	[ "$(complete_words shmcat dump -N "${n% *}")" = "$(printf '%q' "$n")" ]
+}
+
+@test "messages: --excl named as given, an owner of 4294967295 out of range, :GID as chown takes it" {
+	local n
+	n=$(it_name)
+	run -64 shmcat dump -x -k 1
+	[ "${lines[0]}" = "shmcat: cannot use --excl with dump" ]
+	run -64 shmcat set -k 1 --owner 4294967295
+	[ "${lines[0]}" = "shmcat: invalid owner '4294967295': at most 4294967294" ]
+	shmcat load -N "$n" -c </dev/null
+	shmcat set -N "$n" --owner :nogroup
+	[ "$(stat -c '%u %g' "/dev/shm$n")" = "$(id -u) $(getent group nogroup | cut -d: -f3)" ]
+	shmcat set -N "$n" --owner 1234:
+	[ "$(stat -c '%u %g' "/dev/shm$n")" = "1234 $(getent group nogroup | cut -d: -f3)" ]
+}
+
+@test "stat of a System V segment too small for a ring leaves its last_pid and attach times as they were" {
+	local k before
+	k=$(it_key)
+	shmcat load -k "$k" -c --size 100 </dev/null
+	before=$(shmcat stat -k "$k" | grep -E '^(last_pid|attach_time|detach_time)=')
+	run -0 shmcat stat -k "$k"
+	[ "$(grep -E '^(last_pid|attach_time|detach_time)=' <<<"$output")" = "$before" ]
+}
+
+# The literal block number $1 of shmcat(1)'s EXAMPLES.
+man_example() {
+	awk -v want="$1" '
+		/^\.Sh / { ex = ($0 == ".Sh EXAMPLES") }
+		ex && /^\.Bd -literal/ { n++; on = (n == want); next }
+		ex && /^\.Ed/ { on = 0; next }
+		on { print }
+	' "$BATS_TEST_DIRNAME/../man/shmcat.1"
+}
+
+@test "shmcat(1) EXAMPLES: python reads the object and leaves it for shmcat rm; the log collector's writer never races its reader" {
+	local i
+	[ ! -e /dev/shm/today ] && [ ! -e /dev/shm/log ] || skip "/dev/shm/today or /dev/shm/log exists here"
+	it_track posix /today
+	it_track posix /log
+	run -0 bash -e -c "$(man_example 2)"
+	[[ $output == *20* ]]
+	[ ! -e /dev/shm/today ]
+	cd "$BATS_TEST_TMPDIR"
+	for i in $(seq 1 10); do
+		run -0 bash -e -c "$(man_example 4)"
+		[ ! -e /dev/shm/log ]
+	done
+}
+
+@test "a full tmpfs: load -c of a file ends the object at the last byte written; a POSIX ring that does not fit is refused at the start" {
+	local d=$BATS_TEST_TMPDIR
+	unshare -m --propagation private true 2>/dev/null || skip "needs unshare -m (root) for a small tmpfs"
+	head -c 3M /dev/urandom >"$d/r3m"
+	run -0 unshare -m --propagation private bash -c '
+		mount -t tmpfs -o size=1m tmpfs /dev/shm || exit 99
+		shmcat load -N /full -c <"$1"; echo "load=$?"
+		size=$(stat -c %s /dev/shm/full)
+		[ "$size" -gt 0 ] && [ "$size" -le 1048576 ] && cmp -n "$size" /dev/shm/full "$1" && echo "size ok"
+		rm /dev/shm/full
+		shmcat write -N /ring -c -s 4M </dev/null; echo "ring=$?"
+		ls /dev/shm | wc -l' _ "$d/r3m"
+	[ "${lines[0]}" = "shmcat: unable to write /full: No space left on device" ]
+	[ "${lines[1]}" = "load=74" ]
+	[ "${lines[2]}" = "size ok" ]
+	[ "${lines[3]}" = "shmcat: unable to make room for the ring in /ring: No space left on device" ]
+	[ "${lines[4]}" = "ring=71" ]
+	[ "${lines[5]}" = 0 ]
+}
+
+@test "dump -N appends to a file opened with >>" {
+	local n f
+	n=$(it_name)
+	f=$(it_path out)
+	head -c 300000 /dev/urandom >"$f.in"
+	shmcat load -N "$n" -c <"$f.in"
+	echo hi >"$f"
+	shmcat dump -N "$n" >>"$f"
+	{ echo hi; cat "$f.in"; } | cmp - "$f"
+}
+
+@test "ring: writers waiting for room take turns: none starves behind busy ones, each within its -w" {
+	local k d w pids=()
+	k=$(it_key)
+	d=$BATS_TEST_TMPDIR
+	shmcat write -k "$k" -c --size 64k </dev/null
+	for w in 1 2 3 4; do
+		seq -f "w$w %g" 1 100000 >"$d/in$w"
+		it_bg_ready shmcat write -k "$k" --lines -w 1s --ready-fd 9 <"$d/in$w"
+		pids+=("$IT_PID")
+	done
+	# A reader slower than the writers: the ring is full all along.
+	shmcat read -k "$k" -w 5s | python3 -c 'import os, time
+while (d := os.read(0, 4096)):
+    os.write(1, d)
+    time.sleep(0.005)' >"$d/out"
+	for w in "${pids[@]}"; do
+		it_wait "$w" 30
+		[ "$IT_STATUS" = 0 ]
+	done
+	cat "$d"/in? | sort | cmp - <(sort "$d/out")
+}
+
+@test "a failed load -c leaves nothing it created; a last line of exactly --atomic bytes is taken; a phantom reservation in a record is cleared" {
+	local n k f
+	n=$(it_name)
+	k=$(it_key)
+	f=$(it_path in)
+	run -74 bash -c 'exec shmcat load -N "$1" -c <&-' _ "$n"
+	[ ! -e "/dev/shm$n" ]
+	head -c 300000 /dev/zero >"$f"
+	run -65 shmcat load -k "$k" -c -s 4 <"$f"
+	[ -z "$(shmid_of "$k")" ]
+	shmcat write -N "$n" -c </dev/null
+	head -c 4096 /dev/zero | tr '\0' x | shmcat write -N "$n" --lines
+	run -65 shmcat write -N "$n" --lines -a 4 < <(printf 'abcd\n')
+	printf abcd | shmcat write -N "$n" --lines -a 4
+	[ "$(shmcat read -N "$n" | wc -c)" = 4100 ]
+	shmcat rm -N "$n"
+	# A record's state word set to "reserved" by someone with write
+	# access: no writer holds that slot, so the next look clears it.
+	seq 1 1000 | shmcat write -N "$n" -c -s 8k --lines -a 4000
+	python3 -c 'import struct, sys
+f = open(sys.argv[1], "r+b"); f.seek(4096); f.write(struct.pack("<I", 1))' "/dev/shm$n"
+	run -0 shmcat write -N "$n" --lines -w 2s <<<"new"
+	[ "$(shmcat read -N "$n" | tail -n 1)" = new ]
 }
