@@ -531,15 +531,22 @@ static void load_posix(struct seg *s, uint64_t off)
 	free(buf);
 }
 
-/* A segment load created, removed if load fails: a failed load -c
- * leaves nothing behind (a half-made object would also make a later
- * write -c take it for a foreign one). */
+/* A segment load created, removed if load fails before it wrote a byte:
+ * a failed load -c leaves nothing behind (a half-made object would also
+ * make a later write -c take it for a foreign one). A POSIX object that
+ * got some of the data stays, ending at the last byte written, as
+ * shmcat(1) says. */
 static const struct seg *made;
 
 static void unmake(void)
 {
-	if (made)
-		made->posix ? shm_unlink(made->label) : shmctl(made->id, IPC_RMID, NULL);
+	struct stat st;
+	if (!made)
+		return;
+	if (!made->posix)
+		shmctl(made->id, IPC_RMID, NULL);
+	else if (fstat(made->fd, &st) == 0 && st.st_size == 0)
+		shm_unlink(made->label);
 }
 
 static int load(struct args *a)
