@@ -117,12 +117,7 @@ static void check(struct argp_state *state, struct args *a)
 		argp_error(state, "--nowait and --timeout: choose one");
 	if (a->json && !a->stat)
 		argp_error(state, "--json goes with --stat");
-	if (a->create.mode_given && !a->create.create && !a->obj.private)
-		argp_error(state, "--mode sets the mode of a new queue: it needs "
-			   "--create or --excl");
-	if (posix && (a->attr.maxmsg || a->attr.msgsize) && !a->create.create)
-		argp_error(state, "--maxmsg and --msgsize shape a new POSIX queue: "
-			   "they need --create or --excl");
+	it_mq_check_create(state, &a->obj, &a->create, &a->attr);
 	const char *idle = a->stat ? idle_with_stat(a, posix) : NULL;
 	if (idle)
 		argp_error(state, "--stat receives nothing: %s has no effect with it",
@@ -374,16 +369,21 @@ static void deliver(struct it_mq *q, long type, size_t len)
 	char pre[24];
 	size_t prelen = out.prefix ? (size_t)snprintf(pre, sizeof pre, "%ld\t",
 						      type) : 0;
-	size_t done = 0;
 	out.type = type;
 	out.msglen = len;
 	out.len = it_frame_msg(out.buf, out.framing, pre, prelen, q->buf->text,
 			       len, &out.text);
+	/* The message in hand is written even if a stop signal came before:
+	 * putting it back would move it behind the queue. A signal ends only
+	 * a write it interrupts, failed with EINTR or cut short. */
+	size_t done = 0;
 	while (done < out.len) {
 		ssize_t n = write(STDOUT_FILENO, out.buf + done, out.len - done);
 		if (n > 0)
 			done += (size_t)n;
-		else if (n == 0 || errno != EINTR || it_mq_caught())
+		if (n > 0 && done < out.len && it_mq_caught())
+			write_failed(q, done, EINTR);
+		else if (n == 0 || (n < 0 && (errno != EINTR || it_mq_caught())))
 			write_failed(q, done, n == 0 ? EIO : errno);
 	}
 	out.in_pipe = out.pipe;

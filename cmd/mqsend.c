@@ -81,12 +81,7 @@ static void check(struct argp_state *state, struct args *a)
 		argp_error(state, "--nowait and --timeout: choose one");
 	if (a->json && !a->stat)
 		argp_error(state, "--json goes with --stat");
-	if (a->create.mode_given && !a->create.create && !a->obj.private)
-		argp_error(state, "--mode sets the mode of a new queue: it needs "
-			   "--create or --excl");
-	if (posix && (a->attr.maxmsg || a->attr.msgsize) && !a->create.create)
-		argp_error(state, "--maxmsg and --msgsize shape a new POSIX queue: "
-			   "they need --create or --excl");
+	it_mq_check_create(state, &a->obj, &a->create, &a->attr);
 	const char *idle = a->stat ? idle_with_stat(a) : NULL;
 	if (idle)
 		argp_error(state, "--stat sends nothing: %s has no effect with it",

@@ -405,6 +405,12 @@ bool it_mq_keep(void);
 _Noreturn void it_mq_xfail(const struct it_mq *q, int err);
 /* What limits a message's size, and how to raise it, for messages. */
 void it_mq_limit(const struct it_mq *q, char *buf, size_t size);
+/* The usage errors of creation options that would do nothing: --mode
+ * without --create (but for a private key), --maxmsg or --msgsize without
+ * it on a POSIX queue. For both tools' ARGP_KEY_END. */
+void it_mq_check_create(const struct argp_state *state,
+			const struct it_obj *obj, const struct it_create *c,
+			const struct it_mq_attr *attr);
 /* --stat: the queue's metadata on stdout. */
 void it_mq_xstat(const struct it_mq *q, bool json);
 /* SIGINT, SIGTERM and SIGHUP end the tool at once (after removing a --rm

@@ -483,3 +483,15 @@ void it_mq_xstat(const struct it_mq *q, bool json)
 	it_meta_int(&m, "changed", (long long)ds.msg_ctime);
 	it_meta_end(&m);
 }
+
+void it_mq_check_create(const struct argp_state *state,
+			const struct it_obj *obj, const struct it_create *c,
+			const struct it_mq_attr *attr)
+{
+	if (c->mode_given && !c->create && !obj->private)
+		argp_error(state, "--mode sets the mode of a new queue: it needs "
+			   "--create or --excl");
+	if (it_obj_is_posix(obj) && (attr->maxmsg || attr->msgsize) && !c->create)
+		argp_error(state, "--maxmsg and --msgsize shape a new POSIX queue: "
+			   "they need --create or --excl");
+}
