@@ -15,7 +15,7 @@
 
 enum { OPT_FOLLOW = 0x2000, OPT_EXCEPT, OPT_PRINT_TYPE, OPT_PRINT_PRIO,
        OPT_NOWAIT, OPT_TRUNCATE, OPT_MAXMSG, OPT_MSGSIZE, OPT_STAT, OPT_JSON,
-       OPT_READY, OPT_PUTBACK };
+       OPT_READY, OPT_PUTBACK, OPT_UNPACK };
 
 struct args {
 	struct it_obj obj;
@@ -29,6 +29,8 @@ struct args {
 	int64_t timeout, putback_timeout;
 	bool putback_given;
 	int ready_fd;
+	bool unpacked;
+	struct it_pack pack;    /* --unpack FORMAT */
 };
 
 static const struct argp_option options[] = {
@@ -61,6 +63,8 @@ static const struct argp_option options[] = {
 	{"putback-timeout", OPT_PUTBACK, "DURATION", 0, "how long to wait for "
 	 "room to put back a message the output refused (default 1m); then "
 	 "it is saved in a file", 0},
+	{"unpack", OPT_UNPACK, "FORMAT", 0, "each message is one binary record "
+	 "of FORMAT (30s c i i i), written as a line of tab-separated fields", 0},
 	{0}
 };
 
@@ -78,6 +82,7 @@ static const char *idle_with_stat(const struct args *a, bool posix)
 		{ a->timeout != IT_FOREVER, "--timeout" },
 		{ a->truncate, "--truncate" },
 		{ a->putback_given, "--putback-timeout" },
+		{ a->unpacked, "--unpack" },
 		{ !posix && a->attr.msgsize, "--msgsize" },
 		{ a->framing != IT_FRAME_LINE, framings[a->framing] },
 	};
@@ -117,6 +122,10 @@ static void check(struct argp_state *state, struct args *a)
 		argp_error(state, "--nowait and --timeout: choose one");
 	if (a->json && !a->stat)
 		argp_error(state, "--json goes with --stat");
+	if (a->unpacked && a->framing != IT_FRAME_LINE)
+		argp_error(state, "--unpack writes one line per message: drop %s",
+			   a->framing == IT_FRAME_NUL ? "--null" : a->framing ==
+			   IT_FRAME_WHOLE ? "--whole" : "--netstring");
 	it_mq_check_create(state, &a->obj, &a->create, &a->attr);
 	const char *idle = a->stat ? idle_with_stat(a, posix) : NULL;
 	if (idle)
@@ -169,6 +178,10 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case OPT_TRUNCATE: a->truncate = true; break;
 	case OPT_STAT: a->stat = true; break;
 	case OPT_JSON: a->json = true; break;
+	case OPT_UNPACK:
+		it_argp_pack(state, arg, &a->pack);
+		a->unpacked = true;
+		break;
 	case ARGP_KEY_ARG:
 		argp_error(state, "unexpected operand '%s'",
 			   it_quote(arg, (char[48]){0}, 48));
@@ -232,6 +245,10 @@ struct out {
 	size_t len;
 	long type;              /* its type or priority */
 	size_t text, msglen;    /* where its own bytes start in buf, how many */
+	const char *raw;        /* the message as taken: what goes back */
+	size_t rawlen;
+	const struct it_pack *unpack;   /* --unpack: records become lines */
+	char *line;             /* the record in hand as a line */
 	bool in_pipe;           /* written into the pipe, maybe not read yet */
 	bool rm_kept;           /* a put-back made --rm leave the queue */
 	int64_t putback_ns;     /* how long a put-back may wait for room */
@@ -254,8 +271,11 @@ static void out_init(const struct args *a, const struct it_mq *q)
 	out.prefix = a->print_type || a->print_prio;
 	out.putback_ns = a->putback_timeout;
 	out.pipe = fstat(STDOUT_FILENO, &st) == 0 && S_ISFIFO(st.st_mode);
-	out.buf = malloc(q->msgmax + IT_FRAME_OVERHEAD + 24);
-	if (!out.buf)
+	out.unpack = a->unpacked ? &a->pack : NULL;
+	size_t most = out.unpack ? it_unpack_maxline(out.unpack) : q->msgmax;
+	out.buf = malloc(most + IT_FRAME_OVERHEAD + 24);
+	out.line = out.unpack ? malloc(most) : NULL;
+	if (!out.buf || (out.unpack && !out.line))
 		it_xfail(errno, "allocate a buffer for", it_obj_label(q->obj), NULL);
 	if (out.pipe)
 		it_drain_watch(reader_gone);
@@ -284,7 +304,7 @@ static _Noreturn void rescue(const struct it_mq *q, int err)
 {
 	char path[4096], hint[4400], pre[24];
 	const char *tmp = getenv("TMPDIR");
-	const char *text = out.buf + out.text;
+	const char *text = out.raw;
 	size_t prelen = (size_t)snprintf(pre, sizeof pre, "%ld\t", out.type);
 	struct it_writer *w = malloc(sizeof *w);
 	if (!w)
@@ -294,7 +314,7 @@ static _Noreturn void rescue(const struct it_mq *q, int err)
 	int fd = mkstemp(path), rc = -1;
 	if (fd >= 0) {
 		it_writer_init(w, fd, IT_FRAME_NETSTRING);
-		rc = it_write_msg2(w, pre, prelen, text, out.msglen);
+		rc = it_write_msg2(w, pre, prelen, text, out.rawlen);
 		if (rc == 0)
 			rc = it_writer_flush(w);
 		if (rc == 0)
@@ -308,7 +328,7 @@ static _Noreturn void rescue(const struct it_mq *q, int err)
 		it_warn("unable to save a message in %s: %s; it follows on "
 			"standard error", path, strerror(errno));
 		it_writer_init(w, STDERR_FILENO, IT_FRAME_NETSTRING);
-		it_write_msg2(w, pre, prelen, text, out.msglen);
+		it_write_msg2(w, pre, prelen, text, out.rawlen);
 		it_writer_flush(w);
 	}
 	free(w);
@@ -331,7 +351,7 @@ static void put_back(struct it_mq *q)
 {
 	out.rm_kept = it_mq_keep() || out.rm_kept;
 	out.in_pipe = false;
-	if (it_mq_putback(q, out.type, out.buf + out.text, out.msglen,
+	if (it_mq_putback(q, out.type, out.raw, out.rawlen,
 			  it_deadline(out.putback_ns)) < 0)
 		rescue(q, errno);
 }
@@ -369,10 +389,17 @@ static void deliver(struct it_mq *q, long type, size_t len)
 	char pre[24];
 	size_t prelen = out.prefix ? (size_t)snprintf(pre, sizeof pre, "%ld\t",
 						      type) : 0;
+	const char *text = q->buf->text;
 	out.type = type;
+	out.raw = text;
+	out.rawlen = len;
+	if (out.unpack) {
+		len = it_unpack(out.unpack, text, out.line);
+		text = out.line;
+	}
 	out.msglen = len;
-	out.len = it_frame_msg(out.buf, out.framing, pre, prelen, q->buf->text,
-			       len, &out.text);
+	out.len = it_frame_msg(out.buf, out.framing, pre, prelen, text, len,
+			       &out.text);
 	/* The message in hand is written even if a stop signal came before:
 	 * putting it back would move it behind the queue. A signal ends only
 	 * a write it interrupts, failed with EINTR or cut short. */
@@ -435,6 +462,21 @@ static _Noreturn void too_big(struct it_mq *q)
 	       kept ? ", and the queue despite --rm" : "", limit);
 }
 
+/* --unpack: a message whose size is not the format's goes back on the
+ * queue, and the tool ends. */
+static _Noreturn void not_a_record(struct it_mq *q, const struct args *a,
+				   long type, size_t len)
+{
+	out.type = type;
+	out.raw = q->buf->text;
+	out.rawlen = len;
+	put_back(q);
+	it_die(IT_DATAERR, "unable to receive from %s: a message of %zu bytes is "
+	       "not a record of the format's %zu; it went back on the queue%s "
+	       "(--unpack)", it_obj_label(q->obj), len, a->pack.size,
+	       out.rm_kept ? ", which stays despite --rm" : "");
+}
+
 static int receive(const struct args *a, struct it_mq *q)
 {
 	int flags = (a->nowait ? IT_MQ_NOWAIT : 0) |
@@ -464,6 +506,8 @@ static int receive(const struct args *a, struct it_mq *q)
 			it_mq_xfail(q, err);
 		}
 		got++;
+		if (a->unpacked && (size_t)n != a->pack.size)
+			not_a_record(q, a, type, (size_t)n);
 		deliver(q, type, (size_t)n);
 		if (it_mq_caught())
 			return finish(q, it_mq_caught());

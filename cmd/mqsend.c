@@ -10,7 +10,7 @@
 #include "ipctools.h"
 
 enum { OPT_TYPED = 0x2000, OPT_NOWAIT, OPT_MAXMSG, OPT_MSGSIZE, OPT_STAT,
-       OPT_JSON };
+       OPT_JSON, OPT_PACK };
 
 struct args {
 	struct it_obj obj;
@@ -19,7 +19,9 @@ struct args {
 	struct it_mq_attr attr;
 	long type;            /* System V type, or POSIX priority */
 	bool type_given, prio_given;
-	bool typed, nowait, stat, json;
+	bool typed, nowait, stat, json, packed;
+	struct it_pack pack;  /* --pack FORMAT */
+	unsigned char *rec;   /* one record of it */
 	int64_t timeout;
 	char **msgs;          /* the operands, if any */
 	int nmsgs;
@@ -40,6 +42,8 @@ static const struct argp_option options[] = {
 	{"stat", OPT_STAT, NULL, 0, "print the queue's metadata instead of "
 	 "sending", 0},
 	{"json", OPT_JSON, NULL, 0, "with --stat, print one JSON object", 0},
+	{"pack", OPT_PACK, "FORMAT", 0, "each message is a line of tab-separated "
+	 "fields, sent as one binary record of FORMAT (30s c i i i)", 0},
 	{0}
 };
 
@@ -52,6 +56,7 @@ static const char *idle_with_stat(const struct args *a)
 	const struct { bool given; const char *name; } opts[] = {
 		{ a->type_given, "--type" }, { a->prio_given, "--priority" },
 		{ a->typed, "--typed" }, { a->nowait, "--nowait" },
+		{ a->packed, "--pack" },
 		{ a->timeout != IT_FOREVER, "--timeout" },
 		{ a->framing != IT_FRAME_LINE, framings[a->framing] },
 	};
@@ -79,6 +84,10 @@ static void check(struct argp_state *state, struct args *a)
 		argp_error(state, "--typed takes the type from each message");
 	if (a->nowait && a->timeout != IT_FOREVER)
 		argp_error(state, "--nowait and --timeout: choose one");
+	if (a->packed && a->framing != IT_FRAME_LINE)
+		argp_error(state, "--pack takes one line of fields per message: "
+			   "drop %s", a->framing == IT_FRAME_NUL ? "--null"
+			   : a->framing == IT_FRAME_WHOLE ? "--whole" : "--netstring");
 	if (a->json && !a->stat)
 		argp_error(state, "--json goes with --stat");
 	it_mq_check_create(state, &a->obj, &a->create, &a->attr);
@@ -127,6 +136,10 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case OPT_NOWAIT: a->nowait = true; break;
 	case OPT_STAT: a->stat = true; break;
 	case OPT_JSON: a->json = true; break;
+	case OPT_PACK:
+		it_argp_pack(state, arg, &a->pack);
+		a->packed = true;
+		break;
 	case ARGP_KEY_ARGS:
 		a->msgs = state->argv + state->next;
 		a->nmsgs = state->argc - state->next;
@@ -199,10 +212,17 @@ static void send_one(const struct args *a, struct it_mq *q,
 	int err = 0;
 	char limit[200];
 	const char *first = msg;
-	size_t whole = len;
-	if (a->typed && split_typed(q, &msg, &len, &type) < 0)
+	size_t whole = len, field = 0;
+	char why[256];
+	if (a->typed && split_typed(q, &msg, &len, &type) < 0) {
 		err = EBADMSG;
-	else if (it_mq_send(q, type, msg, len, a->nowait ? IT_MQ_NOWAIT : 0,
+	} else if (a->packed) {
+		if (it_pack(&a->pack, msg, len, a->rec, &field, why, sizeof why) < 0)
+			err = EDOM;
+		msg = (const char *)a->rec;
+		len = a->pack.size;
+	}
+	if (!err && it_mq_send(q, type, msg, len, a->nowait ? IT_MQ_NOWAIT : 0,
 			    it_deadline(a->timeout)) < 0)
 		err = errno;
 	if (!err)
@@ -213,6 +233,10 @@ static void send_one(const struct args *a, struct it_mq *q,
 		it_die(IT_DATAERR, "unable to send to %s: message %ld does not start "
 		       "with a %s and a tab (--typed)", it_obj_label(&a->obj), n,
 		       q->posix ? "priority" : "type");
+	if (err == EDOM)
+		it_die(IT_DATAERR, "unable to send to %s: %s %ld, field %zu: %s "
+		       "(--pack)", it_obj_label(&a->obj), r ? "line" : "message",
+		       n, field, why);
 	if (err == EMSGSIZE) {
 		it_mq_limit(q, limit, sizeof limit);
 		it_die(IT_DATAERR, "unable to send to %s: message %ld is longer than "
@@ -230,13 +254,18 @@ static void send_input(const struct args *a, struct it_mq *q)
 	int got;
 	it_reader_init(&r, STDIN_FILENO, a->framing);
 	/* Room for a type prefix; send_one checks the text's own length. */
-	while ((got = it_read_msg(&r, q->msgmax + (a->typed ? 24 : 0), &msg,
+	size_t max = a->packed ? it_pack_maxline(&a->pack) : q->msgmax;
+	while ((got = it_read_msg(&r, max + (a->typed ? 24 : 0), &msg,
 				  &len)) > 0)
 		send_one(a, q, &r, ++n, msg, len);
 	if (got < 0) {
 		int err = errno;
 		char limit[200];
 		it_reader_giveback(&r);
+		if (err == EMSGSIZE && a->packed)
+			it_die(IT_DATAERR, "unable to send to %s: line %ld is longer "
+			       "than %zu bytes, more than any record of the format "
+			       "takes (--pack)", it_obj_label(&a->obj), n + 1, max);
 		if (err == EMSGSIZE) {
 			it_mq_limit(q, limit, sizeof limit);
 			it_die(IT_DATAERR, "unable to send to %s: message %ld is longer "
@@ -261,6 +290,8 @@ int main(int argc, char **argv)
 	if (a.obj.kind == IT_OBJ_NAME && !a.prio_given && !a.typed)
 		a.type = 0;
 	it_xobj_resolve(&a.obj);
+	if (a.packed && !(a.rec = malloc(a.pack.size ? a.pack.size : 1)))
+		it_xfail(errno, "allocate", "a record", NULL);
 	/* A stop signal waits for the send under way to return, so that the
 	 * unsent message and what was read after it go back to a seekable
 	 * stdin. Reading a pipe or a terminal may block, and the signal must
@@ -276,5 +307,7 @@ int main(int argc, char **argv)
 		send_input(&a, &q);
 	it_mq_xremove();
 	free(q.buf);
+	free(a.rec);
+	it_pack_free(&a.pack);
 	return IT_OK;
 }

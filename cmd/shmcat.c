@@ -20,7 +20,9 @@
 #include "ipctools.h"
 
 /* The largest record a writer publishes when --atomic allows less: big
- * enough that a stream costs few system calls. */
+ * enough that a stream costs few system calls, small enough that what a
+ * reader killed in hand delivers again stays small (shmcat(1), Crash
+ * safety). */
 #define BIG_CHUNK (1u << 20)
 #define DEFAULT_RING (1u << 20)
 
@@ -31,15 +33,17 @@ enum {
 	O_OFFSET = 1 << 4, O_LENGTH = 1 << 5, O_JSON = 1 << 6, O_OWNER = 1 << 7,
 	O_ATOMIC = 1 << 8, O_LINES = 1 << 9, O_FOLLOW = 1 << 10,
 	O_TIMEOUT = 1 << 11, O_NOWAIT = 1 << 12, O_READY = 1 << 13,
+	O_PACK = 1 << 14, O_UNPACK = 1 << 15,
 };
 static const char *const opt_names[] = {
 	"create", "mode", "rm", "size", "offset", "length", "json", "owner",
-	"atomic", "lines", "follow", "timeout", "nowait", "ready-fd",
+	"atomic", "lines", "follow", "timeout", "nowait", "ready-fd", "pack",
+	"unpack",
 };
 
 static const struct it_cmd cmds[NCMD] = {
-	[LOAD] = {"load", O_CREATE | O_MODE | O_SIZE | O_OFFSET},
-	[DUMP] = {"dump", O_OFFSET | O_LENGTH | O_RM},
+	[LOAD] = {"load", O_CREATE | O_MODE | O_SIZE | O_OFFSET | O_PACK},
+	[DUMP] = {"dump", O_OFFSET | O_LENGTH | O_RM | O_UNPACK},
 	[STAT] = {"stat", O_JSON},
 	[RM] = {"rm", 0},
 	[SET] = {"set", O_MODE | O_OWNER},
@@ -60,16 +64,23 @@ struct args {
 	bool uid_given, gid_given;
 	int64_t timeout;
 	int ready_fd;
+	struct it_pack pack;    /* --pack or --unpack FORMAT */
 };
 
-enum { OPT_JSON = 0x3000, OPT_OWNER, OPT_LINES, OPT_NOWAIT, OPT_READY };
+enum { OPT_JSON = 0x3000, OPT_OWNER, OPT_LINES, OPT_NOWAIT, OPT_READY,
+       OPT_PACK, OPT_UNPACK };
 
 static const struct argp_option options[] = {
 	{"size", 's', "SIZE", 0, "load, write, read: size of a new segment "
 	 "(64k, 1M, 2G); for write and read the ring's capacity (default 1M)", 0},
-	{"offset", 'o', "OFFSET", 0, "load, dump: start at this byte", 0},
-	{"length", 'l', "LENGTH", 0, "dump: this many bytes (default: to the "
-	 "end)", 0},
+	{"offset", 'o', "OFFSET", 0, "load, dump: start at this byte (with "
+	 "--pack or --unpack, this record)", 0},
+	{"length", 'l', "LENGTH", 0, "dump: this many bytes or records (default: "
+	 "to the end)", 0},
+	{"pack", OPT_PACK, "FORMAT", 0, "load: each line of tab-separated fields "
+	 "becomes one binary record of FORMAT (30s c i i i)", 0},
+	{"unpack", OPT_UNPACK, "FORMAT", 0, "dump: each record of FORMAT becomes "
+	 "a line of tab-separated fields", 0},
 	{"json", OPT_JSON, NULL, 0, "stat: print one JSON object", 0},
 	{"owner", OPT_OWNER, "UID[:GID]", 0, "set: new owner and group, by "
 	 "number or name", 0},
@@ -102,6 +113,8 @@ static unsigned opt_bit(int key)
 	case 'w': return O_TIMEOUT;
 	case OPT_NOWAIT: return O_NOWAIT;
 	case OPT_READY: return O_READY;
+	case OPT_PACK: return O_PACK;
+	case OPT_UNPACK: return O_UNPACK;
 	default: return 0;
 	}
 }
@@ -200,6 +213,15 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case OPT_READY:
 		it_argp_fd(state, arg, &a->ready_fd);
 		break;
+	case OPT_PACK:
+	case OPT_UNPACK:
+		if (a->pack.f)
+			argp_error(state, "--pack and --unpack: give one format");
+		it_argp_pack(state, arg, &a->pack);
+		if (a->pack.size == 0)
+			argp_error(state, "invalid format '%s': a record of no bytes",
+				   it_quote(arg, (char[48]){0}, 48));
+		break;
 	case ARGP_KEY_ARG:
 		if (state->arg_num > 0)
 			argp_error(state, "unexpected operand '%s'",
@@ -229,8 +251,8 @@ static const struct argp_child children[] = {
 
 static const struct argp argp = {
 	options, parse_opt,
-	"load [-cx] [-m MODE] [-s SIZE] [-o OFFSET] OBJECT\n"
-	"dump [-o OFFSET] [-l LENGTH] [--rm] OBJECT\n"
+	"load [-cx] [-m MODE] [-s SIZE] [-o OFFSET] [--pack FORMAT] OBJECT\n"
+	"dump [-o OFFSET] [-l LENGTH] [--unpack FORMAT] [--rm] OBJECT\n"
 	"stat [--json] OBJECT\n"
 	"rm OBJECT\n"
 	"set [-m MODE] [--owner UID[:GID]] OBJECT\n"
@@ -549,12 +571,17 @@ static void unmake(void)
 		shm_unlink(made->label);
 }
 
+static int load_records(struct args *a);
+static int dump_records(struct args *a);
+
 static int load(struct args *a)
 {
 	struct stat st;
 	struct seg s;
 	uint64_t insize = 0;
 	bool regular = fstat(STDIN_FILENO, &st) == 0 && S_ISREG(st.st_mode);
+	if (a->used & O_PACK)
+		return load_records(a);
 	if (regular) {
 		off_t at = lseek(STDIN_FILENO, 0, SEEK_CUR);
 		insize = (uint64_t)st.st_size - (at > 0 && at <= st.st_size
@@ -640,6 +667,8 @@ static int dump_posix(const struct seg *s, off_t off, uint64_t len)
 static int dump(struct args *a)
 {
 	struct seg s;
+	if (a->used & O_UNPACK)
+		return dump_records(a);
 	open_seg(&s, a, false, 0);
 	uint64_t len = a->used & O_LENGTH ? a->length
 		       : a->offset <= s.size ? s.size - a->offset : 0;
@@ -689,6 +718,147 @@ static void catch_bus(const struct seg *s)
 	bus_len = n > 0 && (size_t)n < sizeof bus_msg ? (size_t)n : 0;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGBUS, &sa, NULL);
+}
+
+/* ---- records: load --pack, dump --unpack ----
+ * The segment holds an array of records of the format, as C programs
+ * share an array of structs; -o and -l count records. */
+
+/* recs made room for cap records of size bytes, or the end. */
+static unsigned char *grow(unsigned char *recs, size_t cap, size_t size)
+{
+	unsigned char *more = cap > SIZE_MAX / size ? NULL
+			      : realloc(recs, cap * size);
+	if (!more)
+		it_xfail(ENOMEM, "allocate", "the records", NULL);
+	return more;
+}
+
+/* Every line of standard input packed, before the segment is touched: a
+ * line that does not fit loads nothing. Returns the records, *n of them. */
+static unsigned char *pack_input(const struct args *a, const char *label,
+				 size_t *n)
+{
+	struct it_reader r;
+	const char *line;
+	size_t len, field, size = a->pack.size, cap = 0;
+	unsigned char *recs = NULL;
+	char why[256];
+	int got;
+	*n = 0;
+	it_reader_init(&r, STDIN_FILENO, IT_FRAME_LINE);
+	while ((got = it_read_msg(&r, it_pack_maxline(&a->pack), &line,
+				  &len)) > 0) {
+		if (*n == cap) {
+			cap = cap ? 2 * cap : 64;
+			recs = grow(recs, cap, size);
+		}
+		if (it_pack(&a->pack, line, len, recs + *n * size, &field, why,
+			    sizeof why) < 0)
+			it_die(IT_DATAERR, "unable to load %s: line %zu, field %zu: "
+			       "%s (--pack); nothing loaded", label, *n + 1, field,
+			       why);
+		++*n;
+	}
+	if (got < 0 && errno == EMSGSIZE)
+		it_die(IT_DATAERR, "unable to load %s: line %zu is longer than any "
+		       "record of the format takes (--pack); nothing loaded", label,
+		       *n + 1);
+	if (got < 0)
+		read_failed(errno);
+	it_reader_free(&r);
+	return recs;
+}
+
+/* The byte offset of record a->offset, or exit 65. */
+static uint64_t record_offset(const struct args *a, const char *label)
+{
+	if (a->offset > (uint64_t)INT64_MAX / a->pack.size)
+		it_die(IT_DATAERR, "unable to use %s: record %llu is past the "
+		       "largest object", label, (unsigned long long)a->offset);
+	return a->offset * a->pack.size;
+}
+
+static int load_records(struct args *a)
+{
+	struct seg s;
+	size_t n, size = a->pack.size;
+	const char *label = it_obj_label(&a->obj);
+	unsigned char *recs = pack_input(a, label, &n);
+	uint64_t off = record_offset(a, label), total = (uint64_t)n * size;
+	if (off > (uint64_t)INT64_MAX - total)
+		it_die(IT_DATAERR, "unable to load %s: record %llu is past the "
+		       "largest object", label, (unsigned long long)a->offset);
+	uint64_t create = a->size ? a->size : it_obj_is_posix(&a->obj) ? 0
+			  : off + total;
+	open_seg(&s, a, true, (size_t)create);
+	if (s.created) {
+		made = &s;
+		atexit(unmake);
+	}
+	if (!s.posix && off > s.size)
+		it_die(IT_DATAERR, "unable to load %s: record %llu is past the end "
+		       "of the segment (%zu bytes, %zu records)", s.label,
+		       (unsigned long long)a->offset, s.size, s.size / size);
+	if (!s.posix && total > s.size - off)
+		it_die(IT_DATAERR, "unable to load %s: %zu records of %zu bytes "
+		       "from record %llu do not fit in the segment (%zu bytes); "
+		       "nothing loaded", s.label, n, size,
+		       (unsigned long long)a->offset, s.size);
+	if (!s.posix && total)
+		memcpy(s.base + off, recs, total);
+	for (size_t done = 0; s.posix && done < total;) {
+		ssize_t w = pwrite(s.fd, recs + done, total - done,
+				   (off_t)(off + done));
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			it_xfail_status(IT_IOERR, errno, "write", s.label, NULL);
+		done += (size_t)w;
+	}
+	made = NULL;
+	free(recs);
+	return IT_OK;
+}
+
+static int dump_records(struct args *a)
+{
+	struct seg s;
+	struct it_writer *w = malloc(sizeof *w);
+	size_t size = a->pack.size;
+	char *line = malloc(it_unpack_maxline(&a->pack));
+	if (!w || !line)
+		it_xfail(errno, "allocate", "a buffer", NULL);
+	open_seg(&s, a, false, 0);
+	uint64_t off = record_offset(a, s.label), have = s.size / size;
+	if (a->offset > have)
+		it_die(IT_DATAERR, "unable to dump %s: record %llu is past the end "
+		       "of the segment (%zu bytes, %llu records)", s.label,
+		       (unsigned long long)a->offset, s.size,
+		       (unsigned long long)have);
+	uint64_t count = a->used & O_LENGTH ? a->length : have - a->offset;
+	if (count > have - a->offset)
+		it_die(IT_DATAERR, "unable to dump %s: %llu records from record %llu "
+		       "go past the end of the segment (%zu bytes, %llu records)",
+		       s.label, (unsigned long long)count,
+		       (unsigned long long)a->offset, s.size,
+		       (unsigned long long)have);
+	catch_bus(&s);
+	map_all(&s, false);
+	it_writer_init(w, STDOUT_FILENO, IT_FRAME_LINE);
+	for (uint64_t i = 0; i < count; i++) {
+		size_t len = it_unpack(&a->pack, s.base + off + i * size, line);
+		if (it_write_msg(w, line, len) < 0)
+			it_xfail_status(IT_IOERR, errno, "write", "standard output",
+					NULL);
+	}
+	if (it_writer_flush(w) < 0)
+		it_xfail_status(IT_IOERR, errno, "write", "standard output", NULL);
+	free(w);
+	free(line);
+	if (a->create.rm)
+		remove_seg(&s);
+	return IT_OK;
 }
 
 static void meta_mode(struct it_meta *m, mode_t mode)

@@ -296,6 +296,12 @@ size_t it_unpack_maxline(const struct it_pack *p);
  * why saying how it does not fit. */
 int it_pack(const struct it_pack *p, const char *line, size_t len, void *rec,
 	    size_t *field, char *why, size_t whylen);
+/* --pack and --unpack: parses FORMAT into p, or ends with a usage error
+ * "invalid format 'FORMAT': why". */
+void it_argp_pack(const struct argp_state *state, const char *arg,
+		  struct it_pack *p);
+/* The longest input line it_pack could take for one record of p. */
+size_t it_pack_maxline(const struct it_pack *p);
 
 /* ---- meta.c: key=value or JSON metadata (section 5) ---- */
 struct it_meta {

@@ -264,6 +264,13 @@ size_t it_unpack_maxline(const struct it_pack *p)
 	return n;
 }
 
+/* What it_unpack writes, and room for numbers written out in full (a
+ * double's longest exact decimal has 767 significant digits). */
+size_t it_pack_maxline(const struct it_pack *p)
+{
+	return it_unpack_maxline(p) + 1100 * p->n;
+}
+
 /* The fewest digits (from lo to hi) that read back to the same value, as
  * Python's repr does: 0.1, not 0.10000000000000001. */
 static size_t shortest(char *dst, double v, int lo, int hi, bool single)
@@ -491,4 +498,16 @@ int it_pack(const struct it_pack *p, const char *line, size_t len, void *rec,
 		start = end + 1;
 	}
 	return 0;
+}
+
+void it_argp_pack(const struct argp_state *state, const char *arg,
+		  struct it_pack *p)
+{
+	char why[256], q[48];
+	if (it_pack_parse(p, arg, why, sizeof why) == 0)
+		return;
+	if (errno == ENOMEM)
+		it_xfail(errno, "allocate", "the format", NULL);
+	argp_error(state, "invalid format '%s': %s", it_quote(arg, q, sizeof q),
+		   why);
 }

@@ -204,3 +204,245 @@ C
 	[ "${lines[0]}" = 1684234849 ]
 	[ "${lines[1]}" = "packprobe: a last record of 1 bytes, not 4" ]
 }
+
+# ---- the tools: mqsend --pack, mqrecv --unpack, shmcat load --pack and
+# dump --unpack ----
+
+PIRATE='30s c i i i'
+
+# The notes' message-passing example, cut in two: a parent that sends type
+# 42 carrying 252, and a child that receives it; each a C program of its
+# own, on the queue of key $1.
+notes_programs() {
+	local d=$BATS_TEST_TMPDIR
+	cat >"$d/notes.c" <<'C'
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/msg.h>
+struct msg { long mtype; int data; };
+struct pirate_msgbuf {
+	long mtype;
+	struct pirate_info {
+		char name[30];
+		char ship_type;
+		int notoriety;
+		int cruelty;
+		int booty_value;
+	} info;
+};
+int main(int argc, char **argv)
+{
+	int q = msgget((key_t)strtol(argv[2], NULL, 0), 0600 | IPC_CREAT);
+	if (q < 0)
+		return 2;
+	if (strcmp(argv[1], "parent") == 0) {
+		struct msg m = { 42, 252 };
+		return msgsnd(q, &m, sizeof(int), 0) < 0;
+	}
+	if (strcmp(argv[1], "child") == 0) {
+		struct msg m2;
+		if (msgrcv(q, &m2, sizeof(int), 42, 0) != sizeof(int))
+			return 3;
+		printf("Received %d!\n", m2.data);
+		return 0;
+	}
+	struct pirate_msgbuf p;
+	if (strcmp(argv[1], "pirate-send") == 0) {
+		memset(&p, 0, sizeof p);
+		p.mtype = 1;
+		strcpy(p.info.name, "Blackbeard");
+		p.info.ship_type = 'S';
+		p.info.notoriety = 10;
+		p.info.cruelty = -20;
+		p.info.booty_value = 300000;
+		return msgsnd(q, &p, sizeof p.info, 0) < 0;
+	}
+	if (msgrcv(q, &p, sizeof p.info, 0, 0) != sizeof p.info)
+		return 3;
+	printf("%s|%c|%d|%d|%d\n", p.info.name, p.info.ship_type,
+	       p.info.notoriety, p.info.cruelty, p.info.booty_value);
+	return 0;
+}
+C
+	cc -o "$d/notes" "$d/notes.c"
+}
+
+@test "mqsend --pack: the notes' C child receives 252 from mqsend -t 42; mqrecv -t 42 --unpack prints the C parent's 252" {
+	command -v cc >/dev/null || skip "needs a C compiler"
+	local k
+	k=$(it_key)
+	notes_programs
+	mqsend -k "$k" -c -t 42 --pack i 252
+	run "$BATS_TEST_TMPDIR/notes" child "$k"
+	[ "$status" = 0 ]
+	[ "$output" = "Received 252!" ]
+	"$BATS_TEST_TMPDIR/notes" parent "$k"
+	run mqrecv -k "$k" -t 42 --unpack i --rm
+	[ "$status" = 0 ]
+	[ "$output" = 252 ]
+}
+
+@test "mqsend --pack and mqrecv --unpack: the pirate struct both ways against C and against perl" {
+	command -v cc >/dev/null || skip "needs a C compiler"
+	local k n
+	k=$(it_key)
+	notes_programs
+	printf 'Jack\\tSparrow\tP\t-1\t2\t2147483647\n' |
+		mqsend -k "$k" -c --pack "$PIRATE"
+	run "$BATS_TEST_TMPDIR/notes" pirate-recv "$k"
+	[ "$output" = $'Jack\tSparrow|P|-1|2|2147483647' ]
+	"$BATS_TEST_TMPDIR/notes" pirate-send "$k"
+	run mqrecv -k "$k" --unpack "$PIRATE" --print-type
+	[ "$status" = 0 ]
+	[ "$output" = $'1\tBlackbeard\tS\t10\t-20\t300000' ]
+	# perl: the same 44 bytes with "Z30 a x3 l l l" (x3: the C padding).
+	printf 'Kidd\tG\t5\t6\t7\n' | mqsend -k "$k" --pack "$PIRATE"
+	run perl -MIPC::SysV=IPC_CREAT -e '
+		my $q = msgget(hex($ARGV[0]), 0600) // die "msgget: $!";
+		msgrcv($q, my $buf, 44, 0, 0) // die "msgrcv: $!";
+		my ($t, $rec) = unpack("l! a*", $buf);
+		print join("|", length($rec), unpack("Z30 a x l l l", $rec)), "\n";
+		msgsnd($q, pack("l! Z30 a x l l l", 1, "Morgan", "B", 1, 2, 3), 0) or die;
+	' "$k"
+	[ "$output" = "44|Kidd|G|5|6|7" ]
+	run mqrecv -k "$k" --unpack "$PIRATE" --rm
+	[ "$output" = $'Morgan\tB\t1\t2\t3' ]
+	n=$(ipcs -q | grep -ci "^$k " || :)
+	[ "$n" = 0 ]
+}
+
+@test "mqsend --pack: a field that does not fit is 65 naming line and field, and nothing after it is sent" {
+	local k in
+	k=$(it_key)
+	in=$BATS_TEST_TMPDIR/in
+	printf '1\t2\n300\t2\n3\t4\n' >"$in"
+	run mqsend -k "$k" -c --pack 'B B' <"$in"
+	[ "$status" = 65 ]
+	[[ $output == *"line 2, field 1: 300 does not fit 'B' (0..255)"* ]]
+	run mqrecv -k "$k" --follow --nowait --unpack 'B B'
+	[ "$output" = $'1\t2' ]
+	run mqsend -k "$k" --pack 'i' abc
+	[ "$status" = 65 ]
+	[[ $output == *"message 1, field 1: 'abc' is not an integer for 'i'"* ]]
+	printf 'a much too long name\n' >"$in"
+	run mqsend -k "$k" --pack '4s' <"$in"
+	[ "$status" = 65 ]
+	[[ $output == *"line 1, field 1: 20 bytes do not fit '4s'"* ]]
+	run mqsend -k "$k" --pack 'i i' 1
+	[ "$status" = 65 ]
+	run mqsend -k "$k" --pack 'i' $'1\t2'
+	[ "$status" = 65 ]
+	[[ $output == *"more fields"* ]]
+	run mqsend -k "$k" --stat --rm
+	[[ $output == *"messages=0"* ]]
+}
+
+@test "mqrecv --unpack: a message of another size is 65 and stays on the queue, and so does the queue under --rm" {
+	local k
+	k=$(it_key)
+	mqsend -k "$k" -c abc
+	run mqrecv -k "$k" --unpack i --rm
+	[ "$status" = 65 ]
+	[[ $output == *"a message of 3 bytes is not a record of the format's 4; it went back on the queue, which stays despite --rm"* ]]
+	run mqrecv -k "$k" --rm
+	[ "$status" = 0 ]
+	[ "$output" = abc ]
+}
+
+@test "--pack and --unpack: bad formats and framings that do not go with them are usage errors" {
+	local k
+	k=$(it_key)
+	run mqsend -k "$k" -c --pack 'i z' 1
+	[ "$status" = 64 ]
+	[[ ${lines[0]} == "mqsend: invalid format 'i z': "* ]]
+	run mqsend -k "$k" -c --pack i --whole
+	[ "$status" = 64 ]
+	[[ ${lines[0]} == *"--pack takes one line of fields per message: drop --whole" ]]
+	run mqrecv -k "$k" --unpack i --netstring
+	[ "$status" = 64 ]
+	run mqrecv -k "$k" --unpack i --stat
+	[ "$status" = 64 ]
+	run shmcat dump -k "$k" --unpack x
+	[ "$status" = 64 ]
+	run shmcat load -k "$k" --unpack i
+	[ "$status" = 64 ]
+	run shmcat dump -k "$k" --pack i
+	[ "$status" = 64 ]
+	[ -z "$(ipcs -q -m | grep -i "^$k " || :)" ]
+}
+
+@test "shmcat dump --unpack reads an array of structs a C program filled, -o and -l in records; load --pack fills one for C" {
+	command -v cc >/dev/null || skip "needs a C compiler"
+	local k d=$BATS_TEST_TMPDIR
+	k=$(it_key)
+	cat >"$d/arr.c" <<'C'
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/shm.h>
+struct rec { short id; double x; char tag[5]; };
+int main(int argc, char **argv)
+{
+	int id = shmget((key_t)strtol(argv[2], NULL, 0), 10 * sizeof(struct rec),
+			0600 | IPC_CREAT);
+	struct rec *r = id < 0 ? NULL : shmat(id, NULL, 0);
+	if (!r || r == (void *)-1)
+		return 2;
+	if (strcmp(argv[1], "fill") == 0) {
+		for (int i = 0; i < 10; i++) {
+			r[i].id = (short)(i - 3);
+			r[i].x = i / 4.0;
+			snprintf(r[i].tag, sizeof r[i].tag, "t%d", i);
+		}
+		return 0;
+	}
+	for (int i = 0; i < 3; i++)
+		printf("%d %g %s\n", r[i].id, r[i].x, r[i].tag);
+	return 0;
+}
+C
+	cc -o "$d/arr" "$d/arr.c"
+	"$d/arr" fill "$k"
+	# struct rec is 24 bytes: h, 6 pad, d, 5s, 3 pad: the last 0d pads.
+	run shmcat dump -k "$k" --unpack 'h d 5s 0d' -o 2 -l 3
+	[ "$status" = 0 ]
+	[ "$output" = $'-1\t0.5\tt2\n0\t0.75\tt3\n1\t1\tt4' ]
+	run shmcat dump -k "$k" --unpack 'h d 5s 0d'
+	[ "${#lines[@]}" = 10 ]
+	[ "${lines[9]}" = $'6\t2.25\tt9' ]
+	run shmcat dump -k "$k" --unpack 'h d 5s 0d' -o 8 -l 3
+	[ "$status" = 65 ]
+	run shmcat dump -k "$k" --unpack 'h d 5s 0d' -o 11
+	[ "$status" = 65 ]
+	printf '7\t-1.5\tabc\n8\t1e300\tabcde\n' |
+		shmcat load -k "$k" --pack 'h d 5s 0d' -o 1
+	run "$d/arr" show "$k"
+	[ "$output" = $'-3 0 t0\n7 -1.5 abc\n8 1e+300 abcde' ]
+	# A bad line loads nothing at all.
+	printf '9\t1\tx\n9\tnope\tx\n' | {
+		run shmcat load -k "$k" --pack 'h d 5s 0d'
+		[ "$status" = 65 ]
+		[[ $output == *"line 2, field 2: "* ]]
+	}
+	run shmcat dump -k "$k" --unpack 'h d 5s 0d' -l 1 --rm
+	[ "$output" = $'-3\t0\tt0' ]
+}
+
+@test "shmcat load --pack: a new System V segment is as large as the records; a POSIX one too; 11 records do not fit 10" {
+	local k n
+	k=$(it_key)
+	n=$(it_name)
+	seq 5 | shmcat load -k "$k" -c --pack 'i'
+	run shmcat stat -k "$k"
+	[[ $output == *"size=20"* ]]
+	seq 11 | {
+		run shmcat load -k "$k" --pack 'i i' -o 0
+		[ "$status" = 65 ]
+	}
+	seq 3 | shmcat load -N "$n" -c --pack 'q'
+	run shmcat dump -N "$n" --unpack 'q' --rm
+	[ "$output" = $'1\n2\n3' ]
+	run shmcat dump -k "$k" --unpack 'i' -o 3 --rm
+	[ "$output" = $'4\n5' ]
+}
