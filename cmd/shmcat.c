@@ -23,7 +23,7 @@
  * enough that a stream costs few system calls, small enough that what a
  * reader killed in hand delivers again stays small (shmcat(1), Crash
  * safety). */
-#define BIG_CHUNK (1u << 20)
+#define BIG_CHUNK (1u << 16)
 #define DEFAULT_RING (1u << 20)
 
 enum cmd { LOAD, DUMP, STAT, RM, SET, WRITE, READ, NCMD };
