@@ -139,9 +139,12 @@ static void ambiguous(int key, struct argp_state *state)
 	if (state->next < state->argc && state->argv[state->next][0] == '-' &&
 	    state->argv[state->next][1] == key)
 		a = state->argv[state->next];
-	argp_error(state, "'%s' is ambiguous: use -s %c for a signal, "
+	/* The whole number typed, -15 as much as -9. */
+	const char *num = a[0] == '-' && a[1] && !a[1 + strspn(a + 1,
+			  "0123456789")] ? a + 1 : (char[2]){(char)key, 0};
+	argp_error(state, "'%s' is ambiguous: use -s %s for a signal, "
 		   "or --group or -- -PGID for a process group",
-		   it_quote(a, (char[48]){0}, 48), key);
+		   it_quote(a, (char[48]){0}, 48), it_quote(num, (char[48]){0}, 48));
 }
 
 /* The operands: SIGNALs to convert with -l, else PIDs. */

@@ -61,6 +61,8 @@ static int parse(const char *buf, ssize_t n, pid_t *pid, const char **why)
 		return refuse(why, "it is empty", EINVAL);
 	if (n >= (ssize_t)sizeof s)
 		return refuse(why, "not a process id", EINVAL);
+	if (memchr(buf, '\0', (size_t)n))
+		return refuse(why, "not a process id", EINVAL);
 	memcpy(s, buf, (size_t)n);
 	if (s[n - 1] == '\n')
 		n--;

@@ -81,7 +81,10 @@ not_root() {
 	run -64 sigsend -9 12345
 	[ "${lines[0]}" = "sigsend: '-9' is ambiguous: use -s 9 for a signal, or --group or -- -PGID for a process group" ]
 	run -64 sigsend -1234
-	[ "${lines[0]}" = "sigsend: '-1234' is ambiguous: use -s 1 for a signal, or --group or -- -PGID for a process group" ]
+	[ "${lines[0]}" = "sigsend: '-1234' is ambiguous: use -s 1234 for a signal, or --group or -- -PGID for a process group" ]
+	# The hint names the whole number typed, not its first digit.
+	run -64 sigsend -15
+	[ "${lines[0]}" = "sigsend: '-15' is ambiguous: use -s 15 for a signal, or --group or -- -PGID for a process group" ]
 }
 
 @test "--all signals every process, inside a fresh pid namespace only" {
@@ -176,6 +179,15 @@ EOF
 	printf '123\n\n' >"$PF"
 	run -65 sigsend -p "$PF"
 	[ "$output" = "sigsend: unable to read pidfile $PF: not a process id" ]
+	# A NUL ends no pid: "PID\0junk" is junk, not PID (the pid is ours,
+	# so a wrong 0 would signal this very test).
+	local f
+	for f in '%s\0' '%s\0junk\n' '%s\n\0'; do
+		# shellcheck disable=SC2059
+		printf "$f" "$$" >"$PF"
+		run -65 sigsend -s USR1 -p "$PF"
+		[ "$output" = "sigsend: unable to read pidfile $PF: not a process id" ]
+	done
 }
 
 @test "pidfile: a symlink is refused (77), even to a valid pidfile" {
