@@ -446,3 +446,30 @@ C
 	run shmcat dump -k "$k" --unpack 'i' -o 3 --rm
 	[ "$output" = $'4\n5' ]
 }
+
+@test "completion: --pack and --unpack are offered where they apply, and their FORMAT completes to nothing (no file names)" {
+	local t
+	for t in mqsend mqrecv shmcat; do
+		# shellcheck source=/dev/null
+		. "$BATS_TEST_DIRNAME/../completions/$t"
+	done
+	comp() {
+		local f=$1
+		shift
+		COMP_WORDS=("$@")
+		COMP_CWORD=$((${#COMP_WORDS[@]} - 1))
+		COMPREPLY=()
+		"$f" "${COMP_WORDS[0]}"
+		printf '%s\n' "${COMPREPLY[@]}"
+	}
+	cd "$BATS_TEST_TMPDIR"
+	: >some-file
+	[ "$(comp _mqsend mqsend --pa)" = --pack ]
+	[ -z "$(comp _mqsend mqsend --pack '')" ]
+	[ "$(comp _mqrecv mqrecv --unp)" = --unpack ]
+	[ -z "$(comp _mqrecv mqrecv --unpack '')" ]
+	[ "$(comp _shmcat shmcat load --pa)" = --pack= ]
+	[ "$(comp _shmcat shmcat dump --unp)" = --unpack= ]
+	[ -z "$(comp _shmcat shmcat dump --unpack '')" ]
+	[ -z "$(comp _shmcat shmcat load --unp)" ]
+}
