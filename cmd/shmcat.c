@@ -19,11 +19,11 @@
 
 #include "ipctools.h"
 
-/* The largest record a writer publishes when --atomic allows less: big
- * enough that a stream costs few system calls, small enough that what a
- * reader killed in hand delivers again stays small (shmcat(1), Crash
- * safety). */
-#define BIG_CHUNK (1u << 16)
+/* The largest record a writer publishes, or a reader writes out before
+ * it marks it delivered, unless one --atomic unit is larger: what a
+ * reader killed by SIGKILL can deliver again (shmcat(1), Crash safety).
+ * A record is cut only between whole units or lines. */
+#define CHUNK (64u << 10)
 #define DEFAULT_RING (1u << 20)
 
 enum cmd { LOAD, DUMP, STAT, RM, SET, WRITE, READ, NCMD };
@@ -1176,6 +1176,7 @@ struct writer {
 	bool partial_ok;        /* no --lines or --atomic: a stop publishes all */
 	bool counted;           /* FIONREAD tells what stdin has ready */
 	size_t atomic, carry;
+	size_t most;            /* the largest record: CHUNK or one unit */
 	char *saved;            /* the carry, at most atomic bytes */
 };
 
@@ -1318,6 +1319,8 @@ static bool step_big(struct writer *w, size_t avail)
 {
 	void *p;
 	size_t room, want = w->carry + avail;
+	if (want > w->most)
+		want = w->most;
 	if (it_ring_reserve(w->h, w->atomic, want, it_deadline(w->a->timeout),
 			    w->a->used & O_NOWAIT, &stop, &p, &room) < 0)
 		ring_fail(w->s, w->h, errno, true);
@@ -1376,10 +1379,10 @@ static int write_ring(struct args *a)
 	it_xready(&a->ready_fd);
 	w.counted = !(fstat(STDIN_FILENO, &st) == 0 && S_ISREG(st.st_mode)) &&
 		    ioctl(STDIN_FILENO, FIONREAD, &avail) == 0;
-	size_t big = w.atomic > BIG_CHUNK ? w.atomic : BIG_CHUNK;
+	w.most = w.atomic > CHUNK ? w.atomic : CHUNK;
 	bool more = true;
 	while (more && !stop) {
-		size_t ready = input_ready(&w, big);
+		size_t ready = input_ready(&w, w.most);
 		if (stop)
 			break;
 		more = w.carry + ready <= w.atomic ? step_small(&w)
@@ -1447,9 +1450,11 @@ static size_t output(const struct batch *b, bool pipe, int *err)
 }
 
 /* Claims the next chunk (waiting as the options say), then, for a pipe,
- * as many more as are there at once and fit in what the pipe holds, so
- * that the reader on the other side is handed whole chunks in one go
- * and waited for once. Returns as it_ring_claim did for the first. */
+ * as many more as are there at once and fit in room (what the pipe holds,
+ * at most CHUNK), so that the reader on the other side is handed whole
+ * chunks in one go and waited for once. A batch is what a reader killed
+ * before it marks it delivered gives again: one record, or CHUNK. Returns
+ * as it_ring_claim did for the first. */
 static int claim_batch(struct it_ring *h, const struct args *a, size_t room,
 		       bool nowait, struct batch *b)
 {
@@ -1457,13 +1462,15 @@ static int claim_batch(struct it_ring *h, const struct args *a, size_t room,
 	b->n = 0;
 	b->total = 0;
 	int rc = it_ring_claim(h, follow, it_deadline(a->timeout), nowait,
-			       &stop, &b->buf[0], &b->len[0]);
+			       SIZE_MAX, &stop, &b->buf[0], &b->len[0]);
 	if (rc != 1)
 		return rc;
 	b->total = b->len[b->n++];
+	if (room > CHUNK)
+		room = CHUNK;
 	while (b->n < IT_RING_NCLAIM && b->total < room && !stop &&
-	       it_ring_claim(h, true, IT_FOREVER, true, &stop, &b->buf[b->n],
-			     &b->len[b->n]) == 1)
+	       it_ring_claim(h, true, IT_FOREVER, true, room - b->total, &stop,
+			     &b->buf[b->n], &b->len[b->n]) == 1)
 		b->total += b->len[b->n++];
 	return 1;
 }

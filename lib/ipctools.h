@@ -546,11 +546,13 @@ int it_ring_reserve(struct it_ring *h, size_t min, size_t max,
 /* Publishes len bytes of the reservation (0 drops it). */
 int it_ring_commit(struct it_ring *h, size_t len);
 /* Claims the next record: 1 with *buf and *len, 0 at the end of the stream
- * (never with follow), -1 with errno as it_ring_reserve, or ENOBUFS with
- * IT_RING_NCLAIM records claimed already. Claims add up until settled. */
+ * (never with follow), -1 with errno as it_ring_reserve, EAGAIN at once
+ * when the next record holds more than most bytes, or ENOBUFS with
+ * IT_RING_NCLAIM records claimed already. Claims add up until settled:
+ * what a reader killed before it_ring_done may deliver twice. */
 int it_ring_claim(struct it_ring *h, bool follow, int64_t deadline,
-		  bool nowait, volatile sig_atomic_t *stop, const void **buf,
-		  size_t *len);
+		  bool nowait, size_t most, volatile sig_atomic_t *stop,
+		  const void **buf, size_t *len);
 /* The records claimed were delivered; or only their first delivered
  * bytes (in the order claimed) were, and the rest goes back for other
  * readers. */

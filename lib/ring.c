@@ -704,8 +704,8 @@ int it_ring_commit(struct it_ring *h, size_t len)
 }
 
 int it_ring_claim(struct it_ring *h, bool follow, int64_t deadline,
-		  bool nowait, volatile sig_atomic_t *stop, const void **buf,
-		  size_t *len)
+		  bool nowait, size_t most, volatile sig_atomic_t *stop,
+		  const void **buf, size_t *len)
 {
 	struct ring *r = h->shared;
 	h->stop = stop;
@@ -724,6 +724,13 @@ int it_ring_claim(struct it_ring *h, bool follow, int64_t deadline,
 				return bad(h);
 			if (atomic_load(&c->state) == R_COMMITTED) {
 				uint32_t done = DELIVERED(c);
+				/* The next record in order is too big for
+				 * what the caller has room for: none is
+				 * taken, or the order would change. */
+				if (c->len - done > most) {
+					unlock(h);
+					return fail(EAGAIN);
+				}
 				c->who = done << 8 | (uint32_t)h->slot;
 				atomic_store(&c->state, R_CLAIMED);
 				h->claim[h->nclaim] = pos;

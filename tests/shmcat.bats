@@ -582,8 +582,36 @@ for f in glob.glob(sys.argv[1] + "/out.*"):
 seen = set(got)
 assert seen == want, sorted(want - seen)[:5]
 dup_bytes = 7 * (len(got) - len(seen))
-# A killed reader into a file holds one chunk: 64 KiB at most.
+# shmcat(1): what a killed reader gives again is at most 64 KiB.
 assert dup_bytes <= 65536 * int(sys.argv[2]), dup_bytes' "$d" "$kills"
+}
+
+@test "ring: a reader killed after it wrote a chunk, before it marked it delivered, gives at most 64 KiB again, into a file or a pipe" {
+	local k d how st
+	hooked_shmcat
+	k=$(it_key)
+	d=$BATS_TEST_TMPDIR
+	seq -w 1 100000 >"$d/nums"
+	for how in file pipe; do
+		# 700000 bytes ready at once, from a regular file: before, one
+		# record of all of it, and a reader killed here gave it all again.
+		shmcat write -k "$k" -c --size 1M --lines <"$d/nums"
+		if [ "$how" = file ]; then
+			st=0
+			env IT_RING_HOOK=finish-locked "$HOOKED" read -k "$k" >"$d/a" || st=$?
+			[ "$st" = 137 ]
+		else
+			env IT_RING_HOOK=finish-locked "$HOOKED" read -k "$k" | cat >"$d/a" || :
+			[ "${PIPESTATUS[0]}" = 137 ]
+		fi
+		shmcat read -k "$k" >"$d/b"
+		cmp "$d/b" "$d/nums"
+		python3 -c '
+import sys
+a, nums = open(sys.argv[1], "rb").read(), open(sys.argv[2], "rb").read()
+assert 0 < len(a) <= 65536 and nums.startswith(a), len(a)' "$d/a" "$d/nums"
+		shmcat rm -k "$k"
+	done
 }
 
 @test "ring: a segment removed under a waiting reader or writer is exit 66" {
