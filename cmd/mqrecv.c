@@ -540,5 +540,6 @@ int main(int argc, char **argv)
 	if (status == IT_OK)
 		it_mq_xremove();
 	free(q.buf);
+	it_pack_free(&a.pack);
 	return status;
 }

