@@ -126,6 +126,9 @@ static void check(struct argp_state *state, struct args *a)
 		argp_error(state, "--unpack writes one line per message: drop %s",
 			   a->framing == IT_FRAME_NUL ? "--null" : a->framing ==
 			   IT_FRAME_WHOLE ? "--whole" : "--netstring");
+	if (a->unpacked && a->truncate)
+		argp_error(state, "--truncate and --unpack: a cut message is never "
+			   "a record, and what was cut could not go back");
 	it_mq_check_create(state, &a->obj, &a->create, &a->attr);
 	const char *idle = a->stat ? idle_with_stat(a, posix) : NULL;
 	if (idle)
@@ -251,6 +254,8 @@ struct out {
 	char *line;             /* the record in hand as a line */
 	bool in_pipe;           /* written into the pipe, maybe not read yet */
 	bool rm_kept;           /* a put-back made --rm leave the queue */
+	const char *refused;    /* why the message in hand goes back, if not
+				   for the output's sake (--unpack) */
 	int64_t putback_ns;     /* how long a put-back may wait for room */
 };
 
@@ -340,6 +345,11 @@ static _Noreturn void rescue(const struct it_mq *q, int err)
 			it_obj_label(q->obj), it_sig_name(it_mq_caught()), hint);
 		it_mq_exit_signal(it_mq_caught());
 	}
+	if (out.refused)
+		it_die(IT_DATAERR, "unable to receive from %s: %s, and putting it "
+		       "back failed: %s (%s)", it_obj_label(q->obj), out.refused,
+		       err == ETIMEDOUT ? "the queue stayed full" : strerror(err),
+		       hint);
 	it_die(IT_IOERR, "unable to put messages back on %s: %s (%s)",
 	       it_obj_label(q->obj), err == ETIMEDOUT ? "the queue stayed full"
 	       : strerror(err), hint);
@@ -467,13 +477,16 @@ static _Noreturn void too_big(struct it_mq *q)
 static _Noreturn void not_a_record(struct it_mq *q, const struct args *a,
 				   long type, size_t len)
 {
+	static char why[120];
+	snprintf(why, sizeof why, "a message of %zu bytes is not a record of "
+		 "the format's %zu (--unpack)", len, a->pack.size);
 	out.type = type;
 	out.raw = q->buf->text;
 	out.rawlen = len;
+	out.refused = why;
 	put_back(q);
-	it_die(IT_DATAERR, "unable to receive from %s: a message of %zu bytes is "
-	       "not a record of the format's %zu; it went back on the queue%s "
-	       "(--unpack)", it_obj_label(q->obj), len, a->pack.size,
+	it_die(IT_DATAERR, "unable to receive from %s: %s; it went back on the "
+	       "queue%s", it_obj_label(q->obj), why,
 	       out.rm_kept ? ", which stays despite --rm" : "");
 }
 

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/msg.h>
 
 #include "ipctools.h"
 
@@ -202,6 +203,16 @@ static void unread(struct it_reader *r, const char *msg, size_t len)
 	it_reader_giveback(r);
 }
 
+/* A refusal before the first message: a queue made for this run (--key
+ * private) holds nothing and only its id was printed; it would leak, so
+ * it goes, and the error says so. */
+static const char *gone(const struct args *a, const struct it_mq *q, long n)
+{
+	if (!a->obj.private || n > 1 || msgctl(q->id, IPC_RMID, NULL) < 0)
+		return "";
+	return "; the new queue was removed";
+}
+
 /* Sends message number n, or exits; r (if any) then gets back the message
  * and its read-ahead, so that standard input is left right after the last
  * message sent. */
@@ -231,16 +242,17 @@ static void send_one(const struct args *a, struct it_mq *q,
 		unread(r, first, whole);
 	if (err == EBADMSG)
 		it_die(IT_DATAERR, "unable to send to %s: message %ld does not start "
-		       "with a %s and a tab (--typed)", it_obj_label(&a->obj), n,
-		       q->posix ? "priority" : "type");
+		       "with a %s and a tab (--typed)%s", it_obj_label(&a->obj), n,
+		       q->posix ? "priority" : "type", gone(a, q, n));
 	if (err == EDOM)
 		it_die(IT_DATAERR, "unable to send to %s: %s %ld, field %zu: %s "
-		       "(--pack)", it_obj_label(&a->obj), r ? "line" : "message",
-		       n, field, why);
+		       "(--pack)%s", it_obj_label(&a->obj), r ? "line" : "message",
+		       n, field, why, gone(a, q, n));
 	if (err == EMSGSIZE) {
 		it_mq_limit(q, limit, sizeof limit);
 		it_die(IT_DATAERR, "unable to send to %s: message %ld is longer than "
-		       "%zu bytes (%s)", it_obj_label(&a->obj), n, q->msgmax, limit);
+		       "%zu bytes (%s)%s", it_obj_label(&a->obj), n, q->msgmax,
+		       limit, gone(a, q, n));
 	}
 	it_mq_xfail(q, err);
 }
@@ -265,16 +277,18 @@ static void send_input(const struct args *a, struct it_mq *q)
 		if (err == EMSGSIZE && a->packed)
 			it_die(IT_DATAERR, "unable to send to %s: line %ld is longer "
 			       "than %zu bytes, more than any record of the format "
-			       "takes (--pack)", it_obj_label(&a->obj), n + 1, max);
+			       "takes (--pack)%s", it_obj_label(&a->obj), n + 1, max,
+			       gone(a, q, n + 1));
 		if (err == EMSGSIZE) {
 			it_mq_limit(q, limit, sizeof limit);
 			it_die(IT_DATAERR, "unable to send to %s: message %ld is longer "
-			       "than %zu bytes (%s)", it_obj_label(&a->obj), n + 1,
-			       q->msgmax, limit);
+			       "than %zu bytes (%s)%s", it_obj_label(&a->obj), n + 1,
+			       q->msgmax, limit, gone(a, q, n + 1));
 		}
 		if (err == EBADMSG)
 			it_die(IT_DATAERR, "unable to read standard input: message "
-			       "%ld is not a complete netstring", n + 1);
+			       "%ld is not a complete netstring%s", n + 1,
+			       gone(a, q, n + 1));
 		it_xfail_status(IT_IOERR, err, "read", "standard input", NULL);
 	}
 	it_reader_free(&r);

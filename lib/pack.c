@@ -132,7 +132,7 @@ int it_pack_parse(struct it_pack *p, const char *fmt, char *why, size_t whylen)
 	memset(p, 0, sizeof *p);
 	const char *s = prefix(p, fmt);
 	for (;;) {
-		while (*s == ' ' || *s == '\t' || *s == '\n')
+		while (*s && strchr(" \t\n\r\v\f", *s))
 			s++;
 		if (!*s)
 			break;
@@ -151,7 +151,7 @@ int it_pack_parse(struct it_pack *p, const char *fmt, char *why, size_t whylen)
 		const struct code *k = *s ? find_code(*s) : NULL;
 		if (!k) {
 			it_pack_free(p);
-			if (!*s || *s == ' ')
+			if (!*s || strchr(" \t\n\r\v\f", *s))
 				return bad(why, whylen, "a count with no "
 					   "letter after it");
 			if ((unsigned char)*s < 0x20 || *s == 0x7f)
@@ -256,6 +256,19 @@ static size_t escape_bytes(char *dst, const unsigned char *s, size_t len)
 	return o;
 }
 
+/* A field as an error message shows it: at most 40 bytes, escaped, so a
+ * NUL or a control byte in the input reads as itself. */
+struct shown { char s[4 * 40 + 4]; };
+static const char *shown(struct shown *b, const char *s, size_t len)
+{
+	size_t n = escape_bytes(b->s, (const unsigned char *)s,
+				len > 40 ? 40 : len);
+	if (len > 40)
+		n += (size_t)sprintf(b->s + n, "...");
+	b->s[n] = '\0';
+	return b->s;
+}
+
 size_t it_unpack_maxline(const struct it_pack *p)
 {
 	size_t n = 0;
@@ -272,7 +285,9 @@ size_t it_pack_maxline(const struct it_pack *p)
 }
 
 /* The fewest digits (from lo to hi) that read back to the same value, as
- * Python's repr does: 0.1, not 0.10000000000000001. */
+ * Python's repr does: 0.1, not 0.10000000000000001. Every decimal of
+ * FLT_DIG (DBL_DIG) digits survives the round trip through a normal value,
+ * so lo can start there; a subnormal has fewer bits and starts at 1. */
 static size_t shortest(char *dst, double v, int lo, int hi, bool single)
 {
 	int n = 0;
@@ -302,12 +317,14 @@ static size_t unpack_field(const struct it_pack *p,
 	if (f->code == 'f') {
 		float v;
 		memcpy(&v, b, sizeof v);
-		return shortest(dst, v, 6, 9, true);
+		return shortest(dst, v, fpclassify(v) == FP_SUBNORMAL ? 1 : 6,
+				9, true);
 	}
 	if (f->code == 'd') {
 		double v;
 		memcpy(&v, b, sizeof v);
-		return shortest(dst, v, 15, 17, false);
+		return shortest(dst, v, fpclassify(v) == FP_SUBNORMAL ? 1 : 15,
+				17, false);
 	}
 	uint64_t u = get_uint(b, f->size);
 	if (f->code == '?')
@@ -377,6 +394,7 @@ static ssize_t unescape(const char *s, size_t len, unsigned char *out)
 static int parse_int(const struct it_pack_field *f, const char *s, size_t len,
 		     uint64_t *out, char *why, size_t whylen)
 {
+	struct shown sh;
 	bool sign = find_code(f->code)->sign, neg = len && s[0] == '-';
 	unsigned bits = 8 * (unsigned)f->size;
 	uint64_t v = 0, max = bits == 64 ? UINT64_MAX : (1ULL << bits) - 1;
@@ -389,8 +407,8 @@ static int parse_int(const struct it_pack_field *f, const char *s, size_t len,
 			goto notint;
 		unsigned d = (unsigned)(s[i] - '0');
 		if (v > (lim - d) / 10)
-			return bad(why, whylen, "%.*s does not fit '%c' (%s%llu..%llu)",
-				   (int)(len > 40 ? 40 : len), s, f->code,
+			return bad(why, whylen, "%s does not fit '%c' (%s%llu..%llu)",
+				   shown(&sh, s, len), f->code,
 				   sign ? "-" : "", sign ? (unsigned long long)(max / 2 + 1)
 				   : 0ULL, (unsigned long long)(sign ? max / 2 : max));
 		v = v * 10 + d;
@@ -398,35 +416,45 @@ static int parse_int(const struct it_pack_field *f, const char *s, size_t len,
 	*out = neg ? (uint64_t)0 - v : v;
 	return 0;
 notint:
-	return bad(why, whylen, "'%.*s' is not an integer for '%c'",
-		   (int)(len > 40 ? 40 : len), s, f->code);
+	return bad(why, whylen, "'%s' is not an integer for '%c'",
+		   shown(&sh, s, len), f->code);
 }
 
+/* A decimal or hex float, or inf, infinity, nan in any case, with an
+ * optional '-' (no '+', no spaces: as integers). A finite value too large
+ * for the field, or one so small it would become 0, does not fit; rounding
+ * to the nearest value, subnormals included, is fine, as Python does. */
 static int parse_float(const struct it_pack_field *f, const char *s,
 		       size_t len, unsigned char *b, char *why, size_t whylen)
 {
+	struct shown sh;
 	char tmp[64];
-	if (len == 0 || len >= sizeof tmp || s[0] == ' ' || s[0] == '\t')
-		return bad(why, whylen, "'%.*s' is not a number for '%c'",
-			   (int)(len > 40 ? 40 : len), s, f->code);
+	const char *t = len && s[0] == '-' ? s + 1 : s;
+	if (len == 0 || len >= sizeof tmp || memchr(s, '\0', len) ||
+	    !(*t == '.' || (*t >= '0' && *t <= '9') || *t == 'i' || *t == 'I' ||
+	      *t == 'n' || *t == 'N'))
+		return bad(why, whylen, "'%s' is not a number for '%c'",
+			   shown(&sh, s, len), f->code);
 	memcpy(tmp, s, len);
 	tmp[len] = '\0';
 	char *end;
 	errno = 0;
 	double v = strtod(tmp, &end);
-	if (*end || end == tmp || (s[0] != '-' && (s[0] < '0' || s[0] > '9') &&
-				   s[0] != '.' && s[0] != 'i' && s[0] != 'n'))
-		return bad(why, whylen, "'%s' is not a number for '%c'", tmp,
-			   f->code);
+	int range = errno;
+	if (*end || end == tmp)
+		return bad(why, whylen, "'%s' is not a number for '%c'",
+			   shown(&sh, s, len), f->code);
 	if (f->code == 'f') {
-		/* As Python does: rounding to the nearest float is fine (the
-		 * 9 digits we print of FLT_MAX read back a little over it);
-		 * only a finite value that becomes infinite does not fit. */
 		float fv = (float)v;
-		if (isinf(fv) && !isinf(v))
-			return bad(why, whylen, "%s does not fit 'f'", tmp);
+		if ((isinf(fv) && !isinf(v)) || (fv == 0 && v != 0) ||
+		    (range == ERANGE && (isinf(v) || v == 0)))
+			return bad(why, whylen, "%s does not fit 'f'",
+				   shown(&sh, s, len));
 		memcpy(b, &fv, sizeof fv);
 	} else {
+		if (range == ERANGE && (isinf(v) || v == 0))
+			return bad(why, whylen, "%s does not fit 'd'",
+				   shown(&sh, s, len));
 		memcpy(b, &v, sizeof v);
 	}
 	return 0;
@@ -436,6 +464,7 @@ static int pack_field(const struct it_pack *p, const struct it_pack_field *f,
 		      const char *s, size_t len, unsigned char *rec,
 		      char *why, size_t whylen)
 {
+	struct shown sh;
 	unsigned char b[8];
 	if (f->code == 's' || f->code == 'c') {
 		/* Escapes only shorten: len bytes of room is enough. */
@@ -445,8 +474,8 @@ static int pack_field(const struct it_pack *p, const struct it_pack_field *f,
 		ssize_t n = unescape(s, len, t);
 		int rc = 0;
 		if (n < 0)
-			rc = bad(why, whylen, "a bad escape in '%.*s'",
-				 (int)(len > 40 ? 40 : len), s);
+			rc = bad(why, whylen, "a bad escape in '%s'",
+				 shown(&sh, s, len));
 		else if (f->code == 'c' && n != 1)
 			rc = bad(why, whylen, "'c' takes one byte, not %zd", n);
 		else if ((size_t)n > f->size)
@@ -466,8 +495,8 @@ static int pack_field(const struct it_pack *p, const struct it_pack_field *f,
 	uint64_t v = 0;
 	if (f->code == '?') {
 		if (len != 1 || (s[0] != '0' && s[0] != '1'))
-			return bad(why, whylen, "'%.*s' is not 0 or 1 for '?'",
-				   (int)(len > 40 ? 40 : len), s);
+			return bad(why, whylen, "'%s' is not 0 or 1 for '?'",
+				   shown(&sh, s, len));
 		v = (uint64_t)(s[0] - '0');
 	} else if (parse_int(f, s, len, &v, why, whylen) < 0) {
 		return -1;
@@ -489,9 +518,11 @@ int it_pack(const struct it_pack *p, const char *line, size_t len, void *rec,
 				   i, p->n);
 		const char *tab = memchr(line + start, '\t', len - start);
 		size_t end = tab ? (size_t)(tab - line) : len;
-		if (i + 1 == p->n && tab)
+		if (i + 1 == p->n && tab) {
+			*field = i + 2;
 			return bad(why, whylen, "more fields than the format's %zu",
 				   p->n);
+		}
 		if (pack_field(p, &p->f[i], line + start, end - start, rec, why,
 			       whylen) < 0)
 			return -1;

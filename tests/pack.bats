@@ -165,7 +165,7 @@ C
 	run -65 pp pack 'i i' <<<1
 	[ "$output" = "packprobe: line 1, field 2: 1 fields where the format has 2" ]
 	run -65 pp pack 'i' < <(printf '1\t2\n')
-	[ "$output" = "packprobe: line 1, field 1: more fields than the format's 1" ]
+	[ "$output" = "packprobe: line 1, field 2: more fields than the format's 1" ]
 	run -65 pp pack 'c' <<<ab
 	[ "$output" = "packprobe: line 1, field 1: 'c' takes one byte, not 2" ]
 	run -65 pp pack 'f' <<<1e39
@@ -176,7 +176,7 @@ C
 	run -65 pp pack '?' <<<2
 	[ "$output" = "packprobe: line 1, field 1: '2' is not 0 or 1 for '?'" ]
 	run -65 pp pack '4s' <<<'a\q'
-	[ "$output" = "packprobe: line 1, field 1: a bad escape in 'a\\q'" ]
+	[ "$output" = "packprobe: line 1, field 1: a bad escape in 'a\\\\q'" ]
 	run -65 pp pack 'd' <<<' 1'
 	run -65 pp pack 'q' <<<9223372036854775808
 	run -0 pp pack 'q' <<<-9223372036854775808
@@ -344,10 +344,47 @@ C
 	mqsend -k "$k" -c abc
 	run mqrecv -k "$k" --unpack i --rm
 	[ "$status" = 65 ]
-	[[ $output == *"a message of 3 bytes is not a record of the format's 4; it went back on the queue, which stays despite --rm"* ]]
+	[[ $output == *"a message of 3 bytes is not a record of the format's 4 (--unpack); it went back on the queue, which stays despite --rm"* ]]
 	run mqrecv -k "$k" --rm
 	[ "$status" = 0 ]
 	[ "$output" = abc ]
+}
+
+@test "mqrecv --unpack: a message of another size that cannot go back is still 65, says why, and is saved" {
+	need_other_user
+	local k d rescue
+	k=$(it_key)
+	mqsend -k "$k" -c -m 0644 abc
+	# a directory nobody can write in, for the rescue file
+	d=$(mktemp -d /tmp/ipct-rescue.XXXXXX)
+	it_track path "$d"
+	chmod 0777 "$d"
+	# nobody may take (read) but not put back (write)
+	TMPDIR=$d run as_nobody mqrecv -k "$k" --unpack i
+	[ "$status" = 65 ]
+	[[ $output == *"a message of 3 bytes is not a record of the format's 4 (--unpack), and putting it back failed: Permission denied (1 message saved in $d/mqrecv-rescue."* ]]
+	rescue=$(echo "$d"/mqrecv-rescue.*)
+	[ "$(cat "$rescue")" = $'5:1\tabc,' ]
+}
+
+@test "mqrecv: --truncate and --unpack together are a usage error (a cut message is never a record)" {
+	run mqrecv -k 0x2a --truncate --unpack q
+	[ "$status" = 64 ]
+	[[ ${lines[0]} == *"--truncate and --unpack"* ]]
+}
+
+@test "mqsend --key private --pack: a first line refused leaves no queue behind; one refused later keeps the sent ones" {
+	local id
+	run mqsend -k private --pack i x
+	[ "$status" = 65 ]
+	id=${lines[0]}
+	[[ $output == *"'x' is not an integer for 'i' (--pack); the new queue was removed"* ]]
+	run mqsend --id "$id" --stat
+	[ "$status" = 66 ]
+	id=$(printf '1\nx\n' | mqsend -k private --pack i) && return 1
+	run mqrecv --id "$id" --unpack i --rm
+	[ "$status" = 0 ]
+	[ "$output" = 1 ]
 }
 
 @test "--pack and --unpack: bad formats and framings that do not go with them are usage errors" {

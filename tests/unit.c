@@ -489,6 +489,34 @@ static void test_pack(void)
 	      memcmp(rec, "a\\\t\0", 4) == 0);
 	CHECK(it_unpack(&p, rec, line) == 5 && memcmp(line, "a\\\\\\t", 5) == 0);
 	it_pack_free(&p);
+	/* Python's whitespace between items; \r \v \f too */
+	CHECK(it_pack_parse(&p, "i\r\v\fh", why, sizeof why) == 0 && p.n == 2);
+	/* an extra field is named as the one past the format's */
+	REJECTS(it_pack(&p, "1\t2\t3", 5, rec, &field, why, sizeof why), EINVAL);
+	CHECK(field == 3);
+	/* a NUL in a field shows in the message, the field not cut at it */
+	REJECTS(it_pack(&p, "1\0002\t3", 5, rec, &field, why, sizeof why),
+		EINVAL);
+	CHECK(field == 1 && strstr(why, "'1\\x002'") != NULL);
+	it_pack_free(&p);
+	/* floats: overflow and total underflow do not fit; subnormals round */
+	CHECK(it_pack_parse(&p, "<d", why, sizeof why) == 0);
+	REJECTS(it_pack(&p, "1e400", 5, rec, &field, why, sizeof why), EINVAL);
+	REJECTS(it_pack(&p, "-1e400", 6, rec, &field, why, sizeof why), EINVAL);
+	REJECTS(it_pack(&p, "1e-400", 6, rec, &field, why, sizeof why), EINVAL);
+	REJECTS(it_pack(&p, "+1", 2, rec, &field, why, sizeof why), EINVAL);
+	CHECK(it_pack(&p, "-Infinity", 9, rec, &field, why, sizeof why) == 0);
+	CHECK(it_pack(&p, "NaN", 3, rec, &field, why, sizeof why) == 0);
+	memset(rec, 0, 8);
+	rec[0] = 1;     /* the least subnormal double: 5e-324, fewest digits */
+	CHECK(it_unpack(&p, rec, line) == 6 && memcmp(line, "5e-324", 6) == 0);
+	it_pack_free(&p);
+	CHECK(it_pack_parse(&p, "<f", why, sizeof why) == 0);
+	REJECTS(it_pack(&p, "1e39", 4, rec, &field, why, sizeof why), EINVAL);
+	REJECTS(it_pack(&p, "1e-46", 5, rec, &field, why, sizeof why), EINVAL);
+	CHECK(it_pack(&p, "1e-40", 5, rec, &field, why, sizeof why) == 0);
+	CHECK(it_unpack(&p, rec, line) == 5 && memcmp(line, "1e-40", 5) == 0);
+	it_pack_free(&p);
 }
 
 static int stop_now(void)
