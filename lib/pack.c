@@ -431,7 +431,7 @@ static int parse_float(const struct it_pack_field *f, const char *s,
 	char tmp[64];
 	const char *t = len && s[0] == '-' ? s + 1 : s;
 	if (len == 0 || len >= sizeof tmp || memchr(s, '\0', len) ||
-	    !(*t == '.' || (*t >= '0' && *t <= '9') || *t == 'i' || *t == 'I' ||
+	    t == s + len || !(*t == '.' || (*t >= '0' && *t <= '9') || *t == 'i' || *t == 'I' ||
 	      *t == 'n' || *t == 'N'))
 		return bad(why, whylen, "'%s' is not a number for '%c'",
 			   shown(&sh, s, len), f->code);

@@ -505,6 +505,7 @@ static void test_pack(void)
 	REJECTS(it_pack(&p, "-1e400", 6, rec, &field, why, sizeof why), EINVAL);
 	REJECTS(it_pack(&p, "1e-400", 6, rec, &field, why, sizeof why), EINVAL);
 	REJECTS(it_pack(&p, "+1", 2, rec, &field, why, sizeof why), EINVAL);
+	REJECTS(it_pack(&p, "-", 1, rec, &field, why, sizeof why), EINVAL);
 	CHECK(it_pack(&p, "-Infinity", 9, rec, &field, why, sizeof why) == 0);
 	CHECK(it_pack(&p, "NaN", 3, rec, &field, why, sizeof why) == 0);
 	memset(rec, 0, 8);
