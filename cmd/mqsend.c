@@ -11,7 +11,11 @@
 #include "ipctools.h"
 
 enum { OPT_TYPED = 0x2000, OPT_NOWAIT, OPT_MAXMSG, OPT_MSGSIZE, OPT_STAT,
-       OPT_JSON, OPT_PACK };
+       OPT_JSON, OPT_PACK, OPT_FULL };
+
+/* What a full queue does to the next message (--full): the notes' three
+ * choices, and --nowait's. */
+enum full { FULL_WAIT, FULL_OVERWRITE, FULL_DISCARD, FULL_FAIL };
 
 struct args {
 	struct it_obj obj;
@@ -21,6 +25,7 @@ struct args {
 	long type;            /* System V type, or POSIX priority */
 	bool type_given, prio_given;
 	bool typed, nowait, stat, json, packed;
+	enum full full;       /* --full; --nowait is FULL_FAIL */
 	struct it_pack pack;  /* --pack FORMAT */
 	unsigned char *rec;   /* one record of it */
 	int64_t timeout;
@@ -35,6 +40,9 @@ static const struct argp_option options[] = {
 	{"typed", OPT_TYPED, NULL, 0, "each message starts with its TYPE or PRIO "
 	 "and a tab, as mqrecv --print-type or --print-priority writes it", 0},
 	{"nowait", OPT_NOWAIT, NULL, 0, "exit 1 at once if the queue is full", 0},
+	{"full", OPT_FULL, "ACTION", 0, "when the queue is full: wait (the "
+	 "default), overwrite (drop the oldest message to make room), discard "
+	 "(drop this one), fail (exit 1, as --nowait)", 0},
 	{"timeout", 'w', "DURATION", 0, "exit 1 if the queue stays full this long "
 	 "(250ms, 1.5s, 2m)", 0},
 	{"maxmsg", OPT_MAXMSG, "N", 0, "a new POSIX queue holds N messages", 0},
@@ -57,6 +65,7 @@ static const char *idle_with_stat(const struct args *a)
 	const struct { bool given; const char *name; } opts[] = {
 		{ a->type_given, "--type" }, { a->prio_given, "--priority" },
 		{ a->typed, "--typed" }, { a->nowait, "--nowait" },
+		{ a->full != FULL_WAIT, "--full" },
 		{ a->packed, "--pack" },
 		{ a->timeout != IT_FOREVER, "--timeout" },
 		{ a->framing != IT_FRAME_LINE, framings[a->framing] },
@@ -83,8 +92,15 @@ static void check(struct argp_state *state, struct args *a)
 			   "apply");
 	if (a->typed && (a->type_given || a->prio_given))
 		argp_error(state, "--typed takes the type from each message");
+	if (a->full == FULL_FAIL && a->timeout != IT_FOREVER)
+		argp_error(state, "--full=fail and --timeout: choose one");
 	if (a->nowait && a->timeout != IT_FOREVER)
 		argp_error(state, "--nowait and --timeout: choose one");
+	if ((a->full == FULL_OVERWRITE || a->full == FULL_DISCARD) &&
+	    (a->nowait || a->timeout != IT_FOREVER))
+		argp_error(state, "--full=%s never waits: drop %s", a->full ==
+			   FULL_OVERWRITE ? "overwrite" : "discard", a->nowait
+			   ? "--nowait" : "--timeout");
 	if (a->packed && a->framing != IT_FRAME_LINE)
 		argp_error(state, "--pack takes one line of fields per message: "
 			   "drop %s", a->framing == IT_FRAME_NUL ? "--null"
@@ -135,6 +151,19 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_TYPED: a->typed = true; break;
 	case OPT_NOWAIT: a->nowait = true; break;
+	case OPT_FULL:
+		if (strcmp(arg, "wait") == 0)
+			a->full = FULL_WAIT;
+		else if (strcmp(arg, "overwrite") == 0)
+			a->full = FULL_OVERWRITE;
+		else if (strcmp(arg, "discard") == 0)
+			a->full = FULL_DISCARD;
+		else if (strcmp(arg, "fail") == 0)
+			a->full = FULL_FAIL;
+		else
+			argp_error(state, "invalid --full action '%s': wait, "
+				   "overwrite, discard or fail", arg);
+		break;
 	case OPT_STAT: a->stat = true; break;
 	case OPT_JSON: a->json = true; break;
 	case OPT_PACK:
@@ -166,7 +195,9 @@ static const struct argp argp = {
 	"Send messages to a System V or POSIX message queue: each MESSAGE, or "
 	"else each message of standard input.\v"
 	"After a message that is not sent, a seekable standard input is left at "
-	"its first byte. Exit status: 0 success, 1 queue full (--nowait) or "
+	"its first byte. Exit status: 0 success (also when --full=overwrite or "
+	"discard dropped messages: stderr says how many), 1 queue full "
+	"(--nowait, --full=fail) or "
 	"timed out, 64 usage, 65 message too long or badly framed, 66 no such "
 	"queue, or removed, 71 system error, 73 exists (--excl), 74 read error "
 	"on standard input, 77 permission denied.", children, NULL, NULL
@@ -203,6 +234,45 @@ static void unread(struct it_reader *r, const char *msg, size_t len)
 	it_reader_giveback(r);
 }
 
+/* Messages a full queue made us drop (--full=overwrite, discard), told at
+ * exit: dropping was asked for, so the status stays 0. */
+static long dropped;
+static const char *dropped_on, *dropped_how;
+
+static void tell_dropped(void)
+{
+	if (dropped)
+		it_warn("%s %ld message%s on %s: the queue was full (--full=%s)",
+			dropped_how[0] == 'o' ? "dropped the oldest" : "discarded",
+			dropped, dropped == 1 ? "" : "s", dropped_on, dropped_how);
+}
+
+/* Sends one message as --full says: 0, or -1 with errno as it_mq_send. */
+static int deliver(const struct args *a, struct it_mq *q, long type,
+		   const char *msg, size_t len)
+{
+	if (a->full == FULL_WAIT || a->full == FULL_FAIL)
+		return it_mq_send(q, type, msg, len, a->full == FULL_FAIL ||
+				  a->nowait ? IT_MQ_NOWAIT : 0,
+				  it_deadline(a->timeout));
+	for (;;) {
+		if (it_mq_send(q, type, msg, len, IT_MQ_NOWAIT, IT_FOREVER) == 0)
+			return 0;
+		if (errno != EAGAIN)
+			return -1;
+		if (a->full == FULL_DISCARD) {
+			dropped++;
+			return 0;
+		}
+		/* Empty, yet no room: a receiver took the oldest first, or a
+		 * sender filled the room again; try once more. */
+		if (it_mq_drop_oldest(q) == 0)
+			dropped++;
+		else if (errno != EAGAIN)
+			return -1;
+	}
+}
+
 /* A refusal before the first message: a queue made for this run (--key
  * private) holds nothing and only its id was printed; it would leak, so
  * it goes, and the error says so. */
@@ -233,8 +303,7 @@ static void send_one(const struct args *a, struct it_mq *q,
 		msg = (const char *)a->rec;
 		len = a->pack.size;
 	}
-	if (!err && it_mq_send(q, type, msg, len, a->nowait ? IT_MQ_NOWAIT : 0,
-			    it_deadline(a->timeout)) < 0)
+	if (!err && deliver(a, q, type, msg, len) < 0)
 		err = errno;
 	if (!err)
 		return;
@@ -311,7 +380,14 @@ int main(int argc, char **argv)
 	 * stdin. Reading a pipe or a terminal may block, and the signal must
 	 * end that at once: nothing read from those could go back anyway. */
 	it_mq_xsignals(a.nmsgs || lseek(STDIN_FILENO, 0, SEEK_CUR) >= 0);
-	it_mq_xopen(&q, &a.obj, &a.create, &a.attr, O_WRONLY);
+	/* Overwriting takes messages off: a POSIX queue opens for both. */
+	it_mq_xopen(&q, &a.obj, &a.create, &a.attr,
+		    a.full == FULL_OVERWRITE ? O_RDWR : O_WRONLY);
+	if (a.full == FULL_OVERWRITE || a.full == FULL_DISCARD) {
+		dropped_on = it_obj_label(&a.obj);
+		dropped_how = a.full == FULL_OVERWRITE ? "overwrite" : "discard";
+		atexit(tell_dropped);
+	}
 	if (a.stat)
 		it_mq_xstat(&q, a.json);
 	else if (a.nmsgs)

@@ -391,6 +391,10 @@ void it_mq_xopen(struct it_mq *q, const struct it_obj *obj,
  * it_mq_caught), EIDRM (the queue was removed), EMSGSIZE, or the call's. */
 int it_mq_send(struct it_mq *q, long type, const void *msg, size_t len,
 	       int flags, int64_t deadline);
+/* Takes the next message to be delivered off the queue and drops it, to
+ * make room (mqsend --full=overwrite; a POSIX queue must be open O_RDWR):
+ * 0, or -1 with errno EAGAIN (the queue is empty), EACCES, EIDRM... */
+int it_mq_drop_oldest(struct it_mq *q);
 /* Receives into q->buf->text: the length, or -1 with errno as it_mq_send,
  * E2BIG for a System V message over q->msgmax. *type selects as msgrcv's
  * msgtyp, and returns the type or priority received. */

@@ -352,6 +352,28 @@ int it_mq_send(struct it_mq *q, long type, const void *msg, size_t len,
 	return call(q, true, &type, len, flags, deadline) < 0 ? -1 : 0;
 }
 
+int it_mq_drop_oldest(struct it_mq *q)
+{
+	if (!q->posix) {
+		/* MSG_NOERROR with no room: the message goes, none is copied */
+		struct it_mq_buf none;
+		if (msgrcv(q->id, &none, 0, 0, IPC_NOWAIT | MSG_NOERROR) >= 0)
+			return 0;
+		return fail(sysv_err(q, errno));
+	}
+	/* mq_receive wants room for the largest message */
+	char *scratch = malloc(q->msgmax ? q->msgmax : 1);
+	if (!scratch)
+		return -1;
+	struct timespec past = { 0, 0 };
+	ssize_t n = mq_timedreceive(q->mqd, scratch, q->msgmax, NULL, &past);
+	int err = errno;
+	free(scratch);
+	if (n >= 0)
+		return 0;
+	return fail(err == ETIMEDOUT ? EAGAIN : err);
+}
+
 ssize_t it_mq_recv(struct it_mq *q, long *type, int flags, int64_t deadline)
 {
 	return call(q, false, type, 0, flags, deadline);

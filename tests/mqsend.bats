@@ -190,6 +190,71 @@ bytes() {
 	[ "${lines[0]}" = "mqsend: --nowait and --timeout: choose one" ]
 }
 
+# Seven messages of 4000 bytes: "0001xxx...", ..., "0007xxx...": a new System
+# V queue (16384 bytes) holds four.
+seven() {
+	local i pad
+	pad=$(head -c 3996 /dev/zero | tr '\0' x)
+	for i in 1 2 3 4 5 6 7; do printf '%04d%s\n' "$i" "$pad"; done
+}
+
+@test "--full=overwrite keeps the newest, --full=discard the oldest; both exit 0 and count what went (System V)" {
+	local k
+	k=$(it_key)
+	mqsend -k "$k" -c </dev/null
+	run --separate-stderr mqsend -k "$k" --full=overwrite < <(seven)
+	[ "$status" = 0 ]
+	[ "$stderr" = "mqsend: dropped the oldest 3 messages on key $k: the queue was full (--full=overwrite)" ]
+	[ "$(mqrecv -k "$k" --follow --nowait | cut -c1-4 | paste -sd ' ')" = "0004 0005 0006 0007" ]
+	run --separate-stderr mqsend -k "$k" --full=discard < <(seven)
+	[ "$status" = 0 ]
+	[ "$stderr" = "mqsend: discarded 3 messages on key $k: the queue was full (--full=discard)" ]
+	[ "$(mqrecv -k "$k" --follow --nowait | cut -c1-4 | paste -sd ' ')" = "0001 0002 0003 0004" ]
+	# Room for all: nothing dropped, nothing said.
+	run --separate-stderr mqsend -k "$k" --full=overwrite a b
+	[ "$status" = 0 ] && [ -z "$stderr" ]
+	run -1 mqsend -k "$k" --full=fail < <(seven)
+	[[ $output == *"the queue is full (--nowait)"* ]]
+}
+
+@test "--full on a POSIX queue: overwrite drops the next to be received (highest priority first), discard the new" {
+	local n
+	n=$(it_name)
+	mqsend -N "$n" -c --maxmsg 10 -p 5 urgent
+	run --separate-stderr mqsend -N "$n" --full=overwrite < <(seq 1 12)
+	[ "$status" = 0 ]
+	[ "$stderr" = "mqsend: dropped the oldest 3 messages on $n: the queue was full (--full=overwrite)" ]
+	[ "$(mqrecv -N "$n" --follow --nowait | paste -sd ' ')" = "3 4 5 6 7 8 9 10 11 12" ]
+	seq 1 30 | mqsend -N "$n" --full=discard 2>/dev/null
+	[ "$(mqrecv -N "$n" --follow --nowait | paste -sd ' ')" = "1 2 3 4 5 6 7 8 9 10" ]
+}
+
+@test "--full: usage errors, and overwrite without read permission is 77" {
+	local k
+	run -64 mqsend -k 0x2a --full=sometimes x
+	[ "${lines[0]}" = "mqsend: invalid --full action 'sometimes': wait, overwrite, discard or fail" ]
+	run -64 mqsend -k 0x2a --full=discard -w 1s x
+	[ "${lines[0]}" = "mqsend: --full=discard never waits: drop --timeout" ]
+	run -64 mqsend -k 0x2a --full=overwrite --nowait x
+	[ "${lines[0]}" = "mqsend: --full=overwrite never waits: drop --nowait" ]
+	run -64 mqsend -k 0x2a --full=fail -w 1s x
+	[ "${lines[0]}" = "mqsend: --full=fail and --timeout: choose one" ]
+	run -64 mqsend -k 0x2a --stat --full=discard
+	[[ ${lines[0]} == *"--full has no effect"* ]]
+	need_other_user
+	k=$(it_key)
+	# full to the last byte
+	mqsend -k "$k" -c -m 0622 --full=discard < <(seven; seq 1000) 2>/dev/null
+	qstat -k "$k"
+	local before=$messages
+	run -77 as_nobody mqsend -k "$k" --full=overwrite last
+	[[ $output == *"Permission denied"* ]]
+	qstat -k "$k"
+	[ "$messages" -eq "$before" ]
+	# discard needs only write permission
+	run -0 as_nobody mqsend -k "$k" --full=discard last
+}
+
 @test "a queue removed while mqsend waits for room is exit 66" {
 	local k big
 	k=$(it_key)
@@ -399,6 +464,10 @@ mqsend_complete() {
 	[ "${COMPREPLY[*]}" = "--mode=0640 --mode=0644" ]
 	mqsend_complete mqsend -m 066
 	[ "${COMPREPLY[*]}" = "0660 0666" ]
+	mqsend_complete mqsend --full = o
+	[ "${COMPREPLY[*]}" = "overwrite" ]
+	mqsend_complete mqsend --full=
+	[ "${COMPREPLY[*]}" = "--full=wait --full=overwrite --full=discard --full=fail" ]
 	mqsend_complete mqsend -k "$k" --ty
 	[ "$(printf "%s\n" "${COMPREPLY[@]}" | sort | paste -sd " ")" = "--type --typed" ]
 }
