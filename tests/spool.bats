@@ -1264,3 +1264,79 @@ os.read(os.open(sys.argv[2], os.O_RDONLY), 1)' "$d/new/1.M0P0Q0.lease" "$lease"
 	run -64 spool put "$l/.." x
 	[[ ${lines[0]} == "spool: invalid DIR '$l/..': "* ]]
 }
+
+# The literal blocks of spool(1)'s EXAMPLES, one file each (1, 2, ...) in $1.
+spool_examples() {
+	awk -v dir="$1" '
+		/^\.Sh / { ex = ($0 == ".Sh EXAMPLES") }
+		ex && /^\.Bd -literal/ { n++; f = dir "/" n; printf "" >f; next }
+		ex && /^\.Ed/ { close(f); f = ""; next }
+		f != "" { gsub(/\\e/, "\\"); print >>f }
+	' "$BATS_TEST_DIRNAME/../man/spool.1"
+}
+
+# Runs the blocks in $1 in order, in one fresh working directory $2, each
+# in a process group of its own with a deadline: every command must
+# succeed (one into head may end by SIGPIPE). With $3 set, a spool on
+# PATH makes every background take (stdin /dev/null) start late, only
+# after the next put has ended: a block that needs its worker to have
+# started, or to have made the spool, before it puts fails then.
+run_spool_examples() {
+	local dir=$1 work=$2 late=${3:-} b pid st line fail=0
+	mkdir -p "$work" "$work/.bin"
+	: >"$work/.empty"
+	cat >"$work/.bin/spool" <<-WRAP
+		#!/usr/bin/env bash
+		marks=$work/.puts
+		if [ "\$1" = take ] && [ -n "$late" ] && [ /proc/self/fd/0 -ef /dev/null ]; then
+			n=\$(cat "\$marks" 2>/dev/null | wc -l)
+			end=\$((SECONDS + $IT_DEADLINE))
+			while [ "\$(cat "\$marks" 2>/dev/null | wc -l)" -le "\$n" ] && ((SECONDS < end)); do
+				sleep 0.02
+			done
+		fi
+		st=0
+		"$IT_BIN/spool" "\$@" || st=\$?
+		[ "\$1" != put ] || echo >>"\$marks"
+		exit "\$st"
+	WRAP
+	chmod +x "$work/.bin/spool"
+	for b in $(find "$dir" -maxdepth 1 -type f -regex '.*/[0-9]+' -printf '%f\n' | sort -n); do
+		{
+			# shellcheck disable=SC2016
+			echo 'set -o pipefail; trap '\''echo "ERR $? $((LINENO - 1))" >&2'\'' ERR'
+			cat "$dir/$b"
+		} >"$dir/$b.sh"
+		(cd "$work" && PATH=$work/.bin:$PATH exec setsid bash "$dir/$b.sh" >"$dir/$b.out" 2>"$dir/$b.err" <"$work/.empty" 3>&-) &
+		pid=$!
+		it_track pid "$pid"
+		if ! it_wait "$pid" $((IT_DEADLINE * 2)); then
+			echo "example $b did not end in time:" >&2
+			cat "$dir/$b" >&2
+			fail=1
+		fi
+		kill -KILL -- "-$pid" 2>/dev/null || :
+		while read -r _ st line; do
+			line=$(sed -n "${line}p" "$dir/$b")
+			[[ $st == 141 && $line == *"| head"* ]] && continue
+			echo "example $b: exit $st from: $line" >&2
+			cat "$dir/$b.err" >&2
+			fail=1
+		done < <(grep '^ERR ' "$dir/$b.err")
+	done
+	return "$fail"
+}
+
+@test "spool(1)'s EXAMPLES run as shown, also when a background worker starts late (issue 14 item 14)" {
+	command -v python3 >/dev/null || skip "an example needs python3"
+	local ex=$BATS_TEST_TMPDIR/examples w
+	mkdir "$ex"
+	spool_examples "$ex"
+	[ -s "$ex/5" ]
+	for w in now late; do
+		run_spool_examples "$ex" "$BATS_TEST_TMPDIR/work-$w" "${w#now}"
+		# The worker ran its jobs, and the import its records.
+		[ "$(wc -l <"$BATS_TEST_TMPDIR/work-$w/done.txt")" = 2 ]
+		[ "$(grep -c '<record' "$BATS_TEST_TMPDIR/work-$w/imported.xml")" = 2 ]
+	done
+}
