@@ -45,8 +45,8 @@ static const char *const opt_names[] = {
 
 static const struct it_cmd cmds[NCMD] = {
 	[PUT] = {"put", O_CREATE | O_NOSYNC | O_PRINT | O_MAXSIZE | O_ANY},
-	[TAKE] = {"take", O_CREATE | O_MAXSIZE | O_COUNT | O_FOLLOW | O_TIMEOUT |
-		  O_NOWAIT | O_READY | O_EXEC | O_TRIES | O_ANY},
+	[TAKE] = {"take", O_CREATE | O_NOSYNC | O_MAXSIZE | O_COUNT | O_FOLLOW |
+		  O_TIMEOUT | O_NOWAIT | O_READY | O_EXEC | O_TRIES | O_ANY},
 	[LS] = {"ls", O_JSON | O_ANY},
 	[STAT] = {"stat", O_JSON | O_ANY},
 };
@@ -72,8 +72,9 @@ enum { OPT_NOSYNC = 256, OPT_PRINT, OPT_MAXSIZE, OPT_FOLLOW, OPT_NOWAIT,
 static const struct argp_option options[] = {
 	{"create", 'c', NULL, 0, "put, take: create DIR (mode 0700) and its "
 	 "tmp, new and cur if missing", 0},
-	{"no-sync", OPT_NOSYNC, NULL, 0, "put: skip fsync of each file and of "
-	 "new/ (fast, not crash-safe)", 0},
+	{"no-sync", OPT_NOSYNC, NULL, 0, "put, take: skip fsync of each file "
+	 "and of new/, or of an output file before a message is removed (fast, "
+	 "not crash-safe)", 0},
 	{"print-name", OPT_PRINT, NULL, 0, "put: print the name of each new "
 	 "message", 0},
 	{"max-size", OPT_MAXSIZE, "BYTES", 0, "put, take: the largest message "
@@ -242,9 +243,9 @@ static const struct argp argp = {
 	options, parse_opt,
 	"put [-c] [--no-sync] [--print-name] [--max-size=BYTES] [-0|--whole|"
 	"--netstring] DIR [MSG...]\n"
-	"take [-c] [-n N|--follow] [-w DURATION|--nowait] [--ready-fd=FD] "
+	"take [-c] [--no-sync] [-n N|--follow] [-w DURATION|--nowait] [--ready-fd=FD] "
 	"[--max-size=BYTES] [-0|--whole|--netstring] DIR\n"
-	"take [-c] [-n N|--follow] [-w DURATION|--nowait] [--ready-fd=FD] "
+	"take [-c] [--no-sync] [-n N|--follow] [-w DURATION|--nowait] [--ready-fd=FD] "
 	"[--tries=N] DIR --exec CMD [ARG...]\n"
 	"ls [--json] DIR\n"
 	"stat [--json] DIR",
@@ -1107,8 +1108,19 @@ static bool unframable(struct taker *t, int fd, const char *name, size_t *len)
 	return true;
 }
 
+/* Syncs standard output where it is a regular file, so that what was
+ * delivered into it is on disk before the message is removed: a crash
+ * then loses neither. 0, or -1 with errno. */
+static int sync_out(const struct taker *t)
+{
+	if (!t->file || t->a->used & O_NOSYNC)
+		return 0;
+	return fsync(STDOUT_FILENO);
+}
+
 /* Writes a claimed message framed to stdout and removes it once stdout
- * took it: true, or false if it cannot be framed and went back. One
+ * took it (synced, into a regular file): true, or false if it cannot be
+ * framed and went back. One
  * stdout did not take whole goes back to new/ (what was written of it
  * cut off a regular file) and the tool ends: as by SIGPIPE if the reader
  * went away (as any filter), by the stop signal that ended the write,
@@ -1124,17 +1136,21 @@ static bool output(struct taker *t, int fd, const char *name, size_t size)
 	int err = errno;
 	/* Into a pipe, delivered once read; a stop signal while a live
 	 * reader has not read yet counts it as read, as it will be. */
-	bool whole = done == n;
+	bool whole = done == n, unsynced = false;
 	if (whole && t->pipe && it_drain(stopped) != 0)
 		whole = false, err = EPIPE;
+	if (whole && sync_out(t) < 0)
+		whole = false, unsynced = true, err = errno;
 	int sig = caught;
 	if (!whole) {
-		if (done < n)
+		if (done < n || unsynced)
 			cut_back(t, done);
 		put_back(t, name, NULL);
-		if (err == EPIPE || sig)
+		if (!unsynced && (err == EPIPE || sig))
 			end_by(sig ? sig : SIGPIPE);
-		it_xfail_status(IT_IOERR, err, "write", "standard output", NULL);
+		it_xfail_status(IT_IOERR, err, unsynced ? "sync" : "write",
+				"standard output", unsynced ? "the message went "
+				"back to new/" : NULL);
 	}
 	if (unlinkat(t->s->claim, name, 0) < 0)
 		it_die(IT_OSERR, "unable to remove %s/claim/%s: %s", t->s->path,
@@ -1328,6 +1344,13 @@ static void run_cmd(struct taker *t, int fd, const char *name)
 		it_die(IT_IOERR, "unable to write standard output: %s (%s failed "
 		       "on %.*s, which went back to new/)", strerror(err), cmd,
 		       (int)strcspn(name, ":"), name);
+	}
+	if (ok && sync_out(t) < 0) {
+		err = errno;
+		put_back(t, name, NULL);
+		it_die(IT_IOERR, "unable to sync standard output: %s (what %s "
+		       "wrote for %.*s stays in it; the message went back to "
+		       "new/)", strerror(err), cmd, (int)strcspn(name, ":"), name);
 	}
 	if (!ok)
 		cmd_failed(t, name, status);
