@@ -1297,6 +1297,33 @@ static int wait_cmd(const struct taker *t, pid_t pid)
 	return status;
 }
 
+/* Ends the claim on a message that CMD had, once it is where it goes: a
+ * process that CMD left behind with its stdin open holds the same open
+ * file, and the lock with it, which would keep the message from every
+ * taker for as long as that process lives. flock(2) locks belong to the
+ * open file, and any descriptor of it may drop them. A taker that found
+ * the message locked in new/ waits for a close there, which that process
+ * may never make: one is made here, by a descriptor of our own, when
+ * the message went back (wake). */
+static void release(int fd, bool wake)
+{
+	char proc[64];
+	flock(fd, LOCK_UN);
+	if (!wake)
+		return;
+	snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
+	int again = open(proc, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (again >= 0)
+		close(again);
+}
+
+/* put_back for --exec, then release. */
+static void cmd_back(const struct taker *t, int fd, const char *name)
+{
+	put_back(t, name, NULL);
+	release(fd, true);
+}
+
 /* --exec: CMD runs with the message on its stdin (the claimed, locked
  * descriptor itself, so the claim outlives us while CMD runs). 0 removes
  * the message, once a pipe on stdout has been read. A CMD that cannot be
@@ -1324,30 +1351,30 @@ static void run_cmd(struct taker *t, int fd, const char *name)
 	close(gate[0]);
 	status = wait_cmd(t, pid);
 	if (got == (ssize_t)sizeof err) {
-		put_back(t, name, NULL);
+		cmd_back(t, fd, name);
 		it_xfail(err, "run", cmd, NULL);
 	}
 	bool ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
 	/* Stopped: CMD was told too, and a CMD that did not finish is not
 	 * the message's failure. */
 	if (caught && !ok) {
-		put_back(t, name, NULL);
+		cmd_back(t, fd, name);
 		end_by(caught);
 	}
 	if (t->pipe && ((ok && it_drain(stopped) > 0) ||
 			(!ok && it_drain_gone()))) {
-		put_back(t, name, NULL);
+		cmd_back(t, fd, name);
 		end_by(SIGPIPE);
 	}
 	if (!ok && (err = stdout_broken())) {
-		put_back(t, name, NULL);
+		cmd_back(t, fd, name);
 		it_die(IT_IOERR, "unable to write standard output: %s (%s failed "
 		       "on %.*s, which went back to new/)", strerror(err), cmd,
 		       (int)strcspn(name, ":"), name);
 	}
 	if (ok && sync_out(t) < 0) {
 		err = errno;
-		put_back(t, name, NULL);
+		cmd_back(t, fd, name);
 		it_die(IT_IOERR, "unable to sync standard output: %s (what %s "
 		       "wrote for %.*s stays in it; the message went back to "
 		       "new/)", strerror(err), cmd, (int)strcspn(name, ":"), name);
@@ -1356,6 +1383,7 @@ static void run_cmd(struct taker *t, int fd, const char *name)
 		cmd_failed(t, name, status);
 	else if (unlinkat(t->s->claim, name, 0) < 0 && errno != ENOENT)
 		it_die(IT_OSERR, "unable to remove %s: %s", path, strerror(errno));
+	release(fd, !ok);
 	close(fd);
 }
 

@@ -1369,3 +1369,36 @@ run_spool_examples() {
 	[ "$(count "$d/new")" = 0 ] && [ "$(count "$d/claim")" = 0 ]
 	[ "$(cat "$out")" = $'a\nb\ncd' ]
 }
+
+@test "--exec: a process CMD leaves behind with its stdin open does not keep the claim once CMD exits" {
+	local d pidf gate out b
+	d=$(spool_dir)
+	pidf=$(it_path pid)
+	gate=$(it_path gate)
+	out=$(it_path out)
+	mkfifo "$gate"
+	spool put -c "$d" job
+	# CMD fails and leaves a process holding the message's descriptor.
+	# shellcheck disable=SC2016
+	run -1 spool take "$d" --exec sh -c 'exec 3<&0; sleep 60 <&3 3<&- >/dev/null 2>&1 & echo $! >"$0"; exit 3' "$pidf"
+	it_track pid "$(cat "$pidf")"
+	[ "$(count "$d/new")" = 1 ]
+	# A take that comes later takes it; then one that was already waiting.
+	run -0 spool take --nowait "$d"
+	[ "$output" = job ]
+	spool put "$d" job2
+	rm "$pidf"
+	# shellcheck disable=SC2016
+	it_bg spool take "$d" --exec sh -c 'exec 3<&0; sleep 60 <&3 3<&- >/dev/null 2>&1 & echo $! >"$0.tmp"; mv "$0.tmp" "$0"; read -r _ <"$1"; exit 3' "$pidf" "$gate"
+	b=$IT_PID
+	wait_for test -s "$pidf"
+	it_track pid "$(cat "$pidf")"
+	it_bg_ready spool take --ready-fd 9 "$d" >"$out"
+	echo go >"$gate"
+	it_wait "$b"
+	[ "$IT_STATUS" = 1 ]
+	it_wait "$IT_PID"
+	[ "$IT_STATUS" = 0 ]
+	[ "$(cat "$out")" = job2 ]
+	[ "$(count "$d/new")" = 0 ] && [ "$(count "$d/claim")" = 0 ]
+}
