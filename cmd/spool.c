@@ -831,6 +831,16 @@ static int stopped(void)
 	return caught;
 }
 
+/* SIGCONT: a process stopped (SIGSTOP, ^Z) while it waited is continued
+ * with a wait whose time left was counted when it stopped, as if no time
+ * had passed meanwhile; -w would be overrun by the time spent stopped. The
+ * handler makes that wait end (poll(2) is never restarted after one), and
+ * the time left is counted again from the deadline. */
+static void on_cont(int sig)
+{
+	(void)sig;
+}
+
 /* Ends as by sig, with the pipe on stdout given its own size back first:
  * the atexit handler that would do it does not run then. */
 static _Noreturn void end_by(int sig)
@@ -1530,6 +1540,10 @@ static void setup_signals(struct taker *t)
 		    sigaction(sig, NULL, &old) == 0 && old.sa_handler != SIG_IGN)
 			sigaction(sig, &sa, NULL);
 	}
+	/* SA_RESTART: only the waits end, other calls go on as they were. */
+	struct sigaction cont = {.sa_handler = on_cont, .sa_flags = SA_RESTART};
+	sigemptyset(&cont.sa_mask);
+	sigaction(SIGCONT, &cont, NULL);
 	sigprocmask(SIG_SETMASK, NULL, &t->oldmask);
 	sigdelset(&t->oldmask, SIGINT);
 	sigdelset(&t->oldmask, SIGTERM);

@@ -1402,3 +1402,40 @@ run_spool_examples() {
 	[ "$(cat "$out")" = job2 ]
 	[ "$(count "$d/new")" = 0 ] && [ "$(count "$d/claim")" = 0 ]
 }
+
+@test "-w: a take stopped (SIGSTOP) past its deadline ends when continued; one stopped holding a claim leaves others' -w bounded" {
+	command -v strace >/dev/null || skip "needs strace"
+	local d gate pid b
+	d=$(spool_dir)
+	gate=$(it_path gate)
+	mkfifo "$gate"
+	spool put -c "$d"
+	export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0
+	it_track path "$d.trace"
+	it_bg_ready strace -f -e trace=ppoll,restart_syscall -o "$d.trace" spool take -w 300ms --ready-fd 9 "$d"
+	wait_for pgrep -P "$IT_PID" spool
+	pid=$(pgrep -P "$IT_PID" spool)
+	kill -STOP "$pid"
+	# Not a wait for a process: the deadline passes while it is stopped.
+	sleep 0.5
+	kill -CONT "$pid"
+	it_wait "$IT_PID"
+	[ "$IT_STATUS" = 1 ]
+	# Continued, its wait is counted again from the deadline: none left,
+	# where the wait the kernel restarts would have had all it had left.
+	sed -n '/SIGCONT/,$p' "$d.trace" | grep -E 'ppoll|restart_syscall' | head -n 1 |
+		grep -q 'tv_sec=0, tv_nsec=0}'
+	# A taker stopped with a message claimed: another's -w still holds.
+	spool put "$d" held
+	it_bg spool take "$d" --exec sh -c 'read -r _ <"$0"' "$gate"
+	b=$IT_PID
+	wait_for test "$(count "$d/claim")" = 1
+	kill -STOP "$b"
+	run -1 spool take -w 200ms "$d"
+	output_is "spool: unable to take from $d: timed out"
+	kill -CONT "$b"
+	echo go >"$gate"
+	it_wait "$b"
+	[ "$IT_STATUS" = 0 ]
+	[ "$(count "$d/claim")" = 0 ]
+}
