@@ -1718,9 +1718,31 @@ struct tally {
 	long long count[NSTATE], orphaned, skipped, oldest;
 };
 
-/* One line (or JSON object) of ls, the name escaped as in messages, so
- * that a newline or a tab in it forges no line or field; JSON keeps its
- * bytes. */
+/* A name as ls prints it: a backslash as \\, a tab, newline or carriage
+ * return as \t, \n, \r, any other control byte as \xNN, so that no name
+ * forges a line or a field, and each reads back to one name only (a
+ * backslash as it is would make "a\nb" two names' line). buf holds
+ * NAME_MAX * 4 + 1 bytes. */
+static const char *ls_quote(const char *name, char *buf)
+{
+	size_t o = 0;
+	for (const unsigned char *p = (const unsigned char *)name;
+	     *p && o <= NAME_MAX * 4 - 4; p++) {
+		const char *esc = *p == '\\' ? "\\\\" : *p == '\t' ? "\\t" :
+				  *p == '\n' ? "\\n" : *p == '\r' ? "\\r" : NULL;
+		if (esc)
+			o += (size_t)sprintf(buf + o, "%s", esc);
+		else if (*p < 0x20 || *p == 0x7f)
+			o += (size_t)sprintf(buf + o, "\\x%02x", *p);
+		else
+			buf[o++] = (char)*p;
+	}
+	buf[o] = '\0';
+	return buf;
+}
+
+/* One line (or JSON object) of ls, the name escaped by ls_quote; JSON
+ * keeps its bytes. */
 static void ls_line(bool json, const char *state, const char *name,
 		    const struct stat *st, long long old)
 {
@@ -1728,7 +1750,7 @@ static void ls_line(bool json, const char *state, const char *name,
 	if (!json) {
 		char q[NAME_MAX * 4 + 1];
 		printf("%s\t%lld\t%lld\t%s\n", state, (long long)st->st_size, old,
-		       it_quote(name, q, sizeof q));
+		       ls_quote(name, q));
 		return;
 	}
 	it_meta_begin(&m, true);

@@ -1439,3 +1439,27 @@ run_spool_examples() {
 	[ "$IT_STATUS" = 0 ]
 	[ "$(count "$d/claim")" = 0 ]
 }
+
+@test "ls escapes a backslash in a name as \\\\: a name read back is one name only" {
+	local d n
+	d=$(spool_dir)
+	spool put -c "$d"
+	# Printed raw, the backslash would make this name's line the same as
+	# that of x<newline>y.
+	printf a >"$d/new/x\\ny"
+	printf b >"$d/new/"$'x\ny'
+	printf c >"$d/new/"$'t\\\x01\x7f'
+	run -0 spool ls "$d"
+	[ "${#lines[@]}" = 3 ]
+	# Each line reads back (printf %b undoes the escapes) to a name there.
+	local l name seen=()
+	for l in "${lines[@]}"; do
+		name=$(printf '%bEND' "${l##*$'\t'}")
+		name=${name%END}
+		[ -f "$d/new/$name" ]
+		seen+=("$name")
+	done
+	[ "$(printf '%s\0' "${seen[@]}" | sort -zu | tr -cd '\0' | wc -c)" = 3 ]
+	printf '%s\n' "${lines[@]}" | grep -qF 'x\\ny'
+	printf '%s\n' "${lines[@]}" | grep -qF 't\\\x01\x7f'
+}
