@@ -430,7 +430,10 @@ static int move_unique(int from, const char *name, int to, const char *want)
 
 /* The parts of a maildir name that order messages: the time, then the
  * putter's process and its own count (sec.MusecPpidQcount.host, as both
- * we and python's mailbox write them). Others order by name. */
+ * we and python's mailbox write them). A name that does not begin with a
+ * time ("DIGITS." or DIGITS alone), one made by hand, orders by its file's
+ * mtime where the list knows the directory, not before every other. Ties
+ * order by name. */
 struct entry {
 	long long sec;
 	long usec, pid;
@@ -444,11 +447,21 @@ static long field(const char *s, char tag)
 	return p && p[1] >= '0' && p[1] <= '9' ? strtol(p + 1, NULL, 10) : 0;
 }
 
-static void entry_init(struct entry *e, char *name)
+static void entry_init(struct entry *e, char *name, int at)
 {
 	char *end;
+	struct stat st;
 	e->name = name;
 	e->sec = strtoll(name, &end, 10);
+	if (name[0] < '0' || name[0] > '9' || (*end && *end != '.')) {
+		bool known = at >= 0 && fstatat(at, name, &st,
+						AT_SYMLINK_NOFOLLOW) == 0;
+		e->sec = known ? (long long)st.st_mtim.tv_sec : 0;
+		e->usec = known ? st.st_mtim.tv_nsec / 1000 : 0;
+		e->pid = 0;
+		e->q = 0;
+		return;
+	}
 	const char *unique = *end == '.' ? end + 1 : end;
 	const char *dot = strchr(unique, '.');
 	char part[64] = "";
@@ -477,6 +490,7 @@ static int entry_cmp(const void *pa, const void *pb)
 struct list {
 	struct entry *v;
 	size_t n, cap, pos;
+	int at;     /* the directory + 1, for the mtime of hand-made names */
 };
 
 static void list_add(struct list *l, const char *name)
@@ -489,7 +503,7 @@ static void list_add(struct list *l, const char *name)
 	}
 	char *copy = strdup(name);
 	if (copy)
-		entry_init(&l->v[l->n++], copy);
+		entry_init(&l->v[l->n++], copy, l->at - 1);
 	else
 		it_xfail(errno, "list", "messages", NULL);
 }
@@ -1173,13 +1187,16 @@ static bool output(struct taker *t, int fd, const char *name, size_t size)
 
 /* The attempt count a failed message carries in its maildir info part,
  * "NAME:1,N" (info "1," is maildir's experimental kind). */
-static long attempts(const char *name)
+static long attempts(const char *name, long tries)
 {
 	const char *info = strstr(name, ":1,");
 	long n;
 	/* Anyone who may drop a file may name it: a count that is no plain
-	 * number below INT_MAX counts as none, so that none wraps round. */
-	return info && !it_parse_long(info + 3, 0, INT_MAX - 1, &n) ? n : 0;
+	 * number below --tries counts as none. No take with these --tries
+	 * wrote it (one that reaches --tries goes to failed/), and a file
+	 * named "x:1,999" by hand must not go to failed/ at its first
+	 * failure. */
+	return info && !it_parse_long(info + 3, 0, tries - 1, &n) ? n : 0;
 }
 
 /* NAME without its info part, short enough that ":1,N" fits after it in
@@ -1214,7 +1231,7 @@ static void cmd_failed(struct taker *t, const char *name, int status)
 		snprintf(why, sizeof why, "exit %d", WEXITSTATUS(status));
 	else
 		snprintf(why, sizeof why, "signal %s", it_sig_name(WTERMSIG(status)));
-	long n = attempts(name) + 1;
+	long n = attempts(name, t->a->tries) + 1;
 	t->cmd_failed = true;
 	base_name(name, base);
 	snprintf(again, sizeof again, "%s:1,%ld", base, n);
@@ -1645,6 +1662,7 @@ static bool next_batch(struct taker *t, int64_t deadline, bool took)
 static int take(const struct args *a, struct spool *s)
 {
 	struct taker t = {.a = a, .s = s, .ifd = -1, .rescan = true,
+			  .list = {.at = s->new + 1},
 			  .framing = a->framing};
 	struct stat st;
 	bool follow = a->used & O_FOLLOW;
@@ -1769,7 +1787,7 @@ static void ls_state(const struct args *a, struct spool *s, int i, int fd,
 {
 	static const char *const states[] = {"new", "claim", "cur", "failed",
 					     "tmp"};
-	struct list l = {0};
+	struct list l = {.at = fd + 1};
 	time_t now = time(NULL);
 	each_name(s, fd, states[i], add_name, &l);
 	list_sort(&l);

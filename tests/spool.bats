@@ -1463,3 +1463,26 @@ run_spool_examples() {
 	printf '%s\n' "${lines[@]}" | grep -qF 'x\\ny'
 	printf '%s\n' "${lines[@]}" | grep -qF 't\\\x01\x7f'
 }
+
+@test "a hand-made name: a count of attempts at or over --tries is none; a name with no time in it orders by its mtime" {
+	local d
+	d=$(spool_dir)
+	spool put -c "$d"
+	echo job >"$d/new/x:1,999"
+	run -1 spool take --tries 3 "$d" --exec false
+	[[ $output == *"back in new/, attempt 1 of 3" ]]
+	[ -f "$d/new/x:1,1" ] && [ ! -e "$d/failed" ]
+	run -0 spool take "$d"
+	# Not before every message put by spool: by the time it was written
+	# (set here: a file system's clock may lag the one put reads).
+	local name
+	name=$(spool put --print-name "$d" put)
+	echo old >"$d/new/zz-old"
+	touch -d "@$((${name%%.*} - 3600))" "$d/new/zz-old"
+	echo late >"$d/new/aaa-late"
+	touch -d "@$((${name%%.*} + 1))" "$d/new/aaa-late"
+	run -0 spool ls "$d"
+	[ "$(cut -f4 <<<"$output" | tr '\n' ' ')" = "zz-old $name aaa-late " ]
+	run -0 spool take --follow --nowait "$d"
+	[ "$output" = $'old\nput\nlate' ]
+}
