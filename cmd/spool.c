@@ -243,10 +243,10 @@ static const struct argp argp = {
 	options, parse_opt,
 	"put [-c] [--no-sync] [--print-name] [--max-size=BYTES] [-0|--whole|"
 	"--netstring] DIR [MSG...]\n"
-	"take [-c] [--no-sync] [-n N|--follow] [-w DURATION|--nowait] [--ready-fd=FD] "
-	"[--max-size=BYTES] [-0|--whole|--netstring] DIR\n"
-	"take [-c] [--no-sync] [-n N|--follow] [-w DURATION|--nowait] [--ready-fd=FD] "
-	"[--tries=N] DIR --exec CMD [ARG...]\n"
+	"take [-c] [--no-sync] [-n N|--follow] [-w DURATION|--nowait] "
+	"[--ready-fd=FD] [--max-size=BYTES] [-0|--whole|--netstring] DIR\n"
+	"take [-c] [--no-sync] [-n N|--follow] [-w DURATION|--nowait] "
+	"[--ready-fd=FD] [--tries=N] DIR --exec CMD [ARG...]\n"
 	"ls [--json] DIR\n"
 	"stat [--json] DIR",
 	"Put messages in a drop directory (maildir layout) atomically, and take "
