@@ -1429,7 +1429,8 @@ run_spool_examples() {
 	spool put "$d" held
 	it_bg spool take "$d" --exec sh -c 'read -r _ <"$0"' "$gate"
 	b=$IT_PID
-	wait_for test "$(count "$d/claim")" = 1
+	claimed() { [ "$(count "$d/claim")" = 1 ]; }
+	wait_for claimed
 	kill -STOP "$b"
 	run -1 spool take -w 200ms "$d"
 	output_is "spool: unable to take from $d: timed out"
