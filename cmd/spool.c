@@ -45,8 +45,8 @@ static const char *const opt_names[] = {
 
 static const struct it_cmd cmds[NCMD] = {
 	[PUT] = {"put", O_CREATE | O_NOSYNC | O_PRINT | O_MAXSIZE | O_ANY},
-	[TAKE] = {"take", O_CREATE | O_MAXSIZE | O_COUNT | O_FOLLOW | O_TIMEOUT |
-		  O_NOWAIT | O_READY | O_EXEC | O_TRIES | O_ANY},
+	[TAKE] = {"take", O_CREATE | O_NOSYNC | O_MAXSIZE | O_COUNT | O_FOLLOW |
+		  O_TIMEOUT | O_NOWAIT | O_READY | O_EXEC | O_TRIES | O_ANY},
 	[LS] = {"ls", O_JSON | O_ANY},
 	[STAT] = {"stat", O_JSON | O_ANY},
 };
@@ -72,8 +72,9 @@ enum { OPT_NOSYNC = 256, OPT_PRINT, OPT_MAXSIZE, OPT_FOLLOW, OPT_NOWAIT,
 static const struct argp_option options[] = {
 	{"create", 'c', NULL, 0, "put, take: create DIR (mode 0700) and its "
 	 "tmp, new and cur if missing", 0},
-	{"no-sync", OPT_NOSYNC, NULL, 0, "put: skip fsync of each file and of "
-	 "new/ (fast, not crash-safe)", 0},
+	{"no-sync", OPT_NOSYNC, NULL, 0, "put, take: skip fsync of each file "
+	 "and of new/, or of an output file before a message is removed (fast, "
+	 "not crash-safe)", 0},
 	{"print-name", OPT_PRINT, NULL, 0, "put: print the name of each new "
 	 "message", 0},
 	{"max-size", OPT_MAXSIZE, "BYTES", 0, "put, take: the largest message "
@@ -242,10 +243,10 @@ static const struct argp argp = {
 	options, parse_opt,
 	"put [-c] [--no-sync] [--print-name] [--max-size=BYTES] [-0|--whole|"
 	"--netstring] DIR [MSG...]\n"
-	"take [-c] [-n N|--follow] [-w DURATION|--nowait] [--ready-fd=FD] "
-	"[--max-size=BYTES] [-0|--whole|--netstring] DIR\n"
-	"take [-c] [-n N|--follow] [-w DURATION|--nowait] [--ready-fd=FD] "
-	"[--tries=N] DIR --exec CMD [ARG...]\n"
+	"take [-c] [--no-sync] [-n N|--follow] [-w DURATION|--nowait] "
+	"[--ready-fd=FD] [--max-size=BYTES] [-0|--whole|--netstring] DIR\n"
+	"take [-c] [--no-sync] [-n N|--follow] [-w DURATION|--nowait] "
+	"[--ready-fd=FD] [--tries=N] DIR --exec CMD [ARG...]\n"
 	"ls [--json] DIR\n"
 	"stat [--json] DIR",
 	"Put messages in a drop directory (maildir layout) atomically, and take "
@@ -429,7 +430,10 @@ static int move_unique(int from, const char *name, int to, const char *want)
 
 /* The parts of a maildir name that order messages: the time, then the
  * putter's process and its own count (sec.MusecPpidQcount.host, as both
- * we and python's mailbox write them). Others order by name. */
+ * we and python's mailbox write them). A name that does not begin with a
+ * time ("DIGITS." or DIGITS alone), one made by hand, orders by its file's
+ * mtime where the list knows the directory, not before every other. Ties
+ * order by name. */
 struct entry {
 	long long sec;
 	long usec, pid;
@@ -443,11 +447,21 @@ static long field(const char *s, char tag)
 	return p && p[1] >= '0' && p[1] <= '9' ? strtol(p + 1, NULL, 10) : 0;
 }
 
-static void entry_init(struct entry *e, char *name)
+static void entry_init(struct entry *e, char *name, int at)
 {
 	char *end;
+	struct stat st;
 	e->name = name;
 	e->sec = strtoll(name, &end, 10);
+	if (name[0] < '0' || name[0] > '9' || (*end && *end != '.')) {
+		bool known = at >= 0 && fstatat(at, name, &st,
+						AT_SYMLINK_NOFOLLOW) == 0;
+		e->sec = known ? (long long)st.st_mtim.tv_sec : 0;
+		e->usec = known ? st.st_mtim.tv_nsec / 1000 : 0;
+		e->pid = 0;
+		e->q = 0;
+		return;
+	}
 	const char *unique = *end == '.' ? end + 1 : end;
 	const char *dot = strchr(unique, '.');
 	char part[64] = "";
@@ -476,6 +490,7 @@ static int entry_cmp(const void *pa, const void *pb)
 struct list {
 	struct entry *v;
 	size_t n, cap, pos;
+	int at;     /* the directory + 1, for the mtime of hand-made names */
 };
 
 static void list_add(struct list *l, const char *name)
@@ -488,7 +503,7 @@ static void list_add(struct list *l, const char *name)
 	}
 	char *copy = strdup(name);
 	if (copy)
-		entry_init(&l->v[l->n++], copy);
+		entry_init(&l->v[l->n++], copy, l->at - 1);
 	else
 		it_xfail(errno, "list", "messages", NULL);
 }
@@ -830,6 +845,16 @@ static int stopped(void)
 	return caught;
 }
 
+/* SIGCONT: a process stopped (SIGSTOP, ^Z) while it waited is continued
+ * with a wait whose time left was counted when it stopped, as if no time
+ * had passed meanwhile; -w would be overrun by the time spent stopped. The
+ * handler makes that wait end (poll(2) is never restarted after one), and
+ * the time left is counted again from the deadline. */
+static void on_cont(int sig)
+{
+	(void)sig;
+}
+
 /* Ends as by sig, with the pipe on stdout given its own size back first:
  * the atexit handler that would do it does not run then. */
 static _Noreturn void end_by(int sig)
@@ -1107,8 +1132,19 @@ static bool unframable(struct taker *t, int fd, const char *name, size_t *len)
 	return true;
 }
 
+/* Syncs standard output where it is a regular file, so that what was
+ * delivered into it is on disk before the message is removed: a crash
+ * then loses neither. 0, or -1 with errno. */
+static int sync_out(const struct taker *t)
+{
+	if (!t->file || t->a->used & O_NOSYNC)
+		return 0;
+	return fsync(STDOUT_FILENO);
+}
+
 /* Writes a claimed message framed to stdout and removes it once stdout
- * took it: true, or false if it cannot be framed and went back. One
+ * took it (synced, into a regular file): true, or false if it cannot be
+ * framed and went back. One
  * stdout did not take whole goes back to new/ (what was written of it
  * cut off a regular file) and the tool ends: as by SIGPIPE if the reader
  * went away (as any filter), by the stop signal that ended the write,
@@ -1124,17 +1160,21 @@ static bool output(struct taker *t, int fd, const char *name, size_t size)
 	int err = errno;
 	/* Into a pipe, delivered once read; a stop signal while a live
 	 * reader has not read yet counts it as read, as it will be. */
-	bool whole = done == n;
+	bool whole = done == n, unsynced = false;
 	if (whole && t->pipe && it_drain(stopped) != 0)
 		whole = false, err = EPIPE;
+	if (whole && sync_out(t) < 0)
+		whole = false, unsynced = true, err = errno;
 	int sig = caught;
 	if (!whole) {
-		if (done < n)
+		if (done < n || unsynced)
 			cut_back(t, done);
 		put_back(t, name, NULL);
-		if (err == EPIPE || sig)
+		if (!unsynced && (err == EPIPE || sig))
 			end_by(sig ? sig : SIGPIPE);
-		it_xfail_status(IT_IOERR, err, "write", "standard output", NULL);
+		it_xfail_status(IT_IOERR, err, unsynced ? "sync" : "write",
+				"standard output", unsynced ? "the message went "
+				"back to new/" : NULL);
 	}
 	if (unlinkat(t->s->claim, name, 0) < 0)
 		it_die(IT_OSERR, "unable to remove %s/claim/%s: %s", t->s->path,
@@ -1147,13 +1187,16 @@ static bool output(struct taker *t, int fd, const char *name, size_t size)
 
 /* The attempt count a failed message carries in its maildir info part,
  * "NAME:1,N" (info "1," is maildir's experimental kind). */
-static long attempts(const char *name)
+static long attempts(const char *name, long tries)
 {
 	const char *info = strstr(name, ":1,");
 	long n;
 	/* Anyone who may drop a file may name it: a count that is no plain
-	 * number below INT_MAX counts as none, so that none wraps round. */
-	return info && !it_parse_long(info + 3, 0, INT_MAX - 1, &n) ? n : 0;
+	 * number below --tries counts as none. No take with these --tries
+	 * wrote it (one that reaches --tries goes to failed/), and a file
+	 * named "x:1,999" by hand must not go to failed/ at its first
+	 * failure. */
+	return info && !it_parse_long(info + 3, 0, tries - 1, &n) ? n : 0;
 }
 
 /* NAME without its info part, short enough that ":1,N" fits after it in
@@ -1188,7 +1231,7 @@ static void cmd_failed(struct taker *t, const char *name, int status)
 		snprintf(why, sizeof why, "exit %d", WEXITSTATUS(status));
 	else
 		snprintf(why, sizeof why, "signal %s", it_sig_name(WTERMSIG(status)));
-	long n = attempts(name) + 1;
+	long n = attempts(name, t->a->tries) + 1;
 	t->cmd_failed = true;
 	base_name(name, base);
 	snprintf(again, sizeof again, "%s:1,%ld", base, n);
@@ -1281,6 +1324,33 @@ static int wait_cmd(const struct taker *t, pid_t pid)
 	return status;
 }
 
+/* Ends the claim on a message that CMD had, once it is where it goes: a
+ * process that CMD left behind with its stdin open holds the same open
+ * file, and the lock with it, which would keep the message from every
+ * taker for as long as that process lives. flock(2) locks belong to the
+ * open file, and any descriptor of it may drop them. A taker that found
+ * the message locked in new/ waits for a close there, which that process
+ * may never make: one is made here, by a descriptor of our own, when
+ * the message went back (wake). */
+static void release(int fd, bool wake)
+{
+	char proc[64];
+	flock(fd, LOCK_UN);
+	if (!wake)
+		return;
+	snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
+	int again = open(proc, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (again >= 0)
+		close(again);
+}
+
+/* put_back for --exec, then release. */
+static void cmd_back(const struct taker *t, int fd, const char *name)
+{
+	put_back(t, name, NULL);
+	release(fd, true);
+}
+
 /* --exec: CMD runs with the message on its stdin (the claimed, locked
  * descriptor itself, so the claim outlives us while CMD runs). 0 removes
  * the message, once a pipe on stdout has been read. A CMD that cannot be
@@ -1308,31 +1378,39 @@ static void run_cmd(struct taker *t, int fd, const char *name)
 	close(gate[0]);
 	status = wait_cmd(t, pid);
 	if (got == (ssize_t)sizeof err) {
-		put_back(t, name, NULL);
+		cmd_back(t, fd, name);
 		it_xfail(err, "run", cmd, NULL);
 	}
 	bool ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
 	/* Stopped: CMD was told too, and a CMD that did not finish is not
 	 * the message's failure. */
 	if (caught && !ok) {
-		put_back(t, name, NULL);
+		cmd_back(t, fd, name);
 		end_by(caught);
 	}
 	if (t->pipe && ((ok && it_drain(stopped) > 0) ||
 			(!ok && it_drain_gone()))) {
-		put_back(t, name, NULL);
+		cmd_back(t, fd, name);
 		end_by(SIGPIPE);
 	}
 	if (!ok && (err = stdout_broken())) {
-		put_back(t, name, NULL);
+		cmd_back(t, fd, name);
 		it_die(IT_IOERR, "unable to write standard output: %s (%s failed "
 		       "on %.*s, which went back to new/)", strerror(err), cmd,
 		       (int)strcspn(name, ":"), name);
+	}
+	if (ok && sync_out(t) < 0) {
+		err = errno;
+		cmd_back(t, fd, name);
+		it_die(IT_IOERR, "unable to sync standard output: %s (what %s "
+		       "wrote for %.*s stays in it; the message went back to "
+		       "new/)", strerror(err), cmd, (int)strcspn(name, ":"), name);
 	}
 	if (!ok)
 		cmd_failed(t, name, status);
 	else if (unlinkat(t->s->claim, name, 0) < 0 && errno != ENOENT)
 		it_die(IT_OSERR, "unable to remove %s: %s", path, strerror(errno));
+	release(fd, !ok);
 	close(fd);
 }
 
@@ -1479,6 +1557,10 @@ static void setup_signals(struct taker *t)
 		    sigaction(sig, NULL, &old) == 0 && old.sa_handler != SIG_IGN)
 			sigaction(sig, &sa, NULL);
 	}
+	/* SA_RESTART: only the waits end, other calls go on as they were. */
+	struct sigaction cont = {.sa_handler = on_cont, .sa_flags = SA_RESTART};
+	sigemptyset(&cont.sa_mask);
+	sigaction(SIGCONT, &cont, NULL);
 	sigprocmask(SIG_SETMASK, NULL, &t->oldmask);
 	sigdelset(&t->oldmask, SIGINT);
 	sigdelset(&t->oldmask, SIGTERM);
@@ -1580,6 +1662,7 @@ static bool next_batch(struct taker *t, int64_t deadline, bool took)
 static int take(const struct args *a, struct spool *s)
 {
 	struct taker t = {.a = a, .s = s, .ifd = -1, .rescan = true,
+			  .list = {.at = s->new + 1},
 			  .framing = a->framing};
 	struct stat st;
 	bool follow = a->used & O_FOLLOW;
@@ -1653,9 +1736,31 @@ struct tally {
 	long long count[NSTATE], orphaned, skipped, oldest;
 };
 
-/* One line (or JSON object) of ls, the name escaped as in messages, so
- * that a newline or a tab in it forges no line or field; JSON keeps its
- * bytes. */
+/* A name as ls prints it: a backslash as \\, a tab, newline or carriage
+ * return as \t, \n, \r, any other control byte as \xNN, so that no name
+ * forges a line or a field, and each reads back to one name only (a
+ * backslash as it is would make "a\nb" two names' line). buf holds
+ * NAME_MAX * 4 + 1 bytes. */
+static const char *ls_quote(const char *name, char *buf)
+{
+	size_t o = 0;
+	for (const unsigned char *p = (const unsigned char *)name;
+	     *p && o <= NAME_MAX * 4 - 4; p++) {
+		const char *esc = *p == '\\' ? "\\\\" : *p == '\t' ? "\\t" :
+				  *p == '\n' ? "\\n" : *p == '\r' ? "\\r" : NULL;
+		if (esc)
+			o += (size_t)sprintf(buf + o, "%s", esc);
+		else if (*p < 0x20 || *p == 0x7f)
+			o += (size_t)sprintf(buf + o, "\\x%02x", *p);
+		else
+			buf[o++] = (char)*p;
+	}
+	buf[o] = '\0';
+	return buf;
+}
+
+/* One line (or JSON object) of ls, the name escaped by ls_quote; JSON
+ * keeps its bytes. */
 static void ls_line(bool json, const char *state, const char *name,
 		    const struct stat *st, long long old)
 {
@@ -1663,7 +1768,7 @@ static void ls_line(bool json, const char *state, const char *name,
 	if (!json) {
 		char q[NAME_MAX * 4 + 1];
 		printf("%s\t%lld\t%lld\t%s\n", state, (long long)st->st_size, old,
-		       it_quote(name, q, sizeof q));
+		       ls_quote(name, q));
 		return;
 	}
 	it_meta_begin(&m, true);
@@ -1682,7 +1787,7 @@ static void ls_state(const struct args *a, struct spool *s, int i, int fd,
 {
 	static const char *const states[] = {"new", "claim", "cur", "failed",
 					     "tmp"};
-	struct list l = {0};
+	struct list l = {.at = fd + 1};
 	time_t now = time(NULL);
 	each_name(s, fd, states[i], add_name, &l);
 	list_sort(&l);

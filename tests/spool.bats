@@ -614,12 +614,13 @@ count() {
 }
 
 @test "4 putters x 10,000 and 4 takers at once: every message exactly once" {
+	# The outputs on tmpfs too: each message is synced there before it goes.
 	local d i
 	d=$(fast_dir)
 	spool put -c "$d"
 	local pids=() out=()
 	for i in 1 2 3 4; do
-		out+=("$(it_path out)")
+		out+=("$(fast_dir)")
 		spool take --follow -w 2s "$d" >"${out[-1]}" 3>&- &
 		pids+=($!)
 		it_track pid "$!"
@@ -670,7 +671,7 @@ count() {
 @test "--follow sees 10,000 files dropped in a burst, and all after an overflow" {
 	local d out n
 	d=$(fast_dir)
-	out=$(it_path out)
+	out=$(fast_dir)
 	spool put -c "$d"
 	it_bg_ready spool take --follow -w 2s --ready-fd 9 "$d" >"$out"
 	seq 1 10000 | spool put --no-sync "$d"
@@ -1263,4 +1264,226 @@ os.read(os.open(sys.argv[2], os.O_RDONLY), 1)' "$d/new/1.M0P0Q0.lease" "$lease"
 	[ "${lines[0]}" = "spool: invalid DIR '$l/.': name the directory, not . or .. in it" ]
 	run -64 spool put "$l/.." x
 	[[ ${lines[0]} == "spool: invalid DIR '$l/..': "* ]]
+}
+
+# The literal blocks of spool(1)'s EXAMPLES, one file each (1, 2, ...) in $1.
+spool_examples() {
+	awk -v dir="$1" '
+		/^\.Sh / { ex = ($0 == ".Sh EXAMPLES") }
+		ex && /^\.Bd -literal/ { n++; f = dir "/" n; printf "" >f; next }
+		ex && /^\.Ed/ { close(f); f = ""; next }
+		f != "" { gsub(/\\e/, "\\"); print >>f }
+	' "$BATS_TEST_DIRNAME/../man/spool.1"
+}
+
+# Runs the blocks in $1 in order, in one fresh working directory $2, each
+# in a process group of its own with a deadline: every command must
+# succeed (one into head may end by SIGPIPE). With $3 set, a spool on
+# PATH makes every background take (stdin /dev/null) start late, only
+# after the next put has ended: a block that needs its worker to have
+# started, or to have made the spool, before it puts fails then.
+run_spool_examples() {
+	local dir=$1 work=$2 late=${3:-} b pid st line fail=0
+	mkdir -p "$work" "$work/.bin"
+	: >"$work/.empty"
+	cat >"$work/.bin/spool" <<-WRAP
+		#!/usr/bin/env bash
+		marks=$work/.puts
+		if [ "\$1" = take ] && [ -n "$late" ] && [ /proc/self/fd/0 -ef /dev/null ]; then
+			n=\$(cat "\$marks" 2>/dev/null | wc -l)
+			end=\$((SECONDS + $IT_DEADLINE))
+			while [ "\$(cat "\$marks" 2>/dev/null | wc -l)" -le "\$n" ] && ((SECONDS < end)); do
+				sleep 0.02
+			done
+		fi
+		st=0
+		"$IT_BIN/spool" "\$@" || st=\$?
+		[ "\$1" != put ] || echo >>"\$marks"
+		exit "\$st"
+	WRAP
+	chmod +x "$work/.bin/spool"
+	for b in $(find "$dir" -maxdepth 1 -type f -regex '.*/[0-9]+' -printf '%f\n' | sort -n); do
+		{
+			# shellcheck disable=SC2016
+			echo 'set -o pipefail; trap '\''echo "ERR $? $((LINENO - 1))" >&2'\'' ERR'
+			cat "$dir/$b"
+		} >"$dir/$b.sh"
+		(cd "$work" && PATH=$work/.bin:$PATH exec setsid bash "$dir/$b.sh" >"$dir/$b.out" 2>"$dir/$b.err" <"$work/.empty" 3>&-) &
+		pid=$!
+		it_track pid "$pid"
+		if ! it_wait "$pid" $((IT_DEADLINE * 2)); then
+			echo "example $b did not end in time:" >&2
+			cat "$dir/$b" >&2
+			fail=1
+		fi
+		kill -KILL -- "-$pid" 2>/dev/null || :
+		while read -r _ st line; do
+			line=$(sed -n "${line}p" "$dir/$b")
+			[[ $st == 141 && $line == *"| head"* ]] && continue
+			echo "example $b: exit $st from: $line" >&2
+			cat "$dir/$b.err" >&2
+			fail=1
+		done < <(grep '^ERR ' "$dir/$b.err")
+	done
+	return "$fail"
+}
+
+@test "spool(1)'s EXAMPLES run as shown, also when a background worker starts late (issue 14 item 14)" {
+	command -v python3 >/dev/null || skip "an example needs python3"
+	local ex=$BATS_TEST_TMPDIR/examples w
+	mkdir "$ex"
+	spool_examples "$ex"
+	[ -s "$ex/5" ]
+	for w in now late; do
+		run_spool_examples "$ex" "$BATS_TEST_TMPDIR/work-$w" "${w#now}"
+		# The worker ran its jobs, and the import its records.
+		[ "$(wc -l <"$BATS_TEST_TMPDIR/work-$w/done.txt")" = 2 ]
+		[ "$(grep -c '<record' "$BATS_TEST_TMPDIR/work-$w/imported.xml")" = 2 ]
+	done
+}
+
+@test "take into a regular file syncs it before it removes each message (--exec too); --no-sync does not" {
+	command -v strace >/dev/null || skip "needs strace"
+	local d out
+	d=$(spool_dir)
+	out=$(it_path out)
+	it_track path "$out"
+	it_track path "$d.trace"
+	spool put -c "$d" a b c d
+	# LeakSanitizer cannot run under ptrace: no leak check in this one.
+	export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0
+	# Each message's removal from claim/ comes after a sync of fd 1.
+	synced_first() {
+		grep -E '^(fsync|fdatasync)\(1\)|^unlinkat\(' "$1" |
+			awk '/^f/ { s = 1; next } /^unlinkat/ { if (!s) bad = 1; s = 0; n++ }
+			     END { exit bad || n != '"$2"' }'
+	}
+	strace -e trace=fsync,fdatasync,unlinkat -o "$d.trace" spool take -n 2 "$d" >"$out"
+	synced_first "$d.trace" 2
+	strace -f -e trace=fsync,fdatasync,unlinkat -o "$d.trace" spool take "$d" --exec cat >>"$out"
+	sed -i 's/^[0-9]* *//' "$d.trace"
+	synced_first "$d.trace" 1
+	[ "$(cat "$out")" = $'a\nb\nc' ]
+	strace -e trace=fsync,fdatasync,unlinkat -o "$d.trace" spool take --no-sync "$d" >>"$out"
+	[ "$(grep -c 'sync(' "$d.trace")" = 0 ]
+	[ "$(count "$d/new")" = 0 ] && [ "$(count "$d/claim")" = 0 ]
+	[ "$(cat "$out")" = $'a\nb\ncd' ]
+}
+
+@test "--exec: a process CMD leaves behind with its stdin open does not keep the claim once CMD exits" {
+	local d pidf gate out b
+	d=$(spool_dir)
+	pidf=$(it_path pid)
+	gate=$(it_path gate)
+	out=$(it_path out)
+	mkfifo "$gate"
+	spool put -c "$d" job
+	# CMD fails and leaves a process holding the message's descriptor.
+	# shellcheck disable=SC2016
+	run -1 spool take "$d" --exec sh -c 'exec 3<&0; sleep 60 <&3 3<&- >/dev/null 2>&1 & echo $! >"$0"; exit 3' "$pidf"
+	it_track pid "$(cat "$pidf")"
+	[ "$(count "$d/new")" = 1 ]
+	# A take that comes later takes it; then one that was already waiting.
+	run -0 spool take --nowait "$d"
+	[ "$output" = job ]
+	spool put "$d" job2
+	rm "$pidf"
+	# shellcheck disable=SC2016
+	it_bg spool take "$d" --exec sh -c 'exec 3<&0; sleep 60 <&3 3<&- >/dev/null 2>&1 & echo $! >"$0.tmp"; mv "$0.tmp" "$0"; read -r _ <"$1"; exit 3' "$pidf" "$gate"
+	b=$IT_PID
+	wait_for test -s "$pidf"
+	it_track pid "$(cat "$pidf")"
+	it_bg_ready spool take --ready-fd 9 "$d" >"$out"
+	echo go >"$gate"
+	it_wait "$b"
+	[ "$IT_STATUS" = 1 ]
+	it_wait "$IT_PID"
+	[ "$IT_STATUS" = 0 ]
+	[ "$(cat "$out")" = job2 ]
+	[ "$(count "$d/new")" = 0 ] && [ "$(count "$d/claim")" = 0 ]
+}
+
+@test "-w: a take stopped (SIGSTOP) past its deadline ends when continued; one stopped holding a claim leaves others' -w bounded" {
+	command -v strace >/dev/null || skip "needs strace"
+	local d gate pid b
+	d=$(spool_dir)
+	gate=$(it_path gate)
+	mkfifo "$gate"
+	spool put -c "$d"
+	export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0
+	it_track path "$d.trace"
+	it_bg_ready strace -f -e trace=ppoll,restart_syscall -o "$d.trace" spool take -w 300ms --ready-fd 9 "$d"
+	wait_for pgrep -P "$IT_PID" spool
+	pid=$(pgrep -P "$IT_PID" spool)
+	kill -STOP "$pid"
+	# Not a wait for a process: the deadline passes while it is stopped.
+	sleep 0.5
+	kill -CONT "$pid"
+	it_wait "$IT_PID"
+	[ "$IT_STATUS" = 1 ]
+	# Continued, its wait is counted again from the deadline: none left,
+	# where the wait the kernel restarts would have had all it had left.
+	sed -n '/SIGCONT/,$p' "$d.trace" | grep -E 'ppoll|restart_syscall' | head -n 1 |
+		grep -q 'tv_sec=0, tv_nsec=0}'
+	# A taker stopped with a message claimed: another's -w still holds.
+	spool put "$d" held
+	it_bg spool take "$d" --exec sh -c 'read -r _ <"$0"' "$gate"
+	b=$IT_PID
+	claimed() { [ "$(count "$d/claim")" = 1 ]; }
+	wait_for claimed
+	kill -STOP "$b"
+	run -1 spool take -w 200ms "$d"
+	output_is "spool: unable to take from $d: timed out"
+	kill -CONT "$b"
+	echo go >"$gate"
+	it_wait "$b"
+	[ "$IT_STATUS" = 0 ]
+	[ "$(count "$d/claim")" = 0 ]
+}
+
+@test "ls escapes a backslash in a name as \\\\: a name read back is one name only" {
+	local d n
+	d=$(spool_dir)
+	spool put -c "$d"
+	# Printed raw, the backslash would make this name's line the same as
+	# that of x<newline>y.
+	printf a >"$d/new/x\\ny"
+	printf b >"$d/new/"$'x\ny'
+	printf c >"$d/new/"$'t\\\x01\x7f'
+	run -0 spool ls "$d"
+	[ "${#lines[@]}" = 3 ]
+	# Each line reads back (printf %b undoes the escapes) to a name there.
+	local l name seen=()
+	for l in "${lines[@]}"; do
+		name=$(printf '%bEND' "${l##*$'\t'}")
+		name=${name%END}
+		[ -f "$d/new/$name" ]
+		seen+=("$name")
+	done
+	[ "$(printf '%s\0' "${seen[@]}" | sort -zu | tr -cd '\0' | wc -c)" = 3 ]
+	printf '%s\n' "${lines[@]}" | grep -qF 'x\\ny'
+	printf '%s\n' "${lines[@]}" | grep -qF 't\\\x01\x7f'
+}
+
+@test "a hand-made name: a count of attempts at or over --tries is none; a name with no time in it orders by its mtime" {
+	local d
+	d=$(spool_dir)
+	spool put -c "$d"
+	echo job >"$d/new/x:1,999"
+	run -1 spool take --tries 3 "$d" --exec false
+	[[ $output == *"back in new/, attempt 1 of 3" ]]
+	[ -f "$d/new/x:1,1" ] && [ ! -e "$d/failed" ]
+	run -0 spool take "$d"
+	# Not before every message put by spool: by the time it was written
+	# (set here: a file system's clock may lag the one put reads).
+	local name
+	name=$(spool put --print-name "$d" put)
+	echo old >"$d/new/zz-old"
+	touch -d "@$((${name%%.*} - 3600))" "$d/new/zz-old"
+	echo late >"$d/new/aaa-late"
+	touch -d "@$((${name%%.*} + 1))" "$d/new/aaa-late"
+	run -0 spool ls "$d"
+	[ "$(cut -f4 <<<"$output" | tr '\n' ' ')" = "zz-old $name aaa-late " ]
+	run -0 spool take --follow --nowait "$d"
+	[ "$output" = $'old\nput\nlate' ]
 }
