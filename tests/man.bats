@@ -74,8 +74,8 @@ pages() {
 
 # The objects with fixed names the examples use: the test skips where one
 # is in use already, and removes them all when done.
-EXAMPLE_KEYS="7 8 9 12 0x2a 0xa 0xb"
-EXAMPLE_POSIX="/jobs"
+EXAMPLE_KEYS="7 8 9 12 0x2a 0x2b 0x2c 0xa 0xb"
+EXAMPLE_POSIX="/jobs /last10 /log"
 EXAMPLE_PATHS="/tmp/jobs"
 
 # Process groups of the example blocks, ended in teardown whatever happens.
@@ -198,10 +198,10 @@ run_examples() {
 	done
 }
 
-@test "the README's mqsend / mqrecv and fifotool examples run as shown" {
+@test "the README's mqsend / mqrecv, fifotool, spool and sigsend / sigwait examples run as shown" {
 	local s d
 	examples_free
-	for s in "mqsend / mqrecv" fifotool; do
+	for s in "mqsend / mqrecv" fifotool spool "sigsend / sigwait"; do
 		d=$BATS_TEST_TMPDIR/readme-${s%% *}
 		mkdir "$d"
 		readme_examples "$BATS_TEST_DIRNAME/../README.md" "$s" "$d"
