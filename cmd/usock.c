@@ -460,6 +460,17 @@ static bool allowed(const struct args *a, const struct peer *p)
 	return false;
 }
 
+/* A refused connection is closed after one out-of-band byte (MSG_OOB, a
+ * UNIX stream): our connect takes it as the refusal, which an empty
+ * standard input would not otherwise show (the peer sends and reads
+ * nothing either way); it is no data to any other client. */
+static void refuse(const struct args *a, int fd)
+{
+	if (a->addr.family == AF_UNIX && a->addr.type == SOCK_STREAM)
+		(void)send(fd, "R", 1, MSG_OOB | MSG_DONTWAIT | MSG_NOSIGNAL);
+	close(fd);
+}
+
 static void refused(const struct args *a, const struct peer *p)
 {
 	it_warn("refused a peer of uid %lu gid %lu on %s (use --allow-uid)",
@@ -489,6 +500,9 @@ struct pump {
 	bool sock_in;          /* which side is the socket, for messages */
 	bool copy;
 	bool records;          /* in is a record socket: one recvmsg a record */
+	bool oob;              /* in is a UNIX stream to a server: its refusal
+				  comes as an out-of-band byte */
+	bool refused;          /* that byte came before any data */
 	int pipe[2];           /* -1 where one side is a pipe already */
 	char *buf;
 	size_t cap;
@@ -685,11 +699,17 @@ static int idle_left_ms(const struct talk *t)
 static int pump_run(struct pump *p)
 {
 	for (;;) {
-		struct pollfd pf = {p->in, POLLIN, 0};
-		int n = p->t->idle == IT_FOREVER ? 1 :
+		struct pollfd pf = {p->in, POLLIN | (p->oob ? POLLPRI : 0), 0};
+		int n = p->t->idle == IT_FOREVER && !p->oob ? 1 :
 			poll(&pf, 1, idle_left_ms(p->t));
 		if (n < 0 && errno != EINTR)
 			return pump_error(p, errno, false);
+		/* Polled before every read: a read past the byte drops it. */
+		char c;
+		if (n > 0 && pf.revents & POLLPRI &&
+		    recv(p->in, &c, 1, MSG_OOB | MSG_DONTWAIT) == 1 &&
+		    p->moved == 0)
+			p->refused = true;
 		if (n == 0 && idle_left_ms(p->t) == 0) {
 			pthread_mutex_lock(&exit_lock);
 			it_die(IT_NO, "unable to read %s: no data in time",
@@ -839,6 +859,8 @@ static _Noreturn void converse(const struct args *a, int sock)
 	errno = pthread_create(&tid, NULL, writer, &out);
 	if (errno)
 		it_xfail(errno, "start", "a thread", NULL);
+	in.oob = a->cmd == CONNECT && a->addr.family == AF_UNIX &&
+		 a->addr.type == SOCK_STREAM;
 	/* A read error on the socket (a reset) means the peer has gone:
 	 * what the writer could not send is the better message. */
 	int rc = pump_run(&in);
@@ -860,6 +882,10 @@ static _Noreturn void converse(const struct args *a, int sock)
 		it_die(IT_IOERR, "unable to write %s: %s (%" PRIu64 " bytes of "
 		       "standard input sent, not all of them read)",
 		       a->addr.text, strerror(err), out.moved);
+	if (in.refused)
+		it_die(IT_UNAVAILABLE, "unable to connect %s: the server refused "
+		       "the connection (its standard error says why)",
+		       a->addr.text);
 	exit(IT_OK);
 }
 
@@ -975,7 +1001,7 @@ static int accept_peer(const struct args *a, int lfd, int sfd, struct peer *p)
 		if (allowed(a, p))
 			return fd;
 		refused(a, p);
-		close(fd);
+		refuse(a, fd);
 	}
 }
 
@@ -1072,8 +1098,9 @@ static int kids_of(const struct server *s, uid_t uid)
 }
 
 /* Runs the command for one connection, the socket its standard input
- * and output; the connection is ours to close either way. */
-static void spawn(struct server *s, int fd, const struct peer *p)
+ * and output: false if refused (--max-per-uid) or it could not run. The
+ * connection is ours to close either way. */
+static bool spawn(struct server *s, int fd, const struct peer *p)
 {
 	struct args *a = s->a;
 	uid_t uid = p->cred ? p->uc.uid : 0;
@@ -1081,7 +1108,7 @@ static void spawn(struct server *s, int fd, const struct peer *p)
 		it_warn("refused a peer of uid %lu on %s: --max-per-uid %ld "
 			"reached", (unsigned long)uid, a->addr.text,
 			a->max_per_uid);
-		return;
+		return false;
 	}
 	char vars[5][96];
 	char **env = child_env(s, p, vars);
@@ -1097,9 +1124,10 @@ static void spawn(struct server *s, int fd, const struct peer *p)
 	free(env);
 	if (err) {
 		it_warn("unable to run %s: %s", a->rest[0], strerror(err));
-		return;
+		return false;
 	}
 	s->kids[s->nkids++] = (struct child){pid, uid};
+	return true;
 }
 
 static void reap(struct server *s)
@@ -1201,13 +1229,16 @@ static int cmd_serve(struct args *a)
 			it_xfail(errno, "accept on", a->addr.text, NULL);
 		struct peer p;
 		peer_of(fd, &a->addr, &p);
-		if (!allowed(a, &p))
+		if (!allowed(a, &p)) {
 			refused(a, &p);
-		else {
-			print_peer(a, &p);
-			spawn(&s, fd, &p);
+			refuse(a, fd);
+			continue;
 		}
-		close(fd);
+		print_peer(a, &p);
+		if (spawn(&s, fd, &p))
+			close(fd);
+		else
+			refuse(a, fd);
 	}
 	posix_spawnattr_destroy(&s.attr);
 	free(s.kids);

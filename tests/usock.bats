@@ -475,8 +475,9 @@ os.write(3, b"\n"); os.close(3); time.sleep(30)' "$s" 3>"$BATS_TEST_TMPDIR/r" &
 	c1=$!
 	exec 7>"$hold"
 	wait_for has_child "$IT_PID"
-	run -0 usock connect "$t" </dev/null
+	run -69 --separate-stderr usock connect "$t" </dev/null
 	[ -z "$output" ]
+	[ "$stderr" = "usock: unable to connect $t: the server refused the connection (its standard error says why)" ]
 	[ "$(cat "$out.err")" = "usock: refused a peer of uid $(id -u) on $t: --max-per-uid 1 reached" ]
 	exec 7>&-
 	it_wait "$c1"
@@ -1203,6 +1204,37 @@ c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)); c.cl
 		it_bg_ready usock listen -k --ready-fd 9 "$a" >/dev/null 2>&1
 		for i in $(seq 20); do
 			run -74 nobody usock connect "$a" <<<"secret"
+		done
+	fi
+}
+
+@test "a client refused by --max-per-uid or --allow-uid with nothing to send is exit 69, not 0, 20 runs; a served one is 0" {
+	local t hold=$BATS_TEST_TMPDIR/hold i c1
+	t=$(sock)
+	mkfifo "$hold"
+	it_bg_ready usock serve --max-per-uid 1 --ready-fd 9 "$t" -- sh -c 'cat >/dev/null' 2>/dev/null
+	usock connect "$t" <"$hold" >/dev/null 3>&- &
+	c1=$!
+	it_track pid "$c1"
+	exec 7>"$hold"
+	wait_for has_child "$IT_PID"
+	for i in $(seq 20); do
+		run -69 --separate-stderr usock connect "$t" </dev/null
+		[ -z "$output" ]
+		[ "$stderr" = "usock: unable to connect $t: the server refused the connection (its standard error says why)" ]
+	done
+	exec 7>&-
+	it_wait "$c1"
+	[ "$IT_STATUS" = 0 ]
+	# Served by a command that reads and says nothing: still 0.
+	run -0 usock connect "$t" </dev/null
+	[ -z "$output" ]
+	if [ "$(id -u)" = 0 ] && nobody true 2>/dev/null; then
+		local a
+		a=$(abstract)
+		it_bg_ready usock listen -k --ready-fd 9 "$a" >/dev/null 2>&1
+		for i in $(seq 20); do
+			run -69 nobody usock connect "$a" </dev/null
 		done
 	fi
 }
