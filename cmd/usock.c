@@ -759,14 +759,40 @@ static bool readable(int fd)
 	return poll(&pf, 1, 0) != 0;
 }
 
+/* The writer could not send all of standard input (why, or p->err): how
+ * much the peer did not get, exactly where standard input is a file, or a
+ * pipe whose writers have all gone. */
+static _Noreturn void unsent(const struct pump *p, const char *why)
+{
+	uint64_t left = p->held;
+	bool exact = false;
+	struct stat st;
+	off_t pos;
+	int pending;
+	if (fstat(p->in, &st) == 0 && S_ISREG(st.st_mode) &&
+	    (pos = lseek(p->in, 0, SEEK_CUR)) >= 0) {
+		left += st.st_size > pos ? (uint64_t)(st.st_size - pos) : 0;
+		exact = true;
+	} else if (ioctl(p->in, FIONREAD, &pending) == 0) {
+		struct pollfd pf = {p->in, POLLIN, 0};
+		left += (uint64_t)pending;
+		exact = poll(&pf, 1, 0) == 1 && pf.revents & POLLHUP;
+	}
+	it_die(IT_IOERR, "unable to write %s: %s (%" PRIu64 " bytes of standard "
+	       "input sent, %" PRIu64 "%s not)", p->outname,
+	       why ? why : strerror(p->err),
+	       p->moved, left, exact ? "" : " and more");
+}
+
 /* Once the peer's data has ended, the conversation is over when the
- * writer is (true), or when the peer has gone and nothing of standard
- * input is in hand or waiting to be read (false, exit_lock held, so that
- * the writer takes nothing more): then nothing is lost. A UNIX peer that
- * has gone says POLLHUP. A TCP peer's close cannot be told from a
- * half-close (our own listen half-closes and goes on reading), so there
- * only the end of standard input, a reset or -w ends the wait. */
-static bool wait_writer(const struct pump *out, bool gone)
+ * writer is. A peer that has gone while standard input has not ended
+ * cannot take what may still come: that is exit 74 at once (exit_lock
+ * held, so that the writer takes nothing more), as it is where the writer
+ * finds it gone. A UNIX peer that has gone says POLLHUP. A TCP peer's
+ * close cannot be told from a half-close (our own listen half-closes and
+ * goes on reading), so there only the end of standard input, a reset or
+ * -w ends the wait. */
+static void wait_writer(const struct pump *out, bool gone)
 {
 	struct talk *t = out->t;
 	struct pollfd pf[2] = {{t->done, POLLIN, 0}, {out->out, 0, 0}};
@@ -779,7 +805,7 @@ static bool wait_writer(const struct pump *out, bool gone)
 			ms = 10;
 		int n = poll(pf, nfd, ms);
 		if (n > 0 && pf[0].revents)
-			return true;
+			return;
 		pthread_mutex_lock(&exit_lock);
 		if (n == 0 && idle_left_ms(t) == 0 && t->busy)
 			it_die(IT_NO, "unable to write %s: no room in time",
@@ -790,7 +816,8 @@ static bool wait_writer(const struct pump *out, bool gone)
 		if (nfd == 2 && n > 0 && pf[1].revents)
 			nfd = 1;
 		if (nfd == 1 && !t->busy && !readable(out->in))
-			return false;
+			unsent(out, "the peer has gone before the end of "
+			       "standard input");
 		pthread_mutex_unlock(&exit_lock);
 	}
 }
@@ -816,30 +843,6 @@ static int wait_taken(int fd, const char *name, const struct talk *t)
 	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
 		err = errno;
 	return err;
-}
-
-/* The writer could not send all of standard input: how much the peer did
- * not get, exactly where standard input is a file, or a pipe whose writers
- * have all gone. */
-static _Noreturn void unsent(const struct pump *p)
-{
-	uint64_t left = p->held;
-	bool exact = false;
-	struct stat st;
-	off_t pos;
-	int pending;
-	if (fstat(p->in, &st) == 0 && S_ISREG(st.st_mode) &&
-	    (pos = lseek(p->in, 0, SEEK_CUR)) >= 0) {
-		left += st.st_size > pos ? (uint64_t)(st.st_size - pos) : 0;
-		exact = true;
-	} else if (ioctl(p->in, FIONREAD, &pending) == 0) {
-		struct pollfd pf = {p->in, POLLIN, 0};
-		left += (uint64_t)pending;
-		exact = poll(&pf, 1, 0) == 1 && pf.revents & POLLHUP;
-	}
-	it_die(IT_IOERR, "unable to write %s: %s (%" PRIu64 " bytes of standard "
-	       "input sent, %" PRIu64 "%s not)", p->outname, strerror(p->err),
-	       p->moved, left, exact ? "" : " and more");
 }
 
 /* Both directions of a connection, until the peer ends its side and ours
@@ -868,12 +871,10 @@ static _Noreturn void converse(const struct args *a, int sock)
 		pthread_mutex_lock(&exit_lock);
 		stdout_fail(in.err);
 	}
-	bool joined = wait_writer(&out, rc < 0);
-	if (joined) {
-		pthread_join(tid, NULL);
-		if (out.err)
-			unsent(&out);
-	}
+	wait_writer(&out, rc < 0);
+	pthread_join(tid, NULL);
+	if (out.err)
+		unsent(&out, NULL);
 	if (rc < 0 && in.err != ECONNRESET)
 		it_xfail_status(IT_IOERR, in.err, "read", a->addr.text, NULL);
 	/* A peer resets a connection it closes with our data unread. */

@@ -509,11 +509,12 @@ os.write(3, b"\n"); os.close(3); time.sleep(30)' "$s" 3>"$BATS_TEST_TMPDIR/r" &
 	it_wait "$c"
 }
 
-@test "serve: a command that cannot run is one line on stderr, and serving goes on" {
+@test "serve: a command that cannot run is one line on stderr, the client not served is 69, and serving goes on" {
 	local s
 	s=$(sock)
 	it_bg_ready usock serve --ready-fd 9 "$s" -- /no/such/cmd 2>"$BATS_TEST_TMPDIR/err"
-	run -0 usock connect "$s" </dev/null
+	run -69 usock connect "$s" </dev/null
+	output_is "usock: unable to connect $s: the server refused the connection (its standard error says why)"
 	[ "$(cat "$BATS_TEST_TMPDIR/err")" = "usock: unable to run /no/such/cmd: No such file or directory" ]
 	kill -0 "$IT_PID"
 }
@@ -1094,12 +1095,16 @@ c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)); c.cl
 	[ "$(cat "$out.err")" = "usock: unable to read tcp:127.0.0.1:$p: Connection reset by peer" ]
 }
 
-@test "connect ends once a UNIX server has closed and nothing is in hand; to a TCP one that half-closed, later stdin is still sent" {
-	local p s out=$BATS_TEST_TMPDIR/out
+@test "connect ends at once, 74, once a UNIX server has closed before the end of stdin; to a TCP one that half-closed, later stdin is still sent" {
+	local p s out=$BATS_TEST_TMPDIR/out hold=$BATS_TEST_TMPDIR/hold
 	s=$(sock)
+	mkfifo "$hold"
 	it_bg_ready usock serve --ready-fd 9 "$s" -- echo bye
-	run -0 timeout 5 usock connect "$s" < <(sleep 30)
+	exec 7<>"$hold"
+	run -74 --separate-stderr timeout 5 usock connect "$s" <"$hold"
+	exec 7>&-
 	[ "$output" = bye ]
+	[ "$stderr" = "usock: unable to write $s: the peer has gone before the end of standard input (0 bytes of standard input sent, 0 and more not)" ]
 	# A TCP close looks like a half-close: listen sends its stdin, shuts
 	# down its side and reads on. What connect sends later must arrive.
 	p=$(free_port)
@@ -1109,6 +1114,26 @@ c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)); c.cl
 	[ "$output" = greeting ]
 	it_wait "$IT_PID"
 	[ "$(cat "$out")" = late ]
+}
+
+@test "connect: a UNIX peer that goes while stdin is still open is exit 74 with the bytes sent, not 0, 20 runs" {
+	local s out=$BATS_TEST_TMPDIR/out hold=$BATS_TEST_TMPDIR/hold i c
+	s=$(sock)
+	it_bg_ready usock serve --ready-fd 9 "$s" -- sh -c 'head -c 2 >/dev/null; echo bye'
+	for i in $(seq 20); do
+		rm -f "$hold"
+		mkfifo "$hold"
+		usock connect "$s" <"$hold" >"$out" 2>"$out.err" 3>&- &
+		c=$!
+		it_track pid "$c"
+		exec 7>"$hold"
+		echo a >&7
+		it_wait "$c"
+		exec 7>&-
+		[ "$IT_STATUS" = 74 ]
+		[ "$(cat "$out")" = bye ]
+		[ "$(cat "$out.err")" = "usock: unable to write $s: the peer has gone before the end of standard input (2 bytes of standard input sent, 0 and more not)" ]
+	done
 }
 
 @test "connect -w is idle time both ways: an upload that flows longer than -w goes through" {
