@@ -1251,14 +1251,40 @@ static int cmd_serve(struct args *a)
 /* The largest message send reads from standard input. */
 #define SEND_MAX (64 << 20)
 
-/* Message n could not be sent: told by its number; what standard input
- * holds after it (where it can seek) is left there. */
+/* Message n, read from standard input at msg, was not sent: it is made
+ * unread again with all read after it, so that a seekable standard input
+ * is left at its first byte. Where that cannot be, the line says how many
+ * bytes were read and not sent. */
+static void unsent_msg(struct it_reader *r, const char *msg, size_t len,
+		       char *tell, size_t size)
+{
+	size_t head = r->framing == IT_FRAME_NETSTRING
+		      ? (size_t)snprintf(NULL, 0, "%zu:", len) : 0;
+	size_t from = (size_t)(msg - r->buf) - head;
+	size_t ahead = r->end - from;
+	if (lseek(r->fd, -(off_t)ahead, SEEK_CUR) >= 0)
+		snprintf(tell, size, ": standard input is left at its first byte");
+	else
+		snprintf(tell, size, " (%zu bytes of standard input read from "
+			 "its first on were not sent)", ahead);
+	r->start = r->end;
+}
+
+/* Message n could not be sent: told by its number. Where it is one of
+ * standard input's (msg) and could go another time, it is given back with
+ * what follows; one that never could (malformed, too long) is not, and
+ * only what follows it is. */
 static _Noreturn void send_fail(const struct args *a, int fd, long n,
-				size_t len, struct it_reader *r, int err)
+				const char *msg, size_t len,
+				struct it_reader *r, int err)
 {
 	int sndbuf = 0;
 	socklen_t sl = sizeof sndbuf;
-	if (r)
+	char tell[120] = "";
+	bool never = err == EBADMSG || err == EMSGSIZE || err == ENOBUFS;
+	if (r && msg && r->buf && !never)
+		unsent_msg(r, msg, len, tell, sizeof tell);
+	else if (r)
 		it_reader_giveback(r);
 	if (err == EBADMSG)
 		it_die(IT_DATAERR, "unable to read standard input: message %ld is "
@@ -1277,9 +1303,13 @@ static _Noreturn void send_fail(const struct args *a, int fd, long n,
 		       "net.core.wmem_default)", a->addr.text, n, len, sndbuf);
 	if (err == EAGAIN)
 		it_die(IT_NO, "unable to send %s: no room in time for message %ld, "
-		       "which was not sent", a->addr.text, n);
-	it_xfail_status(err == ECONNREFUSED || err == ENOENT || err == ENOTCONN ?
-			IT_UNAVAILABLE : IT_IOERR, err, "send", a->addr.text, NULL);
+		       "which was not sent%s", a->addr.text, n, tell);
+	int status = err == ECONNREFUSED || err == ENOENT || err == ENOTCONN ?
+		     IT_UNAVAILABLE : IT_IOERR;
+	if (tell[0])
+		it_die(status, "unable to send %s: %s (message %ld was not "
+		       "sent)%s", a->addr.text, strerror(err), n, tell);
+	it_xfail_status(status, err, "send", a->addr.text, NULL);
 }
 
 static void send_one(const struct args *a, int fd, long n, const void *msg,
@@ -1287,7 +1317,7 @@ static void send_one(const struct args *a, int fd, long n, const void *msg,
 {
 	while (send(fd, msg, len, 0) < 0)
 		if (errno != EINTR)
-			send_fail(a, fd, n, len, r, errno);
+			send_fail(a, fd, n, r ? msg : NULL, len, r, errno);
 }
 
 /* On a record connection, the receiver has read every record we sent, or
@@ -1330,7 +1360,7 @@ static int cmd_send(struct args *a)
 	for (; (rc = it_read_msg(&r, SEND_MAX, &msg, &len)) > 0; n++)
 		send_one(a, fd, n, msg, len, &r);
 	if (rc < 0 && (errno == EMSGSIZE || errno == EBADMSG))
-		send_fail(a, fd, n, SEND_MAX + (size_t)1, &r, errno);
+		send_fail(a, fd, n, NULL, SEND_MAX + (size_t)1, &r, errno);
 	if (rc < 0)
 		it_xfail_status(IT_IOERR, errno, "read", "standard input", NULL);
 	it_reader_free(&r);

@@ -1165,6 +1165,25 @@ c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)); c.cl
 	output_is "usock: unable to send $s: message 1 is longer than 67108864 bytes, the most send reads"
 }
 
+@test "send -w: a message with no room in time is given back, stdin left at its first byte; from a pipe, the bytes dropped are told" {
+	local s in=$BATS_TEST_TMPDIR/in k
+	s=$(sock)
+	# A receiver that never reads: its queue fills, then send waits.
+	python3 -c 'import socket,sys,os,signal
+d = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM); d.bind(sys.argv[1])
+os.write(3, b"\n"); os.close(3); signal.pause()' "$s" 3>"$BATS_TEST_TMPDIR/r" &
+	it_track pid $!
+	wait_for test -s "$BATS_TEST_TMPDIR/r"
+	seq 100 >"$in"
+	run -1 --separate-stderr bash -c 'usock send -w 200ms "$1"; st=$?; cat; exit "$st"' _ "$s" <"$in"
+	[[ $stderr =~ ^"usock: unable to send $s: no room in time for message "([0-9]+)", which was not sent: standard input is left at its first byte"$ ]]
+	k=${BASH_REMATCH[1]}
+	[ "$output" = "$(seq "$k" 100)" ]
+	# The queue is still full: message 1 waits, and all read is dropped.
+	run -1 --separate-stderr bash -c 'cat "$2" | usock send -w 200ms "$1"' _ "$s" "$in"
+	[ "$stderr" = "usock: unable to send $s: no room in time for message 1, which was not sent ($(wc -c <"$in") bytes of standard input read from its first on were not sent)" ]
+}
+
 @test "completion: test --dgram, no --stream for send and recv, serve's CMD arguments, --owner groups" {
 	# shellcheck source=/dev/null
 	. "$BATS_TEST_DIRNAME/../completions/usock"
