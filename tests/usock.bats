@@ -377,7 +377,10 @@ os.write(3, b"\n"); os.close(3); time.sleep(30)' "$s" 3>"$BATS_TEST_TMPDIR/r" &
 	it_track pid $!
 	wait_for test -s "$BATS_TEST_TMPDIR/r"
 	run -1 usock send --dgram -w 200ms "$s" < <(seq 5000)
-	[[ $output =~ ^usock:\ unable\ to\ send\ $s:\ no\ room\ in\ time\ for\ message\ [0-9]+,\ which\ was\ not\ sent$ ]]
+	[[ $output =~ ^usock:\ unable\ to\ send\ $s:\ no\ room\ in\ time\ for\ message\ ([0-9]+),\ which\ was\ not\ sent\ \(([0-9]+)\ bytes\ of\ standard\ input\ read\ from\ its\ first\ on\ were\ not\ sent\)$ ]]
+	# What was read from the pipe from that message on is told, at least
+	# the message itself.
+	((BASH_REMATCH[2] >= ${#BASH_REMATCH[1]} + 1))
 }
 
 @test "listen --timeout: nobody came in time is exit 1, and the socket goes" {
