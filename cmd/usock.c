@@ -1367,6 +1367,62 @@ static int cmd_send(struct args *a)
 	return sent_all(a, fd);
 }
 
+/* recv: messages taken and buffered, not yet written to standard output. */
+static long recv_held;
+
+/* recv: standard output has gone (or a write to it failed with err),
+ * with lost messages taken and not read by its reader. What the socket fd
+ * still holds is lost as well: a UNIX datagram socket refuses senders from
+ * now on, and what it holds (or a record connection does) is counted.
+ * Told in one line, then the end as for any write error on stdout. */
+static _Noreturn void recv_lost(const struct args *a, int fd, long lost,
+				int err)
+{
+	if (fd >= 0 && a->addr.family == AF_UNIX &&
+	    a->addr.type == SOCK_DGRAM)
+		shutdown(fd, SHUT_RD);
+	for (; fd >= 0;) {
+		char c, cbuf[CMSG_SPACE(sizeof(struct ucred))];
+		struct iovec iov = {&c, 1};
+		struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1,
+				    .msg_control = cbuf,
+				    .msg_controllen = sizeof cbuf};
+		ssize_t n = recvmsg(fd, &mh, MSG_DONTWAIT | MSG_TRUNC |
+				    MSG_CMSG_CLOEXEC);
+		struct cmsghdr *cm = n >= 0 ? CMSG_FIRSTHDR(&mh) : NULL;
+		struct peer p = {0};
+		if (cm && cm->cmsg_level == SOL_SOCKET &&
+		    cm->cmsg_type == SCM_CREDENTIALS) {
+			p.cred = true;
+			memcpy(&p.uc, CMSG_DATA(cm), sizeof p.uc);
+		}
+		/* The end of a record connection, or of a datagram socket
+		 * shut down, comes without credentials. */
+		if (n < 0 || (n == 0 && !p.cred && a->addr.family == AF_UNIX))
+			break;
+		if (a->addr.type == SOCK_SEQPACKET || !p.cred || allowed(a, &p))
+			lost++;
+	}
+	if (lost > 0)
+		it_warn("standard output has gone: %ld message%s received %s not "
+			"written out", lost, lost == 1 ? "" : "s",
+			lost == 1 ? "was" : "were");
+	stdout_fail(err);
+}
+
+/* recv: what w holds goes out; on failure, what it held is counted. */
+static void recv_flush(const struct args *a, int fd, struct it_writer *w)
+{
+	if (it_writer_flush(w) < 0)
+		recv_lost(a, fd, recv_held, errno);
+	recv_held = 0;
+}
+
+static int no_stop(void)
+{
+	return 0;
+}
+
 /* The next datagram or record: its length, which may be more than the
  * DGRAM_MAX bytes of buf that it fills (MSG_TRUNC); -1 if a stop signal
  * came first, or (draining) if nothing is queued. Flushes w first if it
@@ -1388,7 +1444,7 @@ static ssize_t recv_one(const struct args *a, int fd, int sfd, char *buf,
 				    .msg_controllen = sizeof cbuf};
 		/* A message taken must have somewhere to go (CONTRACT 8). */
 		if (it_drain_gone())
-			stdout_gone();
+			recv_lost(a, fd, recv_held, EPIPE);
 		ssize_t n = recvmsg(fd, &mh, MSG_DONTWAIT | MSG_TRUNC |
 				    MSG_CMSG_CLOEXEC);
 		if (n >= 0) {
@@ -1408,8 +1464,8 @@ static ssize_t recv_one(const struct args *a, int fd, int sfd, char *buf,
 					a->addr.text, NULL);
 		if (errno == EAGAIN && draining)
 			return -1;
-		if (!waited && it_writer_flush(w) < 0)
-			stdout_fail(errno);
+		if (!waited)
+			recv_flush(a, fd, w);
 		waited = true;
 		struct pollfd pf[2] = {{fd, POLLIN, 0}, {sfd, POLLIN, 0}};
 		int r = poll(pf, 2, it_left_ms(deadline));
@@ -1465,12 +1521,12 @@ static int cmd_recv(struct args *a)
 	it_writer_init(&w, STDOUT_FILENO, a->framing);
 	long got = 0;
 	long count = a->count ? a->count : 1;
-	bool draining = false;
+	bool draining = false, out_pipe = is_pipe(STDOUT_FILENO);
 	while (a->used & O_FOLLOW || got < count) {
 		struct peer p;
 		/* What was taken is out before we wait for the next peer. */
-		if (fd < 0 && it_writer_flush(&w) < 0)
-			stdout_fail(errno);
+		if (fd < 0)
+			recv_flush(a, fd, &w);
 		if (fd < 0 && (fd = accept_peer(a, lfd, sfd, &p)) < 0)
 			break;
 		ssize_t n = recv_one(a, fd, sfd, buf, &w, &p, &end, draining);
@@ -1502,11 +1558,20 @@ static int cmd_recv(struct args *a)
 			continue;
 		}
 		if (it_write_msg(&w, buf, (size_t)n) < 0)
-			stdout_fail(errno);
+			recv_lost(a, fd, recv_held + 1, errno);
+		recv_held++;
 		got++;
+		/* Into a pipe, one message at a time: a reader such as head(1)
+		 * reads all the pipe holds and keeps what it wants, so the next
+		 * is taken only once it has read this one; if it goes first,
+		 * this one and what the socket holds are told as lost. */
+		if (out_pipe) {
+			recv_flush(a, fd, &w);
+			if (it_drain(no_stop) > 0)
+				recv_lost(a, fd, 1, EPIPE);
+		}
 	}
-	if (it_writer_flush(&w) < 0)
-		stdout_fail(errno);
+	recv_flush(a, fd, &w);
 	free(buf);
 	return status;
 }

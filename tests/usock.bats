@@ -1360,6 +1360,35 @@ for i in range(20):
 	[ "$IT_STATUS" = 141 ]
 }
 
+@test "recv into head -n 1: a burst's messages taken and not read are counted on stderr, 141; the sender's count agrees, 10 runs" {
+	local s out=$BATS_TEST_TMPDIR/out i n
+	for i in $(seq 10); do
+		s=$(sock)
+		rm -f "$out" "$out.end" "$out.n"
+		it_bg_ready usock recv --follow --ready-fd 9 "$s" > >(head -n 1 >"$out"; : >"$out.end") 2>"$out.err"
+		local recv=$IT_PID
+		# Sends until refused, counting what the kernel accepted.
+		python3 -c 'import socket,sys
+d = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM); n = 0
+try:
+    while n < 200:
+        d.sendto(b"m%03d" % n, sys.argv[1]); n += 1
+except OSError:
+    pass
+open(sys.argv[2], "w").write("%d\n" % n)' "$s" "$out.n" 3>&-
+		it_wait "$recv"
+		[ "$IT_STATUS" = 141 ]
+		wait_for test -e "$out.end"
+		[ "$(cat "$out")" = m000 ]
+		n=$(cat "$out.n")
+		if ((n > 1)); then
+			[ "$(cat "$out.err")" = "usock: standard output has gone: $((n - 1)) message$( ((n == 2)) || echo s) received $( ((n == 2)) && echo was || echo were) not written out" ]
+		else
+			[ ! -s "$out.err" ]
+		fi
+	done
+}
+
 @test "recv: a message holding its own terminator is skipped with a line and exit 65, not written as two" {
 	local s out=$BATS_TEST_TMPDIR/out
 	s=$(sock)
