@@ -1608,6 +1608,10 @@ static int probe_path(const struct args *a)
 	return fd < 0 ? -1 : 0;
 }
 
+/* How long test waits for a TCP answer without -w: time for a lost SYN to
+ * be sent again (after 1 s) and answered. */
+#define TEST_WAIT ((int64_t)3000000000)
+
 /* 0 when someone listens at ADDR, 69 (quietly) when nobody does. Without
  * a type asked for, a socket of any type counts. A UNIX listener whose
  * backlog is full listens. */
@@ -1624,7 +1628,12 @@ static int cmd_test(struct args *a)
 		return test_fail(a, errno);
 	if (want == SOCK_DGRAM)
 		type_fail(a);
-	int64_t deadline = it_deadline(a->timeout);
+	/* A TCP listener whose backlog is full drops our SYN, as a host
+	 * that is not there does: without -w, TEST_WAIT bounds the wait
+	 * for an answer, not the kernel's SYN retries (two minutes). */
+	int64_t deadline = it_deadline(a->timeout != IT_FOREVER ||
+				       a->addr.family == AF_UNIX ? a->timeout :
+				       TEST_WAIT);
 	fd = it_sock_connect(&a->addr, deadline, true);
 	static const int others[] = {SOCK_DGRAM, SOCK_SEQPACKET};
 	for (int i = 0; fd < 0 && errno == EPROTOTYPE && !want && i < 2; i++) {

@@ -964,6 +964,28 @@ c = socket.socket(socket.AF_UNIX); c.connect(sys.argv[1]); print(c.getpeername()
 	run -0 usock test "$s"
 }
 
+@test "test on a TCP listener whose backlog is full is exit 1 within -w, or within its 3 s default, not the SYN retries" {
+	local p
+	python3 -c 'import socket,sys,os,signal
+l = socket.socket(); l.bind(("127.0.0.1", 0)); l.listen(0)
+p = l.getsockname()[1]; held = []
+for i in range(8):
+    c = socket.socket(); c.setblocking(False)
+    try:
+        c.connect(("127.0.0.1", p))
+    except BlockingIOError:
+        pass
+    held.append(c)
+os.write(3, b"%d\n" % p); os.close(3); signal.pause()' 3>"$BATS_TEST_TMPDIR/r" &
+	it_track pid $!
+	wait_for test -s "$BATS_TEST_TMPDIR/r"
+	p=$(cat "$BATS_TEST_TMPDIR/r")
+	run -1 timeout 10 usock test -w 300ms "tcp:127.0.0.1:$p"
+	output_is "usock: unable to test tcp:127.0.0.1:$p: no answer in time"
+	run -1 timeout 10 usock test "tcp:127.0.0.1:$p"
+	output_is "usock: unable to test tcp:127.0.0.1:$p: no answer in time"
+}
+
 @test "usage: --max-per-uid and --seqpacket on TCP say what is wrong" {
 	run -64 timeout 5 usock serve --max-per-uid 2 tcp:127.0.0.1:1 -- true
 	[ "${lines[0]}" = "usock: --max-per-uid needs a UNIX socket" ]
