@@ -5,8 +5,12 @@
 #include <grp.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <linux/inet_diag.h>
+#include <linux/netlink.h>
+#include <linux/sock_diag.h>
 #include <linux/sockios.h>
 #include <netdb.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
 #include <pwd.h>
@@ -784,26 +788,95 @@ static _Noreturn void unsent(const struct pump *p, const char *why)
 	       p->moved, left, exact ? "" : " and more");
 }
 
+/* Whether the TCP peer of fd, on this host, has closed its socket (1) or
+ * holds it still (0), as the kernel tells (sock_diag): a FIN alone does not
+ * tell a close from a half-close, but a closed socket has no inode left.
+ * -1 when it cannot be known: a peer elsewhere, or no answer. */
+static int tcp_peer_closed(int fd)
+{
+	struct sockaddr_storage me, peer;
+	socklen_t ml = sizeof me, pl = sizeof peer;
+	if (getsockname(fd, (struct sockaddr *)&me, &ml) < 0 ||
+	    getpeername(fd, (struct sockaddr *)&peer, &pl) < 0)
+		return -1;
+	struct {
+		struct nlmsghdr nh;
+		struct inet_diag_req_v2 r;
+	} req = {
+		.nh = {.nlmsg_len = sizeof req, .nlmsg_type = SOCK_DIAG_BY_FAMILY,
+		       .nlmsg_flags = NLM_F_REQUEST},
+		.r = {.sdiag_family = (unsigned char)me.ss_family,
+		      .sdiag_protocol = IPPROTO_TCP, .idiag_states = ~0u,
+		      .id = {.idiag_cookie = {INET_DIAG_NOCOOKIE,
+					      INET_DIAG_NOCOOKIE}}},
+	};
+	/* The peer's socket: its own address is our peer's. */
+	if (me.ss_family == AF_INET) {
+		struct sockaddr_in *m = (struct sockaddr_in *)&me;
+		struct sockaddr_in *p = (struct sockaddr_in *)&peer;
+		req.r.id.idiag_sport = p->sin_port;
+		req.r.id.idiag_dport = m->sin_port;
+		memcpy(req.r.id.idiag_src, &p->sin_addr, 4);
+		memcpy(req.r.id.idiag_dst, &m->sin_addr, 4);
+	} else if (me.ss_family == AF_INET6) {
+		struct sockaddr_in6 *m = (struct sockaddr_in6 *)&me;
+		struct sockaddr_in6 *p = (struct sockaddr_in6 *)&peer;
+		req.r.id.idiag_sport = p->sin6_port;
+		req.r.id.idiag_dport = m->sin6_port;
+		memcpy(req.r.id.idiag_src, &p->sin6_addr, 16);
+		memcpy(req.r.id.idiag_dst, &m->sin6_addr, 16);
+	} else {
+		return -1;
+	}
+	int nl = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+	if (nl < 0)
+		return -1;
+	union {
+		struct nlmsghdr nh;
+		char buf[1024];
+	} ans;
+	ssize_t n = -1;
+	if (send(nl, &req, sizeof req, 0) == (ssize_t)sizeof req)
+		n = recv(nl, &ans, sizeof ans, MSG_DONTWAIT);
+	close(nl);
+	if (n < (ssize_t)NLMSG_LENGTH(sizeof(struct inet_diag_msg)) ||
+	    ans.nh.nlmsg_type != SOCK_DIAG_BY_FAMILY)
+		return -1;
+	const struct inet_diag_msg *m = NLMSG_DATA(&ans.nh);
+	return m->idiag_inode == 0;
+}
+
 /* Once the peer's data has ended, the conversation is over when the
  * writer is. A peer that has gone while standard input has not ended
  * cannot take what may still come: that is exit 74 at once (exit_lock
  * held, so that the writer takes nothing more), as it is where the writer
  * finds it gone. A UNIX peer that has gone says POLLHUP. A TCP peer's
- * close cannot be told from a half-close (our own listen half-closes and
- * goes on reading), so there only the end of standard input, a reset or
- * -w ends the wait. */
-static void wait_writer(const struct pump *out, bool gone)
+ * FIN does not tell a close from a half-close (our own listen half-closes
+ * and goes on reading): one on this host is asked of the kernel, now and
+ * then (tcp_peer_closed); of one elsewhere, only the end of standard
+ * input, a reset or -w ends the wait. */
+static void wait_writer(const struct pump *out, bool gone, bool tcp)
 {
 	struct talk *t = out->t;
 	struct pollfd pf[2] = {{t->done, POLLIN, 0}, {out->out, 0, 0}};
 	nfds_t nfd = gone ? 1 : 2;
+	int ask = tcp ? 10 : -1;         /* ms until we ask again */
 	for (;;) {
 		int ms = idle_left_ms(t);
 		/* The peer has gone: look every 10 ms whether the writer
 		 * still has something it must fail to send. */
 		if (nfd == 1 && (ms < 0 || ms > 10))
 			ms = 10;
+		if (nfd == 2 && ask > 0 && (ms < 0 || ms > ask))
+			ms = ask;
 		int n = poll(pf, nfd, ms);
+		if (nfd == 2 && n == 0 && ask > 0) {
+			int closed = tcp_peer_closed(out->out);
+			if (closed == 1)
+				nfd = 1;
+			/* Elsewhere: never known; here: asked less often. */
+			ask = closed < 0 ? -1 : ask < 1000 ? ask * 2 : ask;
+		}
 		if (n > 0 && pf[0].revents)
 			return;
 		pthread_mutex_lock(&exit_lock);
@@ -871,7 +944,7 @@ static _Noreturn void converse(const struct args *a, int sock)
 		pthread_mutex_lock(&exit_lock);
 		stdout_fail(in.err);
 	}
-	wait_writer(&out, rc < 0);
+	wait_writer(&out, rc < 0, a->addr.family != AF_UNIX);
 	pthread_join(tid, NULL);
 	if (out.err)
 		unsent(&out, NULL);

@@ -1141,6 +1141,22 @@ c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)); c.cl
 	[ "$(cat "$out")" = late ]
 }
 
+@test "connect to a TCP server on this host that has closed, stdin idle: 74 at once, 20 runs" {
+	local p hold=$BATS_TEST_TMPDIR/hold i
+	mkfifo "$hold"
+	exec 7<>"$hold"
+	p=$(free_port)
+	it_bg_ready usock serve --ready-fd 9 "tcp:127.0.0.1:$p" -- echo bye
+	for i in $(seq 20); do
+		run -74 --separate-stderr timeout 5 usock connect "tcp:127.0.0.1:$p" <"$hold"
+		[ "$output" = bye ]
+		[ "$stderr" = "usock: unable to write tcp:127.0.0.1:$p: the peer has gone before the end of standard input (0 bytes of standard input sent, 0 and more not)" ]
+	done
+	exec 7>&-
+	# One that half-closed and reads on: the test of connect ending once
+	# a UNIX server has closed shows that later stdin still reaches it.
+}
+
 @test "connect: a UNIX peer that goes while stdin is still open is exit 74 with the bytes sent, not 0, 20 runs" {
 	local s out=$BATS_TEST_TMPDIR/out hold=$BATS_TEST_TMPDIR/hold i c
 	s=$(sock)
