@@ -1444,17 +1444,20 @@ static int cmd_send(struct args *a)
 static long recv_held;
 
 /* recv: standard output has gone (or a write to it failed with err),
- * with lost messages taken and not read by its reader. What the socket fd
- * still holds is lost as well: a UNIX datagram socket refuses senders from
- * now on, and what it holds (or a record connection does) is counted.
- * Told in one line, then the end as for any write error on stdout. */
+ * with lost messages taken and not read by its reader. What a datagram
+ * socket fd still holds is lost as well, and counted (a UNIX one refuses
+ * senders from now on); records a connection holds are left unread, so
+ * that their sender learns it (a reset). Told in one line, then the end
+ * as for any write error on stdout. */
 static _Noreturn void recv_lost(const struct args *a, int fd, long lost,
 				int err)
 {
-	if (fd >= 0 && a->addr.family == AF_UNIX &&
-	    a->addr.type == SOCK_DGRAM)
+	if (a->addr.type != SOCK_DGRAM)
+		fd = -1;
+	if (fd >= 0 && a->addr.family == AF_UNIX)
 		shutdown(fd, SHUT_RD);
-	for (; fd >= 0;) {
+	/* Bounded: a UDP socket takes datagrams still while we count. */
+	for (long i = 0; fd >= 0 && i < 1 << 20; i++) {
 		char c, cbuf[CMSG_SPACE(sizeof(struct ucred))];
 		struct iovec iov = {&c, 1};
 		struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1,
@@ -1469,11 +1472,11 @@ static _Noreturn void recv_lost(const struct args *a, int fd, long lost,
 			p.cred = true;
 			memcpy(&p.uc, CMSG_DATA(cm), sizeof p.uc);
 		}
-		/* The end of a record connection, or of a datagram socket
-		 * shut down, comes without credentials. */
+		/* The end of a datagram socket shut down comes without
+		 * credentials. */
 		if (n < 0 || (n == 0 && !p.cred && a->addr.family == AF_UNIX))
 			break;
-		if (a->addr.type == SOCK_SEQPACKET || !p.cred || allowed(a, &p))
+		if (!p.cred || allowed(a, &p))
 			lost++;
 	}
 	if (lost > 0)
