@@ -855,7 +855,8 @@ static int tcp_peer_closed(int fd)
  * and goes on reading): one on this host is asked of the kernel, now and
  * then (tcp_peer_closed); of one elsewhere, only the end of standard
  * input, a reset or -w ends the wait. */
-static void wait_writer(const struct pump *out, bool gone, bool tcp)
+static void wait_writer(const struct pump *out, bool gone, bool tcp,
+			bool refused)
 {
 	struct talk *t = out->t;
 	struct pollfd pf[2] = {{t->done, POLLIN, 0}, {out->out, 0, 0}};
@@ -889,8 +890,10 @@ static void wait_writer(const struct pump *out, bool gone, bool tcp)
 		if (nfd == 2 && n > 0 && pf[1].revents)
 			nfd = 1;
 		if (nfd == 1 && !t->busy && !readable(out->in))
-			unsent(out, "the peer has gone before the end of "
-			       "standard input");
+			unsent(out, refused ? "the server refused the "
+			       "connection before the end of standard input" :
+			       "the peer has gone before the end of standard "
+			       "input");
 		pthread_mutex_unlock(&exit_lock);
 	}
 }
@@ -944,7 +947,7 @@ static _Noreturn void converse(const struct args *a, int sock)
 		pthread_mutex_lock(&exit_lock);
 		stdout_fail(in.err);
 	}
-	wait_writer(&out, rc < 0, a->addr.family != AF_UNIX);
+	wait_writer(&out, rc < 0, a->addr.family != AF_UNIX, in.refused);
 	pthread_join(tid, NULL);
 	if (out.err)
 		unsent(&out, NULL);

@@ -1308,6 +1308,14 @@ os.write(3, b"\n"); os.close(3); signal.pause()' "$s" 3>"$BATS_TEST_TMPDIR/r" &
 		[ -z "$output" ]
 		[ "$stderr" = "usock: unable to connect $t: the server refused the connection (its standard error says why)" ]
 	done
+	# Refused while stdin is open and idle: what it may still bring is
+	# lost, 74, and the line says the refusal.
+	rm -f "$hold.idle"
+	mkfifo "$hold.idle"
+	exec 8<>"$hold.idle"
+	run -74 --separate-stderr timeout 5 usock connect "$t" <"$hold.idle"
+	exec 8>&-
+	[ "$stderr" = "usock: unable to write $t: the server refused the connection before the end of standard input (0 bytes of standard input sent, 0 and more not)" ]
 	exec 7>&-
 	it_wait "$c1"
 	[ "$IT_STATUS" = 0 ]
