@@ -1069,7 +1069,7 @@ s.shutdown(socket.SHUT_WR); s.recv(1)' "$s"
 	local s out=$BATS_TEST_TMPDIR/out i
 	s=$(sock)
 	for i in $(seq 20); do
-		it_bg_ready usock recv --seqpacket -n 5 -w 100ms --ready-fd 9 "$s" >"$out"
+		it_bg_ready usock recv --seqpacket -n 5 -w 400ms --ready-fd 9 "$s" >"$out"
 		usock send --seqpacket "$s" r1 r2
 		it_wait "$IT_PID"
 		[ "$IT_STATUS" = 1 ]
