@@ -5,8 +5,12 @@
 #include <grp.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <linux/inet_diag.h>
+#include <linux/netlink.h>
+#include <linux/sock_diag.h>
 #include <linux/sockios.h>
 #include <netdb.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
 #include <pwd.h>
@@ -460,6 +464,17 @@ static bool allowed(const struct args *a, const struct peer *p)
 	return false;
 }
 
+/* A refused connection is closed after one out-of-band byte (MSG_OOB, a
+ * UNIX stream): our connect takes it as the refusal, which an empty
+ * standard input would not otherwise show (the peer sends and reads
+ * nothing either way); it is no data to any other client. */
+static void refuse(const struct args *a, int fd)
+{
+	if (a->addr.family == AF_UNIX && a->addr.type == SOCK_STREAM)
+		(void)send(fd, "R", 1, MSG_OOB | MSG_DONTWAIT | MSG_NOSIGNAL);
+	close(fd);
+}
+
 static void refused(const struct args *a, const struct peer *p)
 {
 	it_warn("refused a peer of uid %lu gid %lu on %s (use --allow-uid)",
@@ -489,6 +504,9 @@ struct pump {
 	bool sock_in;          /* which side is the socket, for messages */
 	bool copy;
 	bool records;          /* in is a record socket: one recvmsg a record */
+	bool oob;              /* in is a UNIX stream to a server: its refusal
+				  comes as an out-of-band byte */
+	bool refused;          /* that byte came before any data */
 	int pipe[2];           /* -1 where one side is a pipe already */
 	char *buf;
 	size_t cap;
@@ -685,11 +703,17 @@ static int idle_left_ms(const struct talk *t)
 static int pump_run(struct pump *p)
 {
 	for (;;) {
-		struct pollfd pf = {p->in, POLLIN, 0};
-		int n = p->t->idle == IT_FOREVER ? 1 :
+		struct pollfd pf = {p->in, POLLIN | (p->oob ? POLLPRI : 0), 0};
+		int n = p->t->idle == IT_FOREVER && !p->oob ? 1 :
 			poll(&pf, 1, idle_left_ms(p->t));
 		if (n < 0 && errno != EINTR)
 			return pump_error(p, errno, false);
+		/* Polled before every read: a read past the byte drops it. */
+		char c;
+		if (n > 0 && pf.revents & POLLPRI &&
+		    recv(p->in, &c, 1, MSG_OOB | MSG_DONTWAIT) == 1 &&
+		    p->moved == 0)
+			p->refused = true;
 		if (n == 0 && idle_left_ms(p->t) == 0) {
 			pthread_mutex_lock(&exit_lock);
 			it_die(IT_NO, "unable to read %s: no data in time",
@@ -739,27 +763,123 @@ static bool readable(int fd)
 	return poll(&pf, 1, 0) != 0;
 }
 
+/* The writer could not send all of standard input (why, or p->err): how
+ * much the peer did not get, exactly where standard input is a file, or a
+ * pipe whose writers have all gone. */
+static _Noreturn void unsent(const struct pump *p, const char *why)
+{
+	uint64_t left = p->held;
+	bool exact = false;
+	struct stat st;
+	off_t pos;
+	int pending;
+	if (fstat(p->in, &st) == 0 && S_ISREG(st.st_mode) &&
+	    (pos = lseek(p->in, 0, SEEK_CUR)) >= 0) {
+		left += st.st_size > pos ? (uint64_t)(st.st_size - pos) : 0;
+		exact = true;
+	} else if (ioctl(p->in, FIONREAD, &pending) == 0) {
+		struct pollfd pf = {p->in, POLLIN, 0};
+		left += (uint64_t)pending;
+		exact = poll(&pf, 1, 0) == 1 && pf.revents & POLLHUP;
+	}
+	it_die(IT_IOERR, "unable to write %s: %s (%" PRIu64 " bytes of standard "
+	       "input sent, %" PRIu64 "%s not)", p->outname,
+	       why ? why : strerror(p->err),
+	       p->moved, left, exact ? "" : " and more");
+}
+
+/* Whether the TCP peer of fd, on this host, has closed its socket (1) or
+ * holds it still (0), as the kernel tells (sock_diag): a FIN alone does not
+ * tell a close from a half-close, but a closed socket has no inode left.
+ * -1 when it cannot be known: a peer elsewhere, or no answer. */
+static int tcp_peer_closed(int fd)
+{
+	struct sockaddr_storage me, peer;
+	socklen_t ml = sizeof me, pl = sizeof peer;
+	if (getsockname(fd, (struct sockaddr *)&me, &ml) < 0 ||
+	    getpeername(fd, (struct sockaddr *)&peer, &pl) < 0)
+		return -1;
+	struct {
+		struct nlmsghdr nh;
+		struct inet_diag_req_v2 r;
+	} req = {
+		.nh = {.nlmsg_len = sizeof req, .nlmsg_type = SOCK_DIAG_BY_FAMILY,
+		       .nlmsg_flags = NLM_F_REQUEST},
+		.r = {.sdiag_family = (unsigned char)me.ss_family,
+		      .sdiag_protocol = IPPROTO_TCP, .idiag_states = ~0u,
+		      .id = {.idiag_cookie = {INET_DIAG_NOCOOKIE,
+					      INET_DIAG_NOCOOKIE}}},
+	};
+	/* The peer's socket: its own address is our peer's. */
+	if (me.ss_family == AF_INET) {
+		struct sockaddr_in *m = (struct sockaddr_in *)&me;
+		struct sockaddr_in *p = (struct sockaddr_in *)&peer;
+		req.r.id.idiag_sport = p->sin_port;
+		req.r.id.idiag_dport = m->sin_port;
+		memcpy(req.r.id.idiag_src, &p->sin_addr, 4);
+		memcpy(req.r.id.idiag_dst, &m->sin_addr, 4);
+	} else if (me.ss_family == AF_INET6) {
+		struct sockaddr_in6 *m = (struct sockaddr_in6 *)&me;
+		struct sockaddr_in6 *p = (struct sockaddr_in6 *)&peer;
+		req.r.id.idiag_sport = p->sin6_port;
+		req.r.id.idiag_dport = m->sin6_port;
+		memcpy(req.r.id.idiag_src, &p->sin6_addr, 16);
+		memcpy(req.r.id.idiag_dst, &m->sin6_addr, 16);
+	} else {
+		return -1;
+	}
+	int nl = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+	if (nl < 0)
+		return -1;
+	union {
+		struct nlmsghdr nh;
+		char buf[1024];
+	} ans;
+	ssize_t n = -1;
+	if (send(nl, &req, sizeof req, 0) == (ssize_t)sizeof req)
+		n = recv(nl, &ans, sizeof ans, MSG_DONTWAIT);
+	close(nl);
+	if (n < (ssize_t)NLMSG_LENGTH(sizeof(struct inet_diag_msg)) ||
+	    ans.nh.nlmsg_type != SOCK_DIAG_BY_FAMILY)
+		return -1;
+	const struct inet_diag_msg *m = NLMSG_DATA(&ans.nh);
+	return m->idiag_inode == 0;
+}
+
 /* Once the peer's data has ended, the conversation is over when the
- * writer is (true), or when the peer has gone and nothing of standard
- * input is in hand or waiting to be read (false, exit_lock held, so that
- * the writer takes nothing more): then nothing is lost. A UNIX peer that
- * has gone says POLLHUP. A TCP peer's close cannot be told from a
- * half-close (our own listen half-closes and goes on reading), so there
- * only the end of standard input, a reset or -w ends the wait. */
-static bool wait_writer(const struct pump *out, bool gone)
+ * writer is. A peer that has gone while standard input has not ended
+ * cannot take what may still come: that is exit 74 at once (exit_lock
+ * held, so that the writer takes nothing more), as it is where the writer
+ * finds it gone. A UNIX peer that has gone says POLLHUP. A TCP peer's
+ * FIN does not tell a close from a half-close (our own listen half-closes
+ * and goes on reading): one on this host is asked of the kernel, now and
+ * then (tcp_peer_closed); of one elsewhere, only the end of standard
+ * input, a reset or -w ends the wait. */
+static void wait_writer(const struct pump *out, bool gone, bool tcp,
+			bool refused)
 {
 	struct talk *t = out->t;
 	struct pollfd pf[2] = {{t->done, POLLIN, 0}, {out->out, 0, 0}};
 	nfds_t nfd = gone ? 1 : 2;
+	int ask = tcp ? 10 : -1;         /* ms until we ask again */
 	for (;;) {
 		int ms = idle_left_ms(t);
 		/* The peer has gone: look every 10 ms whether the writer
 		 * still has something it must fail to send. */
 		if (nfd == 1 && (ms < 0 || ms > 10))
 			ms = 10;
+		if (nfd == 2 && ask > 0 && (ms < 0 || ms > ask))
+			ms = ask;
 		int n = poll(pf, nfd, ms);
+		if (nfd == 2 && n == 0 && ask > 0) {
+			int closed = tcp_peer_closed(out->out);
+			if (closed == 1)
+				nfd = 1;
+			/* Elsewhere: never known; here: asked less often. */
+			ask = closed < 0 ? -1 : ask < 1000 ? ask * 2 : ask;
+		}
 		if (n > 0 && pf[0].revents)
-			return true;
+			return;
 		pthread_mutex_lock(&exit_lock);
 		if (n == 0 && idle_left_ms(t) == 0 && t->busy)
 			it_die(IT_NO, "unable to write %s: no room in time",
@@ -770,7 +890,10 @@ static bool wait_writer(const struct pump *out, bool gone)
 		if (nfd == 2 && n > 0 && pf[1].revents)
 			nfd = 1;
 		if (nfd == 1 && !t->busy && !readable(out->in))
-			return false;
+			unsent(out, refused ? "the server refused the "
+			       "connection before the end of standard input" :
+			       "the peer has gone before the end of standard "
+			       "input");
 		pthread_mutex_unlock(&exit_lock);
 	}
 }
@@ -798,30 +921,6 @@ static int wait_taken(int fd, const char *name, const struct talk *t)
 	return err;
 }
 
-/* The writer could not send all of standard input: how much the peer did
- * not get, exactly where standard input is a file, or a pipe whose writers
- * have all gone. */
-static _Noreturn void unsent(const struct pump *p)
-{
-	uint64_t left = p->held;
-	bool exact = false;
-	struct stat st;
-	off_t pos;
-	int pending;
-	if (fstat(p->in, &st) == 0 && S_ISREG(st.st_mode) &&
-	    (pos = lseek(p->in, 0, SEEK_CUR)) >= 0) {
-		left += st.st_size > pos ? (uint64_t)(st.st_size - pos) : 0;
-		exact = true;
-	} else if (ioctl(p->in, FIONREAD, &pending) == 0) {
-		struct pollfd pf = {p->in, POLLIN, 0};
-		left += (uint64_t)pending;
-		exact = poll(&pf, 1, 0) == 1 && pf.revents & POLLHUP;
-	}
-	it_die(IT_IOERR, "unable to write %s: %s (%" PRIu64 " bytes of standard "
-	       "input sent, %" PRIu64 "%s not)", p->outname, strerror(p->err),
-	       p->moved, left, exact ? "" : " and more");
-}
-
 /* Both directions of a connection, until the peer ends its side and ours
  * is done; exits 0 only if every byte of standard input was sent. */
 static _Noreturn void converse(const struct args *a, int sock)
@@ -839,6 +938,8 @@ static _Noreturn void converse(const struct args *a, int sock)
 	errno = pthread_create(&tid, NULL, writer, &out);
 	if (errno)
 		it_xfail(errno, "start", "a thread", NULL);
+	in.oob = a->cmd == CONNECT && a->addr.family == AF_UNIX &&
+		 a->addr.type == SOCK_STREAM;
 	/* A read error on the socket (a reset) means the peer has gone:
 	 * what the writer could not send is the better message. */
 	int rc = pump_run(&in);
@@ -846,12 +947,10 @@ static _Noreturn void converse(const struct args *a, int sock)
 		pthread_mutex_lock(&exit_lock);
 		stdout_fail(in.err);
 	}
-	bool joined = wait_writer(&out, rc < 0);
-	if (joined) {
-		pthread_join(tid, NULL);
-		if (out.err)
-			unsent(&out);
-	}
+	wait_writer(&out, rc < 0, a->addr.family != AF_UNIX, in.refused);
+	pthread_join(tid, NULL);
+	if (out.err)
+		unsent(&out, NULL);
 	if (rc < 0 && in.err != ECONNRESET)
 		it_xfail_status(IT_IOERR, in.err, "read", a->addr.text, NULL);
 	/* A peer resets a connection it closes with our data unread. */
@@ -860,6 +959,10 @@ static _Noreturn void converse(const struct args *a, int sock)
 		it_die(IT_IOERR, "unable to write %s: %s (%" PRIu64 " bytes of "
 		       "standard input sent, not all of them read)",
 		       a->addr.text, strerror(err), out.moved);
+	if (in.refused)
+		it_die(IT_UNAVAILABLE, "unable to connect %s: the server refused "
+		       "the connection (its standard error says why)",
+		       a->addr.text);
 	exit(IT_OK);
 }
 
@@ -975,7 +1078,7 @@ static int accept_peer(const struct args *a, int lfd, int sfd, struct peer *p)
 		if (allowed(a, p))
 			return fd;
 		refused(a, p);
-		close(fd);
+		refuse(a, fd);
 	}
 }
 
@@ -1072,8 +1175,9 @@ static int kids_of(const struct server *s, uid_t uid)
 }
 
 /* Runs the command for one connection, the socket its standard input
- * and output; the connection is ours to close either way. */
-static void spawn(struct server *s, int fd, const struct peer *p)
+ * and output: false if refused (--max-per-uid) or it could not run. The
+ * connection is ours to close either way. */
+static bool spawn(struct server *s, int fd, const struct peer *p)
 {
 	struct args *a = s->a;
 	uid_t uid = p->cred ? p->uc.uid : 0;
@@ -1081,7 +1185,7 @@ static void spawn(struct server *s, int fd, const struct peer *p)
 		it_warn("refused a peer of uid %lu on %s: --max-per-uid %ld "
 			"reached", (unsigned long)uid, a->addr.text,
 			a->max_per_uid);
-		return;
+		return false;
 	}
 	char vars[5][96];
 	char **env = child_env(s, p, vars);
@@ -1097,9 +1201,10 @@ static void spawn(struct server *s, int fd, const struct peer *p)
 	free(env);
 	if (err) {
 		it_warn("unable to run %s: %s", a->rest[0], strerror(err));
-		return;
+		return false;
 	}
 	s->kids[s->nkids++] = (struct child){pid, uid};
+	return true;
 }
 
 static void reap(struct server *s)
@@ -1201,13 +1306,16 @@ static int cmd_serve(struct args *a)
 			it_xfail(errno, "accept on", a->addr.text, NULL);
 		struct peer p;
 		peer_of(fd, &a->addr, &p);
-		if (!allowed(a, &p))
+		if (!allowed(a, &p)) {
 			refused(a, &p);
-		else {
-			print_peer(a, &p);
-			spawn(&s, fd, &p);
+			refuse(a, fd);
+			continue;
 		}
-		close(fd);
+		print_peer(a, &p);
+		if (spawn(&s, fd, &p))
+			close(fd);
+		else
+			refuse(a, fd);
 	}
 	posix_spawnattr_destroy(&s.attr);
 	free(s.kids);
@@ -1219,14 +1327,40 @@ static int cmd_serve(struct args *a)
 /* The largest message send reads from standard input. */
 #define SEND_MAX (64 << 20)
 
-/* Message n could not be sent: told by its number; what standard input
- * holds after it (where it can seek) is left there. */
+/* Message n, read from standard input at msg, was not sent: it is made
+ * unread again with all read after it, so that a seekable standard input
+ * is left at its first byte. Where that cannot be, the line says how many
+ * bytes were read and not sent. */
+static void unsent_msg(struct it_reader *r, const char *msg, size_t len,
+		       char *tell, size_t size)
+{
+	size_t head = r->framing == IT_FRAME_NETSTRING
+		      ? (size_t)snprintf(NULL, 0, "%zu:", len) : 0;
+	size_t from = (size_t)(msg - r->buf) - head;
+	size_t ahead = r->end - from;
+	if (lseek(r->fd, -(off_t)ahead, SEEK_CUR) >= 0)
+		snprintf(tell, size, ": standard input is left at its first byte");
+	else
+		snprintf(tell, size, " (%zu bytes of standard input read from "
+			 "its first on were not sent)", ahead);
+	r->start = r->end;
+}
+
+/* Message n could not be sent: told by its number. Where it is one of
+ * standard input's (msg) and could go another time, it is given back with
+ * what follows; one that never could (malformed, too long) is not, and
+ * only what follows it is. */
 static _Noreturn void send_fail(const struct args *a, int fd, long n,
-				size_t len, struct it_reader *r, int err)
+				const char *msg, size_t len,
+				struct it_reader *r, int err)
 {
 	int sndbuf = 0;
 	socklen_t sl = sizeof sndbuf;
-	if (r)
+	char tell[120] = "";
+	bool never = err == EBADMSG || err == EMSGSIZE || err == ENOBUFS;
+	if (r && msg && r->buf && !never)
+		unsent_msg(r, msg, len, tell, sizeof tell);
+	else if (r)
 		it_reader_giveback(r);
 	if (err == EBADMSG)
 		it_die(IT_DATAERR, "unable to read standard input: message %ld is "
@@ -1245,9 +1379,13 @@ static _Noreturn void send_fail(const struct args *a, int fd, long n,
 		       "net.core.wmem_default)", a->addr.text, n, len, sndbuf);
 	if (err == EAGAIN)
 		it_die(IT_NO, "unable to send %s: no room in time for message %ld, "
-		       "which was not sent", a->addr.text, n);
-	it_xfail_status(err == ECONNREFUSED || err == ENOENT || err == ENOTCONN ?
-			IT_UNAVAILABLE : IT_IOERR, err, "send", a->addr.text, NULL);
+		       "which was not sent%s", a->addr.text, n, tell);
+	int status = err == ECONNREFUSED || err == ENOENT || err == ENOTCONN ?
+		     IT_UNAVAILABLE : IT_IOERR;
+	if (tell[0])
+		it_die(status, "unable to send %s: %s (message %ld was not "
+		       "sent)%s", a->addr.text, strerror(err), n, tell);
+	it_xfail_status(status, err, "send", a->addr.text, NULL);
 }
 
 static void send_one(const struct args *a, int fd, long n, const void *msg,
@@ -1255,7 +1393,7 @@ static void send_one(const struct args *a, int fd, long n, const void *msg,
 {
 	while (send(fd, msg, len, 0) < 0)
 		if (errno != EINTR)
-			send_fail(a, fd, n, len, r, errno);
+			send_fail(a, fd, n, r ? msg : NULL, len, r, errno);
 }
 
 /* On a record connection, the receiver has read every record we sent, or
@@ -1298,11 +1436,70 @@ static int cmd_send(struct args *a)
 	for (; (rc = it_read_msg(&r, SEND_MAX, &msg, &len)) > 0; n++)
 		send_one(a, fd, n, msg, len, &r);
 	if (rc < 0 && (errno == EMSGSIZE || errno == EBADMSG))
-		send_fail(a, fd, n, SEND_MAX + (size_t)1, &r, errno);
+		send_fail(a, fd, n, NULL, SEND_MAX + (size_t)1, &r, errno);
 	if (rc < 0)
 		it_xfail_status(IT_IOERR, errno, "read", "standard input", NULL);
 	it_reader_free(&r);
 	return sent_all(a, fd);
+}
+
+/* recv: messages taken and buffered, not yet written to standard output. */
+static long recv_held;
+
+/* recv: standard output has gone (or a write to it failed with err),
+ * with lost messages taken and not read by its reader. What a datagram
+ * socket fd still holds is lost as well, and counted (a UNIX one refuses
+ * senders from now on); records a connection holds are left unread, so
+ * that their sender learns it (a reset). Told in one line, then the end
+ * as for any write error on stdout. */
+static _Noreturn void recv_lost(const struct args *a, int fd, long lost,
+				int err)
+{
+	if (a->addr.type != SOCK_DGRAM)
+		fd = -1;
+	if (fd >= 0 && a->addr.family == AF_UNIX)
+		shutdown(fd, SHUT_RD);
+	/* Bounded: a UDP socket takes datagrams still while we count. */
+	for (long i = 0; fd >= 0 && i < 1 << 20; i++) {
+		char c, cbuf[CMSG_SPACE(sizeof(struct ucred))];
+		struct iovec iov = {&c, 1};
+		struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1,
+				    .msg_control = cbuf,
+				    .msg_controllen = sizeof cbuf};
+		ssize_t n = recvmsg(fd, &mh, MSG_DONTWAIT | MSG_TRUNC |
+				    MSG_CMSG_CLOEXEC);
+		struct cmsghdr *cm = n >= 0 ? CMSG_FIRSTHDR(&mh) : NULL;
+		struct peer p = {0};
+		if (cm && cm->cmsg_level == SOL_SOCKET &&
+		    cm->cmsg_type == SCM_CREDENTIALS) {
+			p.cred = true;
+			memcpy(&p.uc, CMSG_DATA(cm), sizeof p.uc);
+		}
+		/* The end of a datagram socket shut down comes without
+		 * credentials. */
+		if (n < 0 || (n == 0 && !p.cred && a->addr.family == AF_UNIX))
+			break;
+		if (!p.cred || allowed(a, &p))
+			lost++;
+	}
+	if (lost > 0)
+		it_warn("standard output has gone: %ld message%s received %s not "
+			"written out", lost, lost == 1 ? "" : "s",
+			lost == 1 ? "was" : "were");
+	stdout_fail(err);
+}
+
+/* recv: what w holds goes out; on failure, what it held is counted. */
+static void recv_flush(const struct args *a, int fd, struct it_writer *w)
+{
+	if (it_writer_flush(w) < 0)
+		recv_lost(a, fd, recv_held, errno);
+	recv_held = 0;
+}
+
+static int no_stop(void)
+{
+	return 0;
 }
 
 /* The next datagram or record: its length, which may be more than the
@@ -1326,7 +1523,7 @@ static ssize_t recv_one(const struct args *a, int fd, int sfd, char *buf,
 				    .msg_controllen = sizeof cbuf};
 		/* A message taken must have somewhere to go (CONTRACT 8). */
 		if (it_drain_gone())
-			stdout_gone();
+			recv_lost(a, fd, recv_held, EPIPE);
 		ssize_t n = recvmsg(fd, &mh, MSG_DONTWAIT | MSG_TRUNC |
 				    MSG_CMSG_CLOEXEC);
 		if (n >= 0) {
@@ -1346,8 +1543,8 @@ static ssize_t recv_one(const struct args *a, int fd, int sfd, char *buf,
 					a->addr.text, NULL);
 		if (errno == EAGAIN && draining)
 			return -1;
-		if (!waited && it_writer_flush(w) < 0)
-			stdout_fail(errno);
+		if (!waited)
+			recv_flush(a, fd, w);
 		waited = true;
 		struct pollfd pf[2] = {{fd, POLLIN, 0}, {sfd, POLLIN, 0}};
 		int r = poll(pf, 2, it_left_ms(deadline));
@@ -1403,12 +1600,12 @@ static int cmd_recv(struct args *a)
 	it_writer_init(&w, STDOUT_FILENO, a->framing);
 	long got = 0;
 	long count = a->count ? a->count : 1;
-	bool draining = false;
+	bool draining = false, out_pipe = is_pipe(STDOUT_FILENO);
 	while (a->used & O_FOLLOW || got < count) {
 		struct peer p;
 		/* What was taken is out before we wait for the next peer. */
-		if (fd < 0 && it_writer_flush(&w) < 0)
-			stdout_fail(errno);
+		if (fd < 0)
+			recv_flush(a, fd, &w);
 		if (fd < 0 && (fd = accept_peer(a, lfd, sfd, &p)) < 0)
 			break;
 		ssize_t n = recv_one(a, fd, sfd, buf, &w, &p, &end, draining);
@@ -1440,11 +1637,20 @@ static int cmd_recv(struct args *a)
 			continue;
 		}
 		if (it_write_msg(&w, buf, (size_t)n) < 0)
-			stdout_fail(errno);
+			recv_lost(a, fd, recv_held + 1, errno);
+		recv_held++;
 		got++;
+		/* Into a pipe, one message at a time: a reader such as head(1)
+		 * reads all the pipe holds and keeps what it wants, so the next
+		 * is taken only once it has read this one; if it goes first,
+		 * this one and what the socket holds are told as lost. */
+		if (out_pipe) {
+			recv_flush(a, fd, &w);
+			if (it_drain(no_stop) > 0)
+				recv_lost(a, fd, 1, EPIPE);
+		}
 	}
-	if (it_writer_flush(&w) < 0)
-		stdout_fail(errno);
+	recv_flush(a, fd, &w);
 	free(buf);
 	return status;
 }
@@ -1481,6 +1687,10 @@ static int probe_path(const struct args *a)
 	return fd < 0 ? -1 : 0;
 }
 
+/* How long test waits for a TCP answer without -w: time for a lost SYN to
+ * be sent again (after 1 s) and answered. */
+#define TEST_WAIT ((int64_t)3000000000)
+
 /* 0 when someone listens at ADDR, 69 (quietly) when nobody does. Without
  * a type asked for, a socket of any type counts. A UNIX listener whose
  * backlog is full listens. */
@@ -1497,7 +1707,12 @@ static int cmd_test(struct args *a)
 		return test_fail(a, errno);
 	if (want == SOCK_DGRAM)
 		type_fail(a);
-	int64_t deadline = it_deadline(a->timeout);
+	/* A TCP listener whose backlog is full drops our SYN, as a host
+	 * that is not there does: without -w, TEST_WAIT bounds the wait
+	 * for an answer, not the kernel's SYN retries (two minutes). */
+	int64_t deadline = it_deadline(a->timeout != IT_FOREVER ||
+				       a->addr.family == AF_UNIX ? a->timeout :
+				       TEST_WAIT);
 	fd = it_sock_connect(&a->addr, deadline, true);
 	static const int others[] = {SOCK_DGRAM, SOCK_SEQPACKET};
 	for (int i = 0; fd < 0 && errno == EPROTOTYPE && !want && i < 2; i++) {

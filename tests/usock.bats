@@ -377,7 +377,10 @@ os.write(3, b"\n"); os.close(3); time.sleep(30)' "$s" 3>"$BATS_TEST_TMPDIR/r" &
 	it_track pid $!
 	wait_for test -s "$BATS_TEST_TMPDIR/r"
 	run -1 usock send --dgram -w 200ms "$s" < <(seq 5000)
-	[[ $output =~ ^usock:\ unable\ to\ send\ $s:\ no\ room\ in\ time\ for\ message\ [0-9]+,\ which\ was\ not\ sent$ ]]
+	[[ $output =~ ^usock:\ unable\ to\ send\ $s:\ no\ room\ in\ time\ for\ message\ ([0-9]+),\ which\ was\ not\ sent\ \(([0-9]+)\ bytes\ of\ standard\ input\ read\ from\ its\ first\ on\ were\ not\ sent\)$ ]]
+	# What was read from the pipe from that message on is told, at least
+	# the message itself.
+	((BASH_REMATCH[2] >= ${#BASH_REMATCH[1]} + 1))
 }
 
 @test "listen --timeout: nobody came in time is exit 1, and the socket goes" {
@@ -475,8 +478,9 @@ os.write(3, b"\n"); os.close(3); time.sleep(30)' "$s" 3>"$BATS_TEST_TMPDIR/r" &
 	c1=$!
 	exec 7>"$hold"
 	wait_for has_child "$IT_PID"
-	run -0 usock connect "$t" </dev/null
+	run -69 --separate-stderr usock connect "$t" </dev/null
 	[ -z "$output" ]
+	[ "$stderr" = "usock: unable to connect $t: the server refused the connection (its standard error says why)" ]
 	[ "$(cat "$out.err")" = "usock: refused a peer of uid $(id -u) on $t: --max-per-uid 1 reached" ]
 	exec 7>&-
 	it_wait "$c1"
@@ -508,11 +512,12 @@ os.write(3, b"\n"); os.close(3); time.sleep(30)' "$s" 3>"$BATS_TEST_TMPDIR/r" &
 	it_wait "$c"
 }
 
-@test "serve: a command that cannot run is one line on stderr, and serving goes on" {
+@test "serve: a command that cannot run is one line on stderr, the client not served is 69, and serving goes on" {
 	local s
 	s=$(sock)
 	it_bg_ready usock serve --ready-fd 9 "$s" -- /no/such/cmd 2>"$BATS_TEST_TMPDIR/err"
-	run -0 usock connect "$s" </dev/null
+	run -69 usock connect "$s" </dev/null
+	output_is "usock: unable to connect $s: the server refused the connection (its standard error says why)"
 	[ "$(cat "$BATS_TEST_TMPDIR/err")" = "usock: unable to run /no/such/cmd: No such file or directory" ]
 	kill -0 "$IT_PID"
 }
@@ -959,6 +964,28 @@ c = socket.socket(socket.AF_UNIX); c.connect(sys.argv[1]); print(c.getpeername()
 	run -0 usock test "$s"
 }
 
+@test "test on a TCP listener whose backlog is full is exit 1 within -w, or within its 3 s default, not the SYN retries" {
+	local p
+	python3 -c 'import socket,sys,os,signal
+l = socket.socket(); l.bind(("127.0.0.1", 0)); l.listen(0)
+p = l.getsockname()[1]; held = []
+for i in range(8):
+    c = socket.socket(); c.setblocking(False)
+    try:
+        c.connect(("127.0.0.1", p))
+    except BlockingIOError:
+        pass
+    held.append(c)
+os.write(3, b"%d\n" % p); os.close(3); signal.pause()' 3>"$BATS_TEST_TMPDIR/r" &
+	it_track pid $!
+	wait_for test -s "$BATS_TEST_TMPDIR/r"
+	p=$(cat "$BATS_TEST_TMPDIR/r")
+	run -1 timeout 10 usock test -w 300ms "tcp:127.0.0.1:$p"
+	output_is "usock: unable to test tcp:127.0.0.1:$p: no answer in time"
+	run -1 timeout 10 usock test "tcp:127.0.0.1:$p"
+	output_is "usock: unable to test tcp:127.0.0.1:$p: no answer in time"
+}
+
 @test "usage: --max-per-uid and --seqpacket on TCP say what is wrong" {
 	run -64 timeout 5 usock serve --max-per-uid 2 tcp:127.0.0.1:1 -- true
 	[ "${lines[0]}" = "usock: --max-per-uid needs a UNIX socket" ]
@@ -1042,7 +1069,7 @@ s.shutdown(socket.SHUT_WR); s.recv(1)' "$s"
 	local s out=$BATS_TEST_TMPDIR/out i
 	s=$(sock)
 	for i in $(seq 20); do
-		it_bg_ready usock recv --seqpacket -n 5 -w 100ms --ready-fd 9 "$s" >"$out"
+		it_bg_ready usock recv --seqpacket -n 5 -w 400ms --ready-fd 9 "$s" >"$out"
 		usock send --seqpacket "$s" r1 r2
 		it_wait "$IT_PID"
 		[ "$IT_STATUS" = 1 ]
@@ -1093,12 +1120,16 @@ c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)); c.cl
 	[ "$(cat "$out.err")" = "usock: unable to read tcp:127.0.0.1:$p: Connection reset by peer" ]
 }
 
-@test "connect ends once a UNIX server has closed and nothing is in hand; to a TCP one that half-closed, later stdin is still sent" {
-	local p s out=$BATS_TEST_TMPDIR/out
+@test "connect ends at once, 74, once a UNIX server has closed before the end of stdin; to a TCP one that half-closed, later stdin is still sent" {
+	local p s out=$BATS_TEST_TMPDIR/out hold=$BATS_TEST_TMPDIR/hold
 	s=$(sock)
+	mkfifo "$hold"
 	it_bg_ready usock serve --ready-fd 9 "$s" -- echo bye
-	run -0 timeout 5 usock connect "$s" < <(sleep 30)
+	exec 7<>"$hold"
+	run -74 --separate-stderr timeout 5 usock connect "$s" <"$hold"
+	exec 7>&-
 	[ "$output" = bye ]
+	[ "$stderr" = "usock: unable to write $s: the peer has gone before the end of standard input (0 bytes of standard input sent, 0 and more not)" ]
 	# A TCP close looks like a half-close: listen sends its stdin, shuts
 	# down its side and reads on. What connect sends later must arrive.
 	p=$(free_port)
@@ -1108,6 +1139,42 @@ c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)); c.cl
 	[ "$output" = greeting ]
 	it_wait "$IT_PID"
 	[ "$(cat "$out")" = late ]
+}
+
+@test "connect to a TCP server on this host that has closed, stdin idle: 74 at once, 20 runs" {
+	local p hold=$BATS_TEST_TMPDIR/hold i
+	mkfifo "$hold"
+	exec 7<>"$hold"
+	p=$(free_port)
+	it_bg_ready usock serve --ready-fd 9 "tcp:127.0.0.1:$p" -- echo bye
+	for i in $(seq 20); do
+		run -74 --separate-stderr timeout 5 usock connect "tcp:127.0.0.1:$p" <"$hold"
+		[ "$output" = bye ]
+		[ "$stderr" = "usock: unable to write tcp:127.0.0.1:$p: the peer has gone before the end of standard input (0 bytes of standard input sent, 0 and more not)" ]
+	done
+	exec 7>&-
+	# One that half-closed and reads on: the test of connect ending once
+	# a UNIX server has closed shows that later stdin still reaches it.
+}
+
+@test "connect: a UNIX peer that goes while stdin is still open is exit 74 with the bytes sent, not 0, 20 runs" {
+	local s out=$BATS_TEST_TMPDIR/out hold=$BATS_TEST_TMPDIR/hold i c
+	s=$(sock)
+	it_bg_ready usock serve --ready-fd 9 "$s" -- sh -c 'head -c 2 >/dev/null; echo bye'
+	for i in $(seq 20); do
+		rm -f "$hold"
+		mkfifo "$hold"
+		usock connect "$s" <"$hold" >"$out" 2>"$out.err" 3>&- &
+		c=$!
+		it_track pid "$c"
+		exec 7>"$hold"
+		echo a >&7
+		it_wait "$c"
+		exec 7>&-
+		[ "$IT_STATUS" = 74 ]
+		[ "$(cat "$out")" = bye ]
+		[ "$(cat "$out.err")" = "usock: unable to write $s: the peer has gone before the end of standard input (2 bytes of standard input sent, 0 and more not)" ]
+	done
 }
 
 @test "connect -w is idle time both ways: an upload that flows longer than -w goes through" {
@@ -1137,6 +1204,25 @@ c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)); c.cl
 	# Over the 64 MiB that send reads: that limit is named, not the buffer.
 	run -65 usock send --whole "$s" < <(head -c 65M /dev/zero)
 	output_is "usock: unable to send $s: message 1 is longer than 67108864 bytes, the most send reads"
+}
+
+@test "send -w: a message with no room in time is given back, stdin left at its first byte; from a pipe, the bytes dropped are told" {
+	local s in=$BATS_TEST_TMPDIR/in k
+	s=$(sock)
+	# A receiver that never reads: its queue fills, then send waits.
+	python3 -c 'import socket,sys,os,signal
+d = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM); d.bind(sys.argv[1])
+os.write(3, b"\n"); os.close(3); signal.pause()' "$s" 3>"$BATS_TEST_TMPDIR/r" &
+	it_track pid $!
+	wait_for test -s "$BATS_TEST_TMPDIR/r"
+	seq 100 >"$in"
+	run -1 --separate-stderr bash -c 'usock send -w 200ms "$1"; st=$?; cat; exit "$st"' _ "$s" <"$in"
+	[[ $stderr =~ ^"usock: unable to send $s: no room in time for message "([0-9]+)", which was not sent: standard input is left at its first byte"$ ]]
+	k=${BASH_REMATCH[1]}
+	[ "$output" = "$(seq "$k" 100)" ]
+	# The queue is still full: message 1 waits, and all read is dropped.
+	run -1 --separate-stderr bash -c 'cat "$2" | usock send -w 200ms "$1"' _ "$s" "$in"
+	[ "$stderr" = "usock: unable to send $s: no room in time for message 1, which was not sent ($(wc -c <"$in") bytes of standard input read from its first on were not sent)" ]
 }
 
 @test "completion: test --dgram, no --stream for send and recv, serve's CMD arguments, --owner groups" {
@@ -1203,6 +1289,45 @@ c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)); c.cl
 		it_bg_ready usock listen -k --ready-fd 9 "$a" >/dev/null 2>&1
 		for i in $(seq 20); do
 			run -74 nobody usock connect "$a" <<<"secret"
+		done
+	fi
+}
+
+@test "a client refused by --max-per-uid or --allow-uid with nothing to send is exit 69, not 0, 20 runs; a served one is 0" {
+	local t hold=$BATS_TEST_TMPDIR/hold i c1
+	t=$(sock)
+	mkfifo "$hold"
+	it_bg_ready usock serve --max-per-uid 1 --ready-fd 9 "$t" -- sh -c 'cat >/dev/null' 2>/dev/null
+	usock connect "$t" <"$hold" >/dev/null 3>&- &
+	c1=$!
+	it_track pid "$c1"
+	exec 7>"$hold"
+	wait_for has_child "$IT_PID"
+	for i in $(seq 20); do
+		run -69 --separate-stderr usock connect "$t" </dev/null
+		[ -z "$output" ]
+		[ "$stderr" = "usock: unable to connect $t: the server refused the connection (its standard error says why)" ]
+	done
+	# Refused while stdin is open and idle: what it may still bring is
+	# lost, 74, and the line says the refusal.
+	rm -f "$hold.idle"
+	mkfifo "$hold.idle"
+	exec 8<>"$hold.idle"
+	run -74 --separate-stderr timeout 5 usock connect "$t" <"$hold.idle"
+	exec 8>&-
+	[ "$stderr" = "usock: unable to write $t: the server refused the connection before the end of standard input (0 bytes of standard input sent, 0 and more not)" ]
+	exec 7>&-
+	it_wait "$c1"
+	[ "$IT_STATUS" = 0 ]
+	# Served by a command that reads and says nothing: still 0.
+	run -0 usock connect "$t" </dev/null
+	[ -z "$output" ]
+	if [ "$(id -u)" = 0 ] && nobody true 2>/dev/null; then
+		local a
+		a=$(abstract)
+		it_bg_ready usock listen -k --ready-fd 9 "$a" >/dev/null 2>&1
+		for i in $(seq 20); do
+			run -69 nobody usock connect "$a" </dev/null
 		done
 	fi
 }
@@ -1279,6 +1404,35 @@ for i in range(20):
 	[[ $status == 69 || $status == 74 ]]
 	it_wait "$IT_PID"
 	[ "$IT_STATUS" = 141 ]
+}
+
+@test "recv into head -n 1: a burst's messages taken and not read are counted on stderr, 141; the sender's count agrees, 10 runs" {
+	local s out=$BATS_TEST_TMPDIR/out i n
+	for i in $(seq 10); do
+		s=$(sock)
+		rm -f "$out" "$out.end" "$out.n"
+		it_bg_ready usock recv --follow --ready-fd 9 "$s" > >(head -n 1 >"$out"; : >"$out.end") 2>"$out.err"
+		local recv=$IT_PID
+		# Sends until refused, counting what the kernel accepted.
+		python3 -c 'import socket,sys
+d = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM); n = 0
+try:
+    while n < 200:
+        d.sendto(b"m%03d" % n, sys.argv[1]); n += 1
+except OSError:
+    pass
+open(sys.argv[2], "w").write("%d\n" % n)' "$s" "$out.n" 3>&-
+		it_wait "$recv"
+		[ "$IT_STATUS" = 141 ]
+		wait_for test -e "$out.end"
+		[ "$(cat "$out")" = m000 ]
+		n=$(cat "$out.n")
+		if ((n > 1)); then
+			[ "$(cat "$out.err")" = "usock: standard output has gone: $((n - 1)) message$( ((n == 2)) || echo s) received $( ((n == 2)) && echo was || echo were) not written out" ]
+		else
+			[ ! -s "$out.err" ]
+		fi
+	done
 }
 
 @test "recv: a message holding its own terminator is skipped with a line and exit 65, not written as two" {

@@ -9,8 +9,11 @@
 #   loop (bench/peers/sockclient.c), each served by `true`: usock serve
 #   against s6-ipcserver and socat UNIX-LISTEN,fork EXEC:true.
 # - SOCK_DGRAMS (a million) 64-byte datagrams, usock send's stdin to usock
-#   recv -n into wc -l (the count checked), against a C send/recv pair
-#   (bench/peers/sockdgram.c).
+#   recv -n into a file on $BENCH_TMP, its lines then counted, against a C
+#   send/recv pair (bench/peers/sockdgram.c). Not into a pipe: there recv
+#   writes one message at a time and waits until the reader has read it
+#   (so that a reader that leaves, such as head, loses nothing uncounted),
+#   as mqrecv does, whose row writes a file for the same reason.
 
 SOCK_SIZE=${SOCK_SIZE:-4G}
 SOCK_CONNS=${SOCK_CONNS:-2000}
@@ -105,11 +108,11 @@ sock_serve_socat() {
 }
 
 sock_dgram_ours() {
-	usock recv -n "$SOCK_DGRAMS" --ready-fd 9 "$SOCK_PATH" 9>"$SOCK_READY" | wc -l >"$SOCK_GOT" &
+	usock recv -n "$SOCK_DGRAMS" --ready-fd 9 "$SOCK_PATH" 9>"$SOCK_READY" >"$SOCK_GOT" &
 	read -r _ <"$SOCK_READY"
 	usock send "$SOCK_PATH" <"$BENCH_TMP/sock-dgrams" || return 1
-	wait "$!"
-	[ "$(cat "$SOCK_GOT")" = "$SOCK_DGRAMS" ]
+	wait "$!" || return 1
+	[ "$(wc -l <"$SOCK_GOT")" = "$SOCK_DGRAMS" ]
 }
 
 sock_dgram_peer() {
