@@ -384,7 +384,7 @@ static int claim_dir(struct spool *s, bool create)
  * relative to a directory descriptor, and only if it is a plain name. */
 static bool name_ok(const char *n)
 {
-	return n[0] != '.' && n[0] && !strchr(n, '/') && strlen(n) < NAME_MAX;
+	return n[0] != '.' && n[0] && !strchr(n, '/') && strlen(n) <= NAME_MAX;
 }
 
 /* Renames without ever replacing a file already there. */
@@ -782,10 +782,17 @@ static int put(const struct args *a, struct spool *s)
 {
 	if (a->used & O_PRINT)
 		signal(SIGPIPE, SIG_IGN);
-	/* Operands are all checked before any is put. */
-	for (int i = 0; i < a->nmsgs; i++)
+	/* Operands are all checked before any is put. Under --lines (the
+	 * default) a newline would make a message that no take of the same
+	 * framing delivers: give --whole or --netstring to put one. */
+	for (int i = 0; i < a->nmsgs; i++) {
 		if (strlen(a->msgs[i]) > a->max_size)
 			too_large(s, "put in", a->max_size);
+		if (a->framing == IT_FRAME_LINE && strchr(a->msgs[i], '\n'))
+			it_die(IT_DATAERR, "unable to put in %s: message %d holds a "
+			       "newline, which lines cannot frame: nothing put (use "
+			       "--whole or --netstring)", s->path, i + 1);
+	}
 	for (int i = 0; i < a->nmsgs; i++)
 		put_one(s, a, a->msgs[i], strlen(a->msgs[i]));
 	if (a->nmsgs > 0)
@@ -1629,7 +1636,7 @@ static void watch_late(struct taker *t)
 
 /* Refills an empty list, waiting for messages where it may: false when
  * take should end, as --follow --nowait does once nothing is left. */
-static bool next_batch(struct taker *t, int64_t deadline, bool took)
+static bool next_batch(struct taker *t, int64_t deadline, long got)
 {
 	const struct args *a = t->a;
 	bool follow = a->used & O_FOLLOW, nowait = a->used & O_NOWAIT;
@@ -1645,16 +1652,23 @@ static bool next_batch(struct taker *t, int64_t deadline, bool took)
 			watch_late(t);
 	}
 	t->progress = false;
+	/* -n N that ends short has delivered what it took: say how many, so
+	 * that exit 1 is never read as "nothing taken". */
+	char part[80] = "";
+	if (got > 0)
+		snprintf(part, sizeof part, " after %ld of %ld messages, which "
+			 "were delivered", got, a->count);
 	if ((t->list.n == 0 || stuck) && nowait) {
 		if (follow)
 			return false;
-		it_die(IT_NO, "unable to take from %s: no message (--nowait)",
-		       t->s->path);
+		it_die(IT_NO, "unable to take from %s: no message (--nowait)%s",
+		       t->s->path, part);
 	}
 	if (t->list.n == 0 && !wait_event(t, deadline)) {
-		if (follow && took)
+		if (follow && got > 0)
 			return false;
-		it_die(IT_NO, "unable to take from %s: timed out", t->s->path);
+		it_die(IT_NO, "unable to take from %s: timed out%s", t->s->path,
+		       part);
 	}
 	return true;
 }
@@ -1689,7 +1703,7 @@ static int take(const struct args *a, struct spool *s)
 	int64_t deadline = it_deadline(a->timeout);
 	while (follow || got < a->count) {
 		if (t.list.pos == t.list.n) {
-			if (!next_batch(&t, deadline, got > 0))
+			if (!next_batch(&t, deadline, got))
 				break;
 			continue;
 		}

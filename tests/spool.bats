@@ -1487,3 +1487,56 @@ run_spool_examples() {
 	run -0 spool take --follow --nowait "$d"
 	[ "$output" = $'old\nput\nlate' ]
 }
+
+@test "review 2: a name of 255 bytes (NAME_MAX) is a message like any other: listed, taken, put back with its count" {
+	local d long
+	d=$(spool_dir)
+	spool put -c "$d" </dev/null
+	long=$(head -c 255 /dev/zero | tr '\0' L)
+	echo x >"$d/new/$long"
+	run -0 spool stat "$d"
+	[[ $output == *$'\nnew=1\n'* ]]
+	run -0 spool ls "$d"
+	[[ $output == *"$long"* ]]
+	run -1 spool take "$d" --exec false
+	[[ $output == *"back in new/, attempt 1 of 3"* ]]
+	run -0 spool take "$d"
+	[ "$output" = x ]
+	[ "$(count "$d/new")" = 0 ]
+}
+
+@test "review 2: put of an operand holding a newline under --lines is 65, nothing put; --whole puts it" {
+	local d
+	d=$(spool_dir)
+	spool put -c "$d" </dev/null
+	run -65 spool put "$d" a $'b\nc'
+	[ "$output" = "spool: unable to put in $d: message 2 holds a newline, which lines cannot frame: nothing put (use --whole or --netstring)" ]
+	[ "$(count "$d/new")" = 0 ]
+	run -0 spool put --whole "$d" $'b\nc'
+	spool take --whole "$d" | cmp - <(printf 'b\nc')
+}
+
+@test "review 2: take -n N that ends short is exit 1 saying how many it took and delivered" {
+	local d
+	d=$(spool_dir)
+	printf 'a\nb\n' | spool put -c "$d"
+	run -1 --separate-stderr spool take -n 3 -w 200ms "$d"
+	[ "$output" = $'a\nb' ]
+	[ "$stderr" = "spool: unable to take from $d: timed out after 2 of 3 messages, which were delivered" ]
+	echo c | spool put "$d"
+	run -1 --separate-stderr spool take -n 2 --nowait "$d"
+	[ "$output" = c ]
+	[ "$stderr" = "spool: unable to take from $d: no message (--nowait) after 1 of 2 messages, which were delivered" ]
+	run -1 --separate-stderr spool take -n 2 --nowait "$d"
+	[ "$stderr" = "spool: unable to take from $d: no message (--nowait)" ]
+}
+
+@test "review 2: the man page's 'take --follow q --exec awk 1 | head -n 1' takes one message and leaves the rest" {
+	local d
+	d=$(spool_dir)
+	seq 1 5 | spool put -c "$d"
+	run -0 timeout 20 bash -c 'spool take --follow "$1" --exec awk 1 | head -n 1' _ "$d"
+	[ "$output" = 1 ]
+	[ "$(count "$d/new")" = 4 ]
+	grep -q 'spool take --follow q --exec awk 1 | head -n 1' "$BATS_TEST_DIRNAME/../man/spool.1"
+}
