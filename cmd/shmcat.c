@@ -1291,7 +1291,7 @@ static bool line_at_limit(struct writer *w)
  * Returns false at the end of the input. */
 static bool step_small(struct writer *w)
 {
-	if (w->carry == w->atomic)
+	if (w->carry >= w->atomic)
 		return line_at_limit(w);
 	ssize_t n = read(STDIN_FILENO, w->saved + w->carry, w->atomic - w->carry);
 	if (n < 0 && errno == EINTR)
@@ -1327,8 +1327,12 @@ static bool step_big(struct writer *w, size_t avail)
 	char *buf = p;
 	size_t have = w->carry, ask = room - have < avail ? room - have : avail;
 	memcpy(buf, w->saved, have);
-	ssize_t n = read(STDIN_FILENO, buf + have, ask);
-	if (n < 0 && errno != EINTR)
+	/* read(2) of 0 bytes returns 0, which is not the end of the input:
+	 * no room past the carry is nothing read, never an end. (The write
+	 * loop sends a carry of --atomic bytes to step_small, so room, at
+	 * least --atomic, is always more than the carry here.) */
+	ssize_t n = ask ? read(STDIN_FILENO, buf + have, ask) : -1;
+	if (n < 0 && ask && errno != EINTR)
 		input_error(w, errno, true);
 	if (n == 0) {
 		commit(w, have);
@@ -1385,8 +1389,11 @@ static int write_ring(struct args *a)
 		size_t ready = input_ready(&w, w.most);
 		if (stop)
 			break;
-		more = w.carry + ready <= w.atomic ? step_small(&w)
-			: step_big(&w, ready);
+		/* A carry of --atomic bytes (a partial line at the limit)
+		 * takes no more bytes into a record: step_small looks at one
+		 * more byte to tell a line too long from the end. */
+		more = w.carry >= w.atomic || w.carry + ready <= w.atomic
+			? step_small(&w) : step_big(&w, ready);
 	}
 	finish_writer(&w, !more);
 	free(w.saved);

@@ -1359,3 +1359,36 @@ f = open(sys.argv[1], "r+b"); f.seek(4096); f.write(struct.pack("<I", 1))' "/dev
 	run -0 shmcat write -N "$n" --lines -w 2s <<<"new"
 	[ "$(shmcat read -N "$n" | tail -n 1)" = new ]
 }
+
+@test "ring: a --lines writer holding a partial line of exactly --atomic bytes never takes the next read for the end: a longer line is 65, nothing published, from a file or a pipe, at -a 64k and its neighbours" {
+	local n d a len status
+	n=$(it_name)
+	d=$BATS_TEST_TMPDIR
+	shmcat write -N "$n" -c </dev/null
+	for a in 65535 65536 65537; do
+		for len in $((a - 1)) "$a" $((a + 1)); do
+			{ head -c "$len" /dev/zero | tr '\0' x; printf '\ntail\n'; } >"$d/in"
+			for from in file pipe; do
+				status=0
+				if [ "$from" = file ]; then
+					shmcat write -N "$n" --lines -a "$a" <"$d/in" 2>"$d/err" || status=$?
+				else
+					cat "$d/in" | shmcat write -N "$n" --lines -a "$a" 2>"$d/err" || status=$?
+				fi
+				shmcat read -N "$n" --nowait >"$d/out" 2>/dev/null || :
+				if [ $((len + 1)) -le "$a" ]; then
+					[ "$status" = 0 ]
+					cmp "$d/out" "$d/in"
+				else
+					[ "$status" = 65 ]
+					grep -q "a line is longer than --atomic ($a bytes)" "$d/err"
+					[ ! -s "$d/out" ]
+				fi
+			done
+		done
+		# A partial line of exactly --atomic bytes that ends the input
+		# is whole.
+		head -c "$a" /dev/zero | tr '\0' x | shmcat write -N "$n" --lines -a "$a"
+		[ "$(shmcat read -N "$n" --nowait | wc -c)" = "$a" ]
+	done
+}
