@@ -1034,6 +1034,10 @@ static bool seg_gone(void *arg)
 static size_t held;
 static bool held_back;
 
+/* Bytes this writer published into the ring: what a removed ring may
+ * have kept from every reader. */
+static uint64_t published;
+
 /* Leaves a seekable standard input at the first byte not published; for
  * a pipe, writes into note (for the end of a message) how much is lost. */
 static void give_back(char *note, size_t size)
@@ -1073,6 +1077,24 @@ static _Noreturn void atomic_too_big(const struct seg *s, uint64_t capacity)
 	       max_atomic(capacity), (unsigned long long)capacity);
 }
 
+/* A writer's ring removed under it: what it published and no reader
+ * took (the ring's unread bytes, at most ours) reaches nobody now. */
+static _Noreturn void ring_removed(const struct seg *s, const char *note)
+{
+	struct it_ring_info ri;
+	uint64_t unread = 0;
+	if (it_ring_info(s->base, s->size, &ri) == 0 && ri.bytes_in > ri.bytes_out)
+		unread = ri.bytes_in - ri.bytes_out;
+	if (unread > published)
+		unread = published;
+	if (!unread)
+		it_die(IT_NOINPUT, "unable to write %s: the segment was removed%s",
+		       s->label, note);
+	it_die(IT_NOINPUT, "unable to write %s: the segment was removed (%llu "
+	       "bytes written into it were not read)%s", s->label,
+	       (unsigned long long)unread, note);
+}
+
 /* The errno of a failed ring call, as the contract's message and status. */
 static _Noreturn void ring_fail(struct seg *s, struct it_ring *h, int err,
 				bool writer)
@@ -1099,6 +1121,8 @@ static _Noreturn void ring_fail(struct seg *s, struct it_ring *h, int err,
 		       (int)h->holder, state_name(h->holder_state), note);
 	if (err == EMSGSIZE)
 		atomic_too_big(s, h->cap);
+	if (err == EIDRM && writer)
+		ring_removed(s, note);
 	if (err == EIDRM)
 		it_die(IT_NOINPUT, "unable to %s %s: the segment was removed%s",
 		       verb, s->label, note);
@@ -1225,6 +1249,7 @@ static void commit(struct writer *w, size_t len)
 	if (it_ring_commit(w->h, len) < 0)
 		ring_fail(w->s, w->h, errno, true);
 	held -= len;
+	published += len;
 }
 
 static _Noreturn void line_too_long(struct writer *w)
@@ -1362,6 +1387,16 @@ static void finish_writer(struct writer *w, bool eof)
 		w->carry = 0;
 	}
 	give_back(note, sizeof note);
+	/* Exit 0 says a reader can have every byte: not from a removed
+	 * ring, unless readers took all of it already. */
+	if (eof && seg_gone(w->s)) {
+		struct it_ring_info ri;
+		if (it_ring_info(w->s->base, w->s->size, &ri) < 0 ||
+		    ri.bytes_in != ri.bytes_out) {
+			it_ring_leave(w->h);
+			ring_removed(w->s, note);
+		}
+	}
 	it_ring_leave(w->h);
 	if (!eof && *note)
 		it_warn("stopped writing %s:%s", w->s->label, note);

@@ -1392,3 +1392,56 @@ f = open(sys.argv[1], "r+b"); f.seek(4096); f.write(struct.pack("<I", 1))' "/dev
 		[ "$(shmcat read -N "$n" --nowait | wc -c)" = "$a" ]
 	done
 }
+
+@test "ring: a writer whose ring is removed while it never waits is exit 66 saying how many bytes no reader took" {
+	local k n src w obj label
+	k=$(it_key)
+	n=$(it_name)
+	src=$(it_path src)
+	mkfifo "$src"
+	for obj in "-k $k" "-N $n"; do
+		label=${obj/#-k /key }
+		label=${label#-N }
+		# shellcheck disable=SC2086
+		shmcat write $obj -c </dev/null
+		exec {w}<>"$src"
+		# Removed after the last write, before the end of the input.
+		it_bg_ready bash -c 'exec shmcat write $1 -a 1 --ready-fd 9 <"$2" 2>"$3" '"$w>&-" _ "$obj" "$src" "$BATS_TEST_TMPDIR/err"
+		printf 'abc' >&"$w"
+		# shellcheck disable=SC2086
+		wait_for field_is bytes_written 3 $obj
+		# shellcheck disable=SC2086
+		shmcat rm $obj
+		exec {w}>&-
+		it_wait "$IT_PID"
+		[ "$IT_STATUS" = 66 ]
+		[ "$(cat "$BATS_TEST_TMPDIR/err")" = "shmcat: unable to write $label: the segment was removed (3 bytes written into it were not read)" ]
+		# Removed between two writes: the next one stops, saying what
+		# it read and did not write.
+		# shellcheck disable=SC2086
+		shmcat write $obj -c </dev/null
+		exec {w}<>"$src"
+		it_bg_ready bash -c 'exec shmcat write $1 --lines --ready-fd 9 <"$2" 2>"$3" '"$w>&-" _ "$obj" "$src" "$BATS_TEST_TMPDIR/err"
+		printf 'abc\n' >&"$w"
+		# shellcheck disable=SC2086
+		wait_for field_is bytes_written 4 $obj
+		# shellcheck disable=SC2086
+		shmcat rm $obj
+		printf 'defg\n' >&"$w"
+		it_wait "$IT_PID"
+		exec {w}>&-
+		[ "$IT_STATUS" = 66 ]
+		[ "$(cat "$BATS_TEST_TMPDIR/err")" = "shmcat: unable to write $label: the segment was removed (4 bytes written into it were not read) (5 bytes read from standard input were not written)" ]
+	done
+	# Every byte taken before the removal: exit 0.
+	shmcat write -N "$n" -c </dev/null
+	exec {w}<>"$src"
+	it_bg_ready bash -c 'exec shmcat write -N "$1" -a 1 --ready-fd 9 <"$2" '"$w>&-" _ "$n" "$src"
+	printf 'abc' >&"$w"
+	wait_for field_is bytes_written 3 -N "$n"
+	[ "$(shmcat read -N "$n" --nowait)" = abc ]
+	shmcat rm -N "$n"
+	exec {w}>&-
+	it_wait "$IT_PID"
+	[ "$IT_STATUS" = 0 ]
+}
