@@ -1517,6 +1517,27 @@ static int claim_batch(struct it_ring *h, const struct args *a, size_t room,
 	return 1;
 }
 
+/* read --rm: a ring that still holds data no reader has taken (a
+ * --follow reader stopped by a signal, what went back from a pipe), or
+ * that a writer is still attached to, would take that data with it: it
+ * stays, and a line says why. */
+static void remove_if_done(const struct seg *s)
+{
+	struct it_ring_info ri;
+	if (it_ring_info(s->base, s->size, &ri) < 0) {
+		remove_seg(s);
+		return;
+	}
+	if (ri.bytes_in > ri.bytes_out)
+		it_warn("%s stays despite --rm: %llu bytes in it were not read",
+			s->label, (unsigned long long)(ri.bytes_in - ri.bytes_out));
+	else if (ri.writers)
+		it_warn("%s stays despite --rm: %u writer%s still attached",
+			s->label, ri.writers, ri.writers == 1 ? " is" : "s are");
+	else
+		remove_seg(s);
+}
+
 static int read_ring(struct args *a)
 {
 	struct seg s;
@@ -1562,7 +1583,7 @@ static int read_ring(struct args *a)
 	if (stop == SIGPIPE || (stop && !follow))
 		exit_signal(stop);
 	if (a->create.rm)
-		remove_seg(&s);
+		remove_if_done(&s);
 	return IT_OK;
 }
 

@@ -1445,3 +1445,41 @@ f = open(sys.argv[1], "r+b"); f.seek(4096); f.write(struct.pack("<I", 1))' "/dev
 	it_wait "$IT_PID"
 	[ "$IT_STATUS" = 0 ]
 }
+
+@test "ring: read -F --rm stopped by SIGTERM keeps a ring that holds unread data or has a writer attached, and says so" {
+	local k d src r w
+	k=$(it_key)
+	d=$BATS_TEST_TMPDIR
+	head -c 300000 /dev/urandom >"$d/in"
+	shmcat write -k "$k" -c <"$d/in"
+	src=$(it_path pipe)
+	mkfifo "$src"
+	# What the pipe did not take goes back into the ring, which stays.
+	exec {r}<>"$src"
+	it_bg_ready bash -c 'exec shmcat read -k "$1" -F --rm --ready-fd 9 >"$2" 2>"$3" '"$r>&-" _ "$k" "$src" "$d/err"
+	wait_for fifo_has_data "$r"
+	kill -TERM "$IT_PID"
+	it_wait "$IT_PID" 5
+	exec {r}>&-
+	[ "$IT_STATUS" = 0 ]
+	[ "$(cat "$d/err")" = "shmcat: key $k stays despite --rm: 300000 bytes in it were not read" ]
+	shmcat read -k "$k" | cmp - "$d/in"
+	# A writer still attached: its data to come would go with the ring.
+	exec {w}<>"$src"
+	it_bg_ready bash -c 'exec shmcat write -k "$1" -a 1 --ready-fd 9 <"$2" '"$w>&-" _ "$k" "$src"
+	local wpid=$IT_PID
+	it_bg_ready bash -c 'exec shmcat read -k "$1" -F --rm --ready-fd 9 >"$2" 2>"$3"' _ "$k" "$d/out" "$d/err"
+	kill -TERM "$IT_PID"
+	it_wait "$IT_PID" 5
+	[ "$IT_STATUS" = 0 ]
+	[ "$(cat "$d/err")" = "shmcat: key $k stays despite --rm: 1 writer is still attached" ]
+	exec {w}>&-
+	it_wait "$wpid"
+	[ "$IT_STATUS" = 0 ]
+	# Empty, nobody attached: removed.
+	it_bg_ready shmcat read -k "$k" -F --rm --ready-fd 9
+	kill -TERM "$IT_PID"
+	it_wait "$IT_PID" 5
+	[ "$IT_STATUS" = 0 ]
+	[ -z "$(shmid_of "$k")" ]
+}
