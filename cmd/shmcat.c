@@ -1462,12 +1462,46 @@ struct batch {
 	int n;
 };
 
+/* Takes back out of the pipe on standard output what its reader has not
+ * read, at most most bytes (ours are the last in it): through a read end
+ * of our own (/proc/self/fd/1), so that what goes back into the ring can
+ * never also reach the reader. Returns the bytes taken; when no read end
+ * can be had, what stays in a pipe that still has a reader is delivered
+ * (0), and in one whose reader has gone is not. */
+static size_t take_back(size_t most)
+{
+	static char sink[1u << 16];
+	size_t taken = 0;
+	if (most == 0 || unread_in_pipe() == 0)
+		return 0;
+	int fd = open("/proc/self/fd/1", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0 && it_drain_gone()) {
+		/* No reader is left to read them: they go back. */
+		size_t left = (size_t)unread_in_pipe();
+		return left < most ? left : most;
+	}
+	if (fd < 0)
+		return 0;
+	while (taken < most) {
+		size_t ask = most - taken < sizeof sink ? most - taken : sizeof sink;
+		ssize_t n = read(fd, sink, ask);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		taken += (size_t)n;
+	}
+	close(fd);
+	return taken;
+}
+
 /* Writes the chunks of a batch to standard output and returns the bytes
  * the next process really took; *err is 0 when that is all of them. A
  * stop signal ends even a write into a pipe nobody reads. On a pipe,
- * waits until the reader has read them all (it_drain), and what is still
- * in the pipe when a signal stops us does not count: it goes back into
- * the ring. */
+ * waits until the reader has read them all (it_drain); what is still in
+ * the pipe when a signal stops us, or its reader leaves, is taken out of
+ * it and goes back into the ring: each byte is delivered by the pipe or
+ * put back, never both. */
 static size_t output(const struct batch *b, bool pipe, int *err)
 {
 	size_t sent = 0;
@@ -1484,11 +1518,10 @@ static size_t output(const struct batch *b, bool pipe, int *err)
 		*err = *err ? *err : errno;
 		unread = 0;
 	}
-	if (stop && unread == 0)
-		unread = unread_in_pipe();
-	if (unread > 0 && !*err)
+	size_t taken = *err || stop || unread > 0 ? take_back(sent) : 0;
+	if (taken > 0 && !*err)
 		*err = stop && stop != SIGPIPE ? EINTR : EPIPE;
-	return sent - ((size_t)unread < sent ? (size_t)unread : sent);
+	return sent - taken;
 }
 
 /* Claims the next chunk (waiting as the options say), then, for a pipe,

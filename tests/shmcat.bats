@@ -1483,3 +1483,40 @@ f = open(sys.argv[1], "r+b"); f.seek(4096); f.write(struct.pack("<I", 1))' "/dev
 	[ "$IT_STATUS" = 0 ]
 	[ -z "$(shmid_of "$k")" ]
 }
+
+# Everything the pipe behind fd $1 holds now, on stdout, without waiting.
+fifo_slurp() {
+	python3 -c 'import os, sys
+fd = int(sys.argv[1]); os.set_blocking(fd, False)
+while True:
+    try:
+        d = os.read(fd, 65536)
+    except BlockingIOError:
+        break
+    if not d:
+        break
+    sys.stdout.buffer.write(d)' "$1"
+}
+
+@test "ring: SIGTERM to a reader into a pipe: each byte is either read from the pipe or back in the ring, never both" {
+	local k d src r i
+	k=$(it_key)
+	d=$BATS_TEST_TMPDIR
+	src=$(it_path pipe)
+	mkfifo "$src"
+	for i in 1 2 3; do
+		head -c $((100000 * i + 7)) /dev/urandom >"$d/in"
+		shmcat write -k "$k" -c --size 1M <"$d/in"
+		exec {r}<>"$src"
+		it_bg_ready bash -c 'exec shmcat read -k "$1" --ready-fd 9 >"$2" '"$r>&-" _ "$k" "$src"
+		wait_for fifo_has_data "$r"
+		kill -TERM "$IT_PID"
+		it_wait "$IT_PID" 5
+		[ "$IT_STATUS" = 143 ]
+		# The pipe's reader goes on reading after the signal.
+		fifo_slurp "$r" >"$d/a"
+		exec {r}>&-
+		shmcat read -k "$k" >"$d/b"
+		cat "$d/a" "$d/b" | cmp - "$d/in"
+	done
+}
