@@ -15,6 +15,7 @@
 #include <sys/sendfile.h>
 #include <sys/shm.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include "ipctools.h"
@@ -25,6 +26,9 @@
  * A record is cut only between whole units or lines. */
 #define CHUNK (64u << 10)
 #define DEFAULT_RING (1u << 20)
+/* --nowait: how long standard output may take a batch (ring.c's lock
+ * slice, shmcat(1)). */
+#define NOWAIT_OUTPUT_NS 100000000LL
 
 enum cmd { LOAD, DUMP, STAT, RM, SET, WRITE, READ, NCMD };
 
@@ -1437,9 +1441,46 @@ static int write_ring(struct args *a)
 	return IT_OK;
 }
 
+/* Set when the bound on handing a batch to standard output (-w, or one
+ * lock slice with --nowait) has passed: SIGALRM, without SA_RESTART, cuts
+ * a blocked write(2) or poll(2) short. */
+static volatile sig_atomic_t expired;
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+	expired = 1;
+}
+
 static int stopped(void)
 {
-	return stop;
+	return stop || expired;
+}
+
+/* Arms the bound for one batch, ns from now (IT_FOREVER: none). Once it
+ * has passed, the alarm repeats every 10 ms, so that a write begun just
+ * after one look at the flag is still cut short. */
+static void arm_output(int64_t ns)
+{
+	struct itimerval it = {{0, 0}, {0, 0}};
+	expired = 0;
+	if (ns < 0)
+		return;
+	if (ns < 1000)
+		ns = 1000;
+	it.it_value.tv_sec = (time_t)(ns / 1000000000);
+	it.it_value.tv_usec = (suseconds_t)(ns % 1000000000 / 1000);
+	it.it_interval.tv_usec = 10000;
+	struct sigaction sa = {.sa_handler = on_alarm};
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGALRM, &sa, NULL);
+	setitimer(ITIMER_REAL, &it, NULL);
+}
+
+static void disarm_output(void)
+{
+	struct itimerval it = {{0, 0}, {0, 0}};
+	setitimer(ITIMER_REAL, &it, NULL);
 }
 
 /* The reader of our pipe has gone: stop waiting for the next chunk. */
@@ -1518,9 +1559,11 @@ static size_t output(const struct batch *b, bool pipe, int *err)
 		*err = *err ? *err : errno;
 		unread = 0;
 	}
-	size_t taken = *err || stop || unread > 0 ? take_back(sent) : 0;
+	size_t taken = *err || stopped() || unread > 0 ? take_back(sent) : 0;
 	if (taken > 0 && !*err)
-		*err = stop && stop != SIGPIPE ? EINTR : EPIPE;
+		*err = stop && stop != SIGPIPE ? EINTR : expired ? ETIMEDOUT : EPIPE;
+	if (*err == EINTR && !stop && expired)
+		*err = ETIMEDOUT;
 	return sent - taken;
 }
 
@@ -1597,11 +1640,19 @@ static int read_ring(struct args *a)
 		if (rc < 0)
 			ring_fail(&s, &h, errno, false);
 		got = true;
+		arm_output(nowait ? NOWAIT_OUTPUT_NS : a->timeout);
 		size_t sent = output(&b, pipe, &err);
+		disarm_output();
 		if (err && it_ring_unclaim(&h, sent) < 0)
 			ring_fail(&s, &h, errno, false);
 		if (err == EINTR)
 			break;
+		if (err == ETIMEDOUT) {
+			it_ring_leave(&h);
+			it_die(IT_NO, "unable to read %s: standard output did not take "
+			       "the data in time (%zu bytes went back into the ring)",
+			       s.label, b.total - sent);
+		}
 		if (err) {
 			it_ring_leave(&h);
 			if (err == EPIPE)

@@ -1520,3 +1520,27 @@ while True:
 		cat "$d/a" "$d/b" | cmp - "$d/in"
 	done
 }
+
+@test "ring: -w and --nowait bound a reader's wait on a pipe whose reader does not read: exit 1, every byte not taken back in the ring" {
+	local k d src r opt
+	k=$(it_key)
+	d=$BATS_TEST_TMPDIR
+	src=$(it_path pipe)
+	mkfifo "$src"
+	head -c 300000 /dev/urandom >"$d/in"
+	for opt in "-w 300ms" --nowait; do
+		shmcat write -k "$k" -c <"$d/in"
+		exec {r}<>"$src"
+		it_bg_ready bash -c 'exec shmcat read -k "$1" $2 --ready-fd 9 >"$3" 2>"$4" '"$r>&-" _ "$k" "$opt" "$src" "$d/err"
+		it_wait "$IT_PID" 5
+		[ "$IT_STATUS" = 1 ]
+		[[ $(cat "$d/err") == "shmcat: unable to read key $k: standard output did not take the data in time ("*" bytes went back into the ring)" ]]
+		fifo_slurp "$r" >"$d/a"
+		exec {r}>&-
+		shmcat read -k "$k" >"$d/b"
+		cat "$d/a" "$d/b" | cmp - "$d/in"
+	done
+	# A reader that reads is waited for as long as it reads.
+	shmcat write -k "$k" <"$d/in"
+	shmcat read -k "$k" -w 2s | cmp - "$d/in"
+}
