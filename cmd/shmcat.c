@@ -295,6 +295,20 @@ static _Noreturn void missing(const struct seg *s)
 	       s->obj->kind != IT_OBJ_ID ? " (use --create)" : "");
 }
 
+/* --create on a segment that exists and belongs to another user: one
+ * planted under the name by someone else would get our data (CONTRACT.md,
+ * secure defaults). To share another user's segment, name it without
+ * --create. */
+static void check_owner(const struct seg *s, const struct it_create *c,
+			uid_t owner, uid_t creator)
+{
+	uid_t me = geteuid();
+	if (!c->create || s->created || owner == me || creator == me)
+		return;
+	it_die(IT_NOPERM, "unable to use %s: it exists and belongs to uid %u; "
+	       "name it without --create to use it", s->label, (unsigned)owner);
+}
+
 static void open_posix(struct seg *s, const struct it_create *c, bool rw,
 		       size_t create_size)
 {
@@ -327,6 +341,7 @@ static void open_posix(struct seg *s, const struct it_create *c, bool rw,
 		it_die(IT_DATAERR, "unable to use %s: not a shared memory object "
 		       "(%s)", s->label, S_ISDIR(st.st_mode) ? "a directory" :
 		       S_ISFIFO(st.st_mode) ? "a FIFO" : "not a regular file");
+	check_owner(s, c, st.st_uid, st.st_uid);
 	fcntl(s->fd, F_SETFL, fcntl(s->fd, F_GETFL) & ~O_NONBLOCK);
 	s->size = (size_t)st.st_size;
 }
@@ -402,6 +417,7 @@ static void open_sysv(struct seg *s, const struct it_create *c, bool rw,
 			missing(s);
 		it_xfail(errno, "open the segment for", s->label, NULL);
 	}
+	check_owner(s, c, ds.shm_perm.uid, ds.shm_perm.cuid);
 	s->size = ds.shm_segsz;
 	s->ds = ds;
 	if (attach)

@@ -1544,3 +1544,31 @@ while True:
 	shmcat write -k "$k" <"$d/in"
 	shmcat read -k "$k" -w 2s | cmp - "$d/in"
 }
+
+@test "--create on a segment that exists and belongs to another user is exit 77; without --create it is used" {
+	local k n obj label
+	need_other_user
+	k=$(it_key)
+	n=$(it_name)
+	for obj in "-k $k" "-N $n"; do
+		label=${obj/#-k /key }
+		label=${label#-N }
+		# shellcheck disable=SC2086
+		as_nobody shmcat write $obj -c -m 0666 </dev/null
+		for c in "write" "read" "load"; do
+			# shellcheck disable=SC2086
+			run -77 shmcat "$c" $obj -c </dev/null
+			output_is "shmcat: unable to use $label: it exists and belongs to uid $(id -u nobody); name it without --create to use it"
+		done
+		# shellcheck disable=SC2086
+		run -0 shmcat write $obj <<<"shared"
+		# shellcheck disable=SC2086
+		[ "$(shmcat read $obj)" = shared ]
+		# Our own, or one we made and gave away by set --owner, is ours.
+		# shellcheck disable=SC2086
+		shmcat rm $obj
+	done
+	shmcat write -k "$k" -c </dev/null
+	shmcat set -k "$k" --owner nobody
+	run -0 shmcat write -k "$k" -c <<<"mine"
+}
