@@ -620,6 +620,13 @@ static int load(struct args *a)
 		made = &s;
 		atexit(unmake);
 	}
+	/* The object as its own input would chase itself: at an offset, it
+	 * grows for as long as the file system lets it. */
+	struct stat so;
+	if (s.posix && fstat(STDIN_FILENO, &st) == 0 && fstat(s.fd, &so) == 0 &&
+	    st.st_dev == so.st_dev && st.st_ino == so.st_ino)
+		it_die(IT_DATAERR, "unable to load %s: standard input is the object "
+		       "itself", s.label);
 	if (s.posix) {
 		load_posix(&s, a->offset);
 		made = NULL;

@@ -1572,3 +1572,13 @@ while True:
 	shmcat set -k "$k" --owner nobody
 	run -0 shmcat write -k "$k" -c <<<"mine"
 }
+
+@test "load -N with the object itself as standard input is exit 65, the object untouched" {
+	local n
+	n=$(it_name)
+	shmcat load -N "$n" -c <<<"0123456789"
+	run -65 timeout 10 shmcat load -N "$n" -o 5 <"/dev/shm$n"
+	output_is "shmcat: unable to load $n: standard input is the object itself"
+	run -65 timeout 10 shmcat load -N "$n" <"/dev/shm$n"
+	[ "$(shmcat dump -N "$n")" = 0123456789 ]
+}
