@@ -154,9 +154,18 @@ static void parse_owner(struct args *a, struct argp_state *state, char *arg)
 	a->uid_given = *arg != '\0';
 	if (a->uid_given)
 		a->uid = parse_id(state, arg, false);
-	a->gid_given = colon && colon[1];
-	if (a->gid_given)
+	a->gid_given = colon && (colon[1] || a->uid_given);
+	if (colon && colon[1]) {
 		a->gid = parse_id(state, colon + 1, true);
+	} else if (a->gid_given) {
+		/* UID: with nothing after the colon: the user's login group,
+		 * as chown(1) takes it. */
+		struct passwd *pw = getpwuid(a->uid);
+		if (!pw)
+			argp_error(state, "invalid owner '%s:': no such user, so no "
+				   "login group", it_quote(arg, (char[48]){0}, 48));
+		a->gid = pw->pw_gid;
+	}
 	if (!a->uid_given && !a->gid_given)
 		argp_error(state, "invalid owner '': give a user, a group or both");
 }

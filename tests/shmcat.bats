@@ -1582,3 +1582,21 @@ while True:
 	run -65 timeout 10 shmcat load -N "$n" <"/dev/shm$n"
 	[ "$(shmcat dump -N "$n")" = 0123456789 ]
 }
+
+@test "set --owner USER: gives the user's login group too, as chown does; a uid with no user is 64" {
+	local k n u g
+	k=$(it_key)
+	n=$(it_name)
+	u=$(getent passwd daemon | cut -d: -f3)
+	g=$(getent passwd daemon | cut -d: -f4)
+	[ -n "$u" ] || skip "no user daemon here"
+	shmcat load -k "$k" -c --size 2 </dev/null
+	shmcat set -k "$k" --owner daemon:
+	[ "$(stat_field owner -k "$k")" = "$u" ]
+	[ "$(stat_field group -k "$k")" = "$g" ]
+	shmcat load -N "$n" -c </dev/null
+	shmcat set -N "$n" --owner "$u:"
+	[ "$(stat -c '%u %g' "/dev/shm$n")" = "$u $g" ]
+	run -64 shmcat set -N "$n" --owner 4000000000:
+	[ "${lines[0]}" = "shmcat: invalid owner '4000000000:': no such user, so no login group" ]
+}
