@@ -1172,6 +1172,50 @@ static _Noreturn void ring_fail(struct seg *s, struct it_ring *h, int err,
 	       writer ? "no room" : "no data", note);
 }
 
+/* A segment its creator never set up (killed between making it and
+ * writing the ring's header) would be "not an ipctools ring" for ever.
+ * With --create, one whose magic is still zero 2 s after it was made, or
+ * whose System V creator is gone, is set up again:
+ * nobody can be attached to it, since the magic is the header's last
+ * word written and attaching needs it. */
+static bool unborn(const struct seg *s)
+{
+	struct shmid_ds ds;
+	struct statx sx;
+	time_t made;
+	if (s->posix) {
+		/* Its birth time: every open's fallocate renews the others. */
+		if (statx(s->fd, "", AT_EMPTY_PATH, STATX_BTIME | STATX_MTIME, &sx) < 0)
+			return false;
+		made = sx.stx_mask & STATX_BTIME ? sx.stx_btime.tv_sec
+		       : sx.stx_mtime.tv_sec;
+	} else {
+		if (shmctl(s->id, IPC_STAT, &ds) < 0)
+			return false;
+		if (ds.shm_cpid > 0 && kill(ds.shm_cpid, 0) < 0 && errno == ESRCH)
+			return true;
+		made = ds.shm_ctime;
+	}
+	return time(NULL) - made > 2;
+}
+
+/* Sets up again a ring found unborn; of several who find it at once, one
+ * does (its magic taken from 0 to 1), the others wait for it. */
+static void reborn(struct seg *s)
+{
+	uint32_t *magic = (uint32_t *)s->base, zero = 0;
+	if (s->size < it_ring_size(4096) || __atomic_load_n(magic, __ATOMIC_SEQ_CST))
+		return;
+	if (__atomic_compare_exchange_n(magic, &zero, 1, false, __ATOMIC_SEQ_CST,
+					__ATOMIC_SEQ_CST)) {
+		if (it_ring_init(s->base, s->size) < 0)
+			it_xfail(errno, "set up a ring in", s->label, NULL);
+		return;
+	}
+	for (int i = 0; i < 100 && __atomic_load_n(magic, __ATOMIC_SEQ_CST) == 1; i++)
+		nanosleep(&(struct timespec){0, 10000000}, NULL);
+}
+
 static void open_ring(struct seg *s, struct args *a, struct it_ring *h,
 		      bool writer)
 {
@@ -1190,9 +1234,17 @@ static void open_ring(struct seg *s, struct args *a, struct it_ring *h,
 		if (fstat(s->fd, &st) == 0)
 			s->size = (size_t)st.st_size;
 	}
+	/* Looked at before fallocate, which makes the object look new; one
+	 * whose creator died before it gave it a size gets one. */
+	bool stale = !s->created && a->create.create && unborn(s);
+	if (s->posix && stale && s->size == 0) {
+		if (ftruncate(s->fd, (off_t)it_ring_size(cap)) < 0)
+			it_xfail(errno, "set up a ring in", s->label, NULL);
+		s->size = it_ring_size(cap);
+	}
 	/* A POSIX ring is a sparse file until its pages are touched: on a
 	 * full tmpfs that touch would fault. Its room is had now, or not. */
-	if (s->posix && fallocate(s->fd, 0, 0, (off_t)s->size) < 0 &&
+	if (s->posix && s->size && fallocate(s->fd, 0, 0, (off_t)s->size) < 0 &&
 	    errno != EOPNOTSUPP) {
 		int err = errno;
 		if (s->created)
@@ -1208,6 +1260,8 @@ static void open_ring(struct seg *s, struct args *a, struct it_ring *h,
 	}
 	if (s->created && it_ring_init(s->base, s->size) < 0)
 		it_xfail(errno, "set up a ring in", s->label, NULL);
+	if (stale)
+		reborn(s);
 	if (it_ring_attach(h, s->base, s->size, true, &why) < 0)
 		corrupt(s, why);
 	h->gone = seg_gone;

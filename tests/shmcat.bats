@@ -1604,3 +1604,31 @@ while True:
 	[ "${lines[0]}" = "shmcat: invalid owner '4000000000:': no such user, so no login group" ]
 }
 
+# Writes "$2" into the ring "$1" with -c; for wait_for.
+write_c() {
+	echo "$2" | shmcat write -N "$1" -c 2>/dev/null
+}
+
+@test "ring: a segment whose creator died before it set up the ring is set up again by -c once it is 2 s old or its creator is gone; without -c it stays 65" {
+	local n k
+	n=$(it_name)
+	k=$(it_key)
+	# POSIX: all zero, or never sized: refused while young, then taken.
+	truncate -s $((4096 + 65536)) "/dev/shm$n"
+	run -65 shmcat write -N "$n" -c <<<"x"
+	output_is "shmcat: unable to use $n: not an ipctools ring"
+	wait_for write_c "$n" again
+	[ "$(shmcat read -N "$n")" = again ]
+	[ "$(stat_field capacity -N "$n")" = 65536 ]
+	rm -f "/dev/shm$n"
+	: >"/dev/shm$n"
+	chmod 600 "/dev/shm$n"
+	run -65 shmcat write -N "$n" <<<"x"
+	wait_for write_c "$n" sized
+	[ "$(shmcat read -N "$n")" = sized ]
+	# System V: made by a process that has gone (perl).
+	perl -e 'use IPC::SysV qw(IPC_CREAT); defined shmget(hex($ARGV[0]), 4096 + 65536, IPC_CREAT | 0600) or die "$!"' "$k"
+	run -65 shmcat read -k "$k" --nowait
+	run -0 shmcat write -k "$k" -c <<<"sysv"
+	[ "$(shmcat read -k "$k")" = sysv ]
+}
