@@ -822,6 +822,13 @@ is_stopped() {
 	[[ $(ps -o stat= -p "$1" 2>/dev/null) == T* ]]
 }
 
+# Whether the background job $1 is shmcat itself, asleep (waiting), not
+# the shell that forks it: a signal sent sooner meets the shell's traps.
+is_waiting_shmcat() {
+	[[ $(readlink "/proc/$1/exe" 2>/dev/null) == */shmcat ]] &&
+		[[ $(ps -o stat= -p "$1" 2>/dev/null) == S* ]]
+}
+
 teardown() {
 	local pid
 	if [ -f "$BATS_TEST_TMPDIR/stopped" ]; then
@@ -848,6 +855,7 @@ teardown() {
 	run -69 timeout 10 shmcat read -k "$k" -F
 	output_is "shmcat: unable to read key $k: its lock has been held for over 2 s by pid $pid (stopped)"
 	it_bg shmcat read -k "$k" -F
+	wait_for is_waiting_shmcat "$IT_PID"
 	kill -TERM "$IT_PID"
 	it_wait "$IT_PID"
 	[ "$IT_STATUS" = 143 ]
