@@ -555,7 +555,8 @@ static void load_posix(struct seg *s, uint64_t off)
 	bool regular = fstat(STDIN_FILENO, &st) == 0 && S_ISREG(st.st_mode);
 	int way = regular ? 0 : S_ISFIFO(st.st_mode) ? 1 : 2;
 	off_t pos = (off_t)off;
-	unsigned char *buf = NULL;
+	/* Static: the error exits below leave it reachable, not leaked. */
+	static unsigned char *buf;
 	for (;;) {
 		if (way == 2 && !buf && !(buf = malloc(1u << 20)))
 			it_xfail(errno, "allocate", "a buffer", NULL);
@@ -580,6 +581,7 @@ static void load_posix(struct seg *s, uint64_t off)
 		it_xfail_status(IT_IOERR, errno, "write", s->label, NULL);
 	}
 	free(buf);
+	buf = NULL;
 }
 
 /* A segment load created, removed if load fails before it wrote a byte:
