@@ -15,6 +15,7 @@
 #include <sys/sendfile.h>
 #include <sys/shm.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include "ipctools.h"
@@ -25,6 +26,9 @@
  * A record is cut only between whole units or lines. */
 #define CHUNK (64u << 10)
 #define DEFAULT_RING (1u << 20)
+/* --nowait: how long standard output may take a batch (ring.c's lock
+ * slice, shmcat(1)). */
+#define NOWAIT_OUTPUT_NS 100000000LL
 
 enum cmd { LOAD, DUMP, STAT, RM, SET, WRITE, READ, NCMD };
 
@@ -150,9 +154,18 @@ static void parse_owner(struct args *a, struct argp_state *state, char *arg)
 	a->uid_given = *arg != '\0';
 	if (a->uid_given)
 		a->uid = parse_id(state, arg, false);
-	a->gid_given = colon && colon[1];
-	if (a->gid_given)
+	a->gid_given = colon && (colon[1] || a->uid_given);
+	if (colon && colon[1]) {
 		a->gid = parse_id(state, colon + 1, true);
+	} else if (a->gid_given) {
+		/* UID: with nothing after the colon: the user's login group,
+		 * as chown(1) takes it. */
+		struct passwd *pw = getpwuid(a->uid);
+		if (!pw)
+			argp_error(state, "invalid owner '%s:': no such user, so no "
+				   "login group", it_quote(arg, (char[48]){0}, 48));
+		a->gid = pw->pw_gid;
+	}
 	if (!a->uid_given && !a->gid_given)
 		argp_error(state, "invalid owner '': give a user, a group or both");
 }
@@ -291,6 +304,20 @@ static _Noreturn void missing(const struct seg *s)
 	       s->obj->kind != IT_OBJ_ID ? " (use --create)" : "");
 }
 
+/* --create on a segment that exists and belongs to another user: one
+ * planted under the name by someone else would get our data (CONTRACT.md,
+ * secure defaults). To share another user's segment, name it without
+ * --create. */
+static void check_owner(const struct seg *s, const struct it_create *c,
+			uid_t owner, uid_t creator)
+{
+	uid_t me = geteuid();
+	if (!c->create || s->created || owner == me || creator == me)
+		return;
+	it_die(IT_NOPERM, "unable to use %s: it exists and belongs to uid %u; "
+	       "name it without --create to use it", s->label, (unsigned)owner);
+}
+
 static void open_posix(struct seg *s, const struct it_create *c, bool rw,
 		       size_t create_size)
 {
@@ -323,6 +350,7 @@ static void open_posix(struct seg *s, const struct it_create *c, bool rw,
 		it_die(IT_DATAERR, "unable to use %s: not a shared memory object "
 		       "(%s)", s->label, S_ISDIR(st.st_mode) ? "a directory" :
 		       S_ISFIFO(st.st_mode) ? "a FIFO" : "not a regular file");
+	check_owner(s, c, st.st_uid, st.st_uid);
 	fcntl(s->fd, F_SETFL, fcntl(s->fd, F_GETFL) & ~O_NONBLOCK);
 	s->size = (size_t)st.st_size;
 }
@@ -398,6 +426,7 @@ static void open_sysv(struct seg *s, const struct it_create *c, bool rw,
 			missing(s);
 		it_xfail(errno, "open the segment for", s->label, NULL);
 	}
+	check_owner(s, c, ds.shm_perm.uid, ds.shm_perm.cuid);
 	s->size = ds.shm_segsz;
 	s->ds = ds;
 	if (attach)
@@ -526,7 +555,8 @@ static void load_posix(struct seg *s, uint64_t off)
 	bool regular = fstat(STDIN_FILENO, &st) == 0 && S_ISREG(st.st_mode);
 	int way = regular ? 0 : S_ISFIFO(st.st_mode) ? 1 : 2;
 	off_t pos = (off_t)off;
-	unsigned char *buf = NULL;
+	/* Static: the error exits below leave it reachable, not leaked. */
+	static unsigned char *buf;
 	for (;;) {
 		if (way == 2 && !buf && !(buf = malloc(1u << 20)))
 			it_xfail(errno, "allocate", "a buffer", NULL);
@@ -551,6 +581,7 @@ static void load_posix(struct seg *s, uint64_t off)
 		it_xfail_status(IT_IOERR, errno, "write", s->label, NULL);
 	}
 	free(buf);
+	buf = NULL;
 }
 
 /* A segment load created, removed if load fails before it wrote a byte:
@@ -600,6 +631,13 @@ static int load(struct args *a)
 		made = &s;
 		atexit(unmake);
 	}
+	/* The object as its own input would chase itself: at an offset, it
+	 * grows for as long as the file system lets it. */
+	struct stat so;
+	if (s.posix && fstat(STDIN_FILENO, &st) == 0 && fstat(s.fd, &so) == 0 &&
+	    st.st_dev == so.st_dev && st.st_ino == so.st_ino)
+		it_die(IT_DATAERR, "unable to load %s: standard input is the object "
+		       "itself", s.label);
 	if (s.posix) {
 		load_posix(&s, a->offset);
 		made = NULL;
@@ -1034,6 +1072,10 @@ static bool seg_gone(void *arg)
 static size_t held;
 static bool held_back;
 
+/* Bytes this writer published into the ring: what a removed ring may
+ * have kept from every reader. */
+static uint64_t published;
+
 /* Leaves a seekable standard input at the first byte not published; for
  * a pipe, writes into note (for the end of a message) how much is lost. */
 static void give_back(char *note, size_t size)
@@ -1073,6 +1115,24 @@ static _Noreturn void atomic_too_big(const struct seg *s, uint64_t capacity)
 	       max_atomic(capacity), (unsigned long long)capacity);
 }
 
+/* A writer's ring removed under it: what it published and no reader
+ * took (the ring's unread bytes, at most ours) reaches nobody now. */
+static _Noreturn void ring_removed(const struct seg *s, const char *note)
+{
+	struct it_ring_info ri;
+	uint64_t unread = 0;
+	if (it_ring_info(s->base, s->size, &ri) == 0 && ri.bytes_in > ri.bytes_out)
+		unread = ri.bytes_in - ri.bytes_out;
+	if (unread > published)
+		unread = published;
+	if (!unread)
+		it_die(IT_NOINPUT, "unable to write %s: the segment was removed%s",
+		       s->label, note);
+	it_die(IT_NOINPUT, "unable to write %s: the segment was removed (%llu "
+	       "bytes written into it were not read)%s", s->label,
+	       (unsigned long long)unread, note);
+}
+
 /* The errno of a failed ring call, as the contract's message and status. */
 static _Noreturn void ring_fail(struct seg *s, struct it_ring *h, int err,
 				bool writer)
@@ -1099,6 +1159,8 @@ static _Noreturn void ring_fail(struct seg *s, struct it_ring *h, int err,
 		       (int)h->holder, state_name(h->holder_state), note);
 	if (err == EMSGSIZE)
 		atomic_too_big(s, h->cap);
+	if (err == EIDRM && writer)
+		ring_removed(s, note);
 	if (err == EIDRM)
 		it_die(IT_NOINPUT, "unable to %s %s: the segment was removed%s",
 		       verb, s->label, note);
@@ -1110,6 +1172,50 @@ static _Noreturn void ring_fail(struct seg *s, struct it_ring *h, int err,
 		       who, note);
 	it_die(IT_NO, "unable to %s %s: %s in time%s", verb, s->label,
 	       writer ? "no room" : "no data", note);
+}
+
+/* A segment its creator never set up (killed between making it and
+ * writing the ring's header) would be "not an ipctools ring" for ever.
+ * With --create, one whose magic is still zero 2 s after it was made, or
+ * whose System V creator is gone, is set up again:
+ * nobody can be attached to it, since the magic is the header's last
+ * word written and attaching needs it. */
+static bool unborn(const struct seg *s)
+{
+	struct shmid_ds ds;
+	struct statx sx;
+	time_t made;
+	if (s->posix) {
+		/* Its birth time: every open's fallocate renews the others. */
+		if (statx(s->fd, "", AT_EMPTY_PATH, STATX_BTIME | STATX_MTIME, &sx) < 0)
+			return false;
+		made = sx.stx_mask & STATX_BTIME ? sx.stx_btime.tv_sec
+		       : sx.stx_mtime.tv_sec;
+	} else {
+		if (shmctl(s->id, IPC_STAT, &ds) < 0)
+			return false;
+		if (ds.shm_cpid > 0 && kill(ds.shm_cpid, 0) < 0 && errno == ESRCH)
+			return true;
+		made = ds.shm_ctime;
+	}
+	return time(NULL) - made > 2;
+}
+
+/* Sets up again a ring found unborn; of several who find it at once, one
+ * does (its magic taken from 0 to 1), the others wait for it. */
+static void reborn(struct seg *s)
+{
+	uint32_t *magic = (uint32_t *)s->base, zero = 0;
+	if (s->size < it_ring_size(4096) || __atomic_load_n(magic, __ATOMIC_SEQ_CST))
+		return;
+	if (__atomic_compare_exchange_n(magic, &zero, 1, false, __ATOMIC_SEQ_CST,
+					__ATOMIC_SEQ_CST)) {
+		if (it_ring_init(s->base, s->size) < 0)
+			it_xfail(errno, "set up a ring in", s->label, NULL);
+		return;
+	}
+	for (int i = 0; i < 100 && __atomic_load_n(magic, __ATOMIC_SEQ_CST) == 1; i++)
+		nanosleep(&(struct timespec){0, 10000000}, NULL);
 }
 
 static void open_ring(struct seg *s, struct args *a, struct it_ring *h,
@@ -1130,9 +1236,17 @@ static void open_ring(struct seg *s, struct args *a, struct it_ring *h,
 		if (fstat(s->fd, &st) == 0)
 			s->size = (size_t)st.st_size;
 	}
+	/* Looked at before fallocate, which makes the object look new; one
+	 * whose creator died before it gave it a size gets one. */
+	bool stale = !s->created && a->create.create && unborn(s);
+	if (s->posix && stale && s->size == 0) {
+		if (ftruncate(s->fd, (off_t)it_ring_size(cap)) < 0)
+			it_xfail(errno, "set up a ring in", s->label, NULL);
+		s->size = it_ring_size(cap);
+	}
 	/* A POSIX ring is a sparse file until its pages are touched: on a
 	 * full tmpfs that touch would fault. Its room is had now, or not. */
-	if (s->posix && fallocate(s->fd, 0, 0, (off_t)s->size) < 0 &&
+	if (s->posix && s->size && fallocate(s->fd, 0, 0, (off_t)s->size) < 0 &&
 	    errno != EOPNOTSUPP) {
 		int err = errno;
 		if (s->created)
@@ -1148,6 +1262,8 @@ static void open_ring(struct seg *s, struct args *a, struct it_ring *h,
 	}
 	if (s->created && it_ring_init(s->base, s->size) < 0)
 		it_xfail(errno, "set up a ring in", s->label, NULL);
+	if (stale)
+		reborn(s);
 	if (it_ring_attach(h, s->base, s->size, true, &why) < 0)
 		corrupt(s, why);
 	h->gone = seg_gone;
@@ -1225,6 +1341,7 @@ static void commit(struct writer *w, size_t len)
 	if (it_ring_commit(w->h, len) < 0)
 		ring_fail(w->s, w->h, errno, true);
 	held -= len;
+	published += len;
 }
 
 static _Noreturn void line_too_long(struct writer *w)
@@ -1291,7 +1408,7 @@ static bool line_at_limit(struct writer *w)
  * Returns false at the end of the input. */
 static bool step_small(struct writer *w)
 {
-	if (w->carry == w->atomic)
+	if (w->carry >= w->atomic)
 		return line_at_limit(w);
 	ssize_t n = read(STDIN_FILENO, w->saved + w->carry, w->atomic - w->carry);
 	if (n < 0 && errno == EINTR)
@@ -1327,8 +1444,12 @@ static bool step_big(struct writer *w, size_t avail)
 	char *buf = p;
 	size_t have = w->carry, ask = room - have < avail ? room - have : avail;
 	memcpy(buf, w->saved, have);
-	ssize_t n = read(STDIN_FILENO, buf + have, ask);
-	if (n < 0 && errno != EINTR)
+	/* read(2) of 0 bytes returns 0, which is not the end of the input:
+	 * no room past the carry is nothing read, never an end. (The write
+	 * loop sends a carry of --atomic bytes to step_small, so room, at
+	 * least --atomic, is always more than the carry here.) */
+	ssize_t n = ask ? read(STDIN_FILENO, buf + have, ask) : -1;
+	if (n < 0 && ask && errno != EINTR)
 		input_error(w, errno, true);
 	if (n == 0) {
 		commit(w, have);
@@ -1358,6 +1479,16 @@ static void finish_writer(struct writer *w, bool eof)
 		w->carry = 0;
 	}
 	give_back(note, sizeof note);
+	/* Exit 0 says a reader can have every byte: not from a removed
+	 * ring, unless readers took all of it already. */
+	if (eof && seg_gone(w->s)) {
+		struct it_ring_info ri;
+		if (it_ring_info(w->s->base, w->s->size, &ri) < 0 ||
+		    ri.bytes_in != ri.bytes_out) {
+			it_ring_leave(w->h);
+			ring_removed(w->s, note);
+		}
+	}
 	it_ring_leave(w->h);
 	if (!eof && *note)
 		it_warn("stopped writing %s:%s", w->s->label, note);
@@ -1385,8 +1516,11 @@ static int write_ring(struct args *a)
 		size_t ready = input_ready(&w, w.most);
 		if (stop)
 			break;
-		more = w.carry + ready <= w.atomic ? step_small(&w)
-			: step_big(&w, ready);
+		/* A carry of --atomic bytes (a partial line at the limit)
+		 * takes no more bytes into a record: step_small looks at one
+		 * more byte to tell a line too long from the end. */
+		more = w.carry >= w.atomic || w.carry + ready <= w.atomic
+			? step_small(&w) : step_big(&w, ready);
 	}
 	finish_writer(&w, !more);
 	free(w.saved);
@@ -1395,9 +1529,46 @@ static int write_ring(struct args *a)
 	return IT_OK;
 }
 
+/* Set when the bound on handing a batch to standard output (-w, or one
+ * lock slice with --nowait) has passed: SIGALRM, without SA_RESTART, cuts
+ * a blocked write(2) or poll(2) short. */
+static volatile sig_atomic_t expired;
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+	expired = 1;
+}
+
 static int stopped(void)
 {
-	return stop;
+	return stop || expired;
+}
+
+/* Arms the bound for one batch, ns from now (IT_FOREVER: none). Once it
+ * has passed, the alarm repeats every 10 ms, so that a write begun just
+ * after one look at the flag is still cut short. */
+static void arm_output(int64_t ns)
+{
+	struct itimerval it = {{0, 0}, {0, 0}};
+	expired = 0;
+	if (ns < 0)
+		return;
+	if (ns < 1000)
+		ns = 1000;
+	it.it_value.tv_sec = (time_t)(ns / 1000000000);
+	it.it_value.tv_usec = (suseconds_t)(ns % 1000000000 / 1000);
+	it.it_interval.tv_usec = 10000;
+	struct sigaction sa = {.sa_handler = on_alarm};
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGALRM, &sa, NULL);
+	setitimer(ITIMER_REAL, &it, NULL);
+}
+
+static void disarm_output(void)
+{
+	struct itimerval it = {{0, 0}, {0, 0}};
+	setitimer(ITIMER_REAL, &it, NULL);
 }
 
 /* The reader of our pipe has gone: stop waiting for the next chunk. */
@@ -1420,12 +1591,46 @@ struct batch {
 	int n;
 };
 
+/* Takes back out of the pipe on standard output what its reader has not
+ * read, at most most bytes (ours are the last in it): through a read end
+ * of our own (/proc/self/fd/1), so that what goes back into the ring can
+ * never also reach the reader. Returns the bytes taken; when no read end
+ * can be had, what stays in a pipe that still has a reader is delivered
+ * (0), and in one whose reader has gone is not. */
+static size_t take_back(size_t most)
+{
+	static char sink[1u << 16];
+	size_t taken = 0;
+	if (most == 0 || unread_in_pipe() == 0)
+		return 0;
+	int fd = open("/proc/self/fd/1", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0 && it_drain_gone()) {
+		/* No reader is left to read them: they go back. */
+		size_t left = (size_t)unread_in_pipe();
+		return left < most ? left : most;
+	}
+	if (fd < 0)
+		return 0;
+	while (taken < most) {
+		size_t ask = most - taken < sizeof sink ? most - taken : sizeof sink;
+		ssize_t n = read(fd, sink, ask);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		taken += (size_t)n;
+	}
+	close(fd);
+	return taken;
+}
+
 /* Writes the chunks of a batch to standard output and returns the bytes
  * the next process really took; *err is 0 when that is all of them. A
  * stop signal ends even a write into a pipe nobody reads. On a pipe,
- * waits until the reader has read them all (it_drain), and what is still
- * in the pipe when a signal stops us does not count: it goes back into
- * the ring. */
+ * waits until the reader has read them all (it_drain); what is still in
+ * the pipe when a signal stops us, or its reader leaves, is taken out of
+ * it and goes back into the ring: each byte is delivered by the pipe or
+ * put back, never both. */
 static size_t output(const struct batch *b, bool pipe, int *err)
 {
 	size_t sent = 0;
@@ -1442,11 +1647,12 @@ static size_t output(const struct batch *b, bool pipe, int *err)
 		*err = *err ? *err : errno;
 		unread = 0;
 	}
-	if (stop && unread == 0)
-		unread = unread_in_pipe();
-	if (unread > 0 && !*err)
-		*err = stop && stop != SIGPIPE ? EINTR : EPIPE;
-	return sent - ((size_t)unread < sent ? (size_t)unread : sent);
+	size_t taken = *err || stopped() || unread > 0 ? take_back(sent) : 0;
+	if (taken > 0 && !*err)
+		*err = stop && stop != SIGPIPE ? EINTR : expired ? ETIMEDOUT : EPIPE;
+	if (*err == EINTR && !stop && expired)
+		*err = ETIMEDOUT;
+	return sent - taken;
 }
 
 /* Claims the next chunk (waiting as the options say), then, for a pipe,
@@ -1475,6 +1681,27 @@ static int claim_batch(struct it_ring *h, const struct args *a, size_t room,
 	return 1;
 }
 
+/* read --rm: a ring that still holds data no reader has taken (a
+ * --follow reader stopped by a signal, what went back from a pipe), or
+ * that a writer is still attached to, would take that data with it: it
+ * stays, and a line says why. */
+static void remove_if_done(const struct seg *s)
+{
+	struct it_ring_info ri;
+	if (it_ring_info(s->base, s->size, &ri) < 0) {
+		remove_seg(s);
+		return;
+	}
+	if (ri.bytes_in > ri.bytes_out)
+		it_warn("%s stays despite --rm: %llu bytes in it were not read",
+			s->label, (unsigned long long)(ri.bytes_in - ri.bytes_out));
+	else if (ri.writers)
+		it_warn("%s stays despite --rm: %u writer%s still attached",
+			s->label, ri.writers, ri.writers == 1 ? " is" : "s are");
+	else
+		remove_seg(s);
+}
+
 static int read_ring(struct args *a)
 {
 	struct seg s;
@@ -1501,11 +1728,19 @@ static int read_ring(struct args *a)
 		if (rc < 0)
 			ring_fail(&s, &h, errno, false);
 		got = true;
+		arm_output(nowait ? NOWAIT_OUTPUT_NS : a->timeout);
 		size_t sent = output(&b, pipe, &err);
+		disarm_output();
 		if (err && it_ring_unclaim(&h, sent) < 0)
 			ring_fail(&s, &h, errno, false);
 		if (err == EINTR)
 			break;
+		if (err == ETIMEDOUT) {
+			it_ring_leave(&h);
+			it_die(IT_NO, "unable to read %s: standard output did not take "
+			       "the data in time (%zu bytes went back into the ring)",
+			       s.label, b.total - sent);
+		}
 		if (err) {
 			it_ring_leave(&h);
 			if (err == EPIPE)
@@ -1520,7 +1755,7 @@ static int read_ring(struct args *a)
 	if (stop == SIGPIPE || (stop && !follow))
 		exit_signal(stop);
 	if (a->create.rm)
-		remove_seg(&s);
+		remove_if_done(&s);
 	return IT_OK;
 }
 

@@ -603,6 +603,10 @@ int it_ring_reserve(struct it_ring *h, size_t min, size_t max,
 	uint64_t need = align16(16 + min), want = align16(16 + max);
 	if (need > h->cap / 2)
 		return fail(EMSGSIZE);
+	/* A writer that never has to wait must still learn that its ring
+	 * was removed: what it writes there reaches nobody. */
+	if (h->gone && h->gone(h->gone_arg))
+		return fail(EIDRM);
 	h->stop = stop;
 	if (lock_by(h, lock_deadline(deadline, nowait)) < 0)
 		return -1;

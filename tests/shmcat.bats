@@ -822,6 +822,13 @@ is_stopped() {
 	[[ $(ps -o stat= -p "$1" 2>/dev/null) == T* ]]
 }
 
+# Whether the background job $1 is shmcat itself, asleep (waiting), not
+# the shell that forks it: a signal sent sooner meets the shell's traps.
+is_waiting_shmcat() {
+	[[ $(readlink "/proc/$1/exe" 2>/dev/null) == */shmcat ]] &&
+		[[ $(ps -o stat= -p "$1" 2>/dev/null) == S* ]]
+}
+
 teardown() {
 	local pid
 	if [ -f "$BATS_TEST_TMPDIR/stopped" ]; then
@@ -848,6 +855,7 @@ teardown() {
 	run -69 timeout 10 shmcat read -k "$k" -F
 	output_is "shmcat: unable to read key $k: its lock has been held for over 2 s by pid $pid (stopped)"
 	it_bg shmcat read -k "$k" -F
+	wait_for is_waiting_shmcat "$IT_PID"
 	kill -TERM "$IT_PID"
 	it_wait "$IT_PID"
 	[ "$IT_STATUS" = 143 ]
@@ -1244,8 +1252,11 @@ fifo_has_data() {
 	shmcat load -N "$n" -c </dev/null
 	shmcat set -N "$n" --owner :nogroup
 	[ "$(stat -c '%u %g' "/dev/shm$n")" = "$(id -u) $(getent group nogroup | cut -d: -f3)" ]
-	shmcat set -N "$n" --owner 1234:
-	[ "$(stat -c '%u %g' "/dev/shm$n")" = "1234 $(getent group nogroup | cut -d: -f3)" ]
+	# UID: is the user's login group too, so a uid with no user is
+	# refused, as chown refuses it.
+	run -64 shmcat set -N "$n" --owner 1234:
+	[ "${lines[0]}" = "shmcat: invalid owner '1234:': no such user, so no login group" ]
+	[ "$(stat -c '%u %g' "/dev/shm$n")" = "$(id -u) $(getent group nogroup | cut -d: -f3)" ]
 }
 
 @test "stat of a System V segment too small for a ring leaves its last_pid and attach times as they were" {
@@ -1358,4 +1369,274 @@ while (d := os.read(0, 4096)):
 f = open(sys.argv[1], "r+b"); f.seek(4096); f.write(struct.pack("<I", 1))' "/dev/shm$n"
 	run -0 shmcat write -N "$n" --lines -w 2s <<<"new"
 	[ "$(shmcat read -N "$n" | tail -n 1)" = new ]
+}
+
+@test "ring: a --lines writer holding a partial line of exactly --atomic bytes never takes the next read for the end: a longer line is 65, nothing published, from a file or a pipe, at -a 64k and its neighbours" {
+	local n d a len status
+	n=$(it_name)
+	d=$BATS_TEST_TMPDIR
+	shmcat write -N "$n" -c </dev/null
+	for a in 65535 65536 65537; do
+		for len in $((a - 1)) "$a" $((a + 1)); do
+			{ head -c "$len" /dev/zero | tr '\0' x; printf '\ntail\n'; } >"$d/in"
+			for from in file pipe; do
+				status=0
+				if [ "$from" = file ]; then
+					shmcat write -N "$n" --lines -a "$a" <"$d/in" 2>"$d/err" || status=$?
+				else
+					cat "$d/in" | shmcat write -N "$n" --lines -a "$a" 2>"$d/err" || status=$?
+				fi
+				shmcat read -N "$n" --nowait >"$d/out" 2>/dev/null || :
+				if [ $((len + 1)) -le "$a" ]; then
+					[ "$status" = 0 ]
+					cmp "$d/out" "$d/in"
+				else
+					[ "$status" = 65 ]
+					grep -q "a line is longer than --atomic ($a bytes)" "$d/err"
+					[ ! -s "$d/out" ]
+				fi
+			done
+		done
+		# A partial line of exactly --atomic bytes that ends the input
+		# is whole.
+		head -c "$a" /dev/zero | tr '\0' x | shmcat write -N "$n" --lines -a "$a"
+		[ "$(shmcat read -N "$n" --nowait | wc -c)" = "$a" ]
+	done
+}
+
+@test "ring: a writer whose ring is removed while it never waits is exit 66 saying how many bytes no reader took" {
+	local k n src w obj label
+	k=$(it_key)
+	n=$(it_name)
+	src=$(it_path src)
+	mkfifo "$src"
+	for obj in "-k $k" "-N $n"; do
+		label=${obj/#-k /key }
+		label=${label#-N }
+		# shellcheck disable=SC2086
+		shmcat write $obj -c </dev/null
+		exec {w}<>"$src"
+		# Removed after the last write, before the end of the input.
+		it_bg_ready bash -c 'exec shmcat write $1 -a 1 --ready-fd 9 <"$2" 2>"$3" '"$w>&-" _ "$obj" "$src" "$BATS_TEST_TMPDIR/err"
+		printf 'abc' >&"$w"
+		# shellcheck disable=SC2086
+		wait_for field_is bytes_written 3 $obj
+		# shellcheck disable=SC2086
+		shmcat rm $obj
+		exec {w}>&-
+		it_wait "$IT_PID"
+		[ "$IT_STATUS" = 66 ]
+		[ "$(cat "$BATS_TEST_TMPDIR/err")" = "shmcat: unable to write $label: the segment was removed (3 bytes written into it were not read)" ]
+		# Removed between two writes: the next one stops, saying what
+		# it read and did not write.
+		# shellcheck disable=SC2086
+		shmcat write $obj -c </dev/null
+		exec {w}<>"$src"
+		it_bg_ready bash -c 'exec shmcat write $1 --lines --ready-fd 9 <"$2" 2>"$3" '"$w>&-" _ "$obj" "$src" "$BATS_TEST_TMPDIR/err"
+		printf 'abc\n' >&"$w"
+		# shellcheck disable=SC2086
+		wait_for field_is bytes_written 4 $obj
+		# shellcheck disable=SC2086
+		shmcat rm $obj
+		printf 'defg\n' >&"$w"
+		it_wait "$IT_PID"
+		exec {w}>&-
+		[ "$IT_STATUS" = 66 ]
+		[ "$(cat "$BATS_TEST_TMPDIR/err")" = "shmcat: unable to write $label: the segment was removed (4 bytes written into it were not read) (5 bytes read from standard input were not written)" ]
+	done
+	# Every byte taken before the removal: exit 0.
+	shmcat write -N "$n" -c </dev/null
+	exec {w}<>"$src"
+	it_bg_ready bash -c 'exec shmcat write -N "$1" -a 1 --ready-fd 9 <"$2" '"$w>&-" _ "$n" "$src"
+	printf 'abc' >&"$w"
+	wait_for field_is bytes_written 3 -N "$n"
+	[ "$(shmcat read -N "$n" --nowait)" = abc ]
+	shmcat rm -N "$n"
+	exec {w}>&-
+	it_wait "$IT_PID"
+	[ "$IT_STATUS" = 0 ]
+}
+
+@test "ring: read -F --rm stopped by SIGTERM keeps a ring that holds unread data or has a writer attached, and says so" {
+	local k d src r w
+	k=$(it_key)
+	d=$BATS_TEST_TMPDIR
+	head -c 300000 /dev/urandom >"$d/in"
+	shmcat write -k "$k" -c <"$d/in"
+	src=$(it_path pipe)
+	mkfifo "$src"
+	# What the pipe did not take goes back into the ring, which stays.
+	exec {r}<>"$src"
+	it_bg_ready bash -c 'exec shmcat read -k "$1" -F --rm --ready-fd 9 >"$2" 2>"$3" '"$r>&-" _ "$k" "$src" "$d/err"
+	wait_for fifo_has_data "$r"
+	kill -TERM "$IT_PID"
+	it_wait "$IT_PID" 5
+	exec {r}>&-
+	[ "$IT_STATUS" = 0 ]
+	[ "$(cat "$d/err")" = "shmcat: key $k stays despite --rm: 300000 bytes in it were not read" ]
+	shmcat read -k "$k" | cmp - "$d/in"
+	# A writer still attached: its data to come would go with the ring.
+	exec {w}<>"$src"
+	it_bg_ready bash -c 'exec shmcat write -k "$1" -a 1 --ready-fd 9 <"$2" '"$w>&-" _ "$k" "$src"
+	local wpid=$IT_PID
+	it_bg_ready bash -c 'exec shmcat read -k "$1" -F --rm --ready-fd 9 >"$2" 2>"$3"' _ "$k" "$d/out" "$d/err"
+	kill -TERM "$IT_PID"
+	it_wait "$IT_PID" 5
+	[ "$IT_STATUS" = 0 ]
+	[ "$(cat "$d/err")" = "shmcat: key $k stays despite --rm: 1 writer is still attached" ]
+	exec {w}>&-
+	it_wait "$wpid"
+	[ "$IT_STATUS" = 0 ]
+	# Empty, nobody attached: removed.
+	it_bg_ready shmcat read -k "$k" -F --rm --ready-fd 9
+	kill -TERM "$IT_PID"
+	it_wait "$IT_PID" 5
+	[ "$IT_STATUS" = 0 ]
+	[ -z "$(shmid_of "$k")" ]
+}
+
+# Everything the pipe behind fd $1 holds now, on stdout, without waiting.
+fifo_slurp() {
+	python3 -c 'import os, sys
+fd = int(sys.argv[1]); os.set_blocking(fd, False)
+while True:
+    try:
+        d = os.read(fd, 65536)
+    except BlockingIOError:
+        break
+    if not d:
+        break
+    sys.stdout.buffer.write(d)' "$1"
+}
+
+@test "ring: SIGTERM to a reader into a pipe: each byte is either read from the pipe or back in the ring, never both" {
+	local k d src r i
+	k=$(it_key)
+	d=$BATS_TEST_TMPDIR
+	src=$(it_path pipe)
+	mkfifo "$src"
+	for i in 1 2 3; do
+		head -c $((100000 * i + 7)) /dev/urandom >"$d/in"
+		shmcat write -k "$k" -c --size 1M <"$d/in"
+		exec {r}<>"$src"
+		it_bg_ready bash -c 'exec shmcat read -k "$1" --ready-fd 9 >"$2" '"$r>&-" _ "$k" "$src"
+		wait_for fifo_has_data "$r"
+		kill -TERM "$IT_PID"
+		it_wait "$IT_PID" 5
+		[ "$IT_STATUS" = 143 ]
+		# The pipe's reader goes on reading after the signal.
+		fifo_slurp "$r" >"$d/a"
+		exec {r}>&-
+		shmcat read -k "$k" >"$d/b"
+		cat "$d/a" "$d/b" | cmp - "$d/in"
+	done
+}
+
+@test "ring: -w and --nowait bound a reader's wait on a pipe whose reader does not read: exit 1, every byte not taken back in the ring" {
+	local k d src r opt
+	k=$(it_key)
+	d=$BATS_TEST_TMPDIR
+	src=$(it_path pipe)
+	mkfifo "$src"
+	head -c 300000 /dev/urandom >"$d/in"
+	for opt in "-w 300ms" --nowait; do
+		shmcat write -k "$k" -c <"$d/in"
+		exec {r}<>"$src"
+		it_bg_ready bash -c 'exec shmcat read -k "$1" $2 --ready-fd 9 >"$3" 2>"$4" '"$r>&-" _ "$k" "$opt" "$src" "$d/err"
+		it_wait "$IT_PID" 5
+		[ "$IT_STATUS" = 1 ]
+		[[ $(cat "$d/err") == "shmcat: unable to read key $k: standard output did not take the data in time ("*" bytes went back into the ring)" ]]
+		fifo_slurp "$r" >"$d/a"
+		exec {r}>&-
+		shmcat read -k "$k" >"$d/b"
+		cat "$d/a" "$d/b" | cmp - "$d/in"
+	done
+	# A reader that reads is waited for as long as it reads.
+	shmcat write -k "$k" <"$d/in"
+	shmcat read -k "$k" -w 2s | cmp - "$d/in"
+}
+
+@test "--create on a segment that exists and belongs to another user is exit 77; without --create it is used" {
+	local k n obj label
+	need_other_user
+	k=$(it_key)
+	n=$(it_name)
+	for obj in "-k $k" "-N $n"; do
+		label=${obj/#-k /key }
+		label=${label#-N }
+		# shellcheck disable=SC2086
+		as_nobody shmcat write $obj -c -m 0666 </dev/null
+		for c in "write" "read" "load"; do
+			# shellcheck disable=SC2086
+			run -77 shmcat "$c" $obj -c </dev/null
+			output_is "shmcat: unable to use $label: it exists and belongs to uid $(id -u nobody); name it without --create to use it"
+		done
+		# shellcheck disable=SC2086
+		run -0 shmcat write $obj <<<"shared"
+		# shellcheck disable=SC2086
+		[ "$(shmcat read $obj)" = shared ]
+		# Our own, or one we made and gave away by set --owner, is ours.
+		# shellcheck disable=SC2086
+		shmcat rm $obj
+	done
+	shmcat write -k "$k" -c </dev/null
+	shmcat set -k "$k" --owner nobody
+	run -0 shmcat write -k "$k" -c <<<"mine"
+}
+
+@test "load -N with the object itself as standard input is exit 65, the object untouched" {
+	local n
+	n=$(it_name)
+	shmcat load -N "$n" -c <<<"0123456789"
+	run -65 timeout 10 shmcat load -N "$n" -o 5 <"/dev/shm$n"
+	output_is "shmcat: unable to load $n: standard input is the object itself"
+	run -65 timeout 10 shmcat load -N "$n" <"/dev/shm$n"
+	[ "$(shmcat dump -N "$n")" = 0123456789 ]
+}
+
+@test "set --owner USER: gives the user's login group too, as chown does; a uid with no user is 64" {
+	local k n u g
+	k=$(it_key)
+	n=$(it_name)
+	u=$(getent passwd daemon | cut -d: -f3)
+	g=$(getent passwd daemon | cut -d: -f4)
+	[ -n "$u" ] || skip "no user daemon here"
+	shmcat load -k "$k" -c --size 2 </dev/null
+	shmcat set -k "$k" --owner daemon:
+	[ "$(stat_field owner -k "$k")" = "$u" ]
+	[ "$(stat_field group -k "$k")" = "$g" ]
+	shmcat load -N "$n" -c </dev/null
+	shmcat set -N "$n" --owner "$u:"
+	[ "$(stat -c '%u %g' "/dev/shm$n")" = "$u $g" ]
+	run -64 shmcat set -N "$n" --owner 4000000000:
+	[ "${lines[0]}" = "shmcat: invalid owner '4000000000:': no such user, so no login group" ]
+}
+
+# Writes "$2" into the ring "$1" with -c; for wait_for.
+write_c() {
+	echo "$2" | shmcat write -N "$1" -c 2>/dev/null
+}
+
+@test "ring: a segment whose creator died before it set up the ring is set up again by -c once it is 2 s old or its creator is gone; without -c it stays 65" {
+	local n k
+	n=$(it_name)
+	k=$(it_key)
+	# POSIX: all zero, or never sized: refused while young, then taken.
+	truncate -s $((4096 + 65536)) "/dev/shm$n"
+	run -65 shmcat write -N "$n" -c <<<"x"
+	output_is "shmcat: unable to use $n: not an ipctools ring"
+	wait_for write_c "$n" again
+	[ "$(shmcat read -N "$n")" = again ]
+	[ "$(stat_field capacity -N "$n")" = 65536 ]
+	rm -f "/dev/shm$n"
+	: >"/dev/shm$n"
+	chmod 600 "/dev/shm$n"
+	run -65 shmcat write -N "$n" <<<"x"
+	wait_for write_c "$n" sized
+	[ "$(shmcat read -N "$n")" = sized ]
+	# System V: made by a process that has gone (perl).
+	perl -e 'use IPC::SysV qw(IPC_CREAT); defined shmget(hex($ARGV[0]), 4096 + 65536, IPC_CREAT | 0600) or die "$!"' "$k"
+	run -65 shmcat read -k "$k" --nowait
+	run -0 shmcat write -k "$k" -c <<<"sysv"
+	[ "$(shmcat read -k "$k")" = sysv ]
 }
