@@ -565,3 +565,54 @@ mqrecv_complete() {
 	run -64 mqsend -N /x -p 32768 hello
 	[ "${lines[0]}" = "mqsend: invalid priority '32768': out of range" ]
 }
+
+@test "--stat --rm whose metadata cannot be written leaves the queue and says so (System V and POSIX, mqrecv and mqsend)" {
+	local k n
+	k=$(it_key)
+	n=$(it_name)
+	mqsend -k "$k" -c hello
+	mqsend -N "$n" -c hello
+	run -74 bash -c 'exec mqrecv -k "$1" --stat --rm >/dev/full' _ "$k"
+	[ "$output" = "mqrecv: unable to write standard output: No space left on device (key $k stays despite --rm)" ]
+	run -74 bash -c 'exec mqrecv -N "$1" --stat --json --rm >/dev/full' _ "$n"
+	[ "$output" = "mqrecv: unable to write standard output: No space left on device ($n stays despite --rm)" ]
+	run -74 bash -c 'exec mqsend -k "$1" --stat --rm >/dev/full' _ "$k"
+	[ "$output" = "mqsend: unable to write standard output: No space left on device (key $k stays despite --rm)" ]
+	# Still there, with the message; a --stat that is written removes it.
+	run -0 mqrecv -k "$k" --stat --rm
+	[[ $output == *$'\nmessages=1\n'* ]]
+	run -66 mqrecv -k "$k" --stat
+	run -0 mqrecv -N "$n" --stat --rm
+	[[ $output == *$'\nmessages=1\n'* ]]
+	[ ! -e "/dev/mqueue$n" ]
+}
+
+@test "a refused --rm (another user's queue) is an error with a line: after the last message, a timeout, --stat, and a stop signal" {
+	local k n err
+	need_other_user
+	k=$(it_key)
+	n=$(it_name)
+	err=$(it_path err)
+	seq 3 | mqsend -k "$k" -c -m 0666
+	mqsend -N "$n" -c -m 0666 one
+	run -77 as_nobody mqrecv -k "$k" --rm --follow -w 0.1
+	[ "$output" = "$(printf '1\n2\n3\nmqrecv: unable to remove message queue key %s: Operation not permitted' "$k")" ]
+	run -77 as_nobody mqrecv -k "$k" --rm --stat
+	[ "${lines[-1]}" = "mqrecv: unable to remove message queue key $k: Operation not permitted" ]
+	run -77 as_nobody mqrecv -N "$n" --rm --json --stat
+	[ "${lines[-1]}" = "mqrecv: unable to remove message queue $n: Permission denied" ]
+	# A stop signal: the status is the signal's, and the line comes too
+	# (setpriv execs: its pid is mqrecv's).
+	it_bg_ready setpriv --reuid=nobody --regid=nogroup --clear-groups -- mqrecv -k "$k" --rm --follow --ready-fd 9 2>"$err" >/dev/null
+	kill -TERM "$IT_PID"
+	it_wait "$IT_PID"
+	[ "$IT_STATUS" -eq 143 ]
+	[ "$(cat "$err")" = "mqrecv: unable to remove message queue key $k: Operation not permitted" ]
+	it_bg_ready setpriv --reuid=nobody --regid=nogroup --clear-groups -- mqrecv -N "$n" --rm --follow --ready-fd 9 2>"$err" >/dev/null
+	kill -TERM "$IT_PID"
+	it_wait "$IT_PID"
+	[ "$IT_STATUS" -eq 143 ]
+	[ "$(cat "$err")" = "mqrecv: unable to remove message queue $n: Permission denied" ]
+	run -0 mqrecv -k "$k" --stat --rm
+	run -0 mqrecv -N "$n" --stat --rm
+}
