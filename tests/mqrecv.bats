@@ -616,3 +616,23 @@ mqrecv_complete() {
 	run -0 mqrecv -k "$k" --stat --rm
 	run -0 mqrecv -N "$n" --stat --rm
 }
+
+@test "a file size limit on standard error too: the failure still has its line, saying what went back (ulimit -S -f 0)" {
+	local k n out err
+	k=$(it_key)
+	n=$(it_name)
+	out=$(it_path out)
+	err=$(it_path err)
+	seq 5 | mqsend -k "$k" -c
+	seq 5 | mqsend -N "$n" -c
+	run -74 bash -c 'ulimit -S -f 0; exec mqrecv -k "$1" -n 3 >"$2" 2>"$3"' _ "$k" "$out" "$err"
+	[ "$(cat "$err")" = "mqrecv: unable to write standard output: File too large (1 message put back)" ]
+	run -74 bash -c 'ulimit -S -f 0; exec mqrecv -N "$1" --follow --nowait --rm >"$2" 2>>"$3"' _ "$n" "$out" "$err"
+	[ "$(sed -n 2p "$err")" = "mqrecv: unable to write standard output: File too large (1 message put back, so the queue stays despite --rm)" ]
+	# The limit is back in force after the line: the file stays empty.
+	[ ! -s "$out" ]
+	run -0 mqrecv -k "$k" --follow --nowait
+	[ "$output" = "$(seq 2 5; echo 1)" ]
+	run -0 mqrecv -N "$n" --follow --nowait --rm
+	[ "$output" = "$(seq 2 5; echo 1)" ]
+}
