@@ -636,3 +636,57 @@ mqrecv_complete() {
 	run -0 mqrecv -N "$n" --follow --nowait --rm
 	[ "$output" = "$(seq 2 5; echo 1)" ]
 }
+
+in_pipe_write() {
+	blocked_in "$1" anon_pipe_write || blocked_in "$1" pipe_write
+}
+
+# Runs mqrecv "$@" with its stdout a pipe shrunk to one page that nobody
+# reads; prints its status (or "hung" after the deadline, when it is
+# killed) on the first line, then its stderr.
+unread_pipe() {
+	python3 -c '
+import fcntl, os, subprocess, sys
+r, w = os.pipe()
+fcntl.fcntl(w, 1031, 4096)  # F_SETPIPE_SZ
+p = subprocess.Popen(sys.argv[2:], stdout=w, stderr=subprocess.PIPE)
+os.close(w)
+open(os.environ["PIDFILE"], "w").write("%d\n" % p.pid)
+try:
+    err = p.communicate(timeout=float(sys.argv[1]))[1]
+    print(p.returncode if p.returncode >= 0 else 128 - p.returncode)
+except subprocess.TimeoutExpired:
+    p.kill()
+    err = p.communicate()[1]
+    print("hung")
+sys.stdout.write(err.decode())
+' "$IT_DEADLINE" mqrecv "$@"
+}
+
+@test "a message larger than the pipe, whose reader stops reading: -w bounds the write and SIGTERM ends it, the message put back whole" {
+	local n pidfile
+	n=$(it_name)
+	pidfile=$(it_path pid)
+	mqsend -N "$n" -c --msgsize 8192 --stat >/dev/null
+	head -c 8000 /dev/zero | tr '\0' a | mqsend -N "$n" --whole
+	PIDFILE=$pidfile run -0 unread_pipe -N "$n" --whole -w 0.5
+	[ "${lines[0]}" = 1 ]
+	[ "${lines[1]}" = "mqrecv: unable to write standard output: timed out with 4096 of a message's 8000 bytes written (1 message put back whole)" ]
+	run -0 mqrecv -N "$n" --whole --nowait
+	[ "$output" = "$(head -c 8000 /dev/zero | tr '\0' a)" ]
+	# --follow and --rm: the queue stays with the message.
+	head -c 8000 /dev/zero | tr '\0' b | mqsend -N "$n" --whole
+	PIDFILE=$pidfile run -0 unread_pipe -N "$n" --whole --follow -w 0.5 --rm
+	[ "${lines[0]}" = 1 ]
+	[ "${lines[1]}" = "mqrecv: unable to write standard output: timed out with 4096 of a message's 8000 bytes written (1 message put back whole, so the queue stays despite --rm)" ]
+	# No -w: SIGTERM ends the write at once.
+	rm "$pidfile"
+	PIDFILE=$pidfile it_bg unread_pipe -N "$n" --whole
+	local py=$IT_PID
+	wait_for test -s "$pidfile"
+	wait_for in_pipe_write "$(cat "$pidfile")"
+	kill -TERM "$(cat "$pidfile")"
+	it_wait "$py"
+	run -0 mqrecv -N "$n" --whole --nowait --rm
+	[ "$output" = "$(head -c 8000 /dev/zero | tr '\0' b)" ]
+}
