@@ -690,3 +690,16 @@ sys.stdout.write(err.decode())
 	run -0 mqrecv -N "$n" --whole --nowait --rm
 	[ "$output" = "$(head -c 8000 /dev/zero | tr '\0' b)" ]
 }
+
+@test "order changes only by a put-back, and as mqrecv(1) says: a write out of -w time sends its message behind the queue" {
+	local n pidfile big
+	n=$(it_name)
+	pidfile=$(it_path pid)
+	big=$(head -c 8000 /dev/zero | tr '\0' a)
+	mqsend -N "$n" -c --msgsize 8192 --stat >/dev/null
+	mqsend -N "$n" "$big" x y
+	PIDFILE=$pidfile run -0 unread_pipe -N "$n" --follow -w 0.5
+	[ "${lines[0]}" = 1 ]
+	run -0 mqrecv -N "$n" --follow --nowait --rm
+	[ "$output" = "$(printf 'x\ny\n%s' "$big")" ]
+}
