@@ -840,5 +840,5 @@ os.kill(os.getpid(), signal.SIGSTOP)' "$f"
 	it_bg bash -c 'fifotool read "$1" | while read -r -n 4096 _; do :; done; echo done >"$2"' _ "$f" "$out"
 	run -0 bash -c 'head -c 300000 /dev/zero | tr "\0" x | fifotool write -w 5 "$1"' _ "$f"
 	it_wait "$IT_PID"
-	[ "$(cat "$out")" = done ]
+	[ "$(cat "$out")" = "done" ]
 }
