@@ -48,7 +48,7 @@ static const struct argp_option options[] = {
 	{"nowait", OPT_NOWAIT, NULL, 0, "exit 1 at once if no message is there",
 	 0},
 	{"timeout", 'w', "DURATION", 0, "exit 1 if no message comes in this "
-	 "time (250ms, 1.5s, 2m)", 0},
+	 "time (250ms, 1.5s, 2m), or a write blocks that long", 0},
 	{"truncate", OPT_TRUNCATE, NULL, 0, "cut messages longer than --msgsize "
 	 "and say so on stderr, instead of exit 65 (System V)", 0},
 	{"maxmsg", OPT_MAXMSG, "N", 0, "a new POSIX queue holds N messages", 0},
