@@ -63,7 +63,8 @@ static const struct argp_option options[] = {
 	 "and print its path", 0},
 	{"nonblock", 'n', NULL, 0, "write: no reader is exit 1 at once", 0},
 	{"timeout", 'w', "DURATION", 0, "write: wait at most this long for "
-	 "a reader; read: for the first writer, or with --keep-open for data",
+	 "a reader, and for it to take a byte from a full FIFO; read: for the "
+	 "first writer, or with --keep-open for data",
 	 0},
 	{"lines", 'l', NULL, 0, "write: write whole lines of up to PIPE_BUF "
 	 "bytes atomically", 0},
@@ -300,6 +301,37 @@ static void set_blocking(int fd)
 		it_xfail(errno, "set up", "the FIFO", NULL);
 }
 
+/* write -w: how long the FIFO may stay full, its reader taking nothing,
+ * before the writer gives up (exit 1); IT_FOREVER without -w, and for
+ * read. stall_at is the deadline since the last byte taken. */
+static int64_t stall_ns = IT_FOREVER, stall_at = IT_FOREVER;
+
+static void progress(void)
+{
+	if (stall_ns == IT_FOREVER)
+		return;
+	stall_at = it_deadline(stall_ns);
+	it_alarm_at(stall_at);
+}
+
+static int stalled(void)
+{
+	return stall_at != IT_FOREVER && it_left_ns(stall_at) == 0;
+}
+
+static _Noreturn void stall_failed(int fd, const char *path, size_t lost)
+{
+	int unread = 0;
+	char more[80] = "";
+	if (ioctl(fd, FIONREAD, &unread) < 0)
+		unread = 0;
+	if (lost)
+		snprintf(more, sizeof more, "; %zu bytes read from standard input "
+			 "were not written", lost);
+	it_die(IT_NO, "unable to write %s: timed out: its reader took nothing "
+	       "within the --timeout, %d bytes unread%s", path, unread, more);
+}
+
 /* A reader that went away with bytes still in the FIFO: they go with it. */
 static _Noreturn void unread_died(const char *path, int unread)
 {
@@ -325,6 +357,11 @@ static ssize_t move(int in, int out, bool fifo_in, bool *bad_out, size_t *lost)
 		n = splice(in, NULL, out, NULL, CHUNK, SPLICE_F_MOVE);
 		if (n >= 0)
 			return n;
+		if (errno == EINTR && stalled()) {
+			errno = ETIMEDOUT;
+			*bad_out = true;
+			return -1;
+		}
 		if (errno == EINTR)
 			continue;
 		if (errno != EINVAL && errno != ENOSYS && errno != EAGAIN) {
@@ -335,8 +372,10 @@ static ssize_t move(int in, int out, bool fifo_in, bool *bad_out, size_t *lost)
 	}
 	while ((n = read(in, buf, sizeof buf)) < 0 && errno == EINTR)
 		;
-	size_t done = n > 0 ? it_write_some(out, buf, (size_t)n, NULL) : 0;
+	size_t done = n > 0 ? it_write_some(out, buf, (size_t)n, stalled) : 0;
 	if (n > 0 && done < (size_t)n) {
+		if (stalled())
+			errno = ETIMEDOUT;
 		*bad_out = true;
 		*lost = (size_t)n - done;
 		return -1;
@@ -351,6 +390,8 @@ static _Noreturn void move_failed(int out, bool bad_out, size_t lost,
 				  const char *inname, const char *outname)
 {
 	int unread;
+	if (bad_out && errno == ETIMEDOUT)
+		stall_failed(out, outname, lost);
 	if (bad_out && errno == EPIPE && ioctl(out, FIONREAD, &unread) == 0 &&
 	    unread > 0)
 		unread_died(outname, unread);
@@ -370,7 +411,7 @@ static void copy(int in, const char *inname, int out, const char *outname,
 	size_t lost = 0;
 	ssize_t n;
 	while ((n = move(in, out, fifo_in, &bad_out, &lost)) > 0)
-		;
+		progress();
 	if (n < 0)
 		move_failed(out, bad_out, lost, inname, outname);
 }
@@ -398,8 +439,13 @@ static void write_lines(int fd, const char *path)
 		if (cut == 0 && len > PIPE_BUF)
 			it_die(IT_DATAERR, "unable to write %s: a line is longer "
 			       "than PIPE_BUF (%d bytes)", path, PIPE_BUF);
-		if (cut > 0 && it_write_full(fd, buf, cut) < 0)
+		if (cut > 0 && it_write_some(fd, buf, cut, stalled) < cut) {
+			if (stalled())
+				stall_failed(fd, path, len);
 			move_failed(fd, true, 0, "standard input", path);
+		}
+		if (cut > 0)
+			progress();
 		memmove(buf, buf + cut, len - cut);
 		len -= cut;
 		if (n == 0)
@@ -419,7 +465,13 @@ static void drain(int fd, const char *path)
 	int64_t spin = it_now_ns() + 100000;
 	struct pollfd p = {fd, 0, 0};
 	int unread;
+	int last = -1;
 	while (ioctl(fd, FIONREAD, &unread) == 0 && unread > 0) {
+		if (unread != last)
+			progress();
+		last = unread;
+		if (stalled())
+			stall_failed(fd, path, 0);
 		if (it_now_ns() < spin) {
 			sched_yield();
 			continue;
@@ -450,6 +502,8 @@ static int write_fifo(struct args *a)
 	int fd = open_fifo(a, O_WRONLY | nonblock, it_deadline(a->timeout));
 	set_blocking(fd);
 	it_xready(&a->ready_fd);
+	stall_ns = a->timeout;
+	progress();
 	if (a->used & O_LINES)
 		write_lines(fd, a->paths[0]);
 	else

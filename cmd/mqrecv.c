@@ -48,7 +48,7 @@ static const struct argp_option options[] = {
 	{"nowait", OPT_NOWAIT, NULL, 0, "exit 1 at once if no message is there",
 	 0},
 	{"timeout", 'w', "DURATION", 0, "exit 1 if no message comes in this "
-	 "time (250ms, 1.5s, 2m)", 0},
+	 "time (250ms, 1.5s, 2m), or a write blocks that long", 0},
 	{"truncate", OPT_TRUNCATE, NULL, 0, "cut messages longer than --msgsize "
 	 "and say so on stderr, instead of exit 65 (System V)", 0},
 	{"maxmsg", OPT_MAXMSG, "N", 0, "a new POSIX queue holds N messages", 0},
@@ -257,6 +257,7 @@ struct out {
 	const char *refused;    /* why the message in hand goes back, if not
 				   for the output's sake (--unpack) */
 	int64_t putback_ns;     /* how long a put-back may wait for room */
+	int64_t write_ns;       /* -w: how long a write may block */
 };
 
 static struct out out;
@@ -275,6 +276,7 @@ static void out_init(const struct args *a, const struct it_mq *q)
 	out.framing = a->framing;
 	out.prefix = a->print_type || a->print_prio;
 	out.putback_ns = a->putback_timeout;
+	out.write_ns = a->timeout;
 	out.pipe = fstat(STDOUT_FILENO, &st) == 0 && S_ISFIFO(st.st_mode);
 	out.unpack = a->unpacked ? &a->pack : NULL;
 	size_t most = out.unpack ? it_unpack_maxline(out.unpack) : q->msgmax;
@@ -372,6 +374,17 @@ static void put_back(struct it_mq *q)
 static _Noreturn void write_failed(struct it_mq *q, size_t done, int err)
 {
 	struct stat st;
+	if (err == ETIMEDOUT) {
+		/* A reader that stopped reading in the middle of a message
+		 * larger than the pipe: the part it has not read yet counts
+		 * as not delivered, like a part read. */
+		put_back(q);
+		it_drain_restore();
+		it_die(IT_NO, "unable to write standard output: timed out with %zu "
+		       "of a message's %zu bytes written (1 message put back "
+		       "whole%s)", done, out.len, out.rm_kept ? ", so the queue "
+		       "stays despite --rm" : "");
+	}
 	if (done > 0) {
 		off_t at = lseek(STDOUT_FILENO, 0, SEEK_CUR);
 		/* Only our own bytes, at the end of the file, are cut. */
@@ -413,6 +426,13 @@ static void deliver(struct it_mq *q, long type, size_t len)
 	/* The message in hand is written even if a stop signal came before:
 	 * putting it back would move it behind the queue. A signal ends only
 	 * a write it interrupts, failed with EINTR or cut short. */
+	/* A write blocks where the output does not take it all at once (a
+	 * message larger than the pipe, a terminal on ^S): -w bounds that,
+	 * and an alarm ends the wait. */
+	int64_t deadline = it_deadline(out.write_ns);
+	bool timed = deadline != IT_FOREVER;
+	if (timed)
+		it_alarm_at(deadline);
 	size_t done = 0;
 	while (done < out.len) {
 		ssize_t n = write(STDOUT_FILENO, out.buf + done, out.len - done);
@@ -420,9 +440,14 @@ static void deliver(struct it_mq *q, long type, size_t len)
 			done += (size_t)n;
 		if (n > 0 && done < out.len && it_mq_caught())
 			write_failed(q, done, EINTR);
+		else if (n < 0 && errno == EINTR && !it_mq_caught() && timed &&
+			 it_left_ns(deadline) == 0)
+			write_failed(q, done, ETIMEDOUT);
 		else if (n == 0 || (n < 0 && (errno != EINTR || it_mq_caught())))
 			write_failed(q, done, n == 0 ? EIO : errno);
 	}
+	if (timed)
+		it_alarm_at(IT_FOREVER);
 	out.in_pipe = out.pipe;
 }
 

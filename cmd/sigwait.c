@@ -222,7 +222,9 @@ static int print(const struct opts *o, const siginfo_t *si, const struct drain *
 			"without the line of SIG%s from pid %d", it_sig_name(si->si_signo),
 			(int)si->si_pid);
 	else
-		it_warn("unable to write standard output: %s", strerror(errno));
+		it_warn("unable to write standard output: %s (the line of SIG%s "
+			"from pid %d is lost)", strerror(errno),
+			it_sig_name(si->si_signo), (int)si->si_pid);
 	it_reported();
 	return IT_IOERR;
 }

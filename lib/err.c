@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "ipctools.h"
@@ -116,6 +117,41 @@ const char *it_quote(const char *s, char *buf, size_t size)
 	return buf;
 }
 
+/* The line is often the only report of a failure: a file size limit
+ * (ulimit -f) that stopped the data must not silence it too, when standard
+ * error is a file under that limit. The limit is lifted for this one write,
+ * as far as the process may (the soft limit up to the hard one; all of it
+ * with CAP_SYS_RESOURCE), then put back. */
+static void write_line(const char *line, size_t len)
+{
+	size_t done = 0;
+	bool lifted = false;
+	struct rlimit old;
+	while (done < len) {
+		ssize_t n = write(STDERR_FILENO, line + done, len - done);
+		if (n > 0) {
+			done += (size_t)n;
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n == 0 || errno != EFBIG || lifted ||
+		    getrlimit(RLIMIT_FSIZE, &old) < 0)
+			break;
+		struct rlimit up = { RLIM_INFINITY, RLIM_INFINITY };
+		if (setrlimit(RLIMIT_FSIZE, &up) < 0) {
+			up = old;
+			up.rlim_cur = old.rlim_max;
+			if (old.rlim_cur == old.rlim_max ||
+			    setrlimit(RLIMIT_FSIZE, &up) < 0)
+				break;
+		}
+		lifted = true;
+	}
+	if (lifted)
+		setrlimit(RLIMIT_FSIZE, &old);
+}
+
 static void vwarn(const char *fmt, va_list ap)
 {
 	/* One line, written with one call, so that concurrent tools sharing
@@ -128,7 +164,7 @@ static void vwarn(const char *fmt, va_list ap)
 				      program_invocation_short_name);
 	pre += fit(line + pre, LINE_MAX_ - pre - 1, raw, (size_t)n, LINE_HEAD);
 	line[pre++] = '\n';
-	(void)it_write_full(STDERR_FILENO, line, pre);
+	write_line(line, pre);
 	free(raw);
 }
 

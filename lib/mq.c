@@ -98,8 +98,15 @@ void it_mq_interrupt(int sig)
 
 void it_mq_exit_signal(int sig)
 {
-	remove_queue();
+	/* A --rm refused (another user's queue) is said even here, where
+	 * the status is the signal's. */
+	const struct it_mq *q = rm_queue;
 	rm_queue = NULL;
+	if (q && (q->posix ? mq_unlink(q->obj->name)
+		  : msgctl(q->id, IPC_RMID, NULL)) < 0 &&
+	    errno != ENOENT && errno != EINVAL && errno != EIDRM)
+		it_warn("unable to remove message queue %s: %s",
+			it_obj_label(q->obj), strerror(errno));
 	it_exit_signal(sig);
 }
 
@@ -462,6 +469,21 @@ static void meta_mode(struct it_meta *m, mode_t mode)
 	it_meta_str(m, "mode", s);
 }
 
+/* The metadata counts as printed only once it is out of the stdio buffer:
+ * a --rm queue whose --stat could not be written stays, and the line says
+ * so. */
+static void stat_written(const struct it_mq *q)
+{
+	if (fflush(stdout) == 0 && !ferror(stdout))
+		return;
+	int err = errno ? errno : EIO;
+	char hint[200];
+	snprintf(hint, sizeof hint, "%s stays despite --rm",
+		 it_obj_label(q->obj));
+	it_xfail_status(IT_IOERR, err, "write", "standard output",
+			it_mq_keep() ? hint : NULL);
+}
+
 void it_mq_xstat(const struct it_mq *q, bool json)
 {
 	struct it_meta m;
@@ -479,6 +501,7 @@ void it_mq_xstat(const struct it_mq *q, bool json)
 		it_meta_int(&m, "maxmsg", a.mq_maxmsg);
 		it_meta_int(&m, "msgsize", a.mq_msgsize);
 		it_meta_end(&m);
+		stat_written(q);
 		return;
 	}
 	struct msqid_ds ds;
@@ -504,6 +527,7 @@ void it_mq_xstat(const struct it_mq *q, bool json)
 	it_meta_int(&m, "received", (long long)ds.msg_rtime);
 	it_meta_int(&m, "changed", (long long)ds.msg_ctime);
 	it_meta_end(&m);
+	stat_written(q);
 }
 
 void it_mq_check_create(const struct argp_state *state,

@@ -801,3 +801,44 @@ sys.exit(subprocess.call(sys.argv[1:], stdout=w))' fifotool mk --tmp
 	[ "$IT_STATUS" -eq 0 ]
 	[ "$(cat "$out")" = data ]
 }
+
+is_stopped() {
+	[[ $(ps -o stat= -p "$1") == T* ]]
+}
+
+@test "write -w bounds a reader that stops reading: exit 1 saying how much is unread, also --lines and the final wait; a slow reader is no stall" {
+	local f py out
+	f=$(it_path f)
+	out=$(it_path out)
+	fifotool mk "$f"
+	# A reader that opens the FIFO and stops, never reading.
+	it_bg python3 -c '
+import os, signal, sys
+fd = os.open(sys.argv[1], os.O_RDONLY | os.O_NONBLOCK)
+os.kill(os.getpid(), signal.SIGSTOP)' "$f"
+	py=$IT_PID
+	wait_for is_stopped "$py"
+	run -1 bash -c 'head -c 200000 /dev/zero | timeout "$2" fifotool write -w 0.3 "$1"' _ "$f" "$IT_DEADLINE"
+	[ "$output" = "fifotool: unable to write $f: timed out: its reader took nothing within the --timeout, 65536 bytes unread" ]
+	# The FIFO is full now: a --lines write cannot even begin.
+	run -1 bash -c 'echo hello | timeout "$2" fifotool write --lines -w 0.3 "$1"' _ "$f" "$IT_DEADLINE"
+	[[ $output == "fifotool: unable to write $f: timed out: its reader took nothing within the --timeout, 65536 bytes unread; 6 bytes read from standard input were not written" ]]
+	kill -KILL "$py"
+	it_wait "$py" || true
+	# The final wait for the FIFO to empty is bounded too.
+	it_bg python3 -c '
+import os, signal, sys
+fd = os.open(sys.argv[1], os.O_RDONLY | os.O_NONBLOCK)
+os.kill(os.getpid(), signal.SIGSTOP)' "$f"
+	py=$IT_PID
+	wait_for is_stopped "$py"
+	run -1 bash -c 'echo hello | timeout "$2" fifotool write -w 0.3 "$1"' _ "$f" "$IT_DEADLINE"
+	[ "$output" = "fifotool: unable to write $f: timed out: its reader took nothing within the --timeout, 6 bytes unread" ]
+	kill -KILL "$py"
+	it_wait "$py" || true
+	# A reader that takes a little at a time never lets -w pass.
+	it_bg bash -c 'fifotool read "$1" | while read -r -n 4096 _; do :; done; echo done >"$2"' _ "$f" "$out"
+	run -0 bash -c 'head -c 300000 /dev/zero | tr "\0" x | fifotool write -w 5 "$1"' _ "$f"
+	it_wait "$IT_PID"
+	[ "$(cat "$out")" = "done" ]
+}

@@ -565,3 +565,141 @@ mqrecv_complete() {
 	run -64 mqsend -N /x -p 32768 hello
 	[ "${lines[0]}" = "mqsend: invalid priority '32768': out of range" ]
 }
+
+@test "--stat --rm whose metadata cannot be written leaves the queue and says so (System V and POSIX, mqrecv and mqsend)" {
+	local k n
+	k=$(it_key)
+	n=$(it_name)
+	mqsend -k "$k" -c hello
+	mqsend -N "$n" -c hello
+	run -74 bash -c 'exec mqrecv -k "$1" --stat --rm >/dev/full' _ "$k"
+	[ "$output" = "mqrecv: unable to write standard output: No space left on device (key $k stays despite --rm)" ]
+	run -74 bash -c 'exec mqrecv -N "$1" --stat --json --rm >/dev/full' _ "$n"
+	[ "$output" = "mqrecv: unable to write standard output: No space left on device ($n stays despite --rm)" ]
+	run -74 bash -c 'exec mqsend -k "$1" --stat --rm >/dev/full' _ "$k"
+	[ "$output" = "mqsend: unable to write standard output: No space left on device (key $k stays despite --rm)" ]
+	# Still there, with the message; a --stat that is written removes it.
+	run -0 mqrecv -k "$k" --stat --rm
+	[[ $output == *$'\nmessages=1\n'* ]]
+	run -66 mqrecv -k "$k" --stat
+	run -0 mqrecv -N "$n" --stat --rm
+	[[ $output == *$'\nmessages=1\n'* ]]
+	[ ! -e "/dev/mqueue$n" ]
+}
+
+@test "a refused --rm (another user's queue) is an error with a line: after the last message, a timeout, --stat, and a stop signal" {
+	local k n err
+	need_other_user
+	k=$(it_key)
+	n=$(it_name)
+	err=$(it_path err)
+	seq 3 | mqsend -k "$k" -c -m 0666
+	mqsend -N "$n" -c -m 0666 one
+	run -77 as_nobody mqrecv -k "$k" --rm --follow -w 0.1
+	[ "$output" = "$(printf '1\n2\n3\nmqrecv: unable to remove message queue key %s: Operation not permitted' "$k")" ]
+	run -77 as_nobody mqrecv -k "$k" --rm --stat
+	[ "${lines[-1]}" = "mqrecv: unable to remove message queue key $k: Operation not permitted" ]
+	run -77 as_nobody mqrecv -N "$n" --rm --json --stat
+	[ "${lines[-1]}" = "mqrecv: unable to remove message queue $n: Permission denied" ]
+	# A stop signal: the status is the signal's, and the line comes too
+	# (setpriv execs: its pid is mqrecv's).
+	it_bg_ready setpriv --reuid=nobody --regid=nogroup --clear-groups -- mqrecv -k "$k" --rm --follow --ready-fd 9 2>"$err" >/dev/null
+	kill -TERM "$IT_PID"
+	it_wait "$IT_PID"
+	[ "$IT_STATUS" -eq 143 ]
+	[ "$(cat "$err")" = "mqrecv: unable to remove message queue key $k: Operation not permitted" ]
+	it_bg_ready setpriv --reuid=nobody --regid=nogroup --clear-groups -- mqrecv -N "$n" --rm --follow --ready-fd 9 2>"$err" >/dev/null
+	kill -TERM "$IT_PID"
+	it_wait "$IT_PID"
+	[ "$IT_STATUS" -eq 143 ]
+	[ "$(cat "$err")" = "mqrecv: unable to remove message queue $n: Permission denied" ]
+	run -0 mqrecv -k "$k" --stat --rm
+	run -0 mqrecv -N "$n" --stat --rm
+}
+
+@test "a file size limit on standard error too: the failure still has its line, saying what went back (ulimit -S -f 0)" {
+	local k n out err
+	k=$(it_key)
+	n=$(it_name)
+	out=$(it_path out)
+	err=$(it_path err)
+	seq 5 | mqsend -k "$k" -c
+	seq 5 | mqsend -N "$n" -c
+	run -74 bash -c 'ulimit -S -f 0; exec mqrecv -k "$1" -n 3 >"$2" 2>"$3"' _ "$k" "$out" "$err"
+	[ "$(cat "$err")" = "mqrecv: unable to write standard output: File too large (1 message put back)" ]
+	run -74 bash -c 'ulimit -S -f 0; exec mqrecv -N "$1" --follow --nowait --rm >"$2" 2>>"$3"' _ "$n" "$out" "$err"
+	[ "$(sed -n 2p "$err")" = "mqrecv: unable to write standard output: File too large (1 message put back, so the queue stays despite --rm)" ]
+	# The limit is back in force after the line: the file stays empty.
+	[ ! -s "$out" ]
+	run -0 mqrecv -k "$k" --follow --nowait
+	[ "$output" = "$(seq 2 5; echo 1)" ]
+	run -0 mqrecv -N "$n" --follow --nowait --rm
+	[ "$output" = "$(seq 2 5; echo 1)" ]
+}
+
+in_pipe_write() {
+	blocked_in "$1" anon_pipe_write || blocked_in "$1" pipe_write
+}
+
+# Runs mqrecv "$@" with its stdout a pipe shrunk to one page that nobody
+# reads; prints its status (or "hung" after the deadline, when it is
+# killed) on the first line, then its stderr.
+unread_pipe() {
+	python3 -c '
+import fcntl, os, subprocess, sys
+r, w = os.pipe()
+fcntl.fcntl(w, 1031, 4096)  # F_SETPIPE_SZ
+p = subprocess.Popen(sys.argv[2:], stdout=w, stderr=subprocess.PIPE)
+os.close(w)
+open(os.environ["PIDFILE"], "w").write("%d\n" % p.pid)
+try:
+    err = p.communicate(timeout=float(sys.argv[1]))[1]
+    print(p.returncode if p.returncode >= 0 else 128 - p.returncode)
+except subprocess.TimeoutExpired:
+    p.kill()
+    err = p.communicate()[1]
+    print("hung")
+sys.stdout.write(err.decode())
+' "$IT_DEADLINE" mqrecv "$@"
+}
+
+@test "a message larger than the pipe, whose reader stops reading: -w bounds the write and SIGTERM ends it, the message put back whole" {
+	local n pidfile
+	n=$(it_name)
+	pidfile=$(it_path pid)
+	mqsend -N "$n" -c --msgsize 8192 --stat >/dev/null
+	head -c 8000 /dev/zero | tr '\0' a | mqsend -N "$n" --whole
+	PIDFILE=$pidfile run -0 unread_pipe -N "$n" --whole -w 0.5
+	[ "${lines[0]}" = 1 ]
+	[ "${lines[1]}" = "mqrecv: unable to write standard output: timed out with 4096 of a message's 8000 bytes written (1 message put back whole)" ]
+	run -0 mqrecv -N "$n" --whole --nowait
+	[ "$output" = "$(head -c 8000 /dev/zero | tr '\0' a)" ]
+	# --follow and --rm: the queue stays with the message.
+	head -c 8000 /dev/zero | tr '\0' b | mqsend -N "$n" --whole
+	PIDFILE=$pidfile run -0 unread_pipe -N "$n" --whole --follow -w 0.5 --rm
+	[ "${lines[0]}" = 1 ]
+	[ "${lines[1]}" = "mqrecv: unable to write standard output: timed out with 4096 of a message's 8000 bytes written (1 message put back whole, so the queue stays despite --rm)" ]
+	# No -w: SIGTERM ends the write at once.
+	rm "$pidfile"
+	PIDFILE=$pidfile it_bg unread_pipe -N "$n" --whole
+	local py=$IT_PID
+	wait_for test -s "$pidfile"
+	wait_for in_pipe_write "$(cat "$pidfile")"
+	kill -TERM "$(cat "$pidfile")"
+	it_wait "$py"
+	run -0 mqrecv -N "$n" --whole --nowait --rm
+	[ "$output" = "$(head -c 8000 /dev/zero | tr '\0' b)" ]
+}
+
+@test "order changes only by a put-back, and as mqrecv(1) says: a write out of -w time sends its message behind the queue" {
+	local n pidfile big
+	n=$(it_name)
+	pidfile=$(it_path pid)
+	big=$(head -c 8000 /dev/zero | tr '\0' a)
+	mqsend -N "$n" -c --msgsize 8192 --stat >/dev/null
+	mqsend -N "$n" "$big" x y
+	PIDFILE=$pidfile run -0 unread_pipe -N "$n" --follow -w 0.5
+	[ "${lines[0]}" = 1 ]
+	run -0 mqrecv -N "$n" --follow --nowait --rm
+	[ "$output" = "$(printf 'x\ny\n%s' "$big")" ]
+}
