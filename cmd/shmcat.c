@@ -333,9 +333,21 @@ static void open_posix(struct seg *s, const struct it_create *c, bool rw,
 		}
 	}
 	if (s->fd < 0) {
-		if (errno == ENOENT)
+		int err = errno;
+		struct stat st;
+		char path[300];
+		if (err == ENOENT)
 			missing(s);
-		it_xfail(errno, s->created || c->excl ? "create" : "open",
+		/* O_NOFOLLOW fails on a symlink (ELOOP), and shm_open turns
+		 * a directory's EISDIR into EINVAL: say what is there. */
+		snprintf(path, sizeof path, "/dev/shm%s", s->label);
+		if ((err == ELOOP || err == EINVAL) && lstat(path, &st) == 0 &&
+		    !S_ISREG(st.st_mode))
+			it_die(IT_DATAERR, "unable to use %s: not a shared memory "
+			       "object (%s)", s->label, S_ISLNK(st.st_mode) ?
+			       "a symbolic link" : S_ISDIR(st.st_mode) ?
+			       "a directory" : "not a regular file");
+		it_xfail(err, s->created || c->excl ? "create" : "open",
 			 s->label, NULL);
 	}
 	/* shm_open(3) applies the umask: the mode is set on the descriptor,

@@ -1120,7 +1120,7 @@ fifo_has_data() {
 
 # ---- raw segments: what a new user tried ----
 
-@test "stat and dump of a FIFO or a directory planted in /dev/shm are exit 65 at once, with nothing on stdout" {
+@test "stat, dump and load of a FIFO, a directory or a symlink planted in /dev/shm are exit 65 at once, with nothing on stdout" {
 	local n m
 	n=$(it_name)
 	m=$(it_name)
@@ -1133,6 +1133,20 @@ fifo_has_data() {
 	output_is "shmcat: unable to use $n: not a shared memory object (a FIFO)"
 	run -65 timeout 5 shmcat stat -N "$m"
 	output_is "shmcat: unable to use $m: not a shared memory object (a directory)"
+	# load opens for writing, where shm_open says EINVAL for a directory
+	run -65 shmcat load -N "$m" <<<x
+	output_is "shmcat: unable to use $m: not a shared memory object (a directory)"
+	run -65 shmcat load -N "$m" -c <<<x
+	output_is "shmcat: unable to use $m: not a shared memory object (a directory)"
+	# a symlink is refused (O_NOFOLLOW) as what it is, not as ELOOP's 71
+	local l
+	l=$(it_name)
+	ln -s /etc/passwd "/dev/shm$l"
+	it_track path "/dev/shm$l"
+	run -65 shmcat dump -N "$l"
+	output_is "shmcat: unable to use $l: not a shared memory object (a symbolic link)"
+	run -65 shmcat load -N "$l" <<<x
+	output_is "shmcat: unable to use $l: not a shared memory object (a symbolic link)"
 }
 
 @test "load -N from a stream that fails or is cut grows the object only as far as the data, or not at all" {

@@ -213,7 +213,7 @@ count() {
 	spool put "$d" only
 	run -1 spool take -n 2 --nowait "$d"
 	[ "${lines[0]}" = only ]
-	[ "${lines[1]}" = "spool: unable to take from $d: no message (--nowait)" ]
+	[ "${lines[1]}" = "spool: unable to take from $d: no message (--nowait) after 1 of 2 messages, which were delivered" ]
 }
 
 @test "take waits for a message put after --ready-fd; --follow -w ends 0 once idle" {
