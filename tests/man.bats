@@ -198,10 +198,10 @@ run_examples() {
 	done
 }
 
-@test "the README's mqsend / mqrecv, fifotool, spool and sigsend / sigwait examples run as shown" {
+@test "the README's mqsend / mqrecv, fifotool, spool, shmcat and sigsend / sigwait examples run as shown" {
 	local s d
 	examples_free
-	for s in "mqsend / mqrecv" fifotool spool "sigsend / sigwait"; do
+	for s in "mqsend / mqrecv" fifotool spool shmcat "sigsend / sigwait"; do
 		d=$BATS_TEST_TMPDIR/readme-${s%% *}
 		mkdir "$d"
 		readme_examples "$BATS_TEST_DIRNAME/../README.md" "$s" "$d"
