@@ -161,10 +161,11 @@ static void parse_owner(struct args *a, struct argp_state *state, char *arg)
 		/* UID: with nothing after the colon: the user's login group,
 		 * as chown(1) takes it. */
 		struct passwd *pw = getpwuid(a->uid);
-		if (!pw)
+		if (pw)
+			a->gid = pw->pw_gid;
+		else
 			argp_error(state, "invalid owner '%s:': no such user, so no "
 				   "login group", it_quote(arg, (char[48]){0}, 48));
-		a->gid = pw->pw_gid;
 	}
 	if (!a->uid_given && !a->gid_given)
 		argp_error(state, "invalid owner '': give a user, a group or both");
