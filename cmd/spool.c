@@ -37,14 +37,17 @@ enum {
 	O_MAXSIZE = 1 << 3, O_COUNT = 1 << 4, O_FOLLOW = 1 << 5,
 	O_TIMEOUT = 1 << 6, O_NOWAIT = 1 << 7, O_READY = 1 << 8,
 	O_EXEC = 1 << 9, O_TRIES = 1 << 10, O_JSON = 1 << 11, O_ANY = 1 << 12,
+	O_WAIT = 1 << 13,
 };
 static const char *const opt_names[] = {
 	"create", "no-sync", "print-name", "max-size", "count", "follow",
 	"timeout", "nowait", "ready-fd", "exec", "tries", "json", "any-owner",
+	"wait",
 };
 
 static const struct it_cmd cmds[NCMD] = {
-	[PUT] = {"put", O_CREATE | O_NOSYNC | O_PRINT | O_MAXSIZE | O_ANY},
+	[PUT] = {"put", O_CREATE | O_NOSYNC | O_PRINT | O_MAXSIZE | O_ANY |
+		 O_WAIT | O_TIMEOUT},
 	[TAKE] = {"take", O_CREATE | O_NOSYNC | O_MAXSIZE | O_COUNT | O_FOLLOW |
 		  O_TIMEOUT | O_NOWAIT | O_READY | O_EXEC | O_TRIES | O_ANY},
 	[LS] = {"ls", O_JSON | O_ANY},
@@ -64,10 +67,11 @@ struct args {
 	long count, tries;
 	int64_t timeout;
 	int ready_fd;
+	bool wait_bound;    /* --wait=DURATION set timeout */
 };
 
 enum { OPT_NOSYNC = 256, OPT_PRINT, OPT_MAXSIZE, OPT_FOLLOW, OPT_NOWAIT,
-       OPT_READY, OPT_EXEC, OPT_TRIES, OPT_JSON, OPT_ANY };
+       OPT_READY, OPT_EXEC, OPT_TRIES, OPT_JSON, OPT_ANY, OPT_WAIT };
 
 static const struct argp_option options[] = {
 	{"create", 'c', NULL, 0, "put, take: create DIR (mode 0700) and its "
@@ -79,10 +83,14 @@ static const struct argp_option options[] = {
 	 "message", 0},
 	{"max-size", OPT_MAXSIZE, "BYTES", 0, "put, take: the largest message "
 	 "(default 64M); put: a larger one is exit 65; take skips it", 0},
+	{"wait", OPT_WAIT, "DURATION", OPTION_ARG_OPTIONAL, "put: return once "
+	 "each message put was taken and removed (exit 65 if one went to "
+	 "DIR/failed); DURATION as -w", 0},
 	{"count", 'n', "N", 0, "take: take N messages (default 1)", 0},
 	{"follow", OPT_FOLLOW, NULL, 0, "take: take messages until stopped", 0},
 	{"timeout", 'w', "DURATION", 0, "take: exit 1 if no message comes in "
-	 "this time (with --follow: once idle this long)", 0},
+	 "this time (with --follow: once idle this long); put --wait: if the "
+	 "messages are not all taken in this time", 0},
 	{"nowait", OPT_NOWAIT, NULL, 0, "take: never wait; with --follow, take "
 	 "all there is and exit", 0},
 	{"ready-fd", OPT_READY, "FD", 0, "take: write a newline to FD once "
@@ -113,6 +121,7 @@ static unsigned opt_bit(int key)
 	case OPT_TRIES: return O_TRIES;
 	case OPT_JSON: return O_JSON;
 	case OPT_ANY: return O_ANY;
+	case OPT_WAIT: return O_WAIT;
 	default: return 0;
 	}
 }
@@ -131,6 +140,8 @@ static void check_args(struct args *a, struct argp_state *state)
 		argp_error(state, "cannot use --count with --follow");
 	if (a->used & O_NOWAIT && a->used & O_TIMEOUT)
 		argp_error(state, "cannot use --timeout with --nowait");
+	if (a->cmd == PUT && a->used & O_TIMEOUT && !(a->used & O_WAIT))
+		argp_error(state, "--timeout goes with --wait");
 	if (a->used & O_TRIES && !(a->used & O_EXEC))
 		argp_error(state, "--tries goes with --exec");
 	if (a->used & O_EXEC && !a->exec)
@@ -189,7 +200,17 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 			it_argp_bad(state, "tries", arg);
 		break;
 	case 'w':
+		if (a->wait_bound)
+			argp_error(state, "cannot use --timeout with --wait=DURATION");
 		it_argp_duration(state, arg, &a->timeout);
+		break;
+	case OPT_WAIT:
+		if (arg && a->used & O_TIMEOUT)
+			argp_error(state, "cannot use --timeout with --wait=DURATION");
+		if (arg) {
+			it_argp_duration(state, arg, &a->timeout);
+			a->wait_bound = true;
+		}
 		break;
 	case OPT_READY:
 		it_argp_fd(state, arg, &a->ready_fd);
@@ -242,7 +263,7 @@ static const struct argp_child children[] = {
 static const struct argp argp = {
 	options, parse_opt,
 	"put [-c] [--no-sync] [--print-name] [--max-size=BYTES] [-0|--whole|"
-	"--netstring] DIR [MSG...]\n"
+	"--netstring] [--wait[=DURATION] [-w DURATION]] DIR [MSG...]\n"
 	"take [-c] [--no-sync] [-n N|--follow] [-w DURATION|--nowait] "
 	"[--ready-fd=FD] [--max-size=BYTES] [-0|--whole|--netstring] DIR\n"
 	"take [-c] [--no-sync] [-n N|--follow] [-w DURATION|--nowait] "
@@ -254,8 +275,9 @@ static const struct argp argp = {
 	"A DIR, tmp, new or cur that is a symlink is refused, and one that "
 	"another user owns or anyone may write to without the sticky bit too, "
 	"without --any-owner. Exit status: 0 success, 1 timed out or no "
-	"message (--nowait) or CMD failed, 64 usage, 65 put: message over "
-	"--max-size or badly framed, 66 no such DIR or CMD, 71 system error, "
+	"message (--nowait) or CMD failed, or put --wait timed out, 64 usage, "
+	"65 put: message over --max-size or badly framed, or with --wait one "
+	"went to DIR/failed, 66 no such DIR or CMD, 71 system error, "
 	"74 I/O error or full disk, 77 permission denied.",
 	children, NULL, NULL,
 };
@@ -269,6 +291,8 @@ struct spool {
 	int dfd, tmp, new, cur;
 	int claim, failed;  /* opened when first needed, else -1 */
 	long put;           /* put: messages in new/ so far */
+	bool keep;          /* put --wait: keep each message open, as kept */
+	int kept;
 	mode_t umask;       /* the user's, for CMD: ours is 0 */
 };
 
@@ -561,6 +585,223 @@ static void add_name(struct spool *s, const char *name, void *l)
 	list_add(l, name);
 }
 
+/* ---- stop signals ---- */
+
+/* SIGINT, SIGTERM or SIGHUP, once caught: acted on between messages, so
+ * that the message in hand is finished or put back first. */
+static volatile sig_atomic_t caught;
+
+static void on_stop(int sig)
+{
+	if (!caught)
+		caught = sig;
+}
+
+static int stopped(void)
+{
+	return caught;
+}
+
+/* SIGCONT: a process stopped (SIGSTOP, ^Z) while it waited is continued
+ * with a wait whose time left was counted when it stopped, as if no time
+ * had passed meanwhile; -w would be overrun by the time spent stopped. The
+ * handler makes that wait end (poll(2) is never restarted after one), and
+ * the time left is counted again from the deadline. */
+static void on_cont(int sig)
+{
+	(void)sig;
+}
+
+/* Ends as by sig, with the pipe on stdout given its own size back first:
+ * the atexit handler that would do it does not run then. */
+static _Noreturn void end_by(int sig)
+{
+	it_drain_restore();
+	it_exit_signal(sig);
+}
+
+/* poll(2) that a stop signal interrupts, whenever it came: the signals are
+ * blocked from the check of the flag until ppoll unblocks them. */
+static int poll_stop(const sigset_t *stops, const sigset_t *old,
+		     struct pollfd *p, nfds_t n, int64_t deadline)
+{
+	sigprocmask(SIG_BLOCK, stops, NULL);
+	int rc = -1;
+	errno = EINTR;
+	if (!caught) {
+		int64_t left = it_left_ns(deadline);
+		struct timespec ts = it_ns_to_ts(left);
+		rc = ppoll(p, n, left == IT_FOREVER ? NULL : &ts, old);
+	}
+	int err = errno;
+	sigprocmask(SIG_SETMASK, old, NULL);
+	errno = err;
+	return rc;
+}
+
+/* ---- put --wait ---- */
+
+/* The messages put and not yet done with, each by the read-only descriptor
+ * keep_open gave it: the descriptor follows the file through every rename
+ * a taker makes (into claim/, back to new/, into failed/), and its link
+ * count falls to 0 once the file is removed, which is what delivered
+ * means. One inotify watch on each file tells of both, so put never polls.
+ * At most WAIT_WINDOW are held at once: past that, put waits for the
+ * oldest before it puts more. */
+#define WAIT_WINDOW 256
+
+enum fate { PENDING, REMOVED, FAILED };
+
+struct waiter {
+	int ifd, n;
+	int fd[WAIT_WINDOW], wd[WAIT_WINDOW];
+	long seq[WAIT_WINDOW];      /* the message's number in this put */
+	long failed;
+	int64_t deadline;
+	sigset_t stops, old;
+	struct it_reader *r;        /* stdin, given back when put ends short */
+};
+
+static void wait_init(struct waiter *w, const struct spool *s, int64_t timeout)
+{
+	w->ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	if (w->ifd < 0)
+		it_xfail(errno, "watch", s->path, NULL);
+	w->n = 0;
+	w->failed = 0;
+	w->r = NULL;
+	w->deadline = it_deadline(timeout);
+	sigemptyset(&w->stops);
+	sigaddset(&w->stops, SIGINT);
+	sigaddset(&w->stops, SIGTERM);
+	sigaddset(&w->stops, SIGHUP);
+}
+
+/* Where the file of fd is now; name gets its name there. A file that is
+ * in DIR/failed by that name, the same inode, went there. */
+static enum fate fate_of(struct spool *s, int fd, char *name, size_t size)
+{
+	struct stat st, there;
+	char proc[64], path[PATH_MAX];
+	if (fstat(fd, &st) < 0)
+		it_xfail(errno, "watch a message in", s->path, NULL);
+	if (st.st_nlink == 0)
+		return REMOVED;
+	snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
+	ssize_t len = readlink(proc, path, sizeof path - 1);
+	if (len <= 0)
+		return PENDING;
+	path[len] = '\0';
+	const char *base = strrchr(path, '/');
+	base = base ? base + 1 : path;
+	size_t n = strlen(base);
+	n = n < size ? n : size - 1;
+	memcpy(name, base, n);
+	name[n] = '\0';
+	int failed = failed_dir(s, false);
+	return failed >= 0 && fstatat(failed, base, &there,
+				      AT_SYMLINK_NOFOLLOW) == 0 &&
+	       there.st_ino == st.st_ino && there.st_dev == st.st_dev ?
+	       FAILED : PENDING;
+}
+
+/* Watches the message just put (s->kept), the put's number seq. */
+static void wait_add(struct waiter *w, struct spool *s, long seq)
+{
+	char proc[64];
+	snprintf(proc, sizeof proc, "/proc/self/fd/%d", s->kept);
+	int wd = inotify_add_watch(w->ifd, proc, IN_ATTRIB | IN_MOVE_SELF);
+	if (wd < 0)
+		it_xfail(errno, "watch a message in", s->path, NULL);
+	w->fd[w->n] = s->kept;
+	w->wd[w->n] = wd;
+	w->seq[w->n++] = seq;
+	s->kept = -1;
+}
+
+/* Drops the messages done with, saying which went to failed/. */
+static void wait_sweep(struct waiter *w, struct spool *s)
+{
+	char name[NAME_MAX + 1] = "", q[3 * NAME_MAX + 8];
+	int j = 0;
+	for (int i = 0; i < w->n; i++) {
+		enum fate f = fate_of(s, w->fd[i], name, sizeof name);
+		if (f == PENDING) {
+			w->fd[j] = w->fd[i];
+			w->wd[j] = w->wd[i];
+			w->seq[j++] = w->seq[i];
+			continue;
+		}
+		if (f == FAILED) {
+			w->failed++;
+			it_warn("message %ld went to %s/failed as %s: its taker "
+				"failed on it", w->seq[i], s->base,
+				it_quote(name, q, sizeof q));
+			inotify_rm_watch(w->ifd, w->wd[i]);
+		}
+		close(w->fd[i]);
+	}
+	w->n = j;
+}
+
+/* The end of a put --wait that did not see every message done: how many
+ * are still in the spool, and why. */
+static _Noreturn void wait_short(const struct waiter *w, const struct spool *s,
+				 int sig)
+{
+	char why[32] = "timed out";
+	if (w->r)
+		it_reader_giveback(w->r);
+	if (sig)
+		snprintf(why, sizeof why, "stopped by SIG%s", it_sig_name(sig));
+	it_warn("unable to wait on %s: %s with %d of %ld message%s put not "
+		"taken yet; they stay in the spool", s->path, why, w->n, s->put,
+		s->put == 1 ? "" : "s");
+	it_reported();
+	if (sig)
+		it_exit_signal(sig);
+	exit(IT_NO);
+}
+
+/* Waits until at most keep messages are pending, or the deadline (false).
+ * SIGINT, SIGTERM and SIGHUP end put, saying what is left. */
+static bool wait_until(struct waiter *w, struct spool *s, int keep)
+{
+	struct sigaction sa = {.sa_handler = on_stop}, old[3];
+	const int sigs[3] = {SIGINT, SIGTERM, SIGHUP};
+	char events[4096];
+	sigemptyset(&sa.sa_mask);
+	sigprocmask(SIG_SETMASK, NULL, &w->old);
+	for (int i = 0; i < 3; i++) {
+		sigdelset(&w->old, sigs[i]);
+		if (sigaction(sigs[i], NULL, &old[i]) == 0 &&
+		    old[i].sa_handler != SIG_IGN)
+			sigaction(sigs[i], &sa, NULL);
+	}
+	bool in_time = true;
+	for (;;) {
+		wait_sweep(w, s);
+		if (w->n <= keep)
+			break;
+		struct pollfd p = {w->ifd, POLLIN, 0};
+		int rc = poll_stop(&w->stops, &w->old, &p, 1, w->deadline);
+		if (rc < 0 && errno == EINTR && caught)
+			wait_short(w, s, caught);
+		if (rc < 0 && errno != EINTR)
+			it_xfail(errno, "wait on", s->path, NULL);
+		if (rc == 0) {
+			wait_sweep(w, s);
+			in_time = w->n <= keep;
+			break;
+		}
+		while (read(w->ifd, events, sizeof events) > 0)
+			continue;
+	}
+	for (int i = 0; i < 3; i++)
+		sigaction(sigs[i], &old[i], NULL);
+	return in_time;
+}
+
 /* ---- put ---- */
 
 /* A maildir-unique name: time.MusecPpidQcount.host, the host's / and :
@@ -625,6 +866,18 @@ static int write_sync(int fd, const char *msg, size_t len, bool sync)
 	return rc;
 }
 
+/* put --wait: a read-only descriptor of tmp/NAME, opened before the file
+ * is in new/ where a taker could remove it. A reader does not keep a take
+ * from it (only a writer does, see being_written). */
+static int keep_open(struct spool *s, const char *name)
+{
+	if (!s->keep)
+		return 0;
+	s->kept = openat(s->tmp, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+			 O_CLOEXEC);
+	return s->kept < 0 ? -1 : 0;
+}
+
 /* Renames tmp/NAME into new/, never replacing a file there: if someone
  * else's file has the name in new/, ours goes in under another. The file
  * is closed first: one linked into new/ while we still had it open for
@@ -653,7 +906,7 @@ static void into_new(const struct spool *s, char *name)
  * and renamed into new/, then new/ synced. It is never visible before it
  * is whole, and a crash while writing leaves nothing behind. Returns false
  * where the file system has no O_TMPFILE. */
-static bool put_tmpfile(const struct spool *s, const struct args *a,
+static bool put_tmpfile(struct spool *s, const struct args *a,
 			const char *msg, size_t len, char *name, size_t size)
 {
 	static bool unsupported, no_empty_path;
@@ -691,6 +944,8 @@ static bool put_tmpfile(const struct spool *s, const struct args *a,
 		unsupported = true;
 		return false;
 	}
+	if (!err && keep_open(s, name) < 0)
+		err = errno;
 	if (close(fd) < 0 && !err)
 		err = errno;
 	if (err) {
@@ -705,7 +960,7 @@ static bool put_tmpfile(const struct spool *s, const struct args *a,
 /* Between the link into tmp/ and the rename into new/, a whole message
  * has a name in tmp/: a stop signal waits until it is in new/, so that
  * none is left behind there. */
-static bool put_tmpfile_whole(const struct spool *s, const struct args *a,
+static bool put_tmpfile_whole(struct spool *s, const struct args *a,
 			      const char *msg, size_t len, char *name,
 			      size_t size)
 {
@@ -722,7 +977,7 @@ static bool put_tmpfile_whole(const struct spool *s, const struct args *a,
 
 /* The same the maildir way: a named file in tmp/, renamed into new/. On
  * any failure the file in tmp/ is removed, so nothing is left half-visible. */
-static void put_rename(const struct spool *s, const struct args *a,
+static void put_rename(struct spool *s, const struct args *a,
 		       const char *msg, size_t len, char *name, size_t size)
 {
 	int fd;
@@ -736,6 +991,8 @@ static void put_rename(const struct spool *s, const struct args *a,
 	int rc = write_sync(fd, msg, len, !(a->used & O_NOSYNC));
 	int err = errno;
 	if (close(fd) < 0 && rc == 0)
+		rc = -1, err = errno;
+	if (rc == 0 && keep_open(s, name) < 0)
 		rc = -1, err = errno;
 	if (rc < 0) {
 		unlinkat(s->tmp, name, 0);
@@ -778,6 +1035,34 @@ static _Noreturn void too_large(const struct spool *s, const char *verb,
 	       "--max-size (%llu bytes)", verb, s->path, (unsigned long long)max);
 }
 
+/* put_one, and with --wait the message watched; with WAIT_WINDOW of them
+ * pending, the oldest is waited for first. */
+static void put_waiting(struct spool *s, const struct args *a,
+			struct waiter *w, const char *msg, size_t len)
+{
+	put_one(s, a, msg, len);
+	if (!w)
+		return;
+	wait_add(w, s, s->put);
+	if (w->n == WAIT_WINDOW && !wait_until(w, s, WAIT_WINDOW - 1))
+		wait_short(w, s, 0);
+}
+
+/* put --wait's end: every message taken and removed is 0, any that went
+ * to failed/ is 65 once all are done. */
+static int put_end(struct waiter *w, struct spool *s)
+{
+	if (!w)
+		return IT_OK;
+	if (!wait_until(w, s, 0))
+		wait_short(w, s, 0);
+	if (w->failed)
+		it_die(IT_DATAERR, "unable to deliver to %s: %ld of %ld message%s "
+		       "went to %s/failed", s->path, w->failed, s->put,
+		       s->put == 1 ? "" : "s", s->base);
+	return IT_OK;
+}
+
 static int put(const struct args *a, struct spool *s)
 {
 	if (a->used & O_PRINT)
@@ -793,17 +1078,26 @@ static int put(const struct args *a, struct spool *s)
 			       "newline, which lines cannot frame: nothing put (use "
 			       "--whole or --netstring)", s->path, i + 1);
 	}
+	static struct waiter wait;
+	struct waiter *w = NULL;
+	if (a->used & O_WAIT) {
+		w = &wait;
+		wait_init(w, s, a->timeout);
+		s->keep = true;
+	}
 	for (int i = 0; i < a->nmsgs; i++)
-		put_one(s, a, a->msgs[i], strlen(a->msgs[i]));
+		put_waiting(s, a, w, a->msgs[i], strlen(a->msgs[i]));
 	if (a->nmsgs > 0)
-		return IT_OK;
+		return put_end(w, s);
 	struct it_reader r;
 	const char *msg;
 	size_t len;
 	int rc;
 	it_reader_init(&r, STDIN_FILENO, a->framing);
+	if (w)
+		w->r = &r;
 	while ((rc = it_read_msg(&r, a->max_size, &msg, &len)) > 0)
-		put_one(s, a, msg, len);
+		put_waiting(s, a, w, msg, len);
 	if (rc < 0) {
 		int err = errno;
 		it_reader_giveback(&r);
@@ -816,7 +1110,9 @@ static int put(const struct args *a, struct spool *s)
 		it_xfail_status(IT_IOERR, err, "read", "standard input", NULL);
 	}
 	it_reader_free(&r);
-	return IT_OK;
+	if (w)
+		w->r = NULL;
+	return put_end(w, s);
 }
 
 /* ---- take ---- */
@@ -836,58 +1132,6 @@ struct taker {
 	size_t bufcap;
 	bool cmd_failed;
 };
-
-/* SIGINT, SIGTERM or SIGHUP, once caught: acted on between messages, so
- * that the message in hand is finished or put back first. */
-static volatile sig_atomic_t caught;
-
-static void on_stop(int sig)
-{
-	if (!caught)
-		caught = sig;
-}
-
-static int stopped(void)
-{
-	return caught;
-}
-
-/* SIGCONT: a process stopped (SIGSTOP, ^Z) while it waited is continued
- * with a wait whose time left was counted when it stopped, as if no time
- * had passed meanwhile; -w would be overrun by the time spent stopped. The
- * handler makes that wait end (poll(2) is never restarted after one), and
- * the time left is counted again from the deadline. */
-static void on_cont(int sig)
-{
-	(void)sig;
-}
-
-/* Ends as by sig, with the pipe on stdout given its own size back first:
- * the atexit handler that would do it does not run then. */
-static _Noreturn void end_by(int sig)
-{
-	it_drain_restore();
-	it_exit_signal(sig);
-}
-
-/* poll(2) that a stop signal interrupts, whenever it came: the signals are
- * blocked from the check of the flag until ppoll unblocks them. */
-static int poll_stop(const struct taker *t, struct pollfd *p, nfds_t n,
-		     int64_t deadline)
-{
-	sigprocmask(SIG_BLOCK, &t->stops, NULL);
-	int rc = -1;
-	errno = EINTR;
-	if (!caught) {
-		int64_t left = it_left_ns(deadline);
-		struct timespec ts = it_ns_to_ts(left);
-		rc = ppoll(p, n, left == IT_FOREVER ? NULL : &ts, &t->oldmask);
-	}
-	int err = errno;
-	sigprocmask(SIG_SETMASK, &t->oldmask, NULL);
-	errno = err;
-	return rc;
-}
 
 /* Returns a claimed message to new/, under its name or newname. */
 static void put_back(const struct taker *t, const char *name,
@@ -1309,7 +1553,7 @@ static int wait_cmd(const struct taker *t, pid_t pid)
 	bool passed = false;
 	struct pollfd p = {pfd, POLLIN, 0};
 	while (pfd >= 0 && !passed) {
-		if (poll_stop(t, &p, 1, IT_FOREVER) >= 0)
+		if (poll_stop(&t->stops, &t->oldmask, &p, 1, IT_FOREVER) >= 0)
 			break;
 		if (errno != EINTR)
 			break;
@@ -1532,7 +1776,8 @@ static bool wait_event(struct taker *t, int64_t deadline)
 {
 	struct pollfd p[2] = {{t->ifd, POLLIN, 0}, {STDOUT_FILENO, 0, 0}};
 	for (;;) {
-		int n = poll_stop(t, p, t->pipe ? 2 : 1, deadline);
+		int n = poll_stop(&t->stops, &t->oldmask, p, t->pipe ? 2 : 1,
+				   deadline);
 		if (n < 0 && errno == EINTR && caught)
 			end_by(caught);
 		if (n < 0 && errno == EINTR)

@@ -741,6 +741,12 @@ complete_words() {
 	[ "${COMPREPLY[*]}" = --follow ]
 	complete_words spool put --
 	[[ " ${COMPREPLY[*]} " == *" --print-name "* && " ${COMPREPLY[*]} " != *" --follow "* ]]
+	complete_words spool put --wa
+	[ "${COMPREPLY[*]}" = --wait ]
+	complete_words spool take --wa
+	[ "${#COMPREPLY[@]}" = 0 ]
+	complete_words spool put --wait=
+	[ "${#COMPREPLY[@]}" = 0 ]
 	complete_words spool ls --j
 	[ "${COMPREPLY[*]}" = --json ]
 	complete_words spool take --tri
@@ -1539,4 +1545,146 @@ run_spool_examples() {
 	[ "$output" = 1 ]
 	[ "$(count "$d/new")" = 4 ]
 	grep -q 'spool take --follow q --exec awk 1 | head -n 1' "$BATS_TEST_DIRNAME/../man/spool.1"
+}
+
+# ---- put --wait: a synchronous send ----
+
+# Starts `spool put --wait ...` in the background with stderr in a file;
+# returns once n messages (default 1) are in DIR/new.
+put_waiting() {
+	local n=$1
+	shift
+	PUT_ERR=$(it_path err)
+	it_bg spool put --wait "$@" 2>"$PUT_ERR"
+	PUT_PID=$IT_PID
+	wait_for new_at_least "$n"
+}
+
+new_at_least() {
+	[ "$(count "$PUT_DIR/new")" -ge "$1" ]
+}
+
+@test "put --wait returns 0 once every message it put was taken and removed, not before" {
+	PUT_DIR=$(spool_dir)
+	spool put -c "$PUT_DIR" </dev/null
+	put_waiting 2 "$PUT_DIR" one two
+	run -0 spool take "$PUT_DIR"
+	[ "$output" = one ]
+	# One of two taken: put is still waiting.
+	kill -0 "$PUT_PID"
+	run -0 spool take "$PUT_DIR"
+	[ "$output" = two ]
+	it_wait "$PUT_PID"
+	[ "$IT_STATUS" = 0 ]
+	[ ! -s "$PUT_ERR" ]
+}
+
+@test "put --wait into a pipe: done only once the reader read it" {
+	PUT_DIR=$(spool_dir)
+	spool put -c "$PUT_DIR" </dev/null
+	put_waiting 3 "$PUT_DIR" a b c
+	run -0 bash -c 'spool take --follow "$1" | head -n 3' _ "$PUT_DIR"
+	[ "$output" = "$(printf 'a\nb\nc')" ]
+	it_wait "$PUT_PID"
+	[ "$IT_STATUS" = 0 ]
+}
+
+@test "put --wait=DURATION with nobody taking: exit 1, the message stays, and a line says how many" {
+	local d
+	d=$(spool_dir)
+	run -1 spool put -c --wait=0.2 "$d" lonely
+	output_is "spool: unable to wait on $d: timed out with 1 of 1 message put not taken yet; they stay in the spool"
+	run -0 spool take --nowait "$d"
+	[ "$output" = lonely ]
+	# -w says the same as --wait=DURATION.
+	run -1 spool put --wait -w 0.1 "$d" again
+	[[ "$output" == *"timed out with 1 of 1 message"* ]]
+}
+
+@test "put --wait: a message that went to DIR/failed is 65, naming it, once all are done" {
+	PUT_DIR=$(spool_dir)
+	spool put -c "$PUT_DIR" </dev/null
+	put_waiting 2 "$PUT_DIR" good bad
+	run -0 spool take "$PUT_DIR" --exec cat
+	run -1 spool take "$PUT_DIR" --tries 1 --exec false
+	it_wait "$PUT_PID"
+	[ "$IT_STATUS" = 65 ]
+	grep -q "^spool: message 2 went to $PUT_DIR/failed as .*:1,1: its taker failed on it$" "$PUT_ERR"
+	grep -q "^spool: unable to deliver to $PUT_DIR: 1 of 2 messages went to $PUT_DIR/failed$" "$PUT_ERR"
+	[ "$(count "$PUT_DIR/failed")" = 1 ]
+}
+
+@test "put --wait follows a message put back for another try, and ends 0 when the retry takes it" {
+	PUT_DIR=$(spool_dir)
+	spool put -c "$PUT_DIR" </dev/null
+	put_waiting 1 "$PUT_DIR" job
+	run -1 spool take "$PUT_DIR" --tries 2 --exec false
+	# Back in new/ as NAME:1,1: put still waits.
+	local back=("$PUT_DIR"/new/*":1,1")
+	[ -f "${back[0]}" ]
+	kill -0 "$PUT_PID"
+	run -0 spool take "$PUT_DIR" --tries 2 --exec cat
+	[ "$output" = job ]
+	it_wait "$PUT_PID"
+	[ "$IT_STATUS" = 0 ]
+}
+
+@test "put --wait ends on SIGTERM by the signal, saying what was not taken; the message stays" {
+	PUT_DIR=$(spool_dir)
+	spool put -c "$PUT_DIR" </dev/null
+	put_waiting 1 "$PUT_DIR" stays
+	kill -TERM "$PUT_PID"
+	it_wait "$PUT_PID"
+	[ "$IT_STATUS" = 143 ]
+	grep -q "stopped by SIGTERM with 1 of 1 message put not taken yet" "$PUT_ERR"
+	run -0 spool take --nowait "$PUT_DIR"
+	[ "$output" = stays ]
+}
+
+@test "put --wait of more messages than it holds at once (256): waits for the oldest, and gives a seekable stdin back at a time-out" {
+	local d f
+	d=$(fast_dir)
+	f=$(it_path in)
+	seq 300 >"$f"
+	run -0 bash -c '{ spool put -c --wait=0.3 "$1"; echo "put=$?"; cat; } <"$2"' _ "$d" "$f"
+	[[ "$output" == *"timed out with 256 of 256 messages put not taken yet"* ]]
+	[[ "$output" == *$'\nput=1\n'* ]]
+	# Stdin was left at message 257, the first not put.
+	[ "$(grep -cx '[0-9]*' <<<"$output")" = 44 ]
+	[[ "$output" == *$'\n257\n'* ]]
+	[ "$(count "$d/new")" = 256 ]
+	# With a taker, all 300 go through.
+	rm -f "$d"/new/*
+	PUT_DIR=$d
+	it_bg spool take -n 300 "$d" >/dev/null
+	local taker=$IT_PID
+	run -0 spool put --wait=20 "$d" <"$f"
+	[ "$(count "$d/new")" = 0 ]
+	it_wait "$taker"
+	[ "$IT_STATUS" = 0 ]
+}
+
+@test "put --wait: python's mailbox removing the message counts as taken" {
+	command -v python3 >/dev/null || skip "needs python3"
+	PUT_DIR=$(spool_dir)
+	spool put -c "$PUT_DIR" </dev/null
+	put_waiting 1 "$PUT_DIR" mail
+	python3 -c 'import mailbox, sys; md = mailbox.Maildir(sys.argv[1], None, False)
+for k in md.keys(): md.remove(k)' "$PUT_DIR"
+	it_wait "$PUT_PID"
+	[ "$IT_STATUS" = 0 ]
+}
+
+@test "put --wait: usage errors" {
+	local d
+	d=$(spool_dir)
+	run -64 spool put -c -w 1 "$d" x
+	[[ "$output" == *"--timeout goes with --wait"* ]]
+	run -64 spool put -c --wait=1 -w 1 "$d" x
+	[[ "$output" == *"cannot use --timeout with --wait=DURATION"* ]]
+	run -64 spool put -c -w 1 --wait=1 "$d" x
+	[[ "$output" == *"cannot use --timeout with --wait=DURATION"* ]]
+	run -64 spool put -c --wait=soon "$d" x
+	run -64 spool take -c --wait "$d"
+	[ ! -e "$d/new" ] || [ "$(count "$d/new")" = 0 ]
 }

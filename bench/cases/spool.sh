@@ -84,3 +84,39 @@ bench_case "spool: ${SPOOL_SYNC_N} put fsync vs --no-sync, tmpfs" - ipctools spo
 	spool_sync_tmpfs spool_nosync_tmpfs spool_sync_setup spool_cleanup
 bench_case "spool: ${SPOOL_SYNC_N} put fsync vs --no-sync, /var/tmp" - ipctools spool \
 	spool_sync_disk spool_nosync_disk spool_sync_setup spool_cleanup
+
+# put --wait's latency (issue 15): SPOOL_WAIT_N messages, one `spool put
+# --wait` each, taken by a `spool take --follow` into a file on tmpfs,
+# against the same puts without --wait (the taker takes those too). The
+# ratio is what waiting for the taker costs a message.
+SPOOL_WAIT_N=${SPOOL_WAIT_N:-200}
+
+spool_wait_setup() {
+	rm -rf "$SPOOL_SHM"
+	spool put -c --no-sync "$SPOOL_SHM" </dev/null || return 1
+	spool take --follow --no-sync "$SPOOL_SHM" >"$SPOOL_OUT" &
+	SPOOL_TAKER=$!
+}
+
+spool_wait_cleanup() {
+	kill "$SPOOL_TAKER" 2>/dev/null
+	wait "$SPOOL_TAKER" 2>/dev/null
+	spool_cleanup
+}
+
+spool_wait_ours() {
+	local i
+	for ((i = 0; i < SPOOL_WAIT_N; i++)); do
+		spool put --no-sync --wait=10 "$SPOOL_SHM" "$i" || return 1
+	done
+}
+
+spool_wait_peer() {
+	local i
+	for ((i = 0; i < SPOOL_WAIT_N; i++)); do
+		spool put --no-sync "$SPOOL_SHM" "$i" || return 1
+	done
+}
+
+bench_case "spool: ${SPOOL_WAIT_N} put --wait vs put, tmpfs" - ipctools spool \
+	spool_wait_ours spool_wait_peer spool_wait_setup spool_wait_cleanup
