@@ -75,7 +75,7 @@ pages() {
 # The objects with fixed names the examples use: the test skips where one
 # is in use already, and removes them all when done.
 EXAMPLE_KEYS="7 8 9 12 0x2a 0x2b 0x2c 0xa 0xb"
-EXAMPLE_POSIX="/jobs /last10 /log"
+EXAMPLE_POSIX="/jobs /last10 /log /combo"
 EXAMPLE_PATHS="/tmp/jobs"
 
 # Process groups of the example blocks, ended in teardown whatever happens.
