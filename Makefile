@@ -34,7 +34,11 @@ ALLCFLAGS = $(CPPFLAGS_ALL) $(CFLAGS) $(WARN) $(HARDEN)
 ALLLDFLAGS = $(LDFLAGS)
 endif
 
-TOOLS    = $(basename $(notdir $(wildcard cmd/*.c)))
+# A small tool is one file, cmd/TOOL.c; a large one a folder, cmd/TOOL/,
+# of files that share a private header there.
+SMALL    = $(basename $(notdir $(wildcard cmd/*.c)))
+FOLDERS  = $(patsubst cmd/%/,%,$(dir $(wildcard cmd/*/main.c)))
+TOOLS    = $(SMALL) $(FOLDERS)
 LIBSRC   = $(wildcard lib/*.c)
 LIBOBJ   = $(LIBSRC:lib/%.c=$(B)/lib/%.o)
 LIBA     = $(B)/libipctools.a
@@ -54,6 +58,17 @@ $(LIBA): $(LIBOBJ)
 $(BIN)/%: cmd/%.c $(LIBA) $(HDR)
 	@mkdir -p $(@D)
 	$(CC) $(ALLCFLAGS) $(ALLLDFLAGS) -o $@ $< $(LIBA) $(LDLIBS)
+
+$(B)/cmd/%.o: cmd/%.c $(HDR) $(wildcard cmd/*/*.h)
+	@mkdir -p $(@D)
+	$(CC) $(ALLCFLAGS) -c -o $@ $<
+
+define folder_tool
+$(BIN)/$(1): $(patsubst cmd/%.c,$(B)/cmd/%.o,$(wildcard cmd/$(1)/*.c)) $(LIBA)
+	@mkdir -p $$(@D)
+	$$(CC) $$(ALLLDFLAGS) -o $$@ $$^ $$(LDLIBS)
+endef
+$(foreach t,$(FOLDERS),$(eval $(call folder_tool,$(t))))
 
 # Test drivers: unit tests of lib/, and libprobe for tests/lib.bats.
 $(B)/unit $(B)/libprobe $(B)/packprobe: $(B)/%: tests/%.c $(LIBA) $(HDR)
