@@ -88,6 +88,20 @@ void it_argp_bad(const struct argp_state *state, const char *what,
 void it_argp_duration(const struct argp_state *state, const char *arg,
 		      int64_t *ns);
 void it_argp_fd(const struct argp_state *state, const char *arg, int *fd);
+/* ---- waitopt.c: -w/--timeout, --nowait, --ready-fd (sections 3, 4) ---- */
+struct it_wait {
+	int64_t timeout;    /* -w: IT_FOREVER if not given */
+	int ready_fd;       /* --ready-fd: -1 if not given */
+	bool timed;         /* -w given */
+	bool nowait;        /* --nowait given */
+};
+enum { IT_KEY_NOWAIT = 0x7100, IT_KEY_READY };
+/* The argp parser of these options, input a struct it_wait *: defaults at
+ * ARGP_KEY_INIT, one wording for bad values, fds 0-2 refused, -w with
+ * --nowait refused. it_wait_argp gives them generic help; a tool with
+ * words of its own makes its argp of its option table and this parser. */
+error_t it_wait_parse(int key, char *arg, struct argp_state *state);
+extern const struct argp it_wait_argp;
 /* CONTRACT.md section 9: an empty path, name or command is a usage error
  * at start-up, "invalid WHAT '': empty", not a failed system call later. */
 void it_argp_nonempty(const struct argp_state *state, const char *what,

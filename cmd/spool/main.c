@@ -23,8 +23,8 @@ static const struct it_cmd cmds[NCMD] = {
 	[STAT] = {"stat", O_JSON | O_ANY},
 };
 
-enum { OPT_NOSYNC = 256, OPT_PRINT, OPT_MAXSIZE, OPT_FOLLOW, OPT_NOWAIT,
-       OPT_READY, OPT_EXEC, OPT_TRIES, OPT_JSON, OPT_ANY, OPT_WAIT };
+enum { OPT_NOSYNC = 256, OPT_PRINT, OPT_MAXSIZE, OPT_FOLLOW, OPT_EXEC,
+       OPT_TRIES, OPT_JSON, OPT_ANY, OPT_WAIT };
 
 static const struct argp_option options[] = {
 	{"create", 'c', NULL, 0, "put, take: create DIR (mode 0700) and its "
@@ -41,13 +41,6 @@ static const struct argp_option options[] = {
 	 "DIR/failed); DURATION as -w", 0},
 	{"count", 'n', "N", 0, "take: take N messages (default 1)", 0},
 	{"follow", OPT_FOLLOW, NULL, 0, "take: take messages until stopped", 0},
-	{"timeout", 'w', "DURATION", 0, "take: exit 1 if no message comes in "
-	 "this time (with --follow: once idle this long); put --wait: if the "
-	 "messages are not all taken in this time", 0},
-	{"nowait", OPT_NOWAIT, NULL, 0, "take: never wait; with --follow, take "
-	 "all there is and exit", 0},
-	{"ready-fd", OPT_READY, "FD", 0, "take: write a newline to FD once "
-	 "messages put from then on will be seen", 0},
 	{"exec", OPT_EXEC, NULL, 0, "take: the rest of the line is CMD [ARG...], "
 	 "run once per message with it on stdin", 0},
 	{"tries", OPT_TRIES, "N", 0, "take: after N failed runs of CMD (default "
@@ -58,6 +51,21 @@ static const struct argp_option options[] = {
 	{0},
 };
 
+/* -w, --nowait and --ready-fd, in spool's words, for lib's parser. */
+static const struct argp_option wait_options[] = {
+	{"timeout", 'w', "DURATION", 0, "take: exit 1 if no message comes in "
+	 "this time (with --follow: once idle this long); put --wait: if the "
+	 "messages are not all taken in this time", 0},
+	{"nowait", IT_KEY_NOWAIT, NULL, 0, "take: never wait; with --follow, take "
+	 "all there is and exit", 0},
+	{"ready-fd", IT_KEY_READY, "FD", 0, "take: write a newline to FD once "
+	 "messages put from then on will be seen", 0},
+	{0},
+};
+
+static const struct argp wait_argp = {wait_options, it_wait_parse, NULL,
+				      NULL, NULL, NULL, NULL};
+
 static unsigned opt_bit(int key)
 {
 	switch (key) {
@@ -67,9 +75,6 @@ static unsigned opt_bit(int key)
 	case OPT_MAXSIZE: return O_MAXSIZE;
 	case 'n': return O_COUNT;
 	case OPT_FOLLOW: return O_FOLLOW;
-	case 'w': return O_TIMEOUT;
-	case OPT_NOWAIT: return O_NOWAIT;
-	case OPT_READY: return O_READY;
 	case OPT_EXEC: return O_EXEC;
 	case OPT_TRIES: return O_TRIES;
 	case OPT_JSON: return O_JSON;
@@ -82,6 +87,14 @@ static unsigned opt_bit(int key)
 static void check_args(struct args *a, struct argp_state *state)
 {
 	const char *name = cmds[a->cmd].name;
+	a->used |= (a->wait.timed ? O_TIMEOUT : 0) |
+		   (a->wait.nowait ? O_NOWAIT : 0) |
+		   (a->wait.ready_fd >= 0 ? O_READY : 0);
+	if (a->wait_bound && a->wait.timed)
+		argp_error(state, "cannot use --timeout with --wait=DURATION");
+	if (!a->wait_bound)
+		a->timeout = a->wait.timeout;
+	a->ready_fd = a->wait.ready_fd;
 	it_cmd_check(state, &cmds[a->cmd], a->used, opt_names,
 		     sizeof opt_names / sizeof opt_names[0]);
 	if (!a->dir)
@@ -91,8 +104,6 @@ static void check_args(struct args *a, struct argp_state *state)
 			   it_quote(a->msgs[0], (char[48]){0}, 48));
 	if (a->used & O_COUNT && a->used & O_FOLLOW)
 		argp_error(state, "cannot use --count with --follow");
-	if (a->used & O_NOWAIT && a->used & O_TIMEOUT)
-		argp_error(state, "cannot use --timeout with --nowait");
 	if (a->cmd == PUT && a->used & O_TIMEOUT && !(a->used & O_WAIT))
 		argp_error(state, "--timeout goes with --wait");
 	if (a->used & O_TRIES && !(a->used & O_EXEC))
@@ -135,6 +146,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	switch (key) {
 	case ARGP_KEY_INIT:
 		state->child_inputs[0] = &a->framing;
+		state->child_inputs[1] = &a->wait;
 		break;
 	case OPT_MAXSIZE:
 		if (it_parse_size(arg, SIZE_MAX / 4, &a->max_size) < 0)
@@ -152,21 +164,11 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		if (it_parse_long(arg, 1, INT_MAX, &a->tries))
 			it_argp_bad(state, "tries", arg);
 		break;
-	case 'w':
-		if (a->wait_bound)
-			argp_error(state, "cannot use --timeout with --wait=DURATION");
-		it_argp_duration(state, arg, &a->timeout);
-		break;
 	case OPT_WAIT:
-		if (arg && a->used & O_TIMEOUT)
-			argp_error(state, "cannot use --timeout with --wait=DURATION");
 		if (arg) {
 			it_argp_duration(state, arg, &a->timeout);
 			a->wait_bound = true;
 		}
-		break;
-	case OPT_READY:
-		it_argp_fd(state, arg, &a->ready_fd);
 		break;
 	case OPT_EXEC:
 		/* Everything after --exec (and an optional --) is the command,
@@ -210,6 +212,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 static const struct argp_child children[] = {
 	{&it_frame_argp, 0, "put, take: framing of standard input and output:",
 	 1},
+	{&wait_argp, 0, NULL, 0},
 	{0}
 };
 

@@ -53,8 +53,9 @@ struct args {
 	enum it_framing framing;
 	uint64_t max_size;
 	long count, tries;
-	int64_t timeout;
+	int64_t timeout;    /* -w, or put's --wait=DURATION */
 	int ready_fd;
+	struct it_wait wait;        /* -w, --nowait, --ready-fd as given */
 	bool wait_bound;    /* --wait=DURATION set timeout */
 };
 
