@@ -50,9 +50,10 @@ struct args {
 	mode_t mode;
 	int64_t timeout;
 	int ready_fd;
+	struct it_wait wait;        /* -w and --ready-fd as given */
 };
 
-enum { OPT_READY_FD = 256, OPT_ANY_OWNER };
+enum { OPT_ANY_OWNER = 256 };
 
 static const struct argp_option options[] = {
 	{"mode", 'm', "MODE", 0, "mk: octal mode of new FIFOs (default 0600), "
@@ -62,19 +63,32 @@ static const struct argp_option options[] = {
 	{"tmp", 't', NULL, 0, "mk: make one FIFO in a new private directory "
 	 "and print its path", 0},
 	{"nonblock", 'n', NULL, 0, "write: no reader is exit 1 at once", 0},
-	{"timeout", 'w', "DURATION", 0, "write: wait at most this long for "
-	 "a reader, and for it to take a byte from a full FIFO; read: for the "
-	 "first writer, or with --keep-open for data",
-	 0},
 	{"lines", 'l', NULL, 0, "write: write whole lines of up to PIPE_BUF "
 	 "bytes atomically", 0},
 	{"keep-open", 'k', NULL, 0, "read: go on from writer to writer until "
 	 "SIGINT or SIGTERM", 0},
-	{"ready-fd", OPT_READY_FD, "FD", 0, "read, write: write a newline to FD "
-	 "once the FIFO is open", 0},
 	{"any-owner", OPT_ANY_OWNER, NULL, 0, "accept a FIFO that another user "
 	 "owns", 0},
 	{0},
+};
+
+/* -w and --ready-fd, in fifotool's words, for lib's parser. */
+static const struct argp_option wait_options[] = {
+	{"timeout", 'w', "DURATION", 0, "write: wait at most this long for "
+	 "a reader, and for it to take a byte from a full FIFO; read: for the "
+	 "first writer, or with --keep-open for data",
+	 0},
+	{"ready-fd", IT_KEY_READY, "FD", 0, "read, write: write a newline to FD "
+	 "once the FIFO is open", 0},
+	{0},
+};
+
+static const struct argp wait_argp = {wait_options, it_wait_parse, NULL,
+				      NULL, NULL, NULL, NULL};
+
+static const struct argp_child children[] = {
+	{&wait_argp, 0, NULL, 0},
+	{0}
 };
 
 static unsigned opt_bit(int key)
@@ -84,10 +98,8 @@ static unsigned opt_bit(int key)
 	case 'e': return O_EXIST_OK;
 	case 't': return O_TMP;
 	case 'n': return O_NONBLOCK_;
-	case 'w': return O_TIMEOUT;
 	case 'l': return O_LINES;
 	case 'k': return O_KEEP;
-	case OPT_READY_FD: return O_READY;
 	case OPT_ANY_OWNER: return O_ANY;
 	default: return 0;
 	}
@@ -97,6 +109,10 @@ static unsigned opt_bit(int key)
 static void check_args(struct args *a, struct argp_state *state)
 {
 	const char *name = cmds[a->cmd].name;
+	a->used |= (a->wait.timed ? O_TIMEOUT : 0) |
+		   (a->wait.ready_fd >= 0 ? O_READY : 0);
+	a->timeout = a->wait.timeout;
+	a->ready_fd = a->wait.ready_fd;
 	it_cmd_check(state, &cmds[a->cmd], a->used, opt_names,
 		     sizeof opt_names / sizeof opt_names[0]);
 	if (a->used & O_TMP && a->used & O_EXIST_OK)
@@ -124,11 +140,8 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		if (it_parse_mode(arg, &a->mode))
 			it_argp_bad(state, "mode", arg);
 		break;
-	case 'w':
-		it_argp_duration(state, arg, &a->timeout);
-		break;
-	case OPT_READY_FD:
-		it_argp_fd(state, arg, &a->ready_fd);
+	case ARGP_KEY_INIT:
+		state->child_inputs[0] = &a->wait;
 		break;
 	case ARGP_KEY_ARGS:
 		a->cmd = it_cmd_find(state, cmds, NCMD, state->argv[state->next]);
@@ -161,7 +174,7 @@ static const struct argp argp = {
 	"timed out or no reader, 64 usage, 65 not a FIFO or line too long, "
 	"66 no such PATH, 71 system error, 73 PATH exists, 74 I/O error, "
 	"77 permission denied.",
-	NULL, NULL, NULL,
+	children, NULL, NULL,
 };
 
 /* The mode asked for is the mode the FIFO gets: with umask 0, mkfifo(2)

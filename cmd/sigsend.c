@@ -51,6 +51,7 @@ struct opts {
 	size_t nvalues;
 	int64_t timeout;      /* -w: the bound of --wait and --escalate */
 	const char *timeout_arg;
+	struct it_wait waitopt;       /* -w as given */
 	struct target *t;
 	int nt;
 	char **args;
@@ -66,7 +67,6 @@ static const struct argp_option options[] = {
 	{"value", 'q', "N", 0, "queue the signal carrying the int N, like sigqueue(3); repeat to send one signal per value, in order", 0},
 	{"wait", OPT_WAIT, 0, 0, "then wait until every process has exited", 0},
 	{"escalate", OPT_ESCALATE, "SCHEDULE", 0, "send signals in turn until the processes exit: TERM,2s,KILL", 0},
-	{"timeout", 'w', "DURATION", 0, "with --wait or --escalate: exit 1 if a process still runs DURATION after the first signal", 0},
 	{"list", 'l', 0, 0, "list the signals, or convert each SIGNAL operand between name and number", 0},
 	/* kill(1) users type -9 for a signal, kill(2) users -9 for a group:
 	 * guessing either could hit the wrong processes, so both are refused. */
@@ -126,7 +126,6 @@ static unsigned opt_bit(int key)
 	case 'q': return U_VALUE;
 	case OPT_WAIT: return U_WAIT;
 	case OPT_ESCALATE: return U_ESCALATE;
-	case 'w': return U_TIMEOUT;
 	default: return 0;
 	}
 }
@@ -203,6 +202,20 @@ static void check_modes(struct opts *o, struct argp_state *state)
 			argp_error(state, "-q, --wait and --escalate need processes, not process groups");
 }
 
+/* -w, in sigsend's words, for lib's parser. */
+static const struct argp_option wait_options[] = {
+	{"timeout", 'w', "DURATION", 0, "with --wait or --escalate: exit 1 if a process still runs DURATION after the first signal", 0},
+	{0}
+};
+
+static const struct argp wait_argp = {wait_options, it_wait_parse, NULL,
+				      NULL, NULL, NULL, NULL};
+
+static const struct argp_child children[] = {
+	{&wait_argp, 0, NULL, 0},
+	{0}
+};
+
 static error_t parse_opt(int key, char *arg, struct argp_state *state)
 {
 	struct opts *o = state->input;
@@ -240,9 +253,8 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case OPT_WAIT:
 		o->wait = true;
 		break;
-	case 'w':
-		it_argp_duration(state, arg, &o->timeout);
-		o->timeout_arg = arg;
+	case ARGP_KEY_INIT:
+		state->child_inputs[0] = &o->waitopt;
 		break;
 	case OPT_ESCALATE:
 		free(o->schedule);
@@ -264,6 +276,10 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		o->nargs = state->argc - state->next;
 		break;
 	case ARGP_KEY_END:
+		if (o->waitopt.timed)
+			o->used |= U_TIMEOUT;
+		o->timeout = o->waitopt.timeout;
+		o->timeout_arg = o->waitopt.timeout_arg;
 		parse_operands(o, state);
 		check_modes(o, state);
 		break;
@@ -550,7 +566,7 @@ int main(int argc, char **argv)
 		"1 no such process, a stale pidfile, or timed out, 64 usage, 65 "
 		"bad pidfile, 66 no pidfile, 71 system error or queue full, 74 "
 		"output error (-l), 77 not permitted.",
-		NULL, NULL, NULL};
+		children, NULL, NULL};
 	struct opts o = {.steps = {{SIGTERM, -1, NULL}}, .nsteps = 1,
 			 .timeout = IT_FOREVER};
 	o.t = calloc((size_t)argc, sizeof *o.t);

@@ -20,7 +20,7 @@
 
 extern char **environ;
 
-enum { OPT_FOREVER = 256, OPT_FORMAT, OPT_EXEC, OPT_READY, OPT_PIDFILE, OPT_EXITST };
+enum { OPT_FOREVER = 256, OPT_FORMAT, OPT_EXEC, OPT_PIDFILE, OPT_EXITST };
 
 struct opts {
 	sigset_t want;
@@ -31,6 +31,7 @@ struct opts {
 	const char *format;
 	char **cmd;
 	int ready_fd;
+	struct it_wait wait;        /* -w and --ready-fd as given */
 	const char *pidfile;
 	bool exit_status;
 };
@@ -39,12 +40,25 @@ static const struct argp_option options[] = {
 	{"signal", 's', "SIG", 0, "wait for SIG: USR1, SIGUSR1, 10, RTMIN+2 (repeatable; default USR1)", 0},
 	{"count", 'n', "COUNT", 0, "exit 0 after COUNT signals (default 1)", 0},
 	{"forever", OPT_FOREVER, 0, 0, "keep waiting: a line for every signal", 0},
-	{"timeout", 'w', "DURATION", 0, "give up after DURATION (250ms, 1.5s, 2m): exit 1", 0},
 	{"format", OPT_FORMAT, "FORMAT", 0, "print FORMAT for each signal: %S SIGUSR1, %s USR1, %n number, %p sender pid, %u sender uid, %v value, %c code, %% a %", 0},
 	{"exec", OPT_EXEC, "CMD", 0, "run CMD with the arguments that follow for each signal, instead of printing", 0},
-	{"ready-fd", OPT_READY, "FD", 0, "write a newline to FD once the signals are blocked, then close it", 0},
 	{"pidfile", OPT_PIDFILE, "FILE", 0, "write our pid to FILE once the signals are blocked; removed on exit", 0},
 	{"exit-status", OPT_EXITST, 0, 0, "exit with 128 plus the number of the last signal", 0},
+	{0}
+};
+
+/* -w and --ready-fd, in sigwait's words, for lib's parser. */
+static const struct argp_option wait_options[] = {
+	{"timeout", 'w', "DURATION", 0, "give up after DURATION (250ms, 1.5s, 2m): exit 1", 0},
+	{"ready-fd", IT_KEY_READY, "FD", 0, "write a newline to FD once the signals are blocked, then close it", 0},
+	{0}
+};
+
+static const struct argp wait_argp = {wait_options, it_wait_parse, NULL,
+				      NULL, NULL, NULL, NULL};
+
+static const struct argp_child children[] = {
+	{&wait_argp, 0, NULL, 0},
 	{0}
 };
 
@@ -67,8 +81,8 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case OPT_FOREVER:
 		o->forever = true;
 		break;
-	case 'w':
-		it_argp_duration(state, arg, &o->timeout);
+	case ARGP_KEY_INIT:
+		state->child_inputs[0] = &o->wait;
 		break;
 	case OPT_FORMAT:
 		for (const char *p = strchr(arg, '%'); p; p = strchr(p + 2, '%')) {
@@ -82,9 +96,6 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 					   it_quote((char[]){p[1], '\0'}, (char[8]){0}, 8));
 		}
 		o->format = arg;
-		break;
-	case OPT_READY:
-		it_argp_fd(state, arg, &o->ready_fd);
 		break;
 	case OPT_PIDFILE:
 		it_argp_nonempty(state, "pidfile", arg);
@@ -380,11 +391,13 @@ int main(int argc, char **argv)
 		"process, 74 output error, 77 not permitted; 128+N with "
 		"--exit-status; 141 (SIGPIPE) once the reader of the output has "
 		"gone.",
-		NULL, NULL, NULL};
-	struct opts o = {.timeout = IT_FOREVER, .ready_fd = -1};
+		children, NULL, NULL};
+	struct opts o = {0};
 	sigemptyset(&o.want);
 	it_init();
 	argp_parse(&argp, argc, argv, ARGP_IN_ORDER, NULL, &o);
+	o.timeout = o.wait.timeout;
+	o.ready_fd = o.wait.ready_fd;
 	/* A signal is taken off the queue for good: never one we could not
 	 * report. (A command's output is its own business.) */
 	if (!o.cmd)

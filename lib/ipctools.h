@@ -91,6 +91,7 @@ void it_argp_fd(const struct argp_state *state, const char *arg, int *fd);
 /* ---- waitopt.c: -w/--timeout, --nowait, --ready-fd (sections 3, 4) ---- */
 struct it_wait {
 	int64_t timeout;    /* -w: IT_FOREVER if not given */
+	const char *timeout_arg;    /* -w as the user wrote it, for messages */
 	int ready_fd;       /* --ready-fd: -1 if not given */
 	bool timed;         /* -w given */
 	bool nowait;        /* --nowait given */

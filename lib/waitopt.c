@@ -13,11 +13,13 @@ error_t it_wait_parse(int key, char *arg, struct argp_state *state)
 	switch (key) {
 	case ARGP_KEY_INIT:
 		w->timeout = IT_FOREVER;
+		w->timeout_arg = NULL;
 		w->ready_fd = -1;
 		w->timed = w->nowait = false;
 		break;
 	case 'w':
 		it_argp_duration(state, arg, &w->timeout);
+		w->timeout_arg = arg;
 		w->timed = true;
 		break;
 	case IT_KEY_NOWAIT:

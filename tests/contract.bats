@@ -23,7 +23,11 @@ tools() {
 		[ "$output" = "$t (ipctools) $(sed -n 's/^#define IT_VERSION "\(.*\)"/\1/p' "$BATS_TEST_DIRNAME/../lib/ipctools.h")" ]
 		n=$((n + 1))
 	done
-	[ "$n" -eq "$(find "$BATS_TEST_DIRNAME/../cmd" -name '*.c' | wc -l)" ]
+	# A tool is cmd/TOOL.c, or a folder cmd/TOOL/ with its main.c.
+	local small folders
+	small=$(find "$BATS_TEST_DIRNAME/../cmd" -maxdepth 1 -name '*.c' | wc -l)
+	folders=$(find "$BATS_TEST_DIRNAME/../cmd" -mindepth 2 -maxdepth 2 -name main.c | wc -l)
+	[ "$n" -eq $((small + folders)) ]
 }
 
 @test "every tool exits 64 on an unknown option, with one line and a hint" {
