@@ -220,3 +220,17 @@ run_examples() {
 		run_examples "$d"
 	done
 }
+
+@test "the README's forwarding of one queue to another prints what it shows, in order, 30 times over (issue 16 item 3)" {
+	local i a b
+	for i in $(seq 30); do
+		a=$(it_key)
+		b=$(it_key)
+		printf '2\ttwo\n5\tfive\n' | mqsend -k "$a" -c --typed
+		mqrecv -k "$a" --follow --nowait --print-type --rm | mqsend -k "$b" -c --typed
+		run -0 mqrecv -k "$b" --follow --nowait --print-type --rm
+		[ "$output" = "$(printf '2\ttwo\n5\tfive')" ]
+	done
+	# The README holds these very lines.
+	grep -qxF "mqrecv -k 0xA --follow --nowait --print-type --rm | mqsend -k 0xB -c --typed" "$BATS_TEST_DIRNAME/../README.md"
+}
