@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -258,6 +259,7 @@ struct out {
 				   for the output's sake (--unpack) */
 	int64_t putback_ns;     /* how long a put-back may wait for room */
 	int64_t write_ns;       /* -w: how long a write may block */
+	int64_t deadline;       /* -w: when the message in hand must be read */
 };
 
 static struct out out;
@@ -449,6 +451,47 @@ static void deliver(struct it_mq *q, long type, size_t len)
 	if (timed)
 		it_alarm_at(IT_FOREVER);
 	out.in_pipe = out.pipe;
+	out.deadline = deadline;
+}
+
+static bool out_of_time(void)
+{
+	return out.deadline != IT_FOREVER && it_left_ns(out.deadline) == 0;
+}
+
+/* The wait for the reader ends at a stop signal or at -w's deadline. */
+static int drain_stopped(void)
+{
+	return it_mq_caught() || out_of_time();
+}
+
+/* -w passed with the message in hand still in the pipe (a reader stopped,
+ * by SIGSTOP say): takes its unread bytes back out of the pipe, through a
+ * read end of our own, so that a reader that goes on later does not read
+ * what goes back on the queue too; then puts it back whole and ends. */
+static _Noreturn void unread_timed_out(struct it_mq *q, int unread)
+{
+	char buf[4096];
+	int fd = open("/proc/self/fd/1", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	size_t left = (size_t)unread < out.len ? (size_t)unread : out.len;
+	bool taken = fd >= 0;
+	while (taken && left > 0) {
+		ssize_t n = read(fd, buf, left < sizeof buf ? left : sizeof buf);
+		if (n > 0)
+			left -= (size_t)n;
+		else if (n == 0 || errno == EAGAIN)
+			left = 0;       /* the reader took the rest meanwhile */
+		else if (errno != EINTR)
+			taken = false;
+	}
+	if (fd >= 0)
+		close(fd);
+	put_back(q);
+	it_drain_restore();
+	it_die(IT_NO, "unable to write standard output: timed out with a "
+	       "message of %zu bytes unread by the reader (1 message put back "
+	       "whole%s%s)", out.len, out.rm_kept ? ", so the queue stays "
+	       "despite --rm" : "", taken ? "" : "; it stays in the pipe too");
 }
 
 /* Into a pipe, waits until the reader has read the message in hand. One
@@ -456,7 +499,16 @@ static void deliver(struct it_mq *q, long type, size_t len)
  * not delivered. Returns false if it went back. */
 static bool read_by_reader(struct it_mq *q)
 {
-	bool read = !out.in_pipe || it_drain(it_mq_caught) == 0;
+	bool timed = out.in_pipe && out.deadline != IT_FOREVER;
+	if (timed)
+		it_alarm_at(out.deadline);
+	bool read = !out.in_pipe || it_drain(drain_stopped) == 0;
+	if (timed)
+		it_alarm_at(IT_FOREVER);
+	int unread = 0;
+	if (read && timed && !it_mq_caught() && out_of_time() &&
+	    ioctl(STDOUT_FILENO, FIONREAD, &unread) == 0 && unread > 0)
+		unread_timed_out(q, unread);
 	if (!read)
 		put_back(q);
 	out.in_pipe = false;

@@ -703,3 +703,46 @@ sys.stdout.write(err.decode())
 	run -0 mqrecv -N "$n" --follow --nowait --rm
 	[ "$output" = "$(printf 'x\ny\n%s' "$big")" ]
 }
+
+# Runs mqrecv "$@" into a pipe read by cat, and SIGSTOPs cat once it has
+# passed on 5 lines; SIGCONTs it once mqrecv has ended (or after the
+# deadline, when mqrecv is killed). Prints mqrecv's status ("hung" if
+# killed), its stderr, then "--" and every line cat passed on.
+stopped_reader() {
+	python3 -c '
+import os, signal, subprocess, sys
+r, w = os.pipe()
+cat = subprocess.Popen(["cat"], stdin=r, stdout=subprocess.PIPE)
+p = subprocess.Popen(sys.argv[2:], stdout=w, stderr=subprocess.PIPE)
+os.close(r)
+os.close(w)
+got = [cat.stdout.readline() for _ in range(5)]
+cat.send_signal(signal.SIGSTOP)
+try:
+    err = p.communicate(timeout=float(sys.argv[1]))[1]
+    status = str(p.returncode if p.returncode >= 0 else 128 - p.returncode)
+except subprocess.TimeoutExpired:
+    p.kill()
+    err = p.communicate()[1]
+    status = "hung"
+cat.send_signal(signal.SIGCONT)
+got += cat.stdout.readlines()
+cat.wait()
+sys.stdout.write(status + "\n" + err.decode() + "--\n" + b"".join(got).decode())
+' "$IT_DEADLINE" mqrecv "$@"
+}
+
+@test "a reader SIGSTOPped with a small message in the pipe: -w bounds the wait, the message goes back, each exactly once (10 times)" {
+	local k round queued
+	k=$(it_key)
+	for ((round = 0; round < 10; round++)); do
+		seq 1000 | mqsend -k "$k" -c
+		run -0 stopped_reader -k "$k" --follow -w 1s
+		[ "${lines[0]}" = 1 ]
+		[[ ${lines[1]} =~ ^"mqrecv: unable to write standard output: timed out with a message of "[0-9]+" bytes unread by the reader (1 message put back whole)"$ ]]
+		[ "${lines[2]}" = -- ]
+		queued=$(mqrecv -k "$k" --follow --nowait)
+		# Everything once: read by cat, or back on the queue.
+		[ "$(printf '%s\n%s\n' "$output" "$queued" | sed 1,3d | sort -n)" = "$(seq 1000)" ]
+	done
+}
