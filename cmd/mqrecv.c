@@ -567,6 +567,47 @@ static _Noreturn void not_a_record(struct it_mq *q, const struct args *a,
 	       out.rm_kept ? ", which stays despite --rm" : "");
 }
 
+/* --truncate: takes the next message, too long for --msgsize, into a
+ * buffer large enough for any the kernel lets be sent, so that the line
+ * can say how many bytes were cut off message number nth of the run; what
+ * fits is then the message in hand. As it_mq_recv returns. */
+static ssize_t take_cut(struct it_mq *q, long *type, long want, int flags,
+			long nth)
+{
+	size_t keep = q->msgmax;
+	size_t big = (size_t)(q->sysmax > q->qbytes ? q->sysmax : q->qbytes);
+	if (big <= keep)
+		big = keep + 1;
+	struct it_mq_buf *mine = q->buf, *b = malloc(sizeof *b + big);
+	if (!b)
+		it_xfail(errno, "allocate a buffer for", it_obj_label(q->obj), NULL);
+	q->buf = b;
+	q->msgmax = big;
+	*type = want;
+	ssize_t n = it_mq_recv(q, type, flags | IT_MQ_NOERROR, IT_FOREVER);
+	int err = errno;
+	q->buf = mine;
+	q->msgmax = keep;
+	if (n > (ssize_t)keep) {
+		if (n == (ssize_t)big)  /* cut even so: sent before a limit fell */
+			it_warn("message %ld of this run (type %ld) cut to %zu "
+				"bytes: at least %zd bytes lost (--truncate)", nth,
+				*type, keep, n - (ssize_t)keep);
+		else
+			it_warn("message %ld of this run (type %ld) cut to %zu "
+				"bytes: %zd of its %zd bytes lost (--truncate)",
+				nth, *type, keep, n - (ssize_t)keep, n);
+		n = (ssize_t)keep;
+	}
+	if (n >= 0) {
+		mine->type = b->type;
+		memcpy(mine->text, b->text, (size_t)n);
+	}
+	free(b);
+	errno = err;
+	return n;
+}
+
 static int receive(const struct args *a, struct it_mq *q)
 {
 	int flags = (a->nowait ? IT_MQ_NOWAIT : 0) |
@@ -577,13 +618,8 @@ static int receive(const struct args *a, struct it_mq *q)
 		before_take(q);
 		long type = a->type;
 		ssize_t n = it_mq_recv(q, &type, flags, it_deadline(a->timeout));
-		if (n < 0 && errno == E2BIG && a->truncate) {
-			type = a->type;
-			n = it_mq_recv(q, &type, flags | IT_MQ_NOERROR, IT_FOREVER);
-			if (n == (ssize_t)q->msgmax)
-				it_warn("cut a message of type %ld to %zd bytes "
-					"(--truncate)", type, n);
-		}
+		if (n < 0 && errno == E2BIG && a->truncate)
+			n = take_cut(q, &type, a->type, flags, got + 1);
 		if (n < 0) {
 			int err = errno;
 			if (err == EINTR && it_mq_caught())

@@ -253,7 +253,7 @@ received_by() {
 	run -65 mqrecv -k "$k" --msgsize 4 --rm
 	[ "$output" = "mqrecv: unable to receive from key $k: the next message is longer than 4 bytes and stays queued, and the queue despite --rm (this receiver takes 4 bytes: use --msgsize or --truncate)" ]
 	run -0 mqrecv -k "$k" --msgsize 4 --truncate
-	[ "$output" = $'mqrecv: cut a message of type 3 to 4 bytes (--truncate)\n0123' ]
+	[ "$output" = $'mqrecv: message 1 of this run (type 3) cut to 4 bytes: 6 of its 10 bytes lost (--truncate)\n0123' ]
 	qstat -k "$k"
 	[ "$messages" -eq 0 ]
 	n=$(it_name)
@@ -745,4 +745,21 @@ sys.stdout.write(status + "\n" + err.decode() + "--\n" + b"".join(got).decode())
 		# Everything once: read by cat, or back on the queue.
 		[ "$(printf '%s\n%s\n' "$output" "$queued" | sed 1,3d | sort -n)" = "$(seq 1000)" ]
 	done
+}
+
+@test "--truncate names on stderr which message of the run lost how many bytes, as mqrecv(1) says" {
+	local k
+	k=$(it_key)
+	mqsend -k "$k" -c -t 3 0123456789
+	mqsend -k "$k" ab
+	mqsend -k "$k" -t 5 abcdefgh
+	run --separate-stderr -0 mqrecv -k "$k" --msgsize 4 --truncate --follow --nowait
+	[ "$output" = $'0123\nab\nabcd' ]
+	[ "$stderr" = "mqrecv: message 1 of this run (type 3) cut to 4 bytes: 6 of its 10 bytes lost (--truncate)
+mqrecv: message 3 of this run (type 5) cut to 4 bytes: 4 of its 8 bytes lost (--truncate)" ]
+	qstat -k "$k"
+	[ "$messages" -eq 0 ]
+	# The man page says what the line holds.
+	grep -qF "names the message by its number in the run and how many of its" "$BATS_TEST_DIRNAME/../man/mqrecv.1"
+	grep -qF "bytes were lost, as in" "$BATS_TEST_DIRNAME/../man/mqrecv.1"
 }
