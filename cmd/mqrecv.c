@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -258,6 +259,7 @@ struct out {
 				   for the output's sake (--unpack) */
 	int64_t putback_ns;     /* how long a put-back may wait for room */
 	int64_t write_ns;       /* -w: how long a write may block */
+	int64_t deadline;       /* -w: when the message in hand must be read */
 };
 
 static struct out out;
@@ -449,6 +451,47 @@ static void deliver(struct it_mq *q, long type, size_t len)
 	if (timed)
 		it_alarm_at(IT_FOREVER);
 	out.in_pipe = out.pipe;
+	out.deadline = deadline;
+}
+
+static bool out_of_time(void)
+{
+	return out.deadline != IT_FOREVER && it_left_ns(out.deadline) == 0;
+}
+
+/* The wait for the reader ends at a stop signal or at -w's deadline. */
+static int drain_stopped(void)
+{
+	return it_mq_caught() || out_of_time();
+}
+
+/* -w passed with the message in hand still in the pipe (a reader stopped,
+ * by SIGSTOP say): takes its unread bytes back out of the pipe, through a
+ * read end of our own, so that a reader that goes on later does not read
+ * what goes back on the queue too; then puts it back whole and ends. */
+static _Noreturn void unread_timed_out(struct it_mq *q, int unread)
+{
+	char buf[4096];
+	int fd = open("/proc/self/fd/1", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	size_t left = (size_t)unread < out.len ? (size_t)unread : out.len;
+	bool taken = fd >= 0;
+	while (taken && left > 0) {
+		ssize_t n = read(fd, buf, left < sizeof buf ? left : sizeof buf);
+		if (n > 0)
+			left -= (size_t)n;
+		else if (n == 0 || errno == EAGAIN)
+			left = 0;       /* the reader took the rest meanwhile */
+		else if (errno != EINTR)
+			taken = false;
+	}
+	if (fd >= 0)
+		close(fd);
+	put_back(q);
+	it_drain_restore();
+	it_die(IT_NO, "unable to write standard output: timed out with a "
+	       "message of %zu bytes unread by the reader (1 message put back "
+	       "whole%s%s)", out.len, out.rm_kept ? ", so the queue stays "
+	       "despite --rm" : "", taken ? "" : "; it stays in the pipe too");
 }
 
 /* Into a pipe, waits until the reader has read the message in hand. One
@@ -456,7 +499,16 @@ static void deliver(struct it_mq *q, long type, size_t len)
  * not delivered. Returns false if it went back. */
 static bool read_by_reader(struct it_mq *q)
 {
-	bool read = !out.in_pipe || it_drain(it_mq_caught) == 0;
+	bool timed = out.in_pipe && out.deadline != IT_FOREVER;
+	if (timed)
+		it_alarm_at(out.deadline);
+	bool read = !out.in_pipe || it_drain(drain_stopped) == 0;
+	if (timed)
+		it_alarm_at(IT_FOREVER);
+	int unread = 0;
+	if (read && timed && !it_mq_caught() && out_of_time() &&
+	    ioctl(STDOUT_FILENO, FIONREAD, &unread) == 0 && unread > 0)
+		unread_timed_out(q, unread);
 	if (!read)
 		put_back(q);
 	out.in_pipe = false;
@@ -515,6 +567,47 @@ static _Noreturn void not_a_record(struct it_mq *q, const struct args *a,
 	       out.rm_kept ? ", which stays despite --rm" : "");
 }
 
+/* --truncate: takes the next message, too long for --msgsize, into a
+ * buffer large enough for any the kernel lets be sent, so that the line
+ * can say how many bytes were cut off message number nth of the run; what
+ * fits is then the message in hand. As it_mq_recv returns. */
+static ssize_t take_cut(struct it_mq *q, long *type, long want, int flags,
+			long nth)
+{
+	size_t keep = q->msgmax;
+	size_t big = (size_t)(q->sysmax > q->qbytes ? q->sysmax : q->qbytes);
+	if (big <= keep)
+		big = keep + 1;
+	struct it_mq_buf *mine = q->buf, *b = malloc(sizeof *b + big);
+	if (!b)
+		it_xfail(errno, "allocate a buffer for", it_obj_label(q->obj), NULL);
+	q->buf = b;
+	q->msgmax = big;
+	*type = want;
+	ssize_t n = it_mq_recv(q, type, flags | IT_MQ_NOERROR, IT_FOREVER);
+	int err = errno;
+	q->buf = mine;
+	q->msgmax = keep;
+	if (n > (ssize_t)keep) {
+		if (n == (ssize_t)big)  /* cut even so: sent before a limit fell */
+			it_warn("message %ld of this run (type %ld) cut to %zu "
+				"bytes: at least %zd bytes lost (--truncate)", nth,
+				*type, keep, n - (ssize_t)keep);
+		else
+			it_warn("message %ld of this run (type %ld) cut to %zu "
+				"bytes: %zd of its %zd bytes lost (--truncate)",
+				nth, *type, keep, n - (ssize_t)keep, n);
+		n = (ssize_t)keep;
+	}
+	if (n >= 0) {
+		mine->type = b->type;
+		memcpy(mine->text, b->text, (size_t)n);
+	}
+	free(b);
+	errno = err;
+	return n;
+}
+
 static int receive(const struct args *a, struct it_mq *q)
 {
 	int flags = (a->nowait ? IT_MQ_NOWAIT : 0) |
@@ -525,13 +618,8 @@ static int receive(const struct args *a, struct it_mq *q)
 		before_take(q);
 		long type = a->type;
 		ssize_t n = it_mq_recv(q, &type, flags, it_deadline(a->timeout));
-		if (n < 0 && errno == E2BIG && a->truncate) {
-			type = a->type;
-			n = it_mq_recv(q, &type, flags | IT_MQ_NOERROR, IT_FOREVER);
-			if (n == (ssize_t)q->msgmax)
-				it_warn("cut a message of type %ld to %zd bytes "
-					"(--truncate)", type, n);
-		}
+		if (n < 0 && errno == E2BIG && a->truncate)
+			n = take_cut(q, &type, a->type, flags, got + 1);
 		if (n < 0) {
 			int err = errno;
 			if (err == EINTR && it_mq_caught())

@@ -253,7 +253,7 @@ received_by() {
 	run -65 mqrecv -k "$k" --msgsize 4 --rm
 	[ "$output" = "mqrecv: unable to receive from key $k: the next message is longer than 4 bytes and stays queued, and the queue despite --rm (this receiver takes 4 bytes: use --msgsize or --truncate)" ]
 	run -0 mqrecv -k "$k" --msgsize 4 --truncate
-	[ "$output" = $'mqrecv: cut a message of type 3 to 4 bytes (--truncate)\n0123' ]
+	[ "$output" = $'mqrecv: message 1 of this run (type 3) cut to 4 bytes: 6 of its 10 bytes lost (--truncate)\n0123' ]
 	qstat -k "$k"
 	[ "$messages" -eq 0 ]
 	n=$(it_name)
@@ -702,4 +702,64 @@ sys.stdout.write(err.decode())
 	[ "${lines[0]}" = 1 ]
 	run -0 mqrecv -N "$n" --follow --nowait --rm
 	[ "$output" = "$(printf 'x\ny\n%s' "$big")" ]
+}
+
+# Runs mqrecv "$@" into a pipe read by cat, and SIGSTOPs cat once it has
+# passed on 5 lines; SIGCONTs it once mqrecv has ended (or after the
+# deadline, when mqrecv is killed). Prints mqrecv's status ("hung" if
+# killed), its stderr, then "--" and every line cat passed on.
+stopped_reader() {
+	python3 -c '
+import os, signal, subprocess, sys
+r, w = os.pipe()
+cat = subprocess.Popen(["cat"], stdin=r, stdout=subprocess.PIPE)
+p = subprocess.Popen(sys.argv[2:], stdout=w, stderr=subprocess.PIPE)
+os.close(r)
+os.close(w)
+got = [cat.stdout.readline() for _ in range(5)]
+cat.send_signal(signal.SIGSTOP)
+try:
+    err = p.communicate(timeout=float(sys.argv[1]))[1]
+    status = str(p.returncode if p.returncode >= 0 else 128 - p.returncode)
+except subprocess.TimeoutExpired:
+    p.kill()
+    err = p.communicate()[1]
+    status = "hung"
+cat.send_signal(signal.SIGCONT)
+got += cat.stdout.readlines()
+cat.wait()
+sys.stdout.write(status + "\n" + err.decode() + "--\n" + b"".join(got).decode())
+' "$IT_DEADLINE" mqrecv "$@"
+}
+
+@test "a reader SIGSTOPped with a small message in the pipe: -w bounds the wait, the message goes back, each exactly once (10 times)" {
+	local k round queued
+	k=$(it_key)
+	for ((round = 0; round < 10; round++)); do
+		seq 1000 | mqsend -k "$k" -c
+		run -0 stopped_reader -k "$k" --follow -w 1s
+		[ "${lines[0]}" = 1 ]
+		[[ ${lines[1]} =~ ^"mqrecv: unable to write standard output: timed out with a message of "[0-9]+" bytes unread by the reader (1 message put back whole)"$ ]]
+		[ "${lines[2]}" = -- ]
+		queued=$(mqrecv -k "$k" --follow --nowait)
+		# Everything once: read by cat, or back on the queue.
+		[ "$(printf '%s\n%s\n' "$output" "$queued" | sed 1,3d | sort -n)" = "$(seq 1000)" ]
+	done
+}
+
+@test "--truncate names on stderr which message of the run lost how many bytes, as mqrecv(1) says" {
+	local k
+	k=$(it_key)
+	mqsend -k "$k" -c -t 3 0123456789
+	mqsend -k "$k" ab
+	mqsend -k "$k" -t 5 abcdefgh
+	run --separate-stderr -0 mqrecv -k "$k" --msgsize 4 --truncate --follow --nowait
+	[ "$output" = $'0123\nab\nabcd' ]
+	[ "$stderr" = "mqrecv: message 1 of this run (type 3) cut to 4 bytes: 6 of its 10 bytes lost (--truncate)
+mqrecv: message 3 of this run (type 5) cut to 4 bytes: 4 of its 8 bytes lost (--truncate)" ]
+	qstat -k "$k"
+	[ "$messages" -eq 0 ]
+	# The man page says what the line holds.
+	grep -qF "names the message by its number in the run and how many of its" "$BATS_TEST_DIRNAME/../man/mqrecv.1"
+	grep -qF "bytes were lost, as in" "$BATS_TEST_DIRNAME/../man/mqrecv.1"
 }
