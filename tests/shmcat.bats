@@ -1509,6 +1509,53 @@ f = open(sys.argv[1], "r+b"); f.seek(4096); f.write(struct.pack("<I", 1))' "/dev
 	[ -z "$(shmid_of "$k")" ]
 }
 
+@test "ring: read --rm without -F stopped by SIGTERM, SIGINT or SIGHUP says whether the ring stays (and why) or went, and dies of the signal" {
+	local k d src r w sig st
+	d=$BATS_TEST_TMPDIR
+	for sig in TERM INT HUP; do
+		k=$(it_key)
+		head -c 300000 /dev/urandom >"$d/in"
+		shmcat write -k "$k" -c <"$d/in"
+		src=$(it_path "pipe$sig")
+		mkfifo "$src"
+		# Blocked writing into a pipe nobody reads: what it holds goes
+		# back, and the ring stays for it.
+		exec {r}<>"$src"
+		it_bg_ready bash -c 'exec shmcat read -k "$1" --rm --ready-fd 9 >"$2" 2>"$3" '"$r>&-" _ "$k" "$src" "$d/err"
+		wait_for fifo_has_data "$r"
+		kill -"$sig" "$IT_PID"
+		it_wait "$IT_PID" 5
+		exec {r}>&-
+		st=$((128 + $(kill -l "$sig")))
+		[ "$IT_STATUS" = "$st" ]
+		[ "$(cat "$d/err")" = "shmcat: stopped by SIG$sig: key $k stays despite --rm: 300000 bytes in it were not read" ]
+		shmcat read -k "$k" | cmp - "$d/in"
+		# Waiting for data from a writer still attached.
+		exec {w}<>"$src"
+		it_bg_ready bash -c 'exec shmcat write -k "$1" -a 1 --ready-fd 9 <"$2" '"$w>&-" _ "$k" "$src"
+		local wpid=$IT_PID
+		it_bg_ready bash -c 'exec shmcat read -k "$1" --rm --ready-fd 9 >"$2" 2>"$3"' _ "$k" "$d/out" "$d/err"
+		kill -"$sig" "$IT_PID"
+		it_wait "$IT_PID" 5
+		[ "$IT_STATUS" = "$st" ]
+		[ "$(cat "$d/err")" = "shmcat: stopped by SIG$sig: key $k stays despite --rm: 1 writer is still attached" ]
+		exec {w}>&-
+		it_wait "$wpid"
+		[ "$IT_STATUS" = 0 ]
+		[ -n "$(shmid_of "$k")" ]
+		shmcat rm -k "$k"
+		rm -f "$src"
+		# Waiting on a new ring no writer has used: it goes, and says so.
+		k=$(it_key)
+		it_bg_ready bash -c 'exec shmcat read -k "$1" -c --rm --ready-fd 9 2>"$2"' _ "$k" "$d/err"
+		kill -"$sig" "$IT_PID"
+		it_wait "$IT_PID" 5
+		[ "$IT_STATUS" = "$st" ]
+		[ "$(cat "$d/err")" = "shmcat: stopped by SIG$sig: key $k removed (--rm): everything in it was read and no writer is attached" ]
+		[ -z "$(shmid_of "$k")" ]
+	done
+}
+
 # Everything the pipe behind fd $1 holds now, on stdout, without waiting.
 fifo_slurp() {
 	python3 -c 'import os, sys
