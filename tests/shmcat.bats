@@ -876,6 +876,44 @@ teardown() {
 	[ "$(cat "$BATS_TEST_TMPDIR/out")" = $'held\none\ntwo' ]
 }
 
+@test "ring: a holder of the lock stopped for longer than the 2 s bound is never taken for dead: the waiter ends naming it, and after SIGCONT nothing is lost, duplicated or torn" {
+	local k d pid t0 el
+	hooked_shmcat
+	k=$(it_key)
+	d=$BATS_TEST_TMPDIR
+	seq -f "line %g of the stopped writer" 1 50000 >"$d/in"
+	shmcat write -k "$k" -c --size 64k </dev/null
+	# Stopped at its first commit, the lock in hand.
+	IT_RING_HOOK=commit-locked IT_RING_HOOK_SIG=STOP it_bg setsid "$HOOKED" write -k "$k" --lines <"$d/in"
+	pid=$IT_PID
+	echo "$pid" >>"$d/stopped"
+	wait_for is_stopped "$pid"
+	# A stopped holder stays a live one past the bound: exit 69 (the
+	# bound comes before -w 3s), naming it, never 65 "corrupt ring".
+	t0=$EPOCHREALTIME
+	run -69 timeout 10 shmcat read -k "$k" -F -w 3s
+	el=$(echo "$EPOCHREALTIME - $t0" | bc)
+	output_is "shmcat: unable to read key $k: its lock has been held for over 2 s by pid $pid (stopped)"
+	(($(echo "$el >= 1.9 && $el < 3.5" | bc)))
+	run -1 timeout 10 shmcat write -k "$k" -w 1s <<<"x"
+	output_is "shmcat: unable to write key $k: not in time (its lock is held by pid $pid, stopped)"
+	is_stopped "$pid"
+	# Every line once, in order, none torn, read as the writer goes on.
+	it_bg shmcat read -k "$k" -F >"$d/out"
+	local reader=$IT_PID
+	kill -CONT "$pid"
+	it_wait "$pid"
+	[ "$IT_STATUS" = 0 ]
+	wait_for test "$(wc -c <"$d/out")" -ge "$(wc -c <"$d/in")"
+	kill -TERM "$reader"
+	it_wait "$reader"
+	[ "$IT_STATUS" = 0 ]
+	cmp "$d/out" "$d/in"
+	run -0 shmcat stat -k "$k"
+	echo ok | shmcat write -k "$k"
+	[ "$(shmcat read -k "$k" --nowait)" = ok ]
+}
+
 @test "ring: 4 writers x 4 readers with writers and readers SIGSTOPped in the middle: a probe always ends, every line exactly once" {
 	local k d i pid rc victims readers=() writers=()
 	k=$(it_key)
