@@ -1697,22 +1697,33 @@ static int claim_batch(struct it_ring *h, const struct args *a, size_t room,
 /* read --rm: a ring that still holds data no reader has taken (a
  * --follow reader stopped by a signal, what went back from a pipe), or
  * that a writer is still attached to, would take that data with it: it
- * stays, and a line says why. */
-static void remove_if_done(const struct seg *s)
+ * stays, and a line says why. A reader without --follow stopped by signal
+ * sig (0: not stopped) says so first, and says when the ring went. */
+static void remove_if_done(const struct seg *s, int sig)
 {
 	struct it_ring_info ri;
+	char why[40] = "";
+	if (sig)
+		snprintf(why, sizeof why, "stopped by SIG%s: ", it_sig_name(sig));
 	if (it_ring_info(s->base, s->size, &ri) < 0) {
 		remove_seg(s);
 		return;
-	}
-	if (ri.bytes_in > ri.bytes_out)
-		it_warn("%s stays despite --rm: %llu bytes in it were not read",
-			s->label, (unsigned long long)(ri.bytes_in - ri.bytes_out));
-	else if (ri.writers)
-		it_warn("%s stays despite --rm: %u writer%s still attached",
-			s->label, ri.writers, ri.writers == 1 ? " is" : "s are");
-	else
+	} else if (ri.bytes_in > ri.bytes_out) {
+		it_warn("%s%s stays despite --rm: %llu bytes in it were not read",
+			why, s->label,
+			(unsigned long long)(ri.bytes_in - ri.bytes_out));
+		return;
+	} else if (ri.writers) {
+		it_warn("%s%s stays despite --rm: %u writer%s still attached",
+			why, s->label, ri.writers,
+			ri.writers == 1 ? " is" : "s are");
+		return;
+	} else {
 		remove_seg(s);
+	}
+	if (sig)
+		it_warn("%s%s removed (--rm): everything in it was read and no "
+			"writer is attached", why, s->label);
 }
 
 static int read_ring(struct args *a)
@@ -1736,7 +1747,7 @@ static int read_ring(struct args *a)
 			rc = (errno = EAGAIN, -1);
 		if (rc == 0 || (rc < 0 && errno == EAGAIN && got))
 			break;
-		if (rc < 0 && errno == EINTR && follow)
+		if (rc < 0 && errno == EINTR && (follow || stop))
 			break;
 		if (rc < 0)
 			ring_fail(&s, &h, errno, false);
@@ -1765,10 +1776,12 @@ static int read_ring(struct args *a)
 			ring_fail(&s, &h, errno, false);
 	}
 	it_ring_leave(&h);
+	if (stop && stop != SIGPIPE && !follow && a->create.rm)
+		remove_if_done(&s, stop);
 	if (stop == SIGPIPE || (stop && !follow))
 		exit_signal(stop);
 	if (a->create.rm)
-		remove_if_done(&s);
+		remove_if_done(&s, 0);
 	return IT_OK;
 }
 

@@ -876,6 +876,44 @@ teardown() {
 	[ "$(cat "$BATS_TEST_TMPDIR/out")" = $'held\none\ntwo' ]
 }
 
+@test "ring: a holder of the lock stopped for longer than the 2 s bound is never taken for dead: the waiter ends naming it, and after SIGCONT nothing is lost, duplicated or torn" {
+	local k d pid t0 el
+	hooked_shmcat
+	k=$(it_key)
+	d=$BATS_TEST_TMPDIR
+	seq -f "line %g of the stopped writer" 1 50000 >"$d/in"
+	shmcat write -k "$k" -c --size 64k </dev/null
+	# Stopped at its first commit, the lock in hand.
+	IT_RING_HOOK=commit-locked IT_RING_HOOK_SIG=STOP it_bg setsid "$HOOKED" write -k "$k" --lines <"$d/in"
+	pid=$IT_PID
+	echo "$pid" >>"$d/stopped"
+	wait_for is_stopped "$pid"
+	# A stopped holder stays a live one past the bound: exit 69 (the
+	# bound comes before -w 3s), naming it, never 65 "corrupt ring".
+	t0=$EPOCHREALTIME
+	run -69 timeout 10 shmcat read -k "$k" -F -w 3s
+	el=$(echo "$EPOCHREALTIME - $t0" | bc)
+	output_is "shmcat: unable to read key $k: its lock has been held for over 2 s by pid $pid (stopped)"
+	(($(echo "$el >= 1.9 && $el < 3.5" | bc)))
+	run -1 timeout 10 shmcat write -k "$k" -w 1s <<<"x"
+	output_is "shmcat: unable to write key $k: not in time (its lock is held by pid $pid, stopped)"
+	is_stopped "$pid"
+	# Every line once, in order, none torn, read as the writer goes on.
+	it_bg shmcat read -k "$k" -F >"$d/out"
+	local reader=$IT_PID
+	kill -CONT "$pid"
+	it_wait "$pid"
+	[ "$IT_STATUS" = 0 ]
+	wait_for test "$(wc -c <"$d/out")" -ge "$(wc -c <"$d/in")"
+	kill -TERM "$reader"
+	it_wait "$reader"
+	[ "$IT_STATUS" = 0 ]
+	cmp "$d/out" "$d/in"
+	run -0 shmcat stat -k "$k"
+	echo ok | shmcat write -k "$k"
+	[ "$(shmcat read -k "$k" --nowait)" = ok ]
+}
+
 @test "ring: 4 writers x 4 readers with writers and readers SIGSTOPped in the middle: a probe always ends, every line exactly once" {
 	local k d i pid rc victims readers=() writers=()
 	k=$(it_key)
@@ -1507,6 +1545,53 @@ f = open(sys.argv[1], "r+b"); f.seek(4096); f.write(struct.pack("<I", 1))' "/dev
 	it_wait "$IT_PID" 5
 	[ "$IT_STATUS" = 0 ]
 	[ -z "$(shmid_of "$k")" ]
+}
+
+@test "ring: read --rm without -F stopped by SIGTERM, SIGINT or SIGHUP says whether the ring stays (and why) or went, and dies of the signal" {
+	local k d src r w sig st
+	d=$BATS_TEST_TMPDIR
+	for sig in TERM INT HUP; do
+		k=$(it_key)
+		head -c 300000 /dev/urandom >"$d/in"
+		shmcat write -k "$k" -c <"$d/in"
+		src=$(it_path "pipe$sig")
+		mkfifo "$src"
+		# Blocked writing into a pipe nobody reads: what it holds goes
+		# back, and the ring stays for it.
+		exec {r}<>"$src"
+		it_bg_ready bash -c 'exec shmcat read -k "$1" --rm --ready-fd 9 >"$2" 2>"$3" '"$r>&-" _ "$k" "$src" "$d/err"
+		wait_for fifo_has_data "$r"
+		kill -"$sig" "$IT_PID"
+		it_wait "$IT_PID" 5
+		exec {r}>&-
+		st=$((128 + $(kill -l "$sig")))
+		[ "$IT_STATUS" = "$st" ]
+		[ "$(cat "$d/err")" = "shmcat: stopped by SIG$sig: key $k stays despite --rm: 300000 bytes in it were not read" ]
+		shmcat read -k "$k" | cmp - "$d/in"
+		# Waiting for data from a writer still attached.
+		exec {w}<>"$src"
+		it_bg_ready bash -c 'exec shmcat write -k "$1" -a 1 --ready-fd 9 <"$2" '"$w>&-" _ "$k" "$src"
+		local wpid=$IT_PID
+		it_bg_ready bash -c 'exec shmcat read -k "$1" --rm --ready-fd 9 >"$2" 2>"$3"' _ "$k" "$d/out" "$d/err"
+		kill -"$sig" "$IT_PID"
+		it_wait "$IT_PID" 5
+		[ "$IT_STATUS" = "$st" ]
+		[ "$(cat "$d/err")" = "shmcat: stopped by SIG$sig: key $k stays despite --rm: 1 writer is still attached" ]
+		exec {w}>&-
+		it_wait "$wpid"
+		[ "$IT_STATUS" = 0 ]
+		[ -n "$(shmid_of "$k")" ]
+		shmcat rm -k "$k"
+		rm -f "$src"
+		# Waiting on a new ring no writer has used: it goes, and says so.
+		k=$(it_key)
+		it_bg_ready bash -c 'exec shmcat read -k "$1" -c --rm --ready-fd 9 2>"$2"' _ "$k" "$d/err"
+		kill -"$sig" "$IT_PID"
+		it_wait "$IT_PID" 5
+		[ "$IT_STATUS" = "$st" ]
+		[ "$(cat "$d/err")" = "shmcat: stopped by SIG$sig: key $k removed (--rm): everything in it was read and no writer is attached" ]
+		[ -z "$(shmid_of "$k")" ]
+	done
 }
 
 # Everything the pipe behind fd $1 holds now, on stdout, without waiting.
