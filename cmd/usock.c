@@ -1652,6 +1652,22 @@ static int cmd_recv(struct args *a)
 	}
 	recv_flush(a, fd, &w);
 	free(buf);
+	/* Fewer than N is no success: what was taken is out, the line says
+	 * how much, and the signal ends us as it would have. */
+	struct signalfd_siginfo si;
+	if (!(a->used & O_FOLLOW) && got < count &&
+	    read(sfd, &si, sizeof si) == (ssize_t)sizeof si) {
+		int sig = (int)si.ssi_signo;
+		it_warn("unable to receive from %s: SIG%s after %ld of %ld "
+			"message%s%s", a->addr.text, it_sig_name(sig), got,
+			count, count == 1 ? "" : "s", got == 0 ? "" :
+			got == 1 ? ", which was written out" :
+			", which were written out");
+		it_sock_unbind();
+		signal(sig, SIG_DFL);
+		sigprocmask(SIG_UNBLOCK, &set, NULL);
+		raise(sig);
+	}
 	return status;
 }
 

@@ -580,6 +580,26 @@ socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM).sendto(b"from python", sys.argv
 	[ ! -e "$s" ]
 }
 
+@test "recv -n N stopped by SIGTERM with fewer than N: what came is written out, one line says how many, then 143" {
+	local a out=$BATS_TEST_TMPDIR/out
+	a=$(abstract)
+	it_bg_ready usock recv -n 3 --ready-fd 9 "$a" >"$out" 2>"$out.err"
+	usock send "$a" first
+	usock send "$a" second
+	wait_for grep -q second "$out"
+	kill -TERM "$IT_PID"
+	it_wait "$IT_PID"
+	[ "$IT_STATUS" = 143 ]
+	[ "$(cat "$out")" = "$(printf 'first\nsecond')" ]
+	[ "$(cat "$out.err")" = "usock: unable to receive from $a: SIGTERM after 2 of 3 messages, which were written out" ]
+	it_bg_ready usock recv --ready-fd 9 "$a" >"$out" 2>"$out.err"
+	kill -INT "$IT_PID"
+	it_wait "$IT_PID"
+	[ "$IT_STATUS" = 130 ]
+	[ ! -s "$out" ]
+	[ "$(cat "$out.err")" = "usock: unable to receive from $a: SIGINT after 0 of 1 message" ]
+}
+
 @test "send: nobody there 69, not a socket 65, a message over the buffer 65" {
 	local s
 	s=$(sock)
