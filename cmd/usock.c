@@ -465,13 +465,32 @@ static bool allowed(const struct args *a, const struct peer *p)
 }
 
 /* A refused connection is closed after one out-of-band byte (MSG_OOB, a
- * UNIX stream): our connect takes it as the refusal, which an empty
- * standard input would not otherwise show (the peer sends and reads
- * nothing either way); it is no data to any other client. */
+ * UNIX stream), or an empty record that passes a descriptor of /dev/null
+ * (SCM_RIGHTS, a UNIX record connection, which has no MSG_OOB): our
+ * connect takes it as the refusal, which an empty standard input would
+ * not otherwise show (the peer sends and reads nothing either way); it is
+ * no data to any other client. */
 static void refuse(const struct args *a, int fd)
 {
 	if (a->addr.family == AF_UNIX && a->addr.type == SOCK_STREAM)
 		(void)send(fd, "R", 1, MSG_OOB | MSG_DONTWAIT | MSG_NOSIGNAL);
+	int null = a->addr.family == AF_UNIX && a->addr.type == SOCK_SEQPACKET ?
+		   open("/dev/null", O_RDONLY | O_CLOEXEC) : -1;
+	if (null >= 0) {
+		union {
+			struct cmsghdr c;
+			char buf[CMSG_SPACE(sizeof(int))];
+		} u = {0};
+		struct msghdr mh = {.msg_control = u.buf,
+				    .msg_controllen = sizeof u.buf};
+		struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(c), &null, sizeof null);
+		(void)sendmsg(fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
+		close(null);
+	}
 	close(fd);
 }
 
@@ -602,17 +621,36 @@ static ssize_t read_record(struct pump *p, bool *end)
 		p->buf = b;
 		p->cap = (size_t)len;
 	}
-	char cbuf[CMSG_SPACE(sizeof(struct ucred))];
+	union {
+		struct cmsghdr c;
+		char buf[CMSG_SPACE(sizeof(struct ucred)) +
+			 CMSG_SPACE(sizeof(int))];
+	} u;
 	struct iovec iov = {p->buf, p->cap};
 	ssize_t n;
 	struct msghdr mh;
 	do {
 		mh = (struct msghdr){.msg_iov = &iov, .msg_iovlen = 1,
-				     .msg_control = cbuf,
-				     .msg_controllen = sizeof cbuf};
+				     .msg_control = u.buf,
+				     .msg_controllen = sizeof u.buf};
 		n = recvmsg(p->in, &mh, MSG_CMSG_CLOEXEC);
 	} while (n < 0 && errno == EINTR);
 	*end = n == 0 && mh.msg_controllen == 0;
+	/* A server's refusal (refuse): an empty record with a descriptor,
+	 * which no data carries; the descriptor goes. */
+	for (struct cmsghdr *c = n >= 0 ? CMSG_FIRSTHDR(&mh) : NULL; c;
+	     c = CMSG_NXTHDR(&mh, c)) {
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		size_t nfd = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (size_t i = 0; i < nfd; i++) {
+			int rfd;
+			memcpy(&rfd, CMSG_DATA(c) + i * sizeof(int), sizeof rfd);
+			close(rfd);
+		}
+		if (n == 0 && p->moved == 0 && p->oob)
+			p->refused = true;
+	}
 	return n;
 }
 
@@ -939,7 +977,7 @@ static _Noreturn void converse(const struct args *a, int sock)
 	if (errno)
 		it_xfail(errno, "start", "a thread", NULL);
 	in.oob = a->cmd == CONNECT && a->addr.family == AF_UNIX &&
-		 a->addr.type == SOCK_STREAM;
+		 a->addr.type != SOCK_DGRAM;
 	/* A read error on the socket (a reset) means the peer has gone:
 	 * what the writer could not send is the better message. */
 	int rc = pump_run(&in);

@@ -253,6 +253,22 @@ nobody() {
 	[ "$output" = "$(id -u nobody)" ]
 }
 
+@test "seqpacket: a refused client is 69 with an empty standard input, 74 with data; a server that sends nothing is no refusal" {
+	need_other_user
+	local a out=$BATS_TEST_TMPDIR/out
+	a=$(abstract)
+	it_bg_ready usock listen -k --seqpacket --ready-fd 9 "$a" 2>"$out.err" >"$out"
+	run -69 nobody usock connect --seqpacket "$a" </dev/null
+	output_is "usock: unable to connect $a: the server refused the connection (its standard error says why)"
+	run -74 nobody usock connect --seqpacket "$a" <<<"secret"
+	[ ! -s "$out" ]
+	local b
+	b=$(abstract)
+	it_bg_ready usock serve --seqpacket --allow-uid any --ready-fd 9 "$b" -- printf ''
+	run -0 nobody usock connect --seqpacket "$b" </dev/null
+	[ -z "$output" ]
+}
+
 @test "a 0600 socket is permission denied to another user (77)" {
 	need_other_user
 	local d s
