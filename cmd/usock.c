@@ -21,6 +21,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -1143,9 +1144,13 @@ static int cmd_listen(struct args *a)
 
 /* ---- serve ---- */
 
+/* One command: its process group, led by the process we started; kept
+ * after that one has ended while the group lives (what it started in the
+ * background holds the connection still). */
 struct child {
 	pid_t pid;
 	uid_t uid;
+	bool reaped;
 };
 
 struct server {
@@ -1236,24 +1241,34 @@ static bool spawn(struct server *s, int fd, const struct peer *p)
 		err = posix_spawnp(&pid, a->rest[0], &fa, &s->attr, a->rest, env);
 		posix_spawn_file_actions_destroy(&fa);
 	}
+	/* Its own process group, set in the child before the exec
+	 * (POSIX_SPAWN_SETPGROUP) and here too, so that it is set before
+	 * we may signal it whatever the order. */
+	if (!err)
+		(void)setpgid(pid, pid);
 	free(env);
 	if (err) {
 		it_warn("unable to run %s: %s", a->rest[0], strerror(err));
 		return false;
 	}
-	s->kids[s->nkids++] = (struct child){pid, uid};
+	s->kids[s->nkids++] = (struct child){pid, uid, false};
 	return true;
 }
 
+/* What has ended is reaped: our commands, and what they started, which
+ * comes to us when its parent ends (PR_SET_CHILD_SUBREAPER). A command
+ * is done once its whole process group is. */
 static void reap(struct server *s)
 {
 	pid_t pid;
 	while ((pid = waitpid(-1, NULL, WNOHANG)) > 0)
 		for (int i = 0; i < s->nkids; i++)
-			if (s->kids[i].pid == pid) {
-				s->kids[i] = s->kids[--s->nkids];
-				break;
-			}
+			if (s->kids[i].pid == pid)
+				s->kids[i].reaped = true;
+	for (int i = 0; i < s->nkids; i++)
+		if (s->kids[i].reaped && kill(-s->kids[i].pid, 0) < 0 &&
+		    errno == ESRCH)
+			s->kids[i--] = s->kids[--s->nkids];
 }
 
 /* Stops accepting: the socket goes, so that new clients are refused at
@@ -1269,7 +1284,7 @@ static void stop(struct server *s)
 	int sig = s->stops >= 2 ? SIGKILL : SIGTERM;
 	if (s->stops > 0 || s->a->used & O_KILL)
 		for (int i = 0; i < s->nkids; i++)
-			kill(s->kids[i].pid, sig);
+			kill(-s->kids[i].pid, sig);
 	s->stopping = true;
 	s->stops++;
 }
@@ -1300,8 +1315,11 @@ static void server_init(struct server *s, struct args *a, sigset_t *set)
 	posix_spawnattr_setsigdefault(&s->attr, &none);
 	sigemptyset(&none);
 	posix_spawnattr_setsigmask(&s->attr, &none);
+	posix_spawnattr_setpgroup(&s->attr, 0);
 	posix_spawnattr_setflags(&s->attr, POSIX_SPAWN_SETSIGMASK |
-				 POSIX_SPAWN_SETSIGDEF);
+				 POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP);
+	/* What a command leaves running when it ends is ours to reap. */
+	(void)prctl(PR_SET_CHILD_SUBREAPER, 1);
 }
 
 static int cmd_serve(struct args *a)

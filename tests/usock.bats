@@ -1514,6 +1514,29 @@ open(sys.argv[2], "w").write("%d\n" % n)' "$s" "$out.n" 3>&-
 	it_wait "$c"
 }
 
+@test "serve: the third stop signal kills the command's whole process group, what it left in the background too" {
+	local s out=$BATS_TEST_TMPDIR/out pidf=$BATS_TEST_TMPDIR/bgpid
+	s=$(sock)
+	it_bg_ready usock serve --ready-fd 9 "$s" -- sh -c 'trap "" TERM; sleep 100 & echo $! >"$1"; echo started' sh "$pidf"
+	local srv=$IT_PID i
+	usock connect "$s" </dev/null >"$out" 3>&- &
+	local c=$!
+	it_track pid "$c"
+	wait_for grep -q started "$out"
+	it_track pid "$(cat "$pidf")"
+	[ "$(ps -o pgid= -p "$(cat "$pidf")" | tr -d ' ')" != "$(ps -o pgid= -p "$srv" | tr -d ' ')" ]
+	# Signals sent at once merge into one: send them apart, until it ends.
+	for i in $(seq 40); do
+		kill -TERM "$srv" 2>/dev/null || break
+		sleep 0.05
+	done
+	it_wait "$srv" 2
+	[ "$IT_STATUS" = 0 ]
+	! kill -0 "$(cat "$pidf")" 2>/dev/null
+	it_wait "$c" 5
+	[ "$IT_STATUS" = 0 ]
+}
+
 @test "recv --follow stopped while its stdout is slow: every datagram a sender had accepted is written out, 5 runs" {
 	local s out=$BATS_TEST_TMPDIR/out go=$BATS_TEST_TMPDIR/go i
 	for i in $(seq 5); do
