@@ -753,8 +753,13 @@ static int pump_run(struct pump *p)
 		    recv(p->in, &c, 1, MSG_OOB | MSG_DONTWAIT) == 1 &&
 		    p->moved == 0)
 			p->refused = true;
+		/* Nothing moved either way: where the writer is stuck
+		 * sending, the stall is the peer's reading, not its data. */
 		if (n == 0 && idle_left_ms(p->t) == 0) {
 			pthread_mutex_lock(&exit_lock);
+			if (p->t->busy)
+				it_die(IT_NO, "unable to write %s: no room in time",
+				       p->inname);
 			it_die(IT_NO, "unable to read %s: no data in time",
 			       p->inname);
 		}
@@ -1082,6 +1087,14 @@ static int xbind(struct args *a)
 	    getnameinfo((struct sockaddr *)&ss, sl, NULL, 0, port, sizeof port,
 			NI_NUMERICSERV) != 0)
 		it_xfail(errno, "get the port of", a->addr.text, NULL);
+	/* From now on, messages name the port chosen, not 0. */
+	static char text[512];
+	const char *colon = strrchr(a->addr.text, ':');
+	if (colon && strcmp(colon, ":0") == 0) {
+		snprintf(text, sizeof text, "%.*s:%s",
+			 (int)(colon - a->addr.text), a->addr.text, port);
+		a->addr.text = text;
+	}
 	snprintf(line, sizeof line, "%s\n", port);
 	if (it_write_full(a->ready_fd, line, strlen(line)) < 0)
 		it_xfail(errno, "write", "the readiness descriptor", NULL);

@@ -967,6 +967,23 @@ except OSError as e:
 	[ "$(cat "$r.out")" = by-udp ]
 }
 
+@test "messages name the port chosen for port 0, and a write stalled past -w names the write" {
+	local r=$BATS_TEST_TMPDIR/r port pid
+	mkfifo "$r"
+	usock listen -w 300ms --ready-fd 9 tcp:127.0.0.1:0 9>"$r" 2>"$r.err" 3>&- &
+	pid=$!
+	it_track pid "$pid"
+	read -r -t "$IT_DEADLINE" port <"$r"
+	it_wait "$pid"
+	[ "$IT_STATUS" = 1 ]
+	[ "$(cat "$r.err")" = "usock: unable to accept on tcp:127.0.0.1:$port: nobody came in time" ]
+	local s
+	s=$(sock)
+	it_bg_ready usock serve --kill-children --ready-fd 9 "$s" -- sleep 5
+	run -1 bash -c 'head -c 64M /dev/zero | usock connect -w 300ms "$1"' _ "$s"
+	output_is "usock: unable to write $s: no room in time"
+}
+
 @test "socket paths up to 107 bytes work; the bound name is the path itself, as ss and getpeername show" {
 	local d s
 	d=$(mktemp -d /tmp/usock.XXXXXX)
