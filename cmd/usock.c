@@ -11,6 +11,7 @@
 #include <linux/sockios.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <pthread.h>
 #include <pwd.h>
@@ -527,6 +528,7 @@ struct pump {
 	bool oob;              /* in is a UNIX stream to a server: its refusal
 				  comes as an out-of-band byte */
 	bool refused;          /* that byte came before any data */
+	bool tcp;              /* out is a TCP socket (tcp_peer_diag) */
 	int pipe[2];           /* -1 where one side is a pipe already */
 	char *buf;
 	size_t cap;
@@ -776,6 +778,8 @@ static int pump_run(struct pump *p)
  * us at once; one writing the socket ends this direction only, and is
  * told once the peer's data has all been written out. busy says when the
  * writer has input in hand, for wait_writer. */
+static int tcp_peer_diag(int fd, unsigned *rqueue);
+
 static void *writer(void *arg)
 {
 	struct pump *p = arg;
@@ -794,6 +798,23 @@ static void *writer(void *arg)
 			it_xfail_status(IT_IOERR, p->err, "read", p->inname, NULL);
 		pthread_mutex_unlock(&exit_lock);
 	} while (rc > 0);
+	/* A TCP peer here that has half-closed leaves the kernel's tables
+	 * once it has our FIN (TIME_WAIT), its receive queue with it: until
+	 * it has read what we sent, the FIN waits. */
+	unsigned rq = 0;
+	int unacked = 0;
+	/* Counted in its queue once acknowledged, not before. */
+	while (rc == 0 && p->tcp && tcp_peer_diag(p->out, &rq) == 0 &&
+	       (rq > 0 || (ioctl(p->out, SIOCOUTQ, &unacked) == 0 &&
+			   unacked > 0))) {
+		int ms = idle_left_ms(p->t);
+		if (ms == 0) {
+			pthread_mutex_lock(&exit_lock);
+			it_die(IT_NO, "unable to write %s: the peer read nothing "
+			       "in time", p->outname);
+		}
+		poll(NULL, 0, ms < 0 || ms > 10 ? 10 : ms);
+	}
 	if (rc == 0)
 		shutdown(p->out, SHUT_WR);
 	uint64_t one = 1;
@@ -833,16 +854,27 @@ static _Noreturn void unsent(const struct pump *p, const char *why)
 }
 
 /* Whether the TCP peer of fd, on this host, has closed its socket (1) or
- * holds it still (0), as the kernel tells (sock_diag): a FIN alone does not
- * tell a close from a half-close, but a closed socket has no inode left.
- * -1 when it cannot be known: a peer elsewhere, or no answer. */
-static int tcp_peer_closed(int fd)
+ * holds it still (0), as the kernel tells (sock_diag, IPv4 and IPv6
+ * alike): a FIN alone does not tell a close from a half-close, but a
+ * closed socket has no inode left. -1 when it cannot be known: a peer
+ * elsewhere, or no answer. *rqueue (if not NULL): what its receive queue
+ * holds unread, our FIN counted as one. */
+static int tcp_peer_diag(int fd, unsigned *rqueue)
 {
-	struct sockaddr_storage me, peer;
-	socklen_t ml = sizeof me, pl = sizeof peer;
-	if (getsockname(fd, (struct sockaddr *)&me, &ml) < 0 ||
-	    getpeername(fd, (struct sockaddr *)&peer, &pl) < 0)
+	/* Our socket closed (both ends' FINs taken) has no peer name left:
+	 * the names of fd when it had one are kept. */
+	static struct sockaddr_storage me, peer;
+	static int known = -1;
+	struct sockaddr_storage m2, p2;
+	socklen_t ml = sizeof m2, pl = sizeof p2;
+	if (getsockname(fd, (struct sockaddr *)&m2, &ml) == 0 &&
+	    getpeername(fd, (struct sockaddr *)&p2, &pl) == 0) {
+		me = m2;
+		peer = p2;
+		known = fd;
+	} else if (known != fd) {
 		return -1;
+	}
 	struct {
 		struct nlmsghdr nh;
 		struct inet_diag_req_v2 r;
@@ -887,7 +919,17 @@ static int tcp_peer_closed(int fd)
 	    ans.nh.nlmsg_type != SOCK_DIAG_BY_FAMILY)
 		return -1;
 	const struct inet_diag_msg *m = NLMSG_DATA(&ans.nh);
-	return m->idiag_inode == 0;
+	if (rqueue)
+		*rqueue = m->idiag_rqueue;
+	/* Not accepted yet has no inode either, and is in none of the
+	 * states a close leads to. */
+	return m->idiag_inode == 0 && m->idiag_state != TCP_ESTABLISHED &&
+	       m->idiag_state != TCP_CLOSE_WAIT && m->idiag_state != TCP_SYN_RECV;
+}
+
+static int tcp_peer_closed(int fd)
+{
+	return tcp_peer_diag(fd, NULL);
 }
 
 /* Once the peer's data has ended, the conversation is over when the
@@ -944,13 +986,20 @@ static void wait_writer(const struct pump *out, bool gone, bool tcp,
 
 /* Exit 0 promises that the peer took all we sent on fd: waits until a
  * UNIX peer has read our last byte or record, or a TCP peer acknowledged
- * it, or until the peer has gone; then the error that a peer leaving our
- * data unread sets (ECONNRESET), 0 for none. */
-static int wait_taken(int fd, const char *name, const struct talk *t)
+ * it and, on this host, read it (its receive queue, tcp_peer_diag), or
+ * until the peer has gone; then the error that a peer leaving our data
+ * unread sets (ECONNRESET), 0 for none. Our end of data (a FIN, sent
+ * before this) is one in that queue until the peer reads the end. */
+static int wait_taken(int fd, const char *name, const struct talk *t,
+		      bool tcp)
 {
-	int queued = 0, err = 0;
+	int queued = 0, err = 0, diag = -1;
+	unsigned rq = 0;
+	bool unread = false;
 	socklen_t len = sizeof err;
-	while (ioctl(fd, SIOCOUTQ, &queued) == 0 && queued > 0) {
+	while (ioctl(fd, SIOCOUTQ, &queued) == 0 &&
+	       (queued > 0 || (tcp && (diag = tcp_peer_diag(fd, &rq)) == 0 &&
+			       (unread = rq > 1)))) {
 		struct pollfd pf = {fd, 0, 0};
 		int ms = idle_left_ms(t);
 		if (ms == 0)
@@ -962,6 +1011,10 @@ static int wait_taken(int fd, const char *name, const struct talk *t)
 	}
 	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
 		err = errno;
+	/* A peer here that closed with our bytes unread: its reset may
+	 * not reach a socket of ours closed already. */
+	if (!err && unread && diag != 0)
+		err = ECONNRESET;
 	return err;
 }
 
@@ -976,6 +1029,10 @@ static _Noreturn void converse(const struct args *a, int sock)
 		  false, a->addr.type, &t);
 	pump_init(&in, sock, a->addr.text, STDOUT_FILENO, "standard output",
 		  true, a->addr.type, &t);
+	/* Its names, kept for when our socket has none left. */
+	out.tcp = a->addr.family != AF_UNIX;
+	if (out.tcp)
+		(void)tcp_peer_diag(sock, NULL);
 	t.done = eventfd(0, EFD_CLOEXEC);
 	if (t.done < 0)
 		it_xfail(errno, "create", "an eventfd", NULL);
@@ -998,7 +1055,8 @@ static _Noreturn void converse(const struct args *a, int sock)
 	if (rc < 0 && in.err != ECONNRESET)
 		it_xfail_status(IT_IOERR, in.err, "read", a->addr.text, NULL);
 	/* A peer resets a connection it closes with our data unread. */
-	int err = rc < 0 ? in.err : wait_taken(sock, a->addr.text, &t);
+	int err = rc < 0 ? in.err : wait_taken(sock, a->addr.text, &t,
+						       a->addr.family != AF_UNIX);
 	if (err)
 		it_die(IT_IOERR, "unable to write %s: %s (%" PRIu64 " bytes of "
 		       "standard input sent, not all of them read)",
@@ -1473,7 +1531,7 @@ static int sent_all(const struct args *a, int fd)
 	struct talk t = {.idle = a->timeout, .last = it_now_ns()};
 	int err = 0;
 	if (a->addr.type == SOCK_SEQPACKET && shutdown(fd, SHUT_WR) == 0)
-		err = wait_taken(fd, a->addr.text, &t);
+		err = wait_taken(fd, a->addr.text, &t, false);
 	if (err)
 		it_die(IT_IOERR, "unable to send %s: %s (the receiver did not "
 		       "read every record)", a->addr.text, strerror(err));

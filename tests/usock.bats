@@ -984,6 +984,38 @@ except OSError as e:
 	output_is "usock: unable to write $s: no room in time"
 }
 
+@test "tcp connect to a peer here that half-closes: 74 if it never reads our bytes, 0 once it has, IPv4 and IPv6" {
+	local peer=$BATS_TEST_TMPDIR/peer.py h port pid
+	cat >"$peer" <<'PY'
+import socket, sys, time
+s = socket.socket(socket.AF_INET6 if ":" in sys.argv[1] else socket.AF_INET)
+s.bind((sys.argv[1], 0)); s.listen()
+print(s.getsockname()[1], flush=True)
+c, _ = s.accept(); c.shutdown(socket.SHUT_WR)
+if sys.argv[2] == "read":
+    while c.recv(65536):
+        pass
+time.sleep(0.5)
+PY
+	mkfifo "$peer.port"
+	for h in 127.0.0.1 ::1 127.0.0.1/read ::1/read; do
+		local mode=none host=$h
+		[[ $h == */read ]] && mode=read host=${h%/read}
+		python3 "$peer" "$host" "$mode" >"$peer.port" &
+		pid=$!
+		it_track pid "$pid"
+		read -r -t "$IT_DEADLINE" port <"$peer.port"
+		[[ $host == *:* ]] && host="[$host]"
+		if [ "$mode" = read ]; then
+			run -0 usock connect "tcp:$host:$port" <<<hello
+		else
+			run -74 usock connect "tcp:$host:$port" <<<hello
+			[[ $output == "usock: unable to write tcp:$host:$port: "*"(6 bytes of standard input sent, not all of them read)" ]]
+		fi
+		it_wait "$pid"
+	done
+}
+
 @test "socket paths up to 107 bytes work; the bound name is the path itself, as ss and getpeername show" {
 	local d s
 	d=$(mktemp -d /tmp/usock.XXXXXX)
