@@ -921,6 +921,10 @@ static int tcp_peer_diag(int fd, unsigned *rqueue)
 	const struct inet_diag_msg *m = NLMSG_DATA(&ans.nh);
 	if (rqueue)
 		*rqueue = m->idiag_rqueue;
+	/* The peer's socket gone, the kernel answers with the listener on
+	 * its port: that is gone too. */
+	if (m->idiag_state == TCP_LISTEN)
+		return 1;
 	/* Not accepted yet has no inode either, and is in none of the
 	 * states a close leads to. */
 	return m->idiag_inode == 0 && m->idiag_state != TCP_ESTABLISHED &&

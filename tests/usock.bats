@@ -1581,7 +1581,10 @@ open(sys.argv[2], "w").write("%d\n" % n)' "$s" "$out.n" 3>&-
 	done
 	it_wait "$srv" 2
 	[ "$IT_STATUS" = 0 ]
-	! kill -0 "$(cat "$pidf")" 2>/dev/null
+	if kill -0 "$(cat "$pidf")" 2>/dev/null; then
+		echo "the background process of the command is still there" >&2
+		return 1
+	fi
 	it_wait "$c" 5
 	[ "$IT_STATUS" = 0 ]
 }
