@@ -11,6 +11,7 @@
 #include <linux/sockios.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <pthread.h>
 #include <pwd.h>
@@ -21,6 +22,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -465,13 +467,32 @@ static bool allowed(const struct args *a, const struct peer *p)
 }
 
 /* A refused connection is closed after one out-of-band byte (MSG_OOB, a
- * UNIX stream): our connect takes it as the refusal, which an empty
- * standard input would not otherwise show (the peer sends and reads
- * nothing either way); it is no data to any other client. */
+ * UNIX stream), or an empty record that passes a descriptor of /dev/null
+ * (SCM_RIGHTS, a UNIX record connection, which has no MSG_OOB): our
+ * connect takes it as the refusal, which an empty standard input would
+ * not otherwise show (the peer sends and reads nothing either way); it is
+ * no data to any other client. */
 static void refuse(const struct args *a, int fd)
 {
 	if (a->addr.family == AF_UNIX && a->addr.type == SOCK_STREAM)
 		(void)send(fd, "R", 1, MSG_OOB | MSG_DONTWAIT | MSG_NOSIGNAL);
+	int null = a->addr.family == AF_UNIX && a->addr.type == SOCK_SEQPACKET ?
+		   open("/dev/null", O_RDONLY | O_CLOEXEC) : -1;
+	if (null >= 0) {
+		union {
+			struct cmsghdr c;
+			char buf[CMSG_SPACE(sizeof(int))];
+		} u = {0};
+		struct msghdr mh = {.msg_control = u.buf,
+				    .msg_controllen = sizeof u.buf};
+		struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(c), &null, sizeof null);
+		(void)sendmsg(fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
+		close(null);
+	}
 	close(fd);
 }
 
@@ -507,6 +528,7 @@ struct pump {
 	bool oob;              /* in is a UNIX stream to a server: its refusal
 				  comes as an out-of-band byte */
 	bool refused;          /* that byte came before any data */
+	bool tcp;              /* out is a TCP socket (tcp_peer_diag) */
 	int pipe[2];           /* -1 where one side is a pipe already */
 	char *buf;
 	size_t cap;
@@ -602,17 +624,36 @@ static ssize_t read_record(struct pump *p, bool *end)
 		p->buf = b;
 		p->cap = (size_t)len;
 	}
-	char cbuf[CMSG_SPACE(sizeof(struct ucred))];
+	union {
+		struct cmsghdr c;
+		char buf[CMSG_SPACE(sizeof(struct ucred)) +
+			 CMSG_SPACE(sizeof(int))];
+	} u;
 	struct iovec iov = {p->buf, p->cap};
 	ssize_t n;
 	struct msghdr mh;
 	do {
 		mh = (struct msghdr){.msg_iov = &iov, .msg_iovlen = 1,
-				     .msg_control = cbuf,
-				     .msg_controllen = sizeof cbuf};
+				     .msg_control = u.buf,
+				     .msg_controllen = sizeof u.buf};
 		n = recvmsg(p->in, &mh, MSG_CMSG_CLOEXEC);
 	} while (n < 0 && errno == EINTR);
 	*end = n == 0 && mh.msg_controllen == 0;
+	/* A server's refusal (refuse): an empty record with a descriptor,
+	 * which no data carries; the descriptor goes. */
+	for (struct cmsghdr *c = n >= 0 ? CMSG_FIRSTHDR(&mh) : NULL; c;
+	     c = CMSG_NXTHDR(&mh, c)) {
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		size_t nfd = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (size_t i = 0; i < nfd; i++) {
+			int rfd;
+			memcpy(&rfd, CMSG_DATA(c) + i * sizeof(int), sizeof rfd);
+			close(rfd);
+		}
+		if (n == 0 && p->moved == 0 && p->oob)
+			p->refused = true;
+	}
 	return n;
 }
 
@@ -714,8 +755,13 @@ static int pump_run(struct pump *p)
 		    recv(p->in, &c, 1, MSG_OOB | MSG_DONTWAIT) == 1 &&
 		    p->moved == 0)
 			p->refused = true;
+		/* Nothing moved either way: where the writer is stuck
+		 * sending, the stall is the peer's reading, not its data. */
 		if (n == 0 && idle_left_ms(p->t) == 0) {
 			pthread_mutex_lock(&exit_lock);
+			if (p->t->busy)
+				it_die(IT_NO, "unable to write %s: no room in time",
+				       p->inname);
 			it_die(IT_NO, "unable to read %s: no data in time",
 			       p->inname);
 		}
@@ -732,6 +778,8 @@ static int pump_run(struct pump *p)
  * us at once; one writing the socket ends this direction only, and is
  * told once the peer's data has all been written out. busy says when the
  * writer has input in hand, for wait_writer. */
+static int tcp_peer_diag(int fd, unsigned *rqueue);
+
 static void *writer(void *arg)
 {
 	struct pump *p = arg;
@@ -750,6 +798,23 @@ static void *writer(void *arg)
 			it_xfail_status(IT_IOERR, p->err, "read", p->inname, NULL);
 		pthread_mutex_unlock(&exit_lock);
 	} while (rc > 0);
+	/* A TCP peer here that has half-closed leaves the kernel's tables
+	 * once it has our FIN (TIME_WAIT), its receive queue with it: until
+	 * it has read what we sent, the FIN waits. */
+	unsigned rq = 0;
+	int unacked = 0;
+	/* Counted in its queue once acknowledged, not before. */
+	while (rc == 0 && p->tcp && tcp_peer_diag(p->out, &rq) == 0 &&
+	       (rq > 0 || (ioctl(p->out, SIOCOUTQ, &unacked) == 0 &&
+			   unacked > 0))) {
+		int ms = idle_left_ms(p->t);
+		if (ms == 0) {
+			pthread_mutex_lock(&exit_lock);
+			it_die(IT_NO, "unable to write %s: the peer read nothing "
+			       "in time", p->outname);
+		}
+		poll(NULL, 0, ms < 0 || ms > 10 ? 10 : ms);
+	}
 	if (rc == 0)
 		shutdown(p->out, SHUT_WR);
 	uint64_t one = 1;
@@ -789,16 +854,27 @@ static _Noreturn void unsent(const struct pump *p, const char *why)
 }
 
 /* Whether the TCP peer of fd, on this host, has closed its socket (1) or
- * holds it still (0), as the kernel tells (sock_diag): a FIN alone does not
- * tell a close from a half-close, but a closed socket has no inode left.
- * -1 when it cannot be known: a peer elsewhere, or no answer. */
-static int tcp_peer_closed(int fd)
+ * holds it still (0), as the kernel tells (sock_diag, IPv4 and IPv6
+ * alike): a FIN alone does not tell a close from a half-close, but a
+ * closed socket has no inode left. -1 when it cannot be known: a peer
+ * elsewhere, or no answer. *rqueue (if not NULL): what its receive queue
+ * holds unread, our FIN counted as one. */
+static int tcp_peer_diag(int fd, unsigned *rqueue)
 {
-	struct sockaddr_storage me, peer;
-	socklen_t ml = sizeof me, pl = sizeof peer;
-	if (getsockname(fd, (struct sockaddr *)&me, &ml) < 0 ||
-	    getpeername(fd, (struct sockaddr *)&peer, &pl) < 0)
+	/* Our socket closed (both ends' FINs taken) has no peer name left:
+	 * the names of fd when it had one are kept. */
+	static struct sockaddr_storage me, peer;
+	static int known = -1;
+	struct sockaddr_storage m2, p2;
+	socklen_t ml = sizeof m2, pl = sizeof p2;
+	if (getsockname(fd, (struct sockaddr *)&m2, &ml) == 0 &&
+	    getpeername(fd, (struct sockaddr *)&p2, &pl) == 0) {
+		me = m2;
+		peer = p2;
+		known = fd;
+	} else if (known != fd) {
 		return -1;
+	}
 	struct {
 		struct nlmsghdr nh;
 		struct inet_diag_req_v2 r;
@@ -843,7 +919,21 @@ static int tcp_peer_closed(int fd)
 	    ans.nh.nlmsg_type != SOCK_DIAG_BY_FAMILY)
 		return -1;
 	const struct inet_diag_msg *m = NLMSG_DATA(&ans.nh);
-	return m->idiag_inode == 0;
+	if (rqueue)
+		*rqueue = m->idiag_rqueue;
+	/* The peer's socket gone, the kernel answers with the listener on
+	 * its port: that is gone too. */
+	if (m->idiag_state == TCP_LISTEN)
+		return 1;
+	/* Not accepted yet has no inode either, and is in none of the
+	 * states a close leads to. */
+	return m->idiag_inode == 0 && m->idiag_state != TCP_ESTABLISHED &&
+	       m->idiag_state != TCP_CLOSE_WAIT && m->idiag_state != TCP_SYN_RECV;
+}
+
+static int tcp_peer_closed(int fd)
+{
+	return tcp_peer_diag(fd, NULL);
 }
 
 /* Once the peer's data has ended, the conversation is over when the
@@ -900,13 +990,20 @@ static void wait_writer(const struct pump *out, bool gone, bool tcp,
 
 /* Exit 0 promises that the peer took all we sent on fd: waits until a
  * UNIX peer has read our last byte or record, or a TCP peer acknowledged
- * it, or until the peer has gone; then the error that a peer leaving our
- * data unread sets (ECONNRESET), 0 for none. */
-static int wait_taken(int fd, const char *name, const struct talk *t)
+ * it and, on this host, read it (its receive queue, tcp_peer_diag), or
+ * until the peer has gone; then the error that a peer leaving our data
+ * unread sets (ECONNRESET), 0 for none. Our end of data (a FIN, sent
+ * before this) is one in that queue until the peer reads the end. */
+static int wait_taken(int fd, const char *name, const struct talk *t,
+		      bool tcp)
 {
-	int queued = 0, err = 0;
+	int queued = 0, err = 0, diag = -1;
+	unsigned rq = 0;
+	bool unread = false;
 	socklen_t len = sizeof err;
-	while (ioctl(fd, SIOCOUTQ, &queued) == 0 && queued > 0) {
+	while (ioctl(fd, SIOCOUTQ, &queued) == 0 &&
+	       (queued > 0 || (tcp && (diag = tcp_peer_diag(fd, &rq)) == 0 &&
+			       (unread = rq > 1)))) {
 		struct pollfd pf = {fd, 0, 0};
 		int ms = idle_left_ms(t);
 		if (ms == 0)
@@ -918,6 +1015,10 @@ static int wait_taken(int fd, const char *name, const struct talk *t)
 	}
 	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
 		err = errno;
+	/* A peer here that closed with our bytes unread: its reset may
+	 * not reach a socket of ours closed already. */
+	if (!err && unread && diag != 0)
+		err = ECONNRESET;
 	return err;
 }
 
@@ -932,6 +1033,10 @@ static _Noreturn void converse(const struct args *a, int sock)
 		  false, a->addr.type, &t);
 	pump_init(&in, sock, a->addr.text, STDOUT_FILENO, "standard output",
 		  true, a->addr.type, &t);
+	/* Its names, kept for when our socket has none left. */
+	out.tcp = a->addr.family != AF_UNIX;
+	if (out.tcp)
+		(void)tcp_peer_diag(sock, NULL);
 	t.done = eventfd(0, EFD_CLOEXEC);
 	if (t.done < 0)
 		it_xfail(errno, "create", "an eventfd", NULL);
@@ -939,7 +1044,7 @@ static _Noreturn void converse(const struct args *a, int sock)
 	if (errno)
 		it_xfail(errno, "start", "a thread", NULL);
 	in.oob = a->cmd == CONNECT && a->addr.family == AF_UNIX &&
-		 a->addr.type == SOCK_STREAM;
+		 a->addr.type != SOCK_DGRAM;
 	/* A read error on the socket (a reset) means the peer has gone:
 	 * what the writer could not send is the better message. */
 	int rc = pump_run(&in);
@@ -954,7 +1059,8 @@ static _Noreturn void converse(const struct args *a, int sock)
 	if (rc < 0 && in.err != ECONNRESET)
 		it_xfail_status(IT_IOERR, in.err, "read", a->addr.text, NULL);
 	/* A peer resets a connection it closes with our data unread. */
-	int err = rc < 0 ? in.err : wait_taken(sock, a->addr.text, &t);
+	int err = rc < 0 ? in.err : wait_taken(sock, a->addr.text, &t,
+						       a->addr.family != AF_UNIX);
 	if (err)
 		it_die(IT_IOERR, "unable to write %s: %s (%" PRIu64 " bytes of "
 		       "standard input sent, not all of them read)",
@@ -1043,6 +1149,14 @@ static int xbind(struct args *a)
 	    getnameinfo((struct sockaddr *)&ss, sl, NULL, 0, port, sizeof port,
 			NI_NUMERICSERV) != 0)
 		it_xfail(errno, "get the port of", a->addr.text, NULL);
+	/* From now on, messages name the port chosen, not 0. */
+	static char text[512];
+	const char *colon = strrchr(a->addr.text, ':');
+	if (colon && strcmp(colon, ":0") == 0) {
+		snprintf(text, sizeof text, "%.*s:%s",
+			 (int)(colon - a->addr.text), a->addr.text, port);
+		a->addr.text = text;
+	}
 	snprintf(line, sizeof line, "%s\n", port);
 	if (it_write_full(a->ready_fd, line, strlen(line)) < 0)
 		it_xfail(errno, "write", "the readiness descriptor", NULL);
@@ -1105,9 +1219,13 @@ static int cmd_listen(struct args *a)
 
 /* ---- serve ---- */
 
+/* One command: its process group, led by the process we started; kept
+ * after that one has ended while the group lives (what it started in the
+ * background holds the connection still). */
 struct child {
 	pid_t pid;
 	uid_t uid;
+	bool reaped;
 };
 
 struct server {
@@ -1198,24 +1316,34 @@ static bool spawn(struct server *s, int fd, const struct peer *p)
 		err = posix_spawnp(&pid, a->rest[0], &fa, &s->attr, a->rest, env);
 		posix_spawn_file_actions_destroy(&fa);
 	}
+	/* Its own process group, set in the child before the exec
+	 * (POSIX_SPAWN_SETPGROUP) and here too, so that it is set before
+	 * we may signal it whatever the order. */
+	if (!err)
+		(void)setpgid(pid, pid);
 	free(env);
 	if (err) {
 		it_warn("unable to run %s: %s", a->rest[0], strerror(err));
 		return false;
 	}
-	s->kids[s->nkids++] = (struct child){pid, uid};
+	s->kids[s->nkids++] = (struct child){pid, uid, false};
 	return true;
 }
 
+/* What has ended is reaped: our commands, and what they started, which
+ * comes to us when its parent ends (PR_SET_CHILD_SUBREAPER). A command
+ * is done once its whole process group is. */
 static void reap(struct server *s)
 {
 	pid_t pid;
 	while ((pid = waitpid(-1, NULL, WNOHANG)) > 0)
 		for (int i = 0; i < s->nkids; i++)
-			if (s->kids[i].pid == pid) {
-				s->kids[i] = s->kids[--s->nkids];
-				break;
-			}
+			if (s->kids[i].pid == pid)
+				s->kids[i].reaped = true;
+	for (int i = 0; i < s->nkids; i++)
+		if (s->kids[i].reaped && kill(-s->kids[i].pid, 0) < 0 &&
+		    errno == ESRCH)
+			s->kids[i--] = s->kids[--s->nkids];
 }
 
 /* Stops accepting: the socket goes, so that new clients are refused at
@@ -1231,7 +1359,7 @@ static void stop(struct server *s)
 	int sig = s->stops >= 2 ? SIGKILL : SIGTERM;
 	if (s->stops > 0 || s->a->used & O_KILL)
 		for (int i = 0; i < s->nkids; i++)
-			kill(s->kids[i].pid, sig);
+			kill(-s->kids[i].pid, sig);
 	s->stopping = true;
 	s->stops++;
 }
@@ -1262,8 +1390,11 @@ static void server_init(struct server *s, struct args *a, sigset_t *set)
 	posix_spawnattr_setsigdefault(&s->attr, &none);
 	sigemptyset(&none);
 	posix_spawnattr_setsigmask(&s->attr, &none);
+	posix_spawnattr_setpgroup(&s->attr, 0);
 	posix_spawnattr_setflags(&s->attr, POSIX_SPAWN_SETSIGMASK |
-				 POSIX_SPAWN_SETSIGDEF);
+				 POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP);
+	/* What a command leaves running when it ends is ours to reap. */
+	(void)prctl(PR_SET_CHILD_SUBREAPER, 1);
 }
 
 static int cmd_serve(struct args *a)
@@ -1404,7 +1535,7 @@ static int sent_all(const struct args *a, int fd)
 	struct talk t = {.idle = a->timeout, .last = it_now_ns()};
 	int err = 0;
 	if (a->addr.type == SOCK_SEQPACKET && shutdown(fd, SHUT_WR) == 0)
-		err = wait_taken(fd, a->addr.text, &t);
+		err = wait_taken(fd, a->addr.text, &t, false);
 	if (err)
 		it_die(IT_IOERR, "unable to send %s: %s (the receiver did not "
 		       "read every record)", a->addr.text, strerror(err));
@@ -1652,6 +1783,22 @@ static int cmd_recv(struct args *a)
 	}
 	recv_flush(a, fd, &w);
 	free(buf);
+	/* Fewer than N is no success: what was taken is out, the line says
+	 * how much, and the signal ends us as it would have. */
+	struct signalfd_siginfo si;
+	if (!(a->used & O_FOLLOW) && got < count &&
+	    read(sfd, &si, sizeof si) == (ssize_t)sizeof si) {
+		int sig = (int)si.ssi_signo;
+		it_warn("unable to receive from %s: SIG%s after %ld of %ld "
+			"message%s%s", a->addr.text, it_sig_name(sig), got,
+			count, count == 1 ? "" : "s", got == 0 ? "" :
+			got == 1 ? ", which was written out" :
+			", which were written out");
+		it_sock_unbind();
+		signal(sig, SIG_DFL);
+		sigprocmask(SIG_UNBLOCK, &set, NULL);
+		raise(sig);
+	}
 	return status;
 }
 

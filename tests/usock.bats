@@ -253,6 +253,22 @@ nobody() {
 	[ "$output" = "$(id -u nobody)" ]
 }
 
+@test "seqpacket: a refused client is 69 with an empty standard input, 74 with data; a server that sends nothing is no refusal" {
+	need_other_user
+	local a out=$BATS_TEST_TMPDIR/out
+	a=$(abstract)
+	it_bg_ready usock listen -k --seqpacket --ready-fd 9 "$a" 2>"$out.err" >"$out"
+	run -69 nobody usock connect --seqpacket "$a" </dev/null
+	output_is "usock: unable to connect $a: the server refused the connection (its standard error says why)"
+	run -74 nobody usock connect --seqpacket "$a" <<<"secret"
+	[ ! -s "$out" ]
+	local b
+	b=$(abstract)
+	it_bg_ready usock serve --seqpacket --allow-uid any --ready-fd 9 "$b" -- printf ''
+	run -0 nobody usock connect --seqpacket "$b" </dev/null
+	[ -z "$output" ]
+}
+
 @test "a 0600 socket is permission denied to another user (77)" {
 	need_other_user
 	local d s
@@ -578,6 +594,26 @@ socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM).sendto(b"from python", sys.argv
 	run -1 usock recv -w 100ms "$s"
 	output_is "usock: unable to receive from $s: nothing in time"
 	[ ! -e "$s" ]
+}
+
+@test "recv -n N stopped by SIGTERM with fewer than N: what came is written out, one line says how many, then 143" {
+	local a out=$BATS_TEST_TMPDIR/out
+	a=$(abstract)
+	it_bg_ready usock recv -n 3 --ready-fd 9 "$a" >"$out" 2>"$out.err"
+	usock send "$a" first
+	usock send "$a" second
+	wait_for grep -q second "$out"
+	kill -TERM "$IT_PID"
+	it_wait "$IT_PID"
+	[ "$IT_STATUS" = 143 ]
+	[ "$(cat "$out")" = "$(printf 'first\nsecond')" ]
+	[ "$(cat "$out.err")" = "usock: unable to receive from $a: SIGTERM after 2 of 3 messages, which were written out" ]
+	it_bg_ready usock recv --ready-fd 9 "$a" >"$out" 2>"$out.err"
+	kill -INT "$IT_PID"
+	it_wait "$IT_PID"
+	[ "$IT_STATUS" = 130 ]
+	[ ! -s "$out" ]
+	[ "$(cat "$out.err")" = "usock: unable to receive from $a: SIGINT after 0 of 1 message" ]
 }
 
 @test "send: nobody there 69, not a socket 65, a message over the buffer 65" {
@@ -929,6 +965,55 @@ except OSError as e:
 	usock send "udp:127.0.0.1:$port" by-udp
 	wait_for test -s "$r.out"
 	[ "$(cat "$r.out")" = by-udp ]
+}
+
+@test "messages name the port chosen for port 0, and a write stalled past -w names the write" {
+	local r=$BATS_TEST_TMPDIR/r port pid
+	mkfifo "$r"
+	usock listen -w 300ms --ready-fd 9 tcp:127.0.0.1:0 9>"$r" 2>"$r.err" 3>&- &
+	pid=$!
+	it_track pid "$pid"
+	read -r -t "$IT_DEADLINE" port <"$r"
+	it_wait "$pid"
+	[ "$IT_STATUS" = 1 ]
+	[ "$(cat "$r.err")" = "usock: unable to accept on tcp:127.0.0.1:$port: nobody came in time" ]
+	local s
+	s=$(sock)
+	it_bg_ready usock serve --kill-children --ready-fd 9 "$s" -- sleep 5
+	run -1 bash -c 'head -c 64M /dev/zero | usock connect -w 300ms "$1"' _ "$s"
+	output_is "usock: unable to write $s: no room in time"
+}
+
+@test "tcp connect to a peer here that half-closes: 74 if it never reads our bytes, 0 once it has, IPv4 and IPv6" {
+	local peer=$BATS_TEST_TMPDIR/peer.py h port pid
+	cat >"$peer" <<'PY'
+import socket, sys, time
+s = socket.socket(socket.AF_INET6 if ":" in sys.argv[1] else socket.AF_INET)
+s.bind((sys.argv[1], 0)); s.listen()
+print(s.getsockname()[1], flush=True)
+c, _ = s.accept(); c.shutdown(socket.SHUT_WR)
+if sys.argv[2] == "read":
+    while c.recv(65536):
+        pass
+time.sleep(0.5)
+PY
+	mkfifo "$peer.port"
+	for h in 127.0.0.1 ::1 127.0.0.1/read ::1/read; do
+		local mode=none host=$h
+		[[ $h == */read ]] && mode=read host=${h%/read}
+		python3 "$peer" "$host" "$mode" >"$peer.port" &
+		pid=$!
+		it_track pid "$pid"
+		read -r -t "$IT_DEADLINE" port <"$peer.port"
+		[[ $host == *:* ]] && host="[$host]"
+		if [ "$mode" = read ]; then
+			run -0 usock connect "tcp:$host:$port" <<<hello
+		else
+			run -74 usock connect "tcp:$host:$port" <<<hello
+			[[ $output == "usock: unable to write tcp:$host:$port: "*"(6 bytes of standard input sent, not all of them read)" ]]
+		fi
+		it_wait "$pid"
+	done
 }
 
 @test "socket paths up to 107 bytes work; the bound name is the path itself, as ss and getpeername show" {
@@ -1476,6 +1561,32 @@ open(sys.argv[2], "w").write("%d\n" % n)' "$s" "$out.n" 3>&-
 	it_wait "$srv" 2
 	[ "$IT_STATUS" = 0 ]
 	it_wait "$c"
+}
+
+@test "serve: the third stop signal kills the command's whole process group, what it left in the background too" {
+	local s out=$BATS_TEST_TMPDIR/out pidf=$BATS_TEST_TMPDIR/bgpid
+	s=$(sock)
+	it_bg_ready usock serve --ready-fd 9 "$s" -- sh -c 'trap "" TERM; sleep 100 & echo $! >"$1"; echo started' sh "$pidf"
+	local srv=$IT_PID i
+	usock connect "$s" </dev/null >"$out" 3>&- &
+	local c=$!
+	it_track pid "$c"
+	wait_for grep -q started "$out"
+	it_track pid "$(cat "$pidf")"
+	[ "$(ps -o pgid= -p "$(cat "$pidf")" | tr -d ' ')" != "$(ps -o pgid= -p "$srv" | tr -d ' ')" ]
+	# Signals sent at once merge into one: send them apart, until it ends.
+	for i in $(seq 40); do
+		kill -TERM "$srv" 2>/dev/null || break
+		sleep 0.05
+	done
+	it_wait "$srv" 2
+	[ "$IT_STATUS" = 0 ]
+	if kill -0 "$(cat "$pidf")" 2>/dev/null; then
+		echo "the background process of the command is still there" >&2
+		return 1
+	fi
+	it_wait "$c" 5
+	[ "$IT_STATUS" = 0 ]
 }
 
 @test "recv --follow stopped while its stdout is slow: every datagram a sender had accepted is written out, 5 runs" {
