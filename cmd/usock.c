@@ -945,6 +945,8 @@ static int tcp_peer_closed(int fd)
  * and goes on reading): one on this host is asked of the kernel, now and
  * then (tcp_peer_closed); of one elsewhere, only the end of standard
  * input, a reset or -w ends the wait. */
+#define GRACE_NS (200 * 1000000LL)
+
 static void wait_writer(const struct pump *out, bool gone, bool tcp,
 			bool refused)
 {
@@ -952,6 +954,7 @@ static void wait_writer(const struct pump *out, bool gone, bool tcp,
 	struct pollfd pf[2] = {{t->done, POLLIN, 0}, {out->out, 0, 0}};
 	nfds_t nfd = gone ? 1 : 2;
 	int ask = tcp ? 10 : -1;         /* ms until we ask again */
+	int64_t grace = 0;
 	for (;;) {
 		int ms = idle_left_ms(t);
 		/* The peer has gone: look every 10 ms whether the writer
@@ -979,7 +982,14 @@ static void wait_writer(const struct pump *out, bool gone, bool tcp,
 			       "in time");
 		if (nfd == 2 && n > 0 && pf[1].revents)
 			nfd = 1;
-		if (nfd == 1 && !t->busy && !readable(out->in))
+		/* Standard input gets GRACE_NS to end once the peer has
+		 * gone: in `echo x | usock connect S`, the peer may answer
+		 * and leave before echo's end of the pipe is closed, and
+		 * nothing is lost then. */
+		if (nfd == 1 && !t->busy && !readable(out->in) && !grace)
+			grace = it_now_ns() + GRACE_NS;
+		if (nfd == 1 && !t->busy && !readable(out->in) &&
+		    it_now_ns() >= grace)
 			unsent(out, refused ? "the server refused the "
 			       "connection before the end of standard input" :
 			       "the peer has gone before the end of standard "

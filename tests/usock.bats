@@ -1620,3 +1620,20 @@ open(sys.argv[2] + ".done", "w").write("%d\n" % n)' "$s" "$out.n" 3>&- &
 		[ "$(wc -l <"$out")" = "$(cat "$out.n.done")" ]
 	done
 }
+
+@test "echo x | connect to a server that answers and leaves before echo's end of the pipe closed: 0, nothing was lost (20 times)" {
+	local s i
+	s=$(sock)
+	it_bg_ready usock serve --ready-fd 9 "$s" -- sh -c 'read -r q; echo "got $q"'
+	for i in $(seq 20); do
+		run -0 bash -c 'echo hello | usock connect "$1"' _ "$s"
+		[ "$output" = "got hello" ]
+	done
+	# The same with a writer that closes its end 0.1 s after its last
+	# byte (the scenario itself, not a wait): the peer is gone by then.
+	run -0 bash -c '{ echo hello; sleep 0.1; } | usock connect "$1"' _ "$s"
+	[ "$output" = "got hello" ]
+	# What stdin still holds when the peer has gone is lost, and said.
+	run -74 bash -c '{ echo hello; sleep 1; echo more; } | usock connect "$1"' _ "$s"
+	[[ "$output" == *"the peer has gone before the end of standard input"* ]]
+}
