@@ -14,8 +14,10 @@
 load helper
 
 BRIDGE_N=10000
-# Anything here waits on 10,000 broker round trips of a process each.
+# Anything here waits on 10,000 broker round trips of a process each
+# (about 100 s on 2 cores): bounds of its own, over the suite's 120 s.
 BRIDGE_DEADLINE=300
+BATS_TEST_TIMEOUT=480
 
 setup() {
 	it_setup
