@@ -100,9 +100,13 @@ FUZZCC   ?= clang
 FUZZFLAGS = $(CPPFLAGS_ALL) -Wall -Wextra -Werror -g -O1 \
 	    -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 
-build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(LIBSRC) $(HDR)
+.SECONDEXPANSION:
+# The ring is shmcat's own (cmd/shmcat/ring.c); its fuzzer takes it from there.
+FUZZ_ring = cmd/shmcat/ring.c
+build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(LIBSRC) $(HDR) $$(FUZZ_$$*)
 	@mkdir -p $(@D)
-	$(FUZZCC) $(FUZZFLAGS) -o $@ $< $(LIBSRC) $(LDLIBS) -lpthread
+	$(FUZZCC) $(FUZZFLAGS) -Icmd/shmcat -o $@ $< $(FUZZ_$*) $(LIBSRC) \
+		$(LDLIBS) -lpthread
 
 fuzz: $(FUZZERS:%=build-fuzz/fuzz_%)
 	for f in $(FUZZERS); do \

@@ -10,8 +10,7 @@
 
 #include "ipctools.h"
 
-enum { OPT_TYPED = 0x2000, OPT_NOWAIT, OPT_MAXMSG, OPT_MSGSIZE, OPT_STAT,
-       OPT_JSON, OPT_PACK, OPT_FULL };
+enum { OPT_TYPED = 0x2000, OPT_STAT, OPT_JSON, OPT_PACK, OPT_FULL };
 
 /* What a full queue does to the next message (--full): the notes' three
  * choices, and --nowait's. */
@@ -29,6 +28,7 @@ struct args {
 	struct it_pack pack;  /* --pack FORMAT */
 	unsigned char *rec;   /* one record of it */
 	int64_t timeout;
+	struct it_wait wait;  /* --nowait and -w as given */
 	char **msgs;          /* the operands, if any */
 	int nmsgs;
 };
@@ -39,15 +39,9 @@ static const struct argp_option options[] = {
 	 "(default 0)", 0},
 	{"typed", OPT_TYPED, NULL, 0, "each message starts with its TYPE or PRIO "
 	 "and a tab, as mqrecv --print-type or --print-priority writes it", 0},
-	{"nowait", OPT_NOWAIT, NULL, 0, "exit 1 at once if the queue is full", 0},
 	{"full", OPT_FULL, "ACTION", 0, "when the queue is full: wait (the "
 	 "default), overwrite (drop the oldest message to make room), discard "
 	 "(drop this one), fail (exit 1, as --nowait)", 0},
-	{"timeout", 'w', "DURATION", 0, "exit 1 if the queue stays full this long "
-	 "(250ms, 1.5s, 2m)", 0},
-	{"maxmsg", OPT_MAXMSG, "N", 0, "a new POSIX queue holds N messages", 0},
-	{"msgsize", OPT_MSGSIZE, "BYTES", 0, "a new POSIX queue takes messages of "
-	 "up to BYTES", 0},
 	{"stat", OPT_STAT, NULL, 0, "print the queue's metadata instead of "
 	 "sending", 0},
 	{"json", OPT_JSON, NULL, 0, "with --stat, print one JSON object", 0},
@@ -56,29 +50,43 @@ static const struct argp_option options[] = {
 	{0}
 };
 
+/* --nowait and -w, in mqsend's words, for lib's parser. */
+static const struct argp_option wait_options[] = {
+	{"nowait", IT_KEY_NOWAIT, NULL, 0, "exit 1 at once if the queue is full",
+	 0},
+	{"timeout", 'w', "DURATION", 0, "exit 1 if the queue stays full this long "
+	 "(250ms, 1.5s, 2m)", 0},
+	{0}
+};
+
+/* --maxmsg and --msgsize, in mqsend's words, for lib's parser. */
+static const struct argp_option attr_options[] = {
+	{"maxmsg", IT_KEY_MAXMSG, "N", 0, "a new POSIX queue holds N messages", 0},
+	{"msgsize", IT_KEY_MSGSIZE, "BYTES", 0, "a new POSIX queue takes messages of "
+	 "up to BYTES", 0},
+	{0}
+};
+
 /* The first option given that --stat, which sends nothing, would ignore;
  * NULL if none. */
 static const char *idle_with_stat(const struct args *a)
 {
-	static const char *const framings[] = { "--lines", "--null", "--whole",
-						"--netstring" };
-	const struct { bool given; const char *name; } opts[] = {
+	const struct it_given opts[] = {
 		{ a->type_given, "--type" }, { a->prio_given, "--priority" },
 		{ a->typed, "--typed" }, { a->nowait, "--nowait" },
 		{ a->full != FULL_WAIT, "--full" },
 		{ a->packed, "--pack" },
 		{ a->timeout != IT_FOREVER, "--timeout" },
-		{ a->framing != IT_FRAME_LINE, framings[a->framing] },
+		{ a->framing != IT_FRAME_LINE, it_frame_name(a->framing) },
 	};
-	for (size_t i = 0; i < sizeof opts / sizeof *opts; i++)
-		if (opts[i].given)
-			return opts[i].name;
-	return NULL;
+	return it_first_given(opts, sizeof opts / sizeof *opts);
 }
 
 static void check(struct argp_state *state, struct args *a)
 {
 	bool posix = it_obj_is_posix(&a->obj);
+	a->nowait = a->wait.nowait;
+	a->timeout = a->wait.timeout;
 	if (a->obj.kind == IT_OBJ_NONE)
 		return;  /* the naming child says so */
 	if (posix && a->type_given)
@@ -94,8 +102,6 @@ static void check(struct argp_state *state, struct args *a)
 		argp_error(state, "--typed takes the type from each message");
 	if (a->full == FULL_FAIL && a->timeout != IT_FOREVER)
 		argp_error(state, "--full=fail and --timeout: choose one");
-	if (a->nowait && a->timeout != IT_FOREVER)
-		argp_error(state, "--nowait and --timeout: choose one");
 	if ((a->full == FULL_OVERWRITE || a->full == FULL_DISCARD) &&
 	    (a->nowait || a->timeout != IT_FOREVER))
 		argp_error(state, "--full=%s never waits: drop %s", a->full ==
@@ -103,8 +109,7 @@ static void check(struct argp_state *state, struct args *a)
 			   ? "--nowait" : "--timeout");
 	if (a->packed && a->framing != IT_FRAME_LINE)
 		argp_error(state, "--pack takes one line of fields per message: "
-			   "drop %s", a->framing == IT_FRAME_NUL ? "--null"
-			   : a->framing == IT_FRAME_WHOLE ? "--whole" : "--netstring");
+			   "drop %s", it_frame_name(a->framing));
 	if (a->json && !a->stat)
 		argp_error(state, "--json goes with --stat");
 	it_mq_check_create(state, &a->obj, &a->create, &a->attr);
@@ -122,12 +127,10 @@ static void check(struct argp_state *state, struct args *a)
 static error_t parse_opt(int key, char *arg, struct argp_state *state)
 {
 	struct args *a = state->input;
-	long v;
 	switch (key) {
 	case ARGP_KEY_INIT:
-		state->child_inputs[0] = &a->obj;
-		state->child_inputs[1] = &a->create;
-		state->child_inputs[2] = &a->framing;
+		IT_ARGP_INPUTS(state, &a->obj, &a->create, &a->framing,
+			       &a->wait, &a->attr);
 		break;
 	case 't':
 		if (it_parse_long(arg, 1, LONG_MAX, &a->type))
@@ -139,18 +142,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 			it_argp_bad(state, "priority", arg);
 		a->prio_given = true;
 		break;
-	case 'w':
-		it_argp_duration(state, arg, &a->timeout);
-		break;
-	case OPT_MAXMSG:
-	case OPT_MSGSIZE:
-		if (it_parse_long(arg, 1, INT_MAX, &v))
-			it_argp_bad(state, key == OPT_MAXMSG ? "maxmsg" : "msgsize",
-				    arg);
-		*(key == OPT_MAXMSG ? &a->attr.maxmsg : &a->attr.msgsize) = v;
-		break;
 	case OPT_TYPED: a->typed = true; break;
-	case OPT_NOWAIT: a->nowait = true; break;
 	case OPT_FULL:
 		if (strcmp(arg, "wait") == 0)
 			a->full = FULL_WAIT;
@@ -187,6 +179,8 @@ static const struct argp_child children[] = {
 	{&it_obj_argp, 0, "Naming the queue:", 1},
 	{&it_create_argp, 0, "Creating and removing it:", 2},
 	{&it_frame_argp, 0, "Framing of standard input:", 3},
+	IT_WAIT_CHILD(wait_options),
+	IT_ARGP_CHILD(attr_options, it_mq_attr_parse),
 	{0}
 };
 

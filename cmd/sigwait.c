@@ -54,11 +54,8 @@ static const struct argp_option wait_options[] = {
 	{0}
 };
 
-static const struct argp wait_argp = {wait_options, it_wait_parse, NULL,
-				      NULL, NULL, NULL, NULL};
-
 static const struct argp_child children[] = {
-	{&wait_argp, 0, NULL, 0},
+	IT_WAIT_CHILD(wait_options),
 	{0}
 };
 
@@ -82,7 +79,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		o->forever = true;
 		break;
 	case ARGP_KEY_INIT:
-		state->child_inputs[0] = &o->wait;
+		IT_ARGP_INPUTS(state, &o->wait);
 		break;
 	case OPT_FORMAT:
 		for (const char *p = strchr(arg, '%'); p; p = strchr(p + 2, '%')) {

@@ -1,6 +1,7 @@
 /* cmd.c: tools that take a command word first (fifotool mk, shmcat load,
- * spool put, usock connect): finding the command, and refusing the options
- * it does not take, with the same messages in every tool. */
+ * spool put, usock connect) or a mode (mqsend --stat): finding the
+ * command, and refusing the options it does not take, with the same
+ * messages in every tool. */
 #include <string.h>
 
 #include "ipctools.h"
@@ -23,4 +24,12 @@ void it_cmd_check(const struct argp_state *state, const struct it_cmd *cmd,
 		if (used & ~cmd->opts & 1u << i)
 			argp_error(state, "cannot use --%s with %s", names[i],
 				   cmd->name);
+}
+
+const char *it_first_given(const struct it_given *opts, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (opts[i].given)
+			return opts[i].name;
+	return NULL;
 }

@@ -33,10 +33,15 @@ static const struct argp_option frame_out_options[] = {
 	{0}
 };
 
-static error_t frame_parse(int key, char *arg, struct argp_state *state)
+const char *it_frame_name(enum it_framing framing)
 {
 	static const char *const names[] = { "--lines", "--null", "--whole",
 					     "--netstring" };
+	return names[framing];
+}
+
+static error_t frame_parse(int key, char *arg, struct argp_state *state)
+{
 	enum it_framing *fr = state->input;
 	enum it_framing want;
 	(void)arg;
@@ -56,7 +61,7 @@ static error_t frame_parse(int key, char *arg, struct argp_state *state)
 	 * that two different ones are a usage error. */
 	if (state->hook && *fr != want)
 		argp_error(state, "%s and %s are two framings: choose one",
-			   names[*fr], names[want]);
+			   it_frame_name(*fr), it_frame_name(want));
 	*fr = want;
 	state->hook = fr;
 	return 0;

@@ -88,6 +88,20 @@ void it_argp_bad(const struct argp_state *state, const char *what,
 void it_argp_duration(const struct argp_state *state, const char *arg,
 		      int64_t *ns);
 void it_argp_fd(const struct argp_state *state, const char *arg, int *fd);
+/* An entry of a tool's argp children: lib's PARSER of options that the
+ * tool words itself in OPTIONS (the keys the parser knows). */
+#define IT_ARGP_CHILD(options, parser) \
+	{&(const struct argp){(options), (parser), NULL, NULL, NULL, NULL, \
+			      NULL}, 0, NULL, 0}
+/* Sets state->child_inputs[0], [1]... to the pointers given, in the
+ * order of the tool's argp children: call it at ARGP_KEY_INIT. */
+#define IT_ARGP_INPUTS(state, ...) \
+	it_argp_inputs((state), (void *[]){__VA_ARGS__, NULL})
+void it_argp_inputs(struct argp_state *state, void *const *inputs);
+/* CONTRACT.md section 9: an empty path, name or command is a usage error
+ * at start-up, "invalid WHAT '': empty", not a failed system call later. */
+void it_argp_nonempty(const struct argp_state *state, const char *what,
+		      const char *arg);
 /* ---- waitopt.c: -w/--timeout, --nowait, --ready-fd (sections 3, 4) ---- */
 struct it_wait {
 	int64_t timeout;    /* -w: IT_FOREVER if not given */
@@ -103,10 +117,14 @@ enum { IT_KEY_NOWAIT = 0x7100, IT_KEY_READY };
  * words of its own makes its argp of its option table and this parser. */
 error_t it_wait_parse(int key, char *arg, struct argp_state *state);
 extern const struct argp it_wait_argp;
-/* CONTRACT.md section 9: an empty path, name or command is a usage error
- * at start-up, "invalid WHAT '': empty", not a failed system call later. */
-void it_argp_nonempty(const struct argp_state *state, const char *what,
-		      const char *arg);
+/* An entry of a tool's argp children for its waiting options in its own
+ * words: OPTIONS is its table of them, keyed 'w', IT_KEY_NOWAIT and
+ * IT_KEY_READY; the child's input is the tool's struct it_wait. */
+#define IT_WAIT_CHILD(options) IT_ARGP_CHILD(options, it_wait_parse)
+/* Those of the tool's option bits (timeout, nowait, ready) that w says
+ * were given, for its table of which command takes which option. */
+unsigned it_wait_used(const struct it_wait *w, unsigned timeout,
+		      unsigned nowait, unsigned ready);
 
 /* ---- signame.c: signal names ---- */
 /* USR1, SIGUSR1, usr1, 10, RTMIN+3, SIGRTMAX-1; 0 only if allow_zero. */
@@ -164,6 +182,14 @@ int it_cmd_find(const struct argp_state *state, const struct it_cmd *cmds,
  * used, named names[i]) that cmd does not take. */
 void it_cmd_check(const struct argp_state *state, const struct it_cmd *cmd,
 		  unsigned used, const char *const *names, size_t nnames);
+/* An option and whether it was given, for it_first_given. */
+struct it_given {
+	bool given;
+	const char *name;
+};
+/* The name of the first of opts[n] that was given, NULL if none: what a
+ * mode that ignores them (mqsend --stat...) refuses. */
+const char *it_first_given(const struct it_given *opts, size_t n);
 
 /* ---- drain.c: exact delivery into a pipe on stdout ---- */
 /* After a message was written to the pipe on stdout: waits until its
@@ -224,12 +250,18 @@ int it_posix_name_ok(const char *s);
 /* IPC_CREAT|IPC_EXCL|mode, and O_CREAT|O_EXCL for the POSIX calls. */
 int it_sysv_flags(const struct it_create *c);
 int it_posix_oflags(const struct it_create *c);
+/* --key private: the id of the object just made goes to standard output,
+ * the only way anyone can name it. If it cannot be written, rm(id)
+ * removes the object and the tool exits 74, "the new WHAT was removed". */
+void it_xprint_private(int id, int (*rm)(int id), const char *what);
 
 /* ---- frame.c: message framing in byte streams (section 2) ---- */
 enum it_framing { IT_FRAME_LINE, IT_FRAME_NUL, IT_FRAME_WHOLE, IT_FRAME_NETSTRING };
 
 extern const struct argp it_frame_argp;    /* input: enum it_framing * */
 extern const struct argp it_frame_out_argp;  /* the same, for output */
+/* The option that chooses framing: "--lines", "--null"... */
+const char *it_frame_name(enum it_framing framing);
 
 struct it_reader {
 	int fd;
@@ -329,6 +361,21 @@ void it_meta_str(struct it_meta *m, const char *key, const char *val);
 void it_meta_int(struct it_meta *m, const char *key, long long val);
 void it_meta_end(struct it_meta *m);
 
+/* ---- owner.c: users and groups, as chown(1) takes them ---- */
+/* A user (or group) by name or number, the number (uid_t)-1 refused;
+ * else argp_error "invalid WHAT 'ARG': no such user" (or "at most N"). */
+unsigned it_argp_id(const struct argp_state *state, const char *what,
+		    const char *arg, bool group);
+struct it_owner {
+	uid_t uid;
+	gid_t gid;
+	bool uid_given, gid_given;
+};
+/* USER[:GROUP], :GROUP, or USER: for the user and its login group; an
+ * empty part leaves that id as it is (not given). */
+void it_argp_owner(const struct argp_state *state, char *arg,
+		   struct it_owner *o);
+
 /* ---- path.c: files at paths others can write to (section 9) ---- */
 struct stat;
 /* lstat(2) (a symlink is a symlink, not its target), then exits 65 "unable
@@ -391,6 +438,10 @@ struct it_mq {
 struct it_mq_attr {
 	long maxmsg, msgsize;
 };
+/* The parser of --maxmsg and --msgsize (1 to INT_MAX), input a struct
+ * it_mq_attr, for IT_ARGP_CHILD: each tool words them itself. */
+enum { IT_KEY_MAXMSG = 0x7200, IT_KEY_MSGSIZE };
+error_t it_mq_attr_parse(int key, char *arg, struct argp_state *state);
 
 enum { IT_MQ_NOWAIT = 1, IT_MQ_EXCEPT = 2, IT_MQ_NOERROR = 4, IT_MQ_PUTBACK = 8 };
 
@@ -449,135 +500,5 @@ int it_mq_caught(void);
 void it_mq_interrupt(int sig);
 /* Removes a --rm queue and ends the process by sig's default action. */
 _Noreturn void it_mq_exit_signal(int sig);
-
-/* ---- sock.c: socket addresses, connecting, binding at a path (usock) ---- */
-#define IT_SOCK_MAXADDR 8
-
-/* PATH, unix:PATH, @NAME (abstract), tcp:HOST:PORT, tcp:[V6]:PORT,
- * udp:HOST:PORT; Internet names are resolved by it_sock_resolve. */
-struct it_sockaddr {
-	const char *text;   /* as the user typed it, for messages */
-	int family;         /* AF_UNIX, AF_INET or AF_INET6 */
-	int type;           /* SOCK_STREAM, SOCK_DGRAM or SOCK_SEQPACKET */
-	bool abstract;
-	const char *path;   /* AF_UNIX with a file name; NULL otherwise */
-	char host[256], port[32];
-	int n;              /* addresses to try, in order */
-	unsigned lens[IT_SOCK_MAXADDR];
-	/* struct sockaddr_storage each, without making every tool include
-	 * <sys/socket.h> (whose send() and recv() names they may use). */
-	_Alignas(8) unsigned char addrs[IT_SOCK_MAXADDR][128];
-};
-
-/* How a socket at a path is made: mode and owner (-1 keeps ours); with
- * passcred, a UNIX datagram socket gets SO_PASSCRED before it is bound,
- * so that every datagram, even the first, comes with its credentials. */
-struct it_bindopt {
-	mode_t mode;
-	uid_t uid;
-	gid_t gid;
-	int backlog;
-	bool passcred;
-};
-
-/* Parses s for type (0: stream, or dgram for udp:): 0, or -1 with errno
- * EINVAL (bad syntax, a port that is not 0 to 65535 in decimal),
- * ENAMETOOLONG, EPROTOTYPE (udp: as a stream, tcp: as datagrams). */
-int it_sock_parse(const char *s, int type, struct it_sockaddr *a);
-/* Looks up an Internet host and port: 0, or -1 with errno and *why. */
-int it_sock_resolve(struct it_sockaddr *a, const char **why);
-/* it_exit_for, plus usock's table: nobody there (ENOENT, ECONNREFUSED,
- * unreachable) 69, not a socket 65, timed out 1. */
-int it_sock_exit_for(int err);
-/* A connected socket (blocking, close-on-exec), trying each address until
- * the deadline: the fd, or -1 with errno (ENOTSOCK: a path that is no
- * socket). A UNIX listener with a full backlog is waited for, or with
- * busy_ok is EAGAIN at once. */
-int it_sock_connect(const struct it_sockaddr *a, int64_t deadline, bool busy_ok);
-/* A bound socket, listening unless it is a datagram one, or exits with the
- * contract's status. At a path, the socket is bound there with o's mode,
- * given o's owner, and only then listens; what is at the path already is
- * reclaimed only if it is a socket of ours (or of o's owner) at which no
- * socket is bound any more (else 65, 77 or 73). */
-int it_sock_xbind(const struct it_sockaddr *a, const struct it_bindopt *o);
-/* Unlinks the path bound, if it is still our socket; async-signal-safe,
- * and registered with atexit by it_sock_xbind. */
-void it_sock_unbind(void);
-
-/* ---- ring.c: a crash-safe byte stream in a shared memory segment (shmcat) ---- */
-#define IT_RING_HDR 4096   /* bytes of header before the records */
-#define IT_RING_NCLAIM 16  /* records a reader may hold at once */
-
-struct ring;
-/* One process's handle on a ring; the ring itself is in the segment. */
-struct it_ring {
-	struct ring *shared;
-	unsigned char *data;
-	uint64_t cap;       /* checked on attach, never read again */
-	uint64_t cur;       /* the record reserved */
-	/* The records claimed and not yet settled, in order, and the bytes
-	 * of each that were claimed. */
-	uint64_t claim[IT_RING_NCLAIM];
-	uint32_t claim_len[IT_RING_NCLAIM];
-	int nclaim;
-	int slot;           /* our writer or reader slot, -1 if none */
-	bool writer;
-	bool reap;          /* look for dead peers at the next chance */
-	/* Set by the caller after it_ring_attach: asked after every wait
-	 * whether the segment was removed (then EIDRM). */
-	bool (*gone)(void *arg);
-	void *gone_arg;
-	/* Looked at whenever the lock is slow to come: set means EINTR. */
-	volatile sig_atomic_t *stop;
-	/* After a lock not had in time (ETIMEDOUT, EINTR, EDEADLK): who
-	 * holds it, and its state letter from /proc/PID/stat. */
-	pid_t holder;
-	char holder_state;
-};
-
-struct it_ring_info {
-	uint64_t capacity, used, bytes_in, bytes_out;
-	unsigned writers, readers;
-};
-
-/* Segment bytes for a ring of capacity bytes. */
-size_t it_ring_size(uint64_t capacity);
-/* Makes a new ring in a segment that this process just created. */
-int it_ring_init(void *base, size_t segsize);
-/* Checks the header of a segment (untrusted): 0, or -1 with EBADMSG and
- * *why "not an ipctools ring" or "corrupt ring". With wait, gives a
- * segment being created a moment to be initialised. */
-int it_ring_attach(struct it_ring *h, void *base, size_t segsize, bool wait,
-		   const char **why);
-/* Takes a writer or reader slot (-1 with EUSERS when all are taken).
- * Every call that locks fails when the lock is not had by the deadline
- * (ETIMEDOUT) or within 2 s (EDEADLK), or when *h->stop is set while
- * waiting for it (EINTR); h->holder then names the holder. */
-int it_ring_join(struct it_ring *h, bool writer, int64_t deadline);
-void it_ring_leave(struct it_ring *h);
-/* Reserves room for a record of min to max bytes; *buf and *len are where
- * to put the payload. -1 with errno EAGAIN (full, nowait), ETIMEDOUT,
- * EINTR (*stop was set), EIDRM (h->gone said so), EMSGSIZE (min over half
- * the capacity), EBADMSG. */
-int it_ring_reserve(struct it_ring *h, size_t min, size_t max,
-		    int64_t deadline, bool nowait, volatile sig_atomic_t *stop,
-		    void **buf, size_t *len);
-/* Publishes len bytes of the reservation (0 drops it). */
-int it_ring_commit(struct it_ring *h, size_t len);
-/* Claims the next record: 1 with *buf and *len, 0 at the end of the stream
- * (never with follow), -1 with errno as it_ring_reserve, EAGAIN at once
- * when the next record holds more than most bytes, or ENOBUFS with
- * IT_RING_NCLAIM records claimed already. Claims add up until settled:
- * what a reader killed before it_ring_done may deliver twice. */
-int it_ring_claim(struct it_ring *h, bool follow, int64_t deadline,
-		  bool nowait, size_t most, volatile sig_atomic_t *stop,
-		  const void **buf, size_t *len);
-/* The records claimed were delivered; or only their first delivered
- * bytes (in the order claimed) were, and the rest goes back for other
- * readers. */
-int it_ring_done(struct it_ring *h);
-int it_ring_unclaim(struct it_ring *h, size_t delivered);
-/* Counters for stat; -1 with EBADMSG if base is no valid ring. */
-int it_ring_info(const void *base, size_t segsize, struct it_ring_info *info);
 
 #endif

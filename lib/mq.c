@@ -192,6 +192,11 @@ static void open_posix(struct it_mq *q, const struct it_create *c,
 	q->msgmax = (size_t)now.mq_msgsize;
 }
 
+static int rm_msq(int id)
+{
+	return msgctl(id, IPC_RMID, NULL);
+}
+
 static void open_sysv(struct it_mq *q, const struct it_create *c,
 		      const struct it_mq_attr *attr, int oflag)
 {
@@ -226,17 +231,8 @@ static void open_sysv(struct it_mq *q, const struct it_create *c,
 			 : "open message queue for", what,
 			 errno == ENOSPC ? "raise sysctl kernel.msgmni" : NULL);
 	}
-	if (obj->private) {
-		char line[32];
-		int n = snprintf(line, sizeof line, "%d\n", q->id);
-		/* A queue nobody can be told of would only leak. */
-		if (it_write_full(STDOUT_FILENO, line, (size_t)n) < 0) {
-			int err = errno;
-			msgctl(q->id, IPC_RMID, NULL);
-			it_xfail_status(IT_IOERR, err, "write", "standard output",
-					"the new queue was removed");
-		}
-	}
+	if (obj->private)
+		it_xprint_private(q->id, rm_msq, "queue");
 	q->sysmax = proc_long("/proc/sys/kernel/msgmax", 8192);
 	q->qbytes = 0;
 	if (msgctl(q->id, IPC_STAT, &ds) == 0)
@@ -540,4 +536,16 @@ void it_mq_check_create(const struct argp_state *state,
 	if (it_obj_is_posix(obj) && (attr->maxmsg || attr->msgsize) && !c->create)
 		argp_error(state, "--maxmsg and --msgsize shape a new POSIX queue: "
 			   "they need --create or --excl");
+}
+
+error_t it_mq_attr_parse(int key, char *arg, struct argp_state *state)
+{
+	struct it_mq_attr *attr = state->input;
+	long v;
+	if (key != IT_KEY_MAXMSG && key != IT_KEY_MSGSIZE)
+		return ARGP_ERR_UNKNOWN;
+	if (it_parse_long(arg, 1, INT_MAX, &v))
+		it_argp_bad(state, key == IT_KEY_MAXMSG ? "maxmsg" : "msgsize", arg);
+	*(key == IT_KEY_MAXMSG ? &attr->maxmsg : &attr->msgsize) = v;
+	return 0;
 }

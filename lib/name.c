@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/ipc.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "ipctools.h"
 
@@ -218,4 +219,17 @@ int it_sysv_flags(const struct it_create *c)
 int it_posix_oflags(const struct it_create *c)
 {
 	return (c->create ? O_CREAT : 0) | (c->excl ? O_EXCL : 0);
+}
+
+void it_xprint_private(int id, int (*rm)(int id), const char *what)
+{
+	char line[32], note[64];
+	int n = snprintf(line, sizeof line, "%d\n", id);
+	/* An object nobody can name would stay for ever: remove it. */
+	if (it_write_full(STDOUT_FILENO, line, (size_t)n) < 0) {
+		int err = errno;
+		rm(id);
+		snprintf(note, sizeof note, "the new %s was removed", what);
+		it_xfail_status(IT_IOERR, err, "write", "standard output", note);
+	}
 }

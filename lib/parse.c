@@ -233,3 +233,9 @@ void it_argp_nonempty(const struct argp_state *state, const char *what,
 	if (!*arg)
 		argp_error(state, "invalid %s '': empty", what);
 }
+
+void it_argp_inputs(struct argp_state *state, void *const *inputs)
+{
+	for (int i = 0; inputs[i]; i++)
+		state->child_inputs[i] = inputs[i];
+}

@@ -30,7 +30,7 @@ error_t it_wait_parse(int key, char *arg, struct argp_state *state)
 		break;
 	case ARGP_KEY_END:
 		if (w->timed && w->nowait)
-			argp_error(state, "cannot use --timeout with --nowait");
+			argp_error(state, "--nowait and --timeout: choose one");
 		break;
 	default:
 		return ARGP_ERR_UNKNOWN;
@@ -51,3 +51,10 @@ static const struct argp_option wait_options[] = {
 
 const struct argp it_wait_argp = {wait_options, it_wait_parse, NULL, NULL,
 				  NULL, NULL, NULL};
+
+unsigned it_wait_used(const struct it_wait *w, unsigned timeout,
+		      unsigned nowait, unsigned ready)
+{
+	return (w->timed ? timeout : 0) | (w->nowait ? nowait : 0) |
+	       (w->ready_fd >= 0 ? ready : 0);
+}

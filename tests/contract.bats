@@ -30,6 +30,32 @@ tools() {
 	[ "$n" -eq $((small + folders)) ]
 }
 
+@test "the layout is as README's Development and ipctools(7) FILES say, each file opening with what it holds" {
+	local top=$BATS_TEST_DIRNAME/.. f base dir readme man
+	readme=$(sed -n '/^## Development/,/^## Benchmarks\|^## [A-Z]/p' "$top/README.md")
+	man=$(sed -n '/^\.Sh FILES/,/^\.Sh EXIT STATUS/p' "$top/man/ipctools.7")
+	# Every small tool, folder tool and file of lib/ is named in both.
+	for f in "$top"/cmd/*.c "$top"/lib/*.c; do
+		base=$(basename "$f")
+		[[ $readme == *"\`$base\`"* ]] || { echo "README does not name $base"; false; }
+		[[ $man == *"Pa $base"* ]] || { echo "ipctools(7) does not name $base"; false; }
+	done
+	for f in "$top"/cmd/*/main.c; do
+		dir=$(dirname "$f")
+		base=$(basename "$dir")
+		[[ $readme == *"\`$base/\`"* ]] || { echo "README does not name $base/"; false; }
+		[[ $man == *"Pa $base/"* ]] || { echo "ipctools(7) does not name $base/"; false; }
+		# A folder tool has its private header.
+		[ -f "$dir/$base.h" ]
+	done
+	# Each source file opens with a comment, and none has grown past the
+	# size at which a tool becomes a folder.
+	for f in "$top"/cmd/*.c "$top"/cmd/*/*.[ch] "$top"/lib/*.c; do
+		[ "$(head -c 2 "$f")" = "/*" ] || { echo "$f: no opening comment"; false; }
+		[ "$(wc -l <"$f")" -le 620 ] || { echo "$f: $(wc -l <"$f") lines"; false; }
+	done
+}
+
 @test "every tool exits 64 on an unknown option, with one line and a hint" {
 	local t
 	for t in $(tools); do

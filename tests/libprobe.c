@@ -49,9 +49,7 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 						"netstring" };
 	switch (key) {
 	case ARGP_KEY_INIT:
-		state->child_inputs[0] = &a->obj;
-		state->child_inputs[1] = &a->create;
-		state->child_inputs[2] = &a->framing;
+		IT_ARGP_INPUTS(state, &a->obj, &a->create, &a->framing);
 		break;
 	case OPT_MAX:
 		if (it_parse_size(arg, 1u << 30, &a->max))

@@ -800,14 +800,14 @@ for _ in range(3):
 # ---- the ring under stopped, stalled, killed and hostile peers ----
 
 # A build of shmcat that stops or kills itself at a named step of the ring
-# code (the HOOK points of lib/ring.c, compiled only here), so that each
+# code (the HOOK points of cmd/shmcat/ring.c, compiled only here), so that each
 # state a Ctrl-Z or a crash can leave is reached every time.
 hooked_shmcat() {
 	local src=$BATS_TEST_DIRNAME/..
 	HOOKED=$BATS_TEST_TMPDIR/shmcat-hooked
 	command -v cc >/dev/null || skip "needs a C compiler for the hooked build"
 	cc -std=c11 -D_GNU_SOURCE -DIT_RING_HOOKS -I"$src/lib" -O1 -o "$HOOKED" \
-		"$src/cmd/shmcat.c" "$src"/lib/*.c -lrt -lpthread
+		"$src"/cmd/shmcat/*.c "$src"/lib/*.c -lrt -lpthread
 }
 
 # Stops a process we started, recorded so that teardown continues it. The

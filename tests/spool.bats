@@ -573,7 +573,7 @@ count() {
 	run -64 spool take -n 2 --follow d
 	[ "${lines[0]}" = "spool: cannot use --count with --follow" ]
 	run -64 spool take --nowait -w 1s d
-	[ "${lines[0]}" = "spool: cannot use --timeout with --nowait" ]
+	[ "${lines[0]}" = "spool: --nowait and --timeout: choose one" ]
 	run -64 spool take --tries 2 d
 	[ "${lines[0]}" = "spool: --tries goes with --exec" ]
 	run -64 spool take d --exec

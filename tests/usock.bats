@@ -116,6 +116,24 @@ nobody() {
 	[ -z "$output" ]
 }
 
+@test "--owner as chown(1) takes it: USER: gives the login group, :GROUP the group alone; unknown names are 64" {
+	local s t
+	s=$(sock)
+	t=$(sock)
+	it_bg_ready usock listen -k --owner nobody: --ready-fd 9 "$s"
+	[ "$(stat -c '%U %G' "$s")" = "nobody $(id -gn nobody)" ]
+	it_bg_ready usock listen -k --owner :nogroup --ready-fd 9 "$t"
+	[ "$(stat -c '%U %G' "$t")" = "$(id -un) nogroup" ]
+	run -64 usock listen --owner no-such-user-here: "$(sock)"
+	[ "${lines[0]}" = "usock: invalid owner 'no-such-user-here': no such user" ]
+	run -64 usock listen --owner :no-such-group-here "$(sock)"
+	[ "${lines[0]}" = "usock: invalid group 'no-such-group-here': no such group" ]
+	run -64 usock listen --owner 4294967295 "$(sock)"
+	[ "${lines[0]}" = "usock: invalid owner '4294967295': at most 4294967294" ]
+	run -64 usock listen --allow-gid no-such-group-here "$(sock)"
+	[ "${lines[0]}" = "usock: invalid gid 'no-such-group-here': no such group" ]
+}
+
 @test "abstract names are exactly the bytes given, as ss -xl shows them" {
 	local a
 	a=$(abstract)
@@ -754,7 +772,7 @@ c, _ = l.accept(); d = c.makefile("rb").read(); c.sendall(b"python heard " + d);
 	run -64 usock listen -m 0600 @abstract
 	[ "${lines[0]}" = "usock: --mode and --owner need a socket path" ]
 	run -64 usock listen --allow-uid no-such-user /tmp/x
-	[ "${lines[0]}" = "usock: invalid uid 'no-such-user'" ]
+	[ "${lines[0]}" = "usock: invalid uid 'no-such-user': no such user" ]
 	run -64 usock recv -n 2 --follow /tmp/x
 	[ "${lines[0]}" = "usock: --count and --follow: choose one" ]
 	run -64 usock connect --stat /tmp/x

@@ -63,9 +63,6 @@ static const struct argp_option wait_options[] = {
 	{0},
 };
 
-static const struct argp wait_argp = {wait_options, it_wait_parse, NULL,
-				      NULL, NULL, NULL, NULL};
-
 static unsigned opt_bit(int key)
 {
 	switch (key) {
@@ -87,9 +84,7 @@ static unsigned opt_bit(int key)
 static void check_args(struct args *a, struct argp_state *state)
 {
 	const char *name = cmds[a->cmd].name;
-	a->used |= (a->wait.timed ? O_TIMEOUT : 0) |
-		   (a->wait.nowait ? O_NOWAIT : 0) |
-		   (a->wait.ready_fd >= 0 ? O_READY : 0);
+	a->used |= it_wait_used(&a->wait, O_TIMEOUT, O_NOWAIT, O_READY);
 	if (a->wait_bound && a->wait.timed)
 		argp_error(state, "cannot use --timeout with --wait=DURATION");
 	if (!a->wait_bound)
@@ -119,9 +114,8 @@ static void check_args(struct args *a, struct argp_state *state)
 		argp_error(state, "--exec never reads a message: --max-size does "
 			   "not apply");
 	if ((a->cmd == LS || a->cmd == STAT) && a->framing != IT_FRAME_LINE)
-		argp_error(state, "cannot use %s with %s", a->framing ==
-			   IT_FRAME_NUL ? "--null" : a->framing == IT_FRAME_WHOLE ?
-			   "--whole" : "--netstring", name);
+		argp_error(state, "cannot use %s with %s",
+			   it_frame_name(a->framing), name);
 }
 
 /* Whether DIR ends in "/." or "/..": "link/." names what a symlink
@@ -145,8 +139,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	a->used |= opt_bit(key);
 	switch (key) {
 	case ARGP_KEY_INIT:
-		state->child_inputs[0] = &a->framing;
-		state->child_inputs[1] = &a->wait;
+		IT_ARGP_INPUTS(state, &a->framing, &a->wait);
 		break;
 	case OPT_MAXSIZE:
 		if (it_parse_size(arg, SIZE_MAX / 4, &a->max_size) < 0)
@@ -212,7 +205,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 static const struct argp_child children[] = {
 	{&it_frame_argp, 0, "put, take: framing of standard input and output:",
 	 1},
-	{&wait_argp, 0, NULL, 0},
+	IT_WAIT_CHILD(wait_options),
 	{0}
 };
 

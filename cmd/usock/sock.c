@@ -18,18 +18,18 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "ipctools.h"
+#include "usock.h"
 
 #define SUN_MAX (sizeof ((struct sockaddr_un *)0)->sun_path)
 
-/* The path we bound, for it_sock_unbind, which a signal handler may call:
+/* The path we bound, for sock_unbind, which a signal handler may call:
  * fixed storage, written before the path exists. */
 static char bound_path[PATH_MAX];
 static dev_t bound_dev;
 static ino_t bound_ino;
 static volatile sig_atomic_t bound;
 
-static int unix_addr(struct it_sockaddr *a, const char *name, bool abstract)
+static int unix_addr(struct sock_addr *a, const char *name, bool abstract)
 {
 	struct sockaddr_un *sun = (struct sockaddr_un *)a->addrs[0];
 	size_t len = strlen(name);
@@ -50,7 +50,7 @@ static int unix_addr(struct it_sockaddr *a, const char *name, bool abstract)
 	return 0;
 }
 
-int it_sock_parse(const char *s, int type, struct it_sockaddr *a)
+int sock_parse(const char *s, int type, struct sock_addr *a)
 {
 	memset(a, 0, sizeof *a);
 	a->text = s;
@@ -108,7 +108,7 @@ int it_sock_parse(const char *s, int type, struct it_sockaddr *a)
 	return 0;
 }
 
-int it_sock_resolve(struct it_sockaddr *a, const char **why)
+int sock_resolve(struct sock_addr *a, const char **why)
 {
 	if (a->family == AF_UNIX)
 		return 0;
@@ -128,7 +128,7 @@ int it_sock_resolve(struct it_sockaddr *a, const char **why)
 	return 0;
 }
 
-int it_sock_exit_for(int err)
+int sock_exit_for(int err)
 {
 	switch (err) {
 	case ENOENT:
@@ -148,7 +148,7 @@ int it_sock_exit_for(int err)
 
 /* Records on a UNIX connection come with the sender's credentials, so
  * that an empty one can be told from the end (which comes with none). */
-static int passcred(int fd, const struct it_sockaddr *a)
+static int passcred(int fd, const struct sock_addr *a)
 {
 	int on = 1;
 	if (a->family != AF_UNIX || a->type != SOCK_SEQPACKET ||
@@ -179,7 +179,7 @@ static int connect_wait(int fd, int64_t deadline)
 	return err ? -1 : 0;
 }
 
-static int connect_one(const struct it_sockaddr *a, int i, int64_t deadline,
+static int connect_one(const struct sock_addr *a, int i, int64_t deadline,
 		       bool busy_ok)
 {
 	const struct sockaddr *sa = (const struct sockaddr *)a->addrs[i];
@@ -212,7 +212,7 @@ static int connect_one(const struct it_sockaddr *a, int i, int64_t deadline,
 	return fd;
 }
 
-int it_sock_connect(const struct it_sockaddr *a, int64_t deadline, bool busy_ok)
+int sock_connect(const struct sock_addr *a, int64_t deadline, bool busy_ok)
 {
 	/* A path that is there but is no socket would be ECONNREFUSED,
 	 * which says "stale": say what it is instead. */
@@ -232,7 +232,7 @@ int it_sock_connect(const struct it_sockaddr *a, int64_t deadline, bool busy_ok)
 /* Something is at path: exits unless it is a stale socket of ours (or of
  * the owner we give ours), which is then removed. A symlink is never
  * followed. */
-static void reclaim(const struct it_sockaddr *a, const struct it_bindopt *o,
+static void reclaim(const struct sock_addr *a, const struct bindopt *o,
 		    struct stat *st)
 {
 	it_xlstat_file("bind", a->path, st, S_IFSOCK, true);
@@ -261,7 +261,7 @@ static void reclaim(const struct it_sockaddr *a, const struct it_bindopt *o,
 }
 
 /* bind(2) at a's path under a umask that leaves exactly mode. */
-static int bind_mode(int fd, const struct it_sockaddr *a, mode_t mode)
+static int bind_mode(int fd, const struct sock_addr *a, mode_t mode)
 {
 	mode_t old = umask(~mode & 0777);
 	int rc = bind(fd, (const struct sockaddr *)a->addrs[0], a->lens[0]);
@@ -272,9 +272,9 @@ static int bind_mode(int fd, const struct it_sockaddr *a, mode_t mode)
 }
 
 /* The file bind made, through a descriptor of its own: recorded for
- * it_sock_unbind, and given its owner, whatever is renamed meanwhile. A
+ * sock_unbind, and given its owner, whatever is renamed meanwhile. A
  * file that is no socket of ours is something else that took the path. */
-static int own_file(const struct it_sockaddr *a, const struct it_bindopt *o,
+static int own_file(const struct sock_addr *a, const struct bindopt *o,
 		    const char **verb)
 {
 	struct stat st;
@@ -298,8 +298,8 @@ static int own_file(const struct it_sockaddr *a, const struct it_bindopt *o,
 	return err;
 }
 
-static void bind_path(int fd, const struct it_sockaddr *a,
-		      const struct it_bindopt *o)
+static void bind_path(int fd, const struct sock_addr *a,
+		      const struct bindopt *o)
 {
 	/* Recorded first, so that a signal after the bind removes it. */
 	snprintf(bound_path, sizeof bound_path, "%s", a->path);
@@ -313,7 +313,7 @@ static void bind_path(int fd, const struct it_sockaddr *a,
 	if (!err && a->type != SOCK_DGRAM && listen(fd, o->backlog) < 0)
 		err = errno, verb = "listen on";
 	if (err) {
-		it_sock_unbind();
+		sock_unbind();
 		if (err == EEXIST)
 			it_die(IT_CANTCREAT, "unable to bind %s: something else "
 			       "appeared there", a->path);
@@ -321,7 +321,7 @@ static void bind_path(int fd, const struct it_sockaddr *a,
 	}
 }
 
-int it_sock_xbind(const struct it_sockaddr *a, const struct it_bindopt *o)
+int sock_xbind(const struct sock_addr *a, const struct bindopt *o)
 {
 	const struct sockaddr *sa = (const struct sockaddr *)a->addrs[0];
 	int fd = socket(sa->sa_family, a->type | SOCK_CLOEXEC, 0);
@@ -340,7 +340,7 @@ int it_sock_xbind(const struct it_sockaddr *a, const struct it_bindopt *o)
 		else if (errno != ENOENT)
 			it_xfail(errno, "bind", a->path, NULL);
 		bind_path(fd, a, o);
-		atexit(it_sock_unbind);
+		atexit(sock_unbind);
 		return fd;
 	}
 	/* A TCP port in TIME_WAIT may be bound again at once; a port that
@@ -361,7 +361,7 @@ int it_sock_xbind(const struct it_sockaddr *a, const struct it_bindopt *o)
 	return fd;
 }
 
-void it_sock_unbind(void)
+void sock_unbind(void)
 {
 	struct stat st;
 	if (!bound)
