@@ -102,17 +102,6 @@ arrived_at_least() {
 	[ "$(find "$DIR_B/new" -type f | wc -l)" -ge "$1" ]
 }
 
-bridge_wait() {
-	local n=$1 deadline=$((SECONDS + BRIDGE_DEADLINE))
-	until arrived_at_least "$n"; do
-		if ((SECONDS >= deadline)); then
-			echo "bridge: fewer than $n messages arrived in ${BRIDGE_DEADLINE}s" >&2
-			return 1
-		fi
-		sleep 0.05
-	done
-}
-
 start_forwarder() {
 	it_bg ip netns exec "$NS_A" spool take --follow --no-sync "$DIR_A" --exec \
 		mosquitto_pub -h 127.0.0.1 -p "$BROKER_PORT" -q 1 -t it/jobs -s
@@ -145,13 +134,13 @@ start_forwarder() {
 		-q 1 -c -i it-bridge-b -t it/jobs >"$3"' _ "$NS_B" "$BROKER_PORT" "$pipe"
 	sub=$IT_PID
 	start_forwarder
-	bridge_wait $((BRIDGE_N * 3 / 10))
+	wait_for_within "$BRIDGE_DEADLINE" arrived_at_least $((BRIDGE_N * 3 / 10))
 	kill -KILL "$FORWARDER"
 	start_forwarder
-	bridge_wait $((BRIDGE_N * 6 / 10))
+	wait_for_within "$BRIDGE_DEADLINE" arrived_at_least $((BRIDGE_N * 6 / 10))
 	kill -KILL "$FORWARDER"
 	start_forwarder
-	bridge_wait "$BRIDGE_N"
+	wait_for_within "$BRIDGE_DEADLINE" arrived_at_least "$BRIDGE_N"
 	# Every message once at least, and no more than two extra.
 	local got dups
 	wait_for test -z "$(find "$DIR_A/new" "$DIR_A/claim" -type f)"

@@ -126,10 +126,17 @@ it_wait() {
 
 # Retries a command until it succeeds or the deadline passes.
 wait_for() {
-	local deadline=$((SECONDS + IT_DEADLINE))
+	wait_for_within "$IT_DEADLINE" "$@"
+}
+
+# The same with a deadline of its own, in seconds, for the long waits of a
+# test that moves much data (tests/bridge.bats).
+wait_for_within() {
+	local within=$1 deadline=$((SECONDS + $1))
+	shift
 	until "$@"; do
 		if ((SECONDS >= deadline)); then
-			echo "wait_for: '$*' still false after ${IT_DEADLINE}s" >&2
+			echo "wait_for: '$*' still false after ${within}s" >&2
 			return 1
 		fi
 		sleep 0.02
