@@ -19,7 +19,12 @@ ROUNDS=${ROUNDS:-5}
 PATTERN=${1:-}
 PATH="$BENCH_BIN:$PATH"
 BENCH_TMP=$(mktemp -d "${TMPDIR:-/tmp}/ipctools-bench.XXXXXX") || exit 1
-trap 'rm -rf "$BENCH_TMP"' EXIT
+# A run stopped midway still removes what the case in hand made: its
+# cleanup function, then the temporary directory.
+CLEANUP_NOW=
+trap '[ -n "$CLEANUP_NOW" ] && "$CLEANUP_NOW"; rm -rf "$BENCH_TMP"' EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM HUP
 export BENCH_BIN BENCH_PEERS BENCH_TMP
 
 mkdir -p "$BENCH_PEERS"
@@ -65,6 +70,7 @@ for c in "${CASES[@]}"; do
 		printf '%-44s %s\n' "$name" "skipped: no $peercmd (install $pkg)"
 		continue
 	fi
+	CLEANUP_NOW=$cleanup
 	[ -n "$setup" ] && { "$setup" || { printf '%-44s %s\n' "$name" "skipped: setup failed"; continue; }; }
 	o=() p=() ok=1
 	for ((r = 0; r < ROUNDS; r++)); do
@@ -76,6 +82,7 @@ for c in "${CASES[@]}"; do
 		fi
 	done
 	[ -n "$cleanup" ] && "$cleanup"
+	CLEANUP_NOW=
 	if [ "$ok" != 1 ]; then
 		printf '%-44s %s\n' "$name" "failed (see above)"
 		continue
