@@ -3,6 +3,7 @@
  * sends standard input, and what is said of bytes that were not sent. */
 #include "usock.h"
 
+/* Held by whichever direction ends the process (struct talk). */
 pthread_mutex_t exit_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* Standard output is a pipe whose reader has gone: end as cat(1) would,
