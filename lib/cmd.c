@@ -2,6 +2,7 @@
  * spool put, usock connect) or a mode (mqsend --stat): finding the
  * command, and refusing the options it does not take, with the same
  * messages in every tool. */
+#include <stdio.h>
 #include <string.h>
 
 #include "ipctools.h"
@@ -15,6 +16,18 @@ int it_cmd_find(const struct argp_state *state, const struct it_cmd *cmds,
 	char q[48];
 	argp_error(state, "unknown command '%s'", it_quote(word, q, sizeof q));
 	return -1;
+}
+
+void it_cmd_missing(const struct argp_state *state, const struct it_cmd *cmds,
+		    int n)
+{
+	char list[256] = "";
+	size_t len = 0;
+	for (int i = 0; i < n && len < sizeof list; i++)
+		len += (size_t)snprintf(list + len, sizeof list - len, "%s%s",
+					i == 0 ? "" : i == n - 1 ? " or " : ", ",
+					cmds[i].name);
+	argp_error(state, "missing command: %s", list);
 }
 
 void it_cmd_check(const struct argp_state *state, const struct it_cmd *cmd,

@@ -179,6 +179,9 @@ struct it_cmd {
 /* The index of word in cmds[n], or argp_error "unknown command 'WORD'". */
 int it_cmd_find(const struct argp_state *state, const struct it_cmd *cmds,
 		int n, const char *word);
+/* argp_error "missing command: A, B or C", the commands of cmds[n]. */
+void it_cmd_missing(const struct argp_state *state, const struct it_cmd *cmds,
+		    int n);
 /* argp_error "cannot use --NAME with CMD" for an option used (bit i of
  * used, named names[i]) that cmd does not take. */
 void it_cmd_check(const struct argp_state *state, const struct it_cmd *cmd,

@@ -108,7 +108,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		a->npaths = state->argc - state->next - 1;
 		break;
 	case ARGP_KEY_NO_ARGS:
-		argp_error(state, "missing command: mk, rm, write, read or test");
+		it_cmd_missing(state, cmds, NCMD);
 		break;
 	case ARGP_KEY_END:
 		check_args(a, state);

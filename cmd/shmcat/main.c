@@ -141,8 +141,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		a->cmd = it_cmd_find(state, cmds, NCMD, arg);
 		break;
 	case ARGP_KEY_NO_ARGS:
-		argp_error(state, "missing command: load, dump, stat, rm, set, "
-			   "write or read");
+		it_cmd_missing(state, cmds, NCMD);
 		break;
 	case ARGP_KEY_END:
 		if (state->arg_num > 0)

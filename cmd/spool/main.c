@@ -191,7 +191,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		}
 		break;
 	case ARGP_KEY_NO_ARGS:
-		argp_error(state, "missing command: put, take, ls or stat");
+		it_cmd_missing(state, cmds, NCMD);
 		break;
 	case ARGP_KEY_END:
 		check_args(a, state);

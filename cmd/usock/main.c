@@ -229,8 +229,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		a->nrest = state->argc - state->next - 2;
 		break;
 	case ARGP_KEY_NO_ARGS:
-		argp_error(state, "missing command: connect, listen, serve, send, "
-			   "recv or test");
+		it_cmd_missing(state, cmds, NCMD);
 		break;
 	case ARGP_KEY_END:
 		a->used |= it_wait_used(&a->wait, O_TIMEOUT, 0, O_READY);
