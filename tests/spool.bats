@@ -1675,6 +1675,15 @@ for k in md.keys(): md.remove(k)' "$PUT_DIR"
 	[ "$IT_STATUS" = 0 ]
 }
 
+@test "put --wait: an rm -r of the whole spool counts as taken, as spool(1) says" {
+	PUT_DIR=$(spool_dir)
+	spool put -c "$PUT_DIR" </dev/null
+	put_waiting 2 "$PUT_DIR" one two
+	rm -r "$PUT_DIR"
+	it_wait "$PUT_PID"
+	[ "$IT_STATUS" = 0 ]
+}
+
 @test "put --wait: usage errors" {
 	local d
 	d=$(spool_dir)
