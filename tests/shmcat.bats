@@ -1894,3 +1894,98 @@ assert said == [int(dropped), int(dbytes)], (said, dropped, dbytes)
 	[ "$bytes_read" = "$(cat "$d"/out.* | wc -c)" ]
 }
 
+# Numbered lines, whole and going up, and a drained ring whose counters
+# add up: bytes written = bytes read + bytes dropped. whole_and_counted OUT OBJECT...
+whole_and_counted() {
+	local out=$1
+	shift
+	eval "$(shmcat stat "$@")"
+	# shellcheck disable=SC2154 # set by the eval
+	[ "$used" = 0 ] && [ "$writers" = 0 ] && [ "$readers" = 0 ]
+	# shellcheck disable=SC2154
+	[ "$bytes_written" = $((bytes_read + bytes_dropped)) ]
+	[ "$bytes_read" = "$(stat -c %s "$out")" ]
+	python3 -c '
+import sys
+lines = open(sys.argv[1], "rb").read().split(b"\n")
+assert lines[-1] == b"", lines[-1:]
+assert all(len(l) == 5 and l.isdigit() for l in lines[:-1]), "torn"
+nums = [int(l) for l in lines[:-1]]
+assert all(b > a for a, b in zip(nums, nums[1:])), "out of order"' "$out"
+}
+
+@test "ring: a writer killed at each step of --full=overwrite or discard leaves whole chunks in order, and the counters add up" {
+	local k d step action
+	hooked_shmcat
+	d=$BATS_TEST_TMPDIR
+	seq -w 10001 14000 >"$d/first"
+	seq -w 20001 24000 >"$d/second"
+	seq -w 30001 30300 >"$d/third"
+	for step in overwrite:drop-journal overwrite:drop-on overwrite:drop-taken \
+		overwrite:drop-counted overwrite:overwrite-advanced \
+		discard:discard-locked discard:drop-journal discard:drop-on \
+		discard:drop-counted; do
+		action=${step%%:*}
+		step=${step#*:}
+		k=$(it_key)
+		# Full, with chunks dropped already.
+		run -0 shmcat write -k "$k" -c --size 16k --lines -a 1000 \
+			--full=discard <"$d/first"
+		run -137 env IT_RING_HOOK="$step" "$HOOKED" write -k "$k" --lines \
+			-a 1000 --full="$action" <"$d/second"
+		run -0 shmcat write -k "$k" --lines -a 1000 --full=overwrite <"$d/third"
+		shmcat read -k "$k" >"$d/out"
+		whole_and_counted "$d/out" -k "$k"
+		# The newest chunk is there, whole.
+		[ "$(tail -n 1 "$d/out")" = 30300 ]
+		shmcat rm -k "$k"
+	done
+}
+
+@test "ring: --full=overwrite never takes a chunk a stopped reader holds: it discards its own and says so; after SIGCONT the reader has it whole" {
+	local k d rd
+	hooked_shmcat
+	k=$(it_key)
+	d=$BATS_TEST_TMPDIR
+	seq -w 10001 12000 >"$d/first"
+	shmcat write -k "$k" -c --size 16k --lines -a 1000 <"$d/first"
+	IT_RING_HOOK=claim-taken IT_RING_HOOK_SIG=STOP it_bg setsid "$HOOKED" read -k "$k" >"$d/out"
+	rd=$IT_PID
+	echo "$rd" >>"$d/stopped"
+	wait_for is_stopped "$rd"
+	run -0 --separate-stderr shmcat write -k "$k" --lines -a 1000 --full=overwrite < <(seq -w 20001 21000)
+	[[ $stderr == *"discarded "*" chunk"*" bytes) on key $k: the ring was full and its oldest chunk was being read or written (--full=overwrite)" ]]
+	kill -CONT "$rd"
+	it_wait "$rd"
+	[ "$IT_STATUS" = 0 ]
+	# The ring was full before the reader took its chunk: the chunks
+	# behind the one it held went only if the overwriter took them
+	# after it was done; what the reader has is whole and in order.
+	whole_and_counted "$d/out" -k "$k"
+	head -n 2000 "$d/out" | cmp - "$d/first"
+}
+
+@test "ring: a reader SIGKILLed holding a claim while a writer overwrites: its chunk goes back, may be taken, is never torn; the counters add up" {
+	local k d
+	hooked_shmcat
+	k=$(it_key)
+	d=$BATS_TEST_TMPDIR
+	seq -w 10001 12000 >"$d/first"
+	shmcat write -k "$k" -c --size 16k --lines -a 1000 <"$d/first"
+	# An overwriter attached before the reader dies, fed through a FIFO
+	# only after: it finds the dead reader's claim by itself.
+	mkfifo "$d/fifo"
+	exec 7<>"$d/fifo"
+	it_bg_ready shmcat write -k "$k" --lines -a 1000 --full=overwrite \
+		--ready-fd 9 <"$d/fifo" 2>"$d/err" 7>&-
+	seq -w 20001 20100 >&7
+	run -137 env IT_RING_HOOK=claim-taken "$HOOKED" read -k "$k" 7>&-
+	seq -w 20101 24000 >&7
+	exec 7>&-
+	it_wait "$IT_PID"
+	[ "$IT_STATUS" = 0 ]
+	grep -q "dropped the oldest" "$d/err"
+	shmcat read -k "$k" >"$d/out"
+	whole_and_counted "$d/out" -k "$k"
+	[ "$(tail -n 1 "$d/out")" = 24000 ]
+}
