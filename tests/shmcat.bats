@@ -1288,6 +1288,10 @@ fifo_has_data() {
 	[[ $(complete_words shmcat load --) != *--rm* ]]
 	[[ $(complete_words shmcat write --) != *--rm* ]]
 	[[ $(complete_words shmcat dump --) == *--rm* ]]
+	[ "$(complete_words shmcat write --full=o)" = overwrite ]
+	[ "$(complete_words shmcat write --full=)" = "$(printf '%s\n' wait overwrite discard fail)" ]
+	[[ $(complete_words shmcat read --) != *--full* ]]
+	[[ $(complete_words shmcat write --) == *--full=* ]]
 	n="$(it_name) with space"
 	it_track posix "$n"
 	shmcat load -N "$n" -c </dev/null

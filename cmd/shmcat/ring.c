@@ -17,6 +17,14 @@
  * committed record (CLAIMED), writes it out without the lock, and only then
  * marks it DONE; the tail moves over DONE and PAD records.
  *
+ * A writer with --full=overwrite makes room in a full ring by taking the
+ * record at the tail off (DONE) if it is COMMITTED and none of it was
+ * delivered; a CLAIMED, partly delivered or RESERVED one is never taken
+ * (the writer drops its own chunk instead). Each drop is counted in the
+ * header through a journal (j_*): written whole, then switched on, then
+ * done, then off; a process killed with it on leaves it for the next
+ * locker to do again (ring_redo), which is harmless if it was done.
+ *
  * Liveness: the lock is a robust process-shared mutex, so a process killed
  * while holding it hands it on (EOWNERDEAD). It is only ever waited for in
  * slices of LOCK_SLICE_NS on CLOCK_MONOTONIC, after each of which the stop
