@@ -1756,7 +1756,7 @@ check_full() {
 	shift 3
 	eval "$(shmcat stat "$@")"
 	# shellcheck disable=SC2154 # set by the eval
-	[ "$used" = 0 ] && [ "$readers" = 0 ] && [ "$writers" = 0 ]
+	[ "$used" = 0 ] && field_is readers 0 "$@" && field_is writers 0 "$@"
 	# shellcheck disable=SC2154
 	[ "$bytes_written" = $((bytes_read + bytes_dropped)) ]
 	[ "$bytes_read" = "$(stat -c %s "$out")" ]
@@ -1905,7 +1905,7 @@ whole_and_counted() {
 	shift
 	eval "$(shmcat stat "$@")"
 	# shellcheck disable=SC2154 # set by the eval
-	[ "$used" = 0 ] && [ "$writers" = 0 ] && [ "$readers" = 0 ]
+	[ "$used" = 0 ] && field_is readers 0 "$@" && field_is writers 0 "$@"
 	# shellcheck disable=SC2154
 	[ "$bytes_written" = $((bytes_read + bytes_dropped)) ]
 	[ "$bytes_read" = "$(stat -c %s "$out")" ]
