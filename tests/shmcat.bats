@@ -357,7 +357,7 @@ m.close()' "$n"
 	it_wait "$IT_PID"
 	[ "$IT_STATUS" = 0 ]
 	run -0 shmcat stat -k "$k"
-	[[ $output == *$'\nbytes_read=6' ]]
+	[[ $output == *$'\nbytes_read=6\n'* ]]
 }
 
 @test "ring: --nowait and --timeout on a full ring are exit 1; --nowait read takes what is there" {
@@ -1288,6 +1288,10 @@ fifo_has_data() {
 	[[ $(complete_words shmcat load --) != *--rm* ]]
 	[[ $(complete_words shmcat write --) != *--rm* ]]
 	[[ $(complete_words shmcat dump --) == *--rm* ]]
+	[ "$(complete_words shmcat write --full=o)" = overwrite ]
+	[ "$(complete_words shmcat write --full=)" = "$(printf '%s\n' wait overwrite discard fail)" ]
+	[[ $(complete_words shmcat read --) != *--full* ]]
+	[[ $(complete_words shmcat write --) == *--full=* ]]
 	n="$(it_name) with space"
 	it_track posix "$n"
 	shmcat load -N "$n" -c </dev/null
@@ -1738,4 +1742,254 @@ write_c() {
 	run -65 shmcat read -k "$k" --nowait
 	run -0 shmcat write -k "$k" -c <<<"sysv"
 	[ "$(shmcat read -k "$k")" = sysv ]
+}
+
+# ---- write --full: what a full ring does to the next chunk ----
+
+# Checks a drained ring's output file against the numbered lines given:
+# whole lines, in order, each chunk whole (a run of lines with no gap
+# inside a chunk is all a test can see: lines go up by one, or jump
+# forward by whole chunks); and the ring's counters add up, with the
+# dropped ones as the writers' stderr said. check_full OUT ERR ACTION OBJECT...
+check_full() {
+	local out=$1 err=$2 action=$3
+	shift 3
+	eval "$(shmcat stat "$@")"
+	# shellcheck disable=SC2154 # set by the eval
+	[ "$used" = 0 ] && field_is readers 0 "$@" && field_is writers 0 "$@"
+	# shellcheck disable=SC2154
+	[ "$bytes_written" = $((bytes_read + bytes_dropped)) ]
+	[ "$bytes_read" = "$(stat -c %s "$out")" ]
+	python3 -c '
+import re, sys
+out, err, mode, dropped, dbytes = sys.argv[1:6]
+lines = open(out, "rb").read().split(b"\n")
+assert lines[-1] == b"", lines[-1:]
+nums = [int(l) for l in lines[:-1]]
+assert all(len(l) == 5 for l in lines[:-1])
+assert all(b > a for a, b in zip(nums, nums[1:])), "out of order"
+said = [0, 0]
+for l in open(err).read().splitlines():
+    m = re.fullmatch(r"shmcat: (dropped the oldest|discarded) (\d+) chunks? "
+                     r"\((\d+) bytes\) on \S+ \S+: the ring was full"
+                     r"( and its oldest chunk was being read or written)? "
+                     r"\(--full=(\w+)\)", l)
+    assert m and m.group(5) == mode, l
+    said[0] += int(m.group(2))
+    said[1] += int(m.group(3))
+assert said == [int(dropped), int(dbytes)], (said, dropped, dbytes)' \
+		"$out" "$err" "$action" "$chunks_dropped" "$bytes_dropped"
+}
+
+@test "ring: write --full=overwrite keeps the newest chunks, --full=discard the oldest, each whole; exit 0, stderr and stat say how many" {
+	local k d action how
+	d=$BATS_TEST_TMPDIR
+	seq -w 1 20000 >"$d/nums"
+	for action in overwrite discard; do
+		for how in file pipe; do
+			k=$(it_key)
+			if [ "$how" = file ]; then
+				run -0 --separate-stderr shmcat write -k "$k" -c --size 16k \
+					--lines --atomic 1000 --full=$action <"$d/nums"
+			else
+				run -0 --separate-stderr shmcat write -k "$k" -c --size 16k \
+					--lines --atomic 1000 --full=$action < <(cat "$d/nums")
+			fi
+			[ -z "$output" ]
+			printf '%s\n' "$stderr" >"$d/err"
+			[ "$(stat_field chunks_dropped -k "$k")" -gt 0 ]
+			shmcat read -k "$k" >"$d/out"
+			check_full "$d/out" "$d/err" "$action" -k "$k"
+			# overwrite ends with the last line, discard starts with
+			# the first: a flight recorder, or the first that fit.
+			if [ $action = overwrite ]; then
+				[ "$(tail -n 1 "$d/out")" = 20000 ]
+			else
+				[ "$(head -n 1 "$d/out")" = 00001 ]
+			fi
+			[ "$(wc -c <"$d/out")" -gt 8000 ]
+		done
+	done
+	# A ring with room drops nothing and says nothing.
+	k=$(it_key)
+	run -0 --separate-stderr shmcat write -k "$k" -c --full=overwrite <"$d/nums"
+	[ -z "$stderr" ]
+	run -0 shmcat stat -k "$k" --json
+	python3 -c '
+import json, sys
+d = json.loads(sys.argv[1])
+assert d["chunks_dropped"] == 0 and d["bytes_dropped"] == 0, d
+assert d["bytes_written"] == 120000, d' "$output"
+}
+
+@test "ring: write --full=fail is exit 1 at once as --nowait; --full=wait waits; read takes no --full; the option checks of mqsend" {
+	local k
+	k=$(it_key)
+	head -c 12288 /dev/zero | shmcat write -k "$k" -c --size 16k
+	run -1 shmcat write -k "$k" --full=fail < <(head -c 5000 /dev/zero)
+	output_is "shmcat: unable to write key $k: the ring is full"
+	run -1 shmcat write -k "$k" --full=wait -w 200ms < <(head -c 5000 /dev/zero)
+	output_is "shmcat: unable to write key $k: no room in time"
+	run -64 shmcat read -k "$k" --full=wait
+	[ "${lines[0]}" = "shmcat: cannot use --full with read" ]
+	run -64 shmcat write -k "$k" --full=overwrite -w 1s
+	[ "${lines[0]}" = "shmcat: --full=overwrite never waits: drop --timeout" ]
+	run -64 shmcat write -k "$k" --full=discard --nowait
+	[ "${lines[0]}" = "shmcat: --full=discard never waits: drop --nowait" ]
+	run -64 shmcat write -k "$k" --full=fail -w 1s
+	[ "${lines[0]}" = "shmcat: --full=fail and --timeout: choose one" ]
+	run -64 shmcat write -k "$k" --full=drop
+	[ "${lines[0]}" = "shmcat: invalid --full action 'drop': wait, overwrite, discard or fail" ]
+	[ "$(shmcat read -k "$k" --nowait | wc -c)" = 12288 ]
+	# fail is --nowait: both together are no contradiction.
+	run -0 shmcat write -k "$k" --full=fail --nowait <<<"room"
+	run -0 shmcat read -k "$k"
+	output_is "room"
+}
+
+@test "ring: 3 overwriting writers and 2 readers: every chunk read is whole and in each writer's order, and bytes written = read + dropped" {
+	local k d i pids=() wpids=()
+	k=$(it_key)
+	d=$BATS_TEST_TMPDIR
+	shmcat write -k "$k" -c --size 16k </dev/null
+	for i in 1 2; do
+		it_bg_ready shmcat read -k "$k" -F --ready-fd 9 >"$d/out.$i"
+		pids+=("$IT_PID")
+	done
+	for i in 1 2 3; do
+		seq -f "$i%05g" 1 30000 | shmcat write -k "$k" --lines --atomic 700 \
+			--full=overwrite 2>"$d/err.$i" &
+		it_track pid $!
+		wpids+=($!)
+	done
+	for i in "${wpids[@]}"; do
+		wait "$i"
+	done
+	wait_for field_is used 0 -k "$k"
+	for i in "${pids[@]}"; do
+		kill -TERM "$i"
+		it_wait "$i"
+		[ "$IT_STATUS" = 0 ]
+	done
+	cat "$d"/err.* >"$d/err"
+	eval "$(shmcat stat -k "$k")"
+	# shellcheck disable=SC2154
+	[ "$bytes_written" = 540000 ] && [ "$bytes_written" = $((bytes_read + bytes_dropped)) ]
+	python3 -c '
+import glob, re, sys
+d, dropped, dbytes = sys.argv[1:4]
+total = 0
+for f in glob.glob(d + "/out.*"):
+    data = open(f, "rb").read()
+    total += len(data)
+    last = {}
+    for l in data.split(b"\n")[:-1]:
+        assert len(l) == 6 and l.isdigit(), l
+        w, n = l[0], int(l[1:])
+        assert n > last.get(w, 0), (l, last.get(w))
+        last[w] = n
+said = [0, 0]
+for l in open(d + "/err").read().splitlines():
+    m = re.fullmatch(r"shmcat: (?:dropped the oldest|discarded) (\d+) chunks? \((\d+) bytes\).*\(--full=overwrite\)", l)
+    assert m, l
+    said[0] += int(m.group(1)); said[1] += int(m.group(2))
+assert said == [int(dropped), int(dbytes)], (said, dropped, dbytes)
+' "$d" "$chunks_dropped" "$bytes_dropped"
+	[ "$bytes_read" = "$(cat "$d"/out.* | wc -c)" ]
+}
+
+# Numbered lines, whole and going up, and a drained ring whose counters
+# add up: bytes written = bytes read + bytes dropped. whole_and_counted OUT OBJECT...
+whole_and_counted() {
+	local out=$1
+	shift
+	eval "$(shmcat stat "$@")"
+	# shellcheck disable=SC2154 # set by the eval
+	[ "$used" = 0 ] && field_is readers 0 "$@" && field_is writers 0 "$@"
+	# shellcheck disable=SC2154
+	[ "$bytes_written" = $((bytes_read + bytes_dropped)) ]
+	[ "$bytes_read" = "$(stat -c %s "$out")" ]
+	python3 -c '
+import sys
+lines = open(sys.argv[1], "rb").read().split(b"\n")
+assert lines[-1] == b"", lines[-1:]
+assert all(len(l) == 5 and l.isdigit() for l in lines[:-1]), "torn"
+nums = [int(l) for l in lines[:-1]]
+assert all(b > a for a, b in zip(nums, nums[1:])), "out of order"' "$out"
+}
+
+@test "ring: a writer killed at each step of --full=overwrite or discard leaves whole chunks in order, and the counters add up" {
+	local k d step action
+	hooked_shmcat
+	d=$BATS_TEST_TMPDIR
+	seq -w 10001 14000 >"$d/first"
+	seq -w 20001 24000 >"$d/second"
+	seq -w 30001 30300 >"$d/third"
+	for step in overwrite:drop-journal overwrite:drop-on overwrite:drop-taken \
+		overwrite:drop-counted overwrite:overwrite-advanced \
+		discard:discard-locked discard:drop-journal discard:drop-on \
+		discard:drop-counted; do
+		action=${step%%:*}
+		step=${step#*:}
+		k=$(it_key)
+		# Full, with chunks dropped already.
+		run -0 shmcat write -k "$k" -c --size 16k --lines -a 1000 \
+			--full=discard <"$d/first"
+		run -137 env IT_RING_HOOK="$step" "$HOOKED" write -k "$k" --lines \
+			-a 1000 --full="$action" <"$d/second"
+		run -0 shmcat write -k "$k" --lines -a 1000 --full=overwrite <"$d/third"
+		shmcat read -k "$k" >"$d/out"
+		whole_and_counted "$d/out" -k "$k"
+		# The newest chunk is there, whole.
+		[ "$(tail -n 1 "$d/out")" = 30300 ]
+		shmcat rm -k "$k"
+	done
+}
+
+@test "ring: --full=overwrite never takes a chunk a stopped reader holds: it discards its own and says so; after SIGCONT the reader has it whole" {
+	local k d rd
+	hooked_shmcat
+	k=$(it_key)
+	d=$BATS_TEST_TMPDIR
+	seq -w 10001 12000 >"$d/first"
+	shmcat write -k "$k" -c --size 16k --lines -a 1000 <"$d/first"
+	IT_RING_HOOK=claim-taken IT_RING_HOOK_SIG=STOP it_bg setsid "$HOOKED" read -k "$k" >"$d/out"
+	rd=$IT_PID
+	echo "$rd" >>"$d/stopped"
+	wait_for is_stopped "$rd"
+	run -0 --separate-stderr shmcat write -k "$k" --lines -a 1000 --full=overwrite < <(seq -w 20001 21000)
+	[[ $stderr == *"discarded "*" chunk"*" bytes) on key $k: the ring was full and its oldest chunk was being read or written (--full=overwrite)" ]]
+	kill -CONT "$rd"
+	it_wait "$rd"
+	[ "$IT_STATUS" = 0 ]
+	# The ring was full before the reader took its chunk: the chunks
+	# behind the one it held went only if the overwriter took them
+	# after it was done; what the reader has is whole and in order.
+	whole_and_counted "$d/out" -k "$k"
+	head -n 2000 "$d/out" | cmp - "$d/first"
+}
+
+@test "ring: a reader SIGKILLed holding a claim while a writer overwrites: its chunk goes back, may be taken, is never torn; the counters add up" {
+	local k d
+	hooked_shmcat
+	k=$(it_key)
+	d=$BATS_TEST_TMPDIR
+	seq -w 10001 12000 >"$d/first"
+	shmcat write -k "$k" -c --size 16k --lines -a 1000 <"$d/first"
+	# An overwriter attached before the reader dies, fed through a FIFO
+	# only after: it finds the dead reader's claim by itself.
+	mkfifo "$d/fifo"
+	exec 7<>"$d/fifo"
+	it_bg_ready shmcat write -k "$k" --lines -a 1000 --full=overwrite \
+		--ready-fd 9 <"$d/fifo" 2>"$d/err" 7>&-
+	seq -w 20001 20100 >&7
+	run -137 env IT_RING_HOOK=claim-taken "$HOOKED" read -k "$k" 7>&-
+	seq -w 20101 24000 >&7
+	exec 7>&-
+	it_wait "$IT_PID"
+	[ "$IT_STATUS" = 0 ]
+	grep -q "dropped the oldest" "$d/err"
+	shmcat read -k "$k" >"$d/out"
+	whole_and_counted "$d/out" -k "$k"
+	[ "$(tail -n 1 "$d/out")" = 24000 ]
 }

@@ -10,6 +10,10 @@
 #   locks or crash safety, into the same sink.
 # - SHM_TEXT (default 256 MiB of seq lines) written with --lines and read
 #   into a pipe (shmcat read | cat > tmpfs), against cat t | cat > tmpfs.
+# - SHM_TEXT written with --lines --full=overwrite into a 16 MiB ring
+#   nobody reads (a flight recorder: every chunk past the first 16 MiB
+#   takes the oldest off), against the same bytes with --full=wait read
+#   by a reader into a pipe: what dropping costs against delivering.
 # - shmcat load and dump of SHM_RAW (default 512 MiB), POSIX and System V,
 #   against cat into and out of /dev/shm.
 
@@ -74,6 +78,12 @@ shm_text_ours() {
 	wait "$!" && rm -f "$SHM_SINK"
 }
 
+shm_overwrite_ours() {
+	shmcat write -N "$SHM_RING" -c --size 16M --lines --full=overwrite \
+		<"$SHM_TEXTIN" 2>/dev/null || return 1
+	shmcat rm -N "$SHM_RING"
+}
+
 shm_text_cat() {
 	cat "$SHM_TEXTIN" | cat >"$SHM_SINK" && rm -f "$SHM_SINK"
 }
@@ -108,6 +118,8 @@ bench_case "shm: $SHM_STREAM write | read >tmpfs vs C ring peer >tmpfs" 1.1 core
 	shm_stream_ours shm_stream_ring shm_stream_setup shm_cleanup
 bench_case "shm: $SHM_TEXT --lines, read | cat >tmpfs vs cat t | cat" 1.5 coreutils cat \
 	shm_text_ours shm_text_cat shm_text_setup shm_cleanup
+bench_case "shm: $SHM_TEXT --full=overwrite, no reader vs --full=wait | read" 1.0 ipctools shmcat \
+	shm_overwrite_ours shm_text_ours shm_text_setup shm_cleanup
 bench_case "shm: load -N $SHM_RAW vs cat F >/dev/shm/x" 1.0 coreutils cat \
 	shm_load_ours shm_load_cat shm_raw_setup shm_cleanup
 bench_case "shm: dump -N $SHM_RAW >tmpfs vs cat /dev/shm/x >tmpfs" 1.0 coreutils cat \

@@ -7,7 +7,7 @@
 static const char *const opt_names[] = {
 	"create", "mode", "rm", "size", "offset", "length", "json", "owner",
 	"atomic", "lines", "follow", "timeout", "nowait", "ready-fd", "pack",
-	"unpack",
+	"unpack", "full",
 };
 
 const struct it_cmd cmds[NCMD] = {
@@ -17,12 +17,13 @@ const struct it_cmd cmds[NCMD] = {
 	[RM] = {"rm", 0},
 	[SET] = {"set", O_MODE | O_OWNER},
 	[WRITE] = {"write", O_CREATE | O_MODE | O_SIZE | O_ATOMIC | O_LINES |
-		   O_TIMEOUT | O_NOWAIT | O_READY},
+		   O_TIMEOUT | O_NOWAIT | O_READY | O_FULL},
 	[READ] = {"read", O_CREATE | O_MODE | O_SIZE | O_FOLLOW | O_TIMEOUT |
 		  O_NOWAIT | O_READY | O_RM},
 };
 
-enum { OPT_JSON = 0x3000, OPT_OWNER, OPT_LINES, OPT_PACK, OPT_UNPACK };
+enum { OPT_JSON = 0x3000, OPT_OWNER, OPT_LINES, OPT_PACK, OPT_UNPACK,
+       OPT_FULL };
 
 static const struct argp_option options[] = {
 	{"size", 's', "SIZE", 0, "load, write, read: size of a new segment "
@@ -42,6 +43,9 @@ static const struct argp_option options[] = {
 	 "with another writer's (default 4096, less in a ring under 8224 bytes)", 0},
 	{"lines", OPT_LINES, NULL, 0, "write: every chunk ends at a newline; a "
 	 "line longer than --atomic is exit 65", 0},
+	{"full", OPT_FULL, "ACTION", 0, "write: when the ring is full: wait (the "
+	 "default), overwrite (drop the oldest chunks to make room), discard "
+	 "(drop this one), fail (exit 1, as --nowait)", 0},
 	{"follow", 'F', NULL, 0, "read: wait for new writers instead of ending "
 	 "when the last one has left", 0},
 	{0},
@@ -71,8 +75,37 @@ static unsigned opt_bit(int key)
 	case 'F': return O_FOLLOW;
 	case OPT_PACK: return O_PACK;
 	case OPT_UNPACK: return O_UNPACK;
+	case OPT_FULL: return O_FULL;
 	default: return 0;
 	}
+}
+
+/* --full with the waiting options, in mqsend's words; fail is --nowait. */
+static void check_full(struct args *a, struct argp_state *state)
+{
+	bool never = a->full == FULL_OVERWRITE || a->full == FULL_DISCARD;
+	if (a->full == FULL_FAIL && a->used & O_TIMEOUT)
+		argp_error(state, "--full=fail and --timeout: choose one");
+	if (never && a->used & (O_NOWAIT | O_TIMEOUT))
+		argp_error(state, "--full=%s never waits: drop %s", a->full ==
+			   FULL_OVERWRITE ? "overwrite" : "discard",
+			   a->used & O_NOWAIT ? "--nowait" : "--timeout");
+	if (a->full == FULL_FAIL)
+		a->used |= O_NOWAIT;
+}
+
+static void parse_full(struct argp_state *state, const char *arg)
+{
+	static const char *const names[] = {"wait", "overwrite", "discard",
+					    "fail"};
+	struct args *a = state->input;
+	for (size_t i = 0; i < sizeof names / sizeof *names; i++)
+		if (strcmp(arg, names[i]) == 0) {
+			a->full = (enum full)i;
+			return;
+		}
+	argp_error(state, "invalid --full action '%s': wait, overwrite, "
+		   "discard or fail", it_quote(arg, (char[48]){0}, 48));
 }
 
 /* Which operands and options go together, checked once all are parsed. */
@@ -94,6 +127,7 @@ static void check_args(struct args *a, struct argp_state *state)
 	if (a->obj.kind == IT_OBJ_ID && a->create.create)
 		argp_error(state, "--id names an existing segment: --create does "
 			   "not apply");
+	check_full(a, state);
 	if (a->cmd == SET && !(a->used & (O_MODE | O_OWNER)))
 		argp_error(state, "set needs --mode or --owner");
 	if (a->used & O_SIZE && a->size == 0)
@@ -124,6 +158,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	}
 	case OPT_OWNER:
 		it_argp_owner(state, arg, &a->owner);
+		break;
+	case OPT_FULL:
+		parse_full(state, arg);
 		break;
 	case OPT_PACK:
 	case OPT_UNPACK:
@@ -168,15 +205,16 @@ static const struct argp argp = {
 	"stat [--json] OBJECT\n"
 	"rm OBJECT\n"
 	"set [-m MODE] [--owner UID[:GID]] OBJECT\n"
-	"write [-cx] [-m MODE] [-s SIZE] [-a BYTES] [--lines] [-w DUR | --nowait] "
-	"[--ready-fd FD] OBJECT\n"
+	"write [-cx] [-m MODE] [-s SIZE] [-a BYTES] [--lines] [--full ACTION] "
+	"[-w DUR | --nowait] [--ready-fd FD] OBJECT\n"
 	"read [-cxF] [-m MODE] [-s SIZE] [-w DUR | --nowait] [--ready-fd FD] [--rm] "
 	"OBJECT",
 	"Move data into and out of System V and POSIX shared memory, and "
 	"stream through a ring in a segment.\v"
 	"OBJECT is -k KEY, -f PATH [-j PROJ], -i ID or -N /NAME. Sizes take k, "
-	"M, G or T (either case, powers of 1024). Exit status: 0 success, 1 "
-	"timed out or would wait, 64 usage, 65 input longer than the segment, "
+	"M, G or T (either case, powers of 1024). Exit status: 0 success (also "
+	"when --full dropped chunks: stderr says how many), 1 timed out or "
+	"would wait (or --full=fail), 64 usage, 65 input longer than the segment, "
 	"offset past its end, not a ring or a corrupt ring, 66 no such segment, "
 	"69 all slots taken or the ring's lock held for over 2 s, 71 system "
 	"error, 73 exists (--excl), 74 I/O error, 77 permission denied.",

@@ -297,6 +297,8 @@ static void meta_ring(struct it_meta *m, const struct seg *s)
 	it_meta_int(m, "readers", ri.readers);
 	it_meta_int(m, "bytes_written", (long long)ri.bytes_in);
 	it_meta_int(m, "bytes_read", (long long)ri.bytes_out);
+	it_meta_int(m, "chunks_dropped", (long long)ri.dropped);
+	it_meta_int(m, "bytes_dropped", (long long)ri.bytes_dropped);
 }
 
 int stat_seg(struct args *a)

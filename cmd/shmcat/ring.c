@@ -17,6 +17,14 @@
  * committed record (CLAIMED), writes it out without the lock, and only then
  * marks it DONE; the tail moves over DONE and PAD records.
  *
+ * A writer with --full=overwrite makes room in a full ring by taking the
+ * record at the tail off (DONE) if it is COMMITTED and none of it was
+ * delivered; a CLAIMED, partly delivered or RESERVED one is never taken
+ * (the writer drops its own chunk instead). Each drop is counted in the
+ * header through a journal (j_*): written whole, then switched on, then
+ * done, then off; a process killed with it on leaves it for the next
+ * locker to do again (ring_redo), which is harmless if it was done.
+ *
  * Liveness: the lock is a robust process-shared mutex, so a process killed
  * while holding it hands it on (EOWNERDEAD). It is only ever waited for in
  * slices of LOCK_SLICE_NS on CLOCK_MONOTONIC, after each of which the stop
@@ -202,17 +210,45 @@ static int lock_until(struct ring_handle *h, int64_t deadline)
 	}
 }
 
-/* Locks and checks the counters; -1 with errno as lock_until. */
+/* Locks and checks the counters, and finishes a drop that a process
+ * killed in the middle of it left; -1 with errno as lock_until. */
 int ring_lock_by(struct ring_handle *h, int64_t deadline)
 {
 	struct ring *r = h->shared;
 	if (lock_until(h, deadline) < 0)
 		return -1;
 	if (r->head < r->tail || r->head - r->tail > h->cap || r->tail % 16 ||
-	    r->head % 16) {
+	    r->head % 16 || ring_redo(h) < 0) {
 		pthread_mutex_unlock(&r->lock);
 		return fail(EBADMSG);
 	}
+	return 0;
+}
+
+/* Does the drop written in the journal (ringio.c's drop): takes the
+ * record off if it is still there, sets the counters to what they are
+ * once it is done. Called locked, by the dropper, or by the next locker
+ * if the dropper died: doing it twice is doing it once. A live process
+ * never unlocks with j_on set. -1 on a bad record. */
+int ring_redo(struct ring_handle *h)
+{
+	struct ring *r = h->shared;
+	if (!atomic_load(&r->j_on))
+		return 0;
+	if (r->j_pos) {
+		struct rec *c = rec_at(h, r->j_pos - 1, r->head);
+		if (!c)
+			return -1;
+		if (atomic_load(&c->state) == R_COMMITTED)
+			atomic_store(&c->state, R_DONE);
+		HOOK("drop-taken");
+	}
+	r->dropped = r->j_dropped;
+	r->bytes_dropped = r->j_bytes;
+	r->bytes_in = r->j_in;
+	atomic_thread_fence(memory_order_seq_cst);
+	HOOK("drop-counted");
+	atomic_store(&r->j_on, 0);
 	return 0;
 }
 
@@ -425,6 +461,8 @@ int ring_info(const void *base, size_t segsize, struct ring_info *info)
 	info->used = r->head - r->tail;
 	info->bytes_in = r->bytes_in;
 	info->bytes_out = r->bytes_out;
+	info->dropped = r->dropped;
+	info->bytes_dropped = r->bytes_dropped;
 	for (int i = 0; i < NSLOT; i++) {
 		info->writers += alive(&r->w[i]);
 		info->readers += alive(&r->r[i]);

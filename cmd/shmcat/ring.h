@@ -11,6 +11,10 @@
 #define RING_NCLAIM 16  /* records a reader may hold at once */
 
 struct ring;
+/* What ring_reserve does when the ring is full (write --full): wait for
+ * room, take the oldest chunks off (overwrite), or refuse (discard). */
+enum ring_full { RING_WAIT, RING_OVERWRITE, RING_DISCARD };
+
 /* One process's handle on a ring; the ring itself is in the segment. */
 struct ring_handle {
 	struct ring *shared;
@@ -23,6 +27,9 @@ struct ring_handle {
 	uint32_t claim_len[RING_NCLAIM];
 	int nclaim;
 	int slot;           /* our writer or reader slot, -1 if none */
+	enum ring_full full;    /* set by the caller, RING_WAIT if not */
+	uint64_t took, took_bytes;  /* chunks (bytes) we took off (overwrite) */
+	int64_t reaped;     /* when overwrite last looked for the dead */
 	bool writer;
 	bool reap;          /* look for dead peers at the next chance */
 	/* Set by the caller after ring_attach: asked after every wait
@@ -38,7 +45,7 @@ struct ring_handle {
 };
 
 struct ring_info {
-	uint64_t capacity, used, bytes_in, bytes_out;
+	uint64_t capacity, used, bytes_in, bytes_out, dropped, bytes_dropped;
 	unsigned writers, readers;
 };
 
@@ -58,7 +65,11 @@ int ring_attach(struct ring_handle *h, void *base, size_t segsize, bool wait,
 int ring_join(struct ring_handle *h, bool writer, int64_t deadline);
 void ring_leave(struct ring_handle *h);
 /* Reserves room for a record of min to max bytes; *buf and *len are where
- * to put the payload. -1 with errno EAGAIN (full, nowait), ETIMEDOUT,
+ * to put the payload. A full ring under RING_OVERWRITE has its oldest
+ * chunks taken off (never one a reader holds, nor one being written).
+ * -1 with errno ENOSPC (full, and RING_DISCARD, or RING_OVERWRITE with
+ * the oldest chunk held: the caller drops its chunk and says so with
+ * ring_discard), EAGAIN (full, nowait), ETIMEDOUT,
  * EINTR (*stop was set), EIDRM (h->gone said so), EMSGSIZE (min over half
  * the capacity), EBADMSG. */
 int ring_reserve(struct ring_handle *h, size_t min, size_t max,
@@ -66,6 +77,9 @@ int ring_reserve(struct ring_handle *h, size_t min, size_t max,
 		 void **buf, size_t *len);
 /* Publishes len bytes of the reservation (0 drops it). */
 int ring_commit(struct ring_handle *h, size_t len);
+/* Counts a chunk of len bytes dropped because the ring was full (after
+ * ENOSPC): in the ring's bytes written and its dropped counters. */
+int ring_discard(struct ring_handle *h, size_t len);
 /* Claims the next record: 1 with *buf and *len, 0 at the end of the stream
  * (never with follow), -1 with errno as ring_reserve, EAGAIN at once
  * when the next record holds more than most bytes, or ENOBUFS with

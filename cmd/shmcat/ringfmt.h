@@ -55,7 +55,8 @@ struct slot {
 };
 
 /* The layout is part of the format: shmcat(1) documents the offsets of
- * magic, version, capacity, head and tail (0, 4, 16, 24, 32). */
+ * magic, version, capacity, head and tail (0, 4, 16, 24, 32), and of
+ * the dropped counters (3720, 3728). */
 struct ring {
 	_Atomic uint32_t magic;
 	uint32_t version;
@@ -80,6 +81,16 @@ struct ring {
 		int64_t seen;   /* CLOCK_MONOTONIC ns */
 	} turn[NSLOT];
 	uint64_t tickets;
+	/* Chunks that write --full dropped (overwrite, discard) and their
+	 * bytes; shmcat(1) documents the offsets. Zero in a ring made before. */
+	uint64_t dropped, bytes_dropped;
+	/* A drop in progress (ring_redo): what dropped, bytes_dropped and
+	 * bytes_in are once it is done, and the record taken off, + 1 (0:
+	 * none). Written whole before j_on is set, so that the next locker
+	 * redoes the drop of a process killed in the middle of it. */
+	uint64_t j_dropped, j_bytes, j_in, j_pos;
+	_Atomic uint32_t j_on;
+	uint32_t pad1;
 };
 
 struct rec {
@@ -97,6 +108,8 @@ struct rec {
 _Static_assert(sizeof(struct ring) <= RING_HDR, "ring header too big");
 _Static_assert(offsetof(struct ring, head) == 24, "format offsets");
 _Static_assert(offsetof(struct ring, tail) == 32, "format offsets");
+_Static_assert(offsetof(struct ring, dropped) == 3720, "format offsets");
+_Static_assert(offsetof(struct ring, bytes_dropped) == 3728, "format offsets");
 
 static inline uint64_t align16(uint64_t n)
 {
@@ -150,5 +163,6 @@ void ring_unlock(struct ring_handle *h);
 int ring_bad(struct ring_handle *h);
 int ring_advance(struct ring_handle *h);
 int ring_reap(struct ring_handle *h);
+int ring_redo(struct ring_handle *h);
 
 #endif

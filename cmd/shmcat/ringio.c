@@ -60,6 +60,86 @@ static bool must_yield(const struct ring_handle *h, uint64_t mine)
 	return false;
 }
 
+/* Counts a chunk of bytes dropped (in of them never in the ring: they
+ * count as written too) and takes the record at pos - 1 off (pos 0:
+ * none), in one step that survives our death: the journal is written
+ * whole, then marked on, then done (ring_redo), then marked off; killed
+ * after the mark, the next locker does it. Called locked; -1 on a bad
+ * record. */
+static int drop(struct ring_handle *h, uint64_t pos, uint64_t bytes,
+		uint64_t in)
+{
+	struct ring *r = h->shared;
+	r->j_dropped = r->dropped + 1;
+	r->j_bytes = r->bytes_dropped + bytes;
+	r->j_in = r->bytes_in + in;
+	r->j_pos = pos;
+	atomic_thread_fence(memory_order_seq_cst);
+	HOOK("drop-journal");
+	atomic_store(&r->j_on, 1);
+	HOOK("drop-on");
+	return ring_redo(h);
+}
+
+/* RING_OVERWRITE, the ring full: takes the oldest record off if it is a
+ * whole chunk nobody holds (committed, none of it delivered). 1 taken, 0
+ * not (claimed by a reader, partly delivered, or being written: it is
+ * never torn, the caller drops its own chunk instead), -1 a bad record.
+ * Called locked. */
+static int take_oldest(struct ring_handle *h)
+{
+	struct ring *r = h->shared;
+	if (ring_advance(h) < 0)
+		return -1;
+	if (r->tail == r->head)
+		return 0;
+	struct rec *c = rec_at(h, r->tail, r->head);
+	if (!c)
+		return -1;
+	if (atomic_load(&c->state) != R_COMMITTED || DELIVERED(c))
+		return 0;
+	uint32_t len = c->len;
+	if (drop(h, r->tail + 1, len, 0) < 0)
+		return -1;
+	h->took++;
+	h->took_bytes += len;
+	if (ring_advance(h) < 0)
+		return -1;
+	HOOK("overwrite-advanced");
+	return 1;
+}
+
+int ring_discard(struct ring_handle *h, size_t len)
+{
+	if (ring_lock(h) < 0)
+		return -1;
+	HOOK("discard-locked");
+	if (drop(h, 0, len, len) < 0)
+		return ring_bad(h);
+	ring_unlock(h);
+	return 0;
+}
+
+/* What a full ring does under --full: overwrite takes the oldest chunk
+ * off (1: try again); discard, or an oldest chunk held, gives up (0:
+ * ENOSPC); -1 on a bad record. Who never waits never learns of the dead
+ * from a wait: an oldest chunk held by a dead reader or writer would
+ * make us drop every chunk of ours, so the slots are looked at then, at
+ * most once a slice. */
+static int make_room(struct ring_handle *h)
+{
+	if (h->full != RING_OVERWRITE)
+		return 0;
+	int rc = take_oldest(h);
+	int64_t now = it_now_ns();
+	if (rc != 0 || now - h->reaped < SLICE_NS)
+		return rc;
+	h->reaped = now;
+	if (ring_reap(h) < 0)
+		return -1;
+	return take_oldest(h);
+}
+
 int ring_reserve(struct ring_handle *h, size_t min, size_t max,
 		 int64_t deadline, bool nowait, volatile sig_atomic_t *stop,
 		 void **buf, size_t *len)
@@ -68,6 +148,11 @@ int ring_reserve(struct ring_handle *h, size_t min, size_t max,
 	uint64_t need = align16(16 + min), want = align16(16 + max);
 	if (need > h->cap / 2)
 		return fail(EMSGSIZE);
+	/* A flight recorder keeps many chunks, not one as big as the ring:
+	 * what overwrites is at most a quarter of it (or one unit). */
+	uint64_t quarter = (h->cap / 4) & ~(uint64_t)15;
+	if (h->full == RING_OVERWRITE && want > quarter)
+		want = need > quarter ? need : quarter;
 	/* A writer that never has to wait must still learn that its ring
 	 * was removed: what it writes there reaches nobody. */
 	if (h->gone && h->gone(h->gone_arg))
@@ -91,8 +176,9 @@ int ring_reserve(struct ring_handle *h, size_t min, size_t max,
 			r->head = head + contig;
 			continue;
 		}
+		/* Who never waits takes no turn. */
 		if (contig >= need && free >= need &&
-		    !must_yield(h, turn->ticket)) {
+		    (h->full != RING_WAIT || !must_yield(h, turn->ticket))) {
 			uint64_t size = want < contig ? want : contig;
 			if (size > free)
 				size = free;
@@ -111,6 +197,15 @@ int ring_reserve(struct ring_handle *h, size_t min, size_t max,
 			*buf = c + 1;
 			*len = size - 16;
 			return 0;
+		}
+		if (h->full != RING_WAIT) {
+			int rc = make_room(h);
+			if (rc < 0)
+				return ring_bad(h);
+			if (rc > 0)
+				continue;
+			ring_unlock(h);
+			return fail(ENOSPC);
 		}
 		if (nowait) {
 			ring_unlock(h);
@@ -207,6 +302,7 @@ int ring_claim(struct ring_handle *h, bool follow, int64_t deadline,
 				*buf = (unsigned char *)(c + 1) + done;
 				*len = c->len - done;
 				ring_unlock(h);
+				HOOK("claim-taken");
 				return 1;
 			}
 			pos += c->size;

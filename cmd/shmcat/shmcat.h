@@ -42,8 +42,12 @@ enum {
 	O_OFFSET = 1 << 4, O_LENGTH = 1 << 5, O_JSON = 1 << 6, O_OWNER = 1 << 7,
 	O_ATOMIC = 1 << 8, O_LINES = 1 << 9, O_FOLLOW = 1 << 10,
 	O_TIMEOUT = 1 << 11, O_NOWAIT = 1 << 12, O_READY = 1 << 13,
-	O_PACK = 1 << 14, O_UNPACK = 1 << 15,
+	O_PACK = 1 << 14, O_UNPACK = 1 << 15, O_FULL = 1 << 16,
 };
+
+/* write --full: what a full ring does to the next chunk; fail is
+ * --nowait. */
+enum full { FULL_WAIT, FULL_OVERWRITE, FULL_DISCARD, FULL_FAIL };
 
 struct args {
 	struct it_obj obj;
@@ -51,6 +55,7 @@ struct args {
 	enum cmd cmd;
 	unsigned used;
 	uint64_t size, offset, length, atomic;
+	enum full full;
 	struct it_owner owner;    /* set --owner */
 	int64_t timeout;
 	int ready_fd;

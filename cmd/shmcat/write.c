@@ -15,7 +15,52 @@ struct writer {
 	size_t atomic, carry;
 	size_t most;            /* the largest record: CHUNK or one unit */
 	char *saved;            /* the carry, at most atomic bytes */
+	char *scratch;          /* --full=overwrite, discard: most bytes, what
+				 * is read for a chunk the full ring drops */
+	bool dropping;          /* the chunk in hand is in scratch */
 };
+
+/* Chunks a full ring made us drop (--full=overwrite, discard), told at
+ * exit, in mqsend's words: dropping was asked for, so the status stays 0. */
+static struct {
+	const char *on;
+	enum full full;
+	const struct ring_handle *h;    /* its took: the oldest taken off */
+	uint64_t discarded, bytes;      /* chunks of ours dropped */
+} drops;
+
+static const char *plural(uint64_t n)
+{
+	return n == 1 ? "" : "s";
+}
+
+static void tell_dropped(void)
+{
+	const struct ring_handle *h = drops.h;
+	if (h && h->took)
+		it_warn("dropped the oldest %llu chunk%s (%llu bytes) on %s: the "
+			"ring was full (--full=overwrite)",
+			(unsigned long long)h->took, plural(h->took),
+			(unsigned long long)h->took_bytes, drops.on);
+	if (drops.discarded)
+		it_warn("discarded %llu chunk%s (%llu bytes) on %s: the ring was "
+			"full%s (--full=%s)", (unsigned long long)drops.discarded,
+			plural(drops.discarded), (unsigned long long)drops.bytes,
+			drops.on, drops.full == FULL_OVERWRITE ? " and its oldest "
+			"chunk was being read or written" : "",
+			drops.full == FULL_OVERWRITE ? "overwrite" : "discard");
+}
+
+/* Drops a chunk of len bytes that the full ring has no room for, and
+ * counts it, in the ring too. */
+static void discard(struct writer *w, size_t len)
+{
+	if (len && ring_discard(w->h, len) < 0)
+		ring_fail(w->s, w->h, errno, true);
+	held -= len;
+	drops.discarded += len > 0;
+	drops.bytes += len;
+}
 
 /* Waits until standard input has data or has ended, holding no room in
  * the ring, and says how much can be read without waiting (limit when it
@@ -59,6 +104,10 @@ static size_t publishable(const struct writer *w, const char *buf, size_t have,
 
 static void commit(struct writer *w, size_t len)
 {
+	if (w->dropping) {
+		discard(w, len);
+		return;
+	}
 	if (ring_commit(w->h, len) < 0)
 		ring_fail(w->s, w->h, errno, true);
 	held -= len;
@@ -79,7 +128,7 @@ static _Noreturn void line_too_long(struct writer *w)
 static _Noreturn void input_error(struct writer *w, int err, bool reserved)
 {
 	char note[96];
-	if (reserved)
+	if (reserved && !w->dropping)
 		ring_commit(w->h, 0);
 	give_back(note, sizeof note);
 	ring_leave(w->h);
@@ -96,8 +145,12 @@ static void publish_copy(struct writer *w, const char *src, size_t len)
 	void *buf;
 	size_t room;
 	if (ring_reserve(w->h, len, len, it_deadline(w->a->timeout),
-			 w->a->used & O_NOWAIT, &stop, &buf, &room) < 0)
-		ring_fail(w->s, w->h, errno, true);
+			 w->a->used & O_NOWAIT, &stop, &buf, &room) < 0) {
+		if (errno != ENOSPC)
+			ring_fail(w->s, w->h, errno, true);
+		discard(w, len);
+		return;
+	}
 	memcpy(buf, src, len);
 	commit(w, len);
 }
@@ -159,9 +212,17 @@ static bool step_big(struct writer *w, size_t avail)
 	size_t room, want = w->carry + avail;
 	if (want > w->most)
 		want = w->most;
-	if (ring_reserve(w->h, w->atomic, want, it_deadline(w->a->timeout),
-			 w->a->used & O_NOWAIT, &stop, &p, &room) < 0)
+	w->dropping = ring_reserve(w->h, w->atomic, want,
+				   it_deadline(w->a->timeout),
+				   w->a->used & O_NOWAIT, &stop, &p, &room) < 0;
+	/* A full ring that drops this chunk: it is read all the same, cut
+	 * as it would be, and counted. */
+	if (w->dropping && errno != ENOSPC)
 		ring_fail(w->s, w->h, errno, true);
+	if (w->dropping) {
+		p = w->scratch;
+		room = want;
+	}
 	char *buf = p;
 	size_t have = w->carry, ask = room - have < avail ? room - have : avail;
 	memcpy(buf, w->saved, have);
@@ -215,10 +276,26 @@ static void finish_writer(struct writer *w, bool eof)
 		it_warn("stopped writing %s:%s", w->s->label, note);
 }
 
+/* --full=overwrite or discard: the ring drops chunks, and we say so. */
+static void start_dropping(struct writer *w, enum full full)
+{
+	w->h->full = full == FULL_OVERWRITE ? RING_OVERWRITE
+		     : full == FULL_DISCARD ? RING_DISCARD : RING_WAIT;
+	if (w->h->full == RING_WAIT)
+		return;
+	if (!(w->scratch = malloc(w->most)))
+		it_xfail(errno, "allocate", "a chunk buffer", NULL);
+	drops.on = w->s->label;
+	drops.full = full;
+	drops.h = w->h;
+	atexit(tell_dropped);
+}
+
 int write_ring(struct args *a)
 {
-	struct seg s;
-	struct ring_handle h;
+	/* Static: the report of drops at exit reads them. */
+	static struct seg s;
+	static struct ring_handle h;
 	struct stat st;
 	struct writer w = {.s = &s, .h = &h, .a = a, .lines = a->used & O_LINES};
 	int avail;
@@ -232,6 +309,7 @@ int write_ring(struct args *a)
 	w.counted = !(fstat(STDIN_FILENO, &st) == 0 && S_ISREG(st.st_mode)) &&
 		    ioctl(STDIN_FILENO, FIONREAD, &avail) == 0;
 	w.most = w.atomic > CHUNK ? w.atomic : CHUNK;
+	start_dropping(&w, a->full);
 	bool more = true;
 	while (more && !stop) {
 		size_t ready = input_ready(&w, w.most);
@@ -245,6 +323,7 @@ int write_ring(struct args *a)
 	}
 	finish_writer(&w, !more);
 	free(w.saved);
+	free(w.scratch);
 	if (stop)
 		exit_signal(stop);
 	return IT_OK;
