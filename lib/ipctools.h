@@ -415,7 +415,7 @@ int it_pidfile_write(struct it_pidfile *pf, const char *path, const char **why);
  * names us. */
 void it_pidfile_remove(struct it_pidfile *pf);
 
-/* ---- mq.c: System V and POSIX message queues (mqsend, mqrecv) ---- */
+/* ---- rpc.c: the envelope of mqsend --call and mqrecv --reply ---- */
 /* The envelope of mqsend --call and mqrecv --reply, as mqsend(1) defines
  * it: one line of text fields, then the payload as is (binary safe):
  *   "ipcrpc/1 call TO NONCE DEADLINE\n" PAYLOAD   a request
@@ -445,6 +445,7 @@ int it_rpc_decode(const char *msg, size_t len, struct it_rpc *m);
 /* The time now as an envelope's DEADLINE counts it. */
 int64_t it_rpc_now_ms(void);
 
+/* ---- mq.c: System V and POSIX message queues (mqsend, mqrecv) ---- */
 
 struct it_mq_buf {
 	long type;          /* System V mtype; msgsnd and msgrcv want it first */

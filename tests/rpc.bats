@@ -308,3 +308,26 @@ teardown() {
 	[[ $stderr == *"unexpected operand 'cat'"* ]]
 	run -64 mqrecv --reply -k "$k" -- ""
 }
+
+@test "completion: --call and --reply come from --help; after --reply's -- a command, then files" {
+	# shellcheck disable=SC1091
+	source "$BATS_TEST_DIRNAME/../completions/mqsend"
+	COMP_WORDS=(mqsend --cal)
+	COMP_CWORD=1
+	_mqsend
+	[ "${COMPREPLY[*]}" = --call ]
+	# shellcheck disable=SC1091
+	source "$BATS_TEST_DIRNAME/../completions/mqrecv"
+	COMP_WORDS=(mqrecv --rep)
+	_mqrecv
+	[ "${COMPREPLY[*]}" = --reply ]
+	COMP_WORDS=(mqrecv --reply -k 7 -- tr)
+	COMP_CWORD=5
+	_mqrecv
+	[[ " ${COMPREPLY[*]} " == *" tr "* ]]
+	touch "$BATS_TEST_TMPDIR/afile"
+	COMP_WORDS=(mqrecv --reply -k 7 -- cat "$BATS_TEST_TMPDIR/afi")
+	COMP_CWORD=6
+	_mqrecv
+	[ "${COMPREPLY[*]}" = "$BATS_TEST_TMPDIR/afile" ]
+}
