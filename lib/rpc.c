@@ -33,7 +33,8 @@ ssize_t it_rpc_encode(const struct it_rpc *m, char *buf, size_t size)
 	    m->len > size - (size_t)n)
 		return fail(EMSGSIZE);
 	memcpy(buf, head, (size_t)n);
-	memcpy(buf + n, m->payload, m->len);
+	if (m->len)
+		memcpy(buf + n, m->payload, m->len);
 	return (ssize_t)((size_t)n + m->len);
 }
 

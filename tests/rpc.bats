@@ -33,8 +33,7 @@ is_stopped() {
 
 # No reply queue of a caller of ours is left in /dev/mqueue.
 no_reply_queue() {
-	! compgen -G "/dev/mqueue/mqsend.reply.*" >/dev/null ||
-		! ls /dev/mqueue | grep -q "^mqsend\.reply\.$1\."
+	! compgen -G "/dev/mqueue/mqsend.reply.$1.*" >/dev/null
 }
 
 teardown() {
