@@ -330,3 +330,30 @@ teardown() {
 	_mqrecv
 	[ "${COMPREPLY[*]}" = "$BATS_TEST_TMPDIR/afile" ]
 }
+
+@test "SIGTERM to a server while its command runs: passed on to the command, whose end is still answered (69, signal TERM); the server then ends by it" {
+	local k d=$BATS_TEST_TMPDIR srv caller
+	k=$(it_key)
+	serve "$k" sh -c 'echo "$$" >"$1.tmp"; mv "$1.tmp" "$1"; exec sleep 60' _ "$d/cmd"
+	srv=$IT_PID
+	it_bg mqsend --call -k "$k" -w 20s x
+	caller=$IT_PID
+	wait_for test -s "$d/cmd"
+	kill -TERM "$srv"
+	it_wait "$caller"
+	[ "$IT_STATUS" = 69 ]
+	it_wait "$srv"
+	[ "$IT_STATUS" = 143 ]
+	qstat -k "$k"
+	[ "$messages" = 0 ]
+}
+
+@test "a server with standard output closed answers all the same: it writes nothing there" {
+	local k
+	k=$(it_key)
+	it_bg_ready mqrecv -k "$k" -c -n 1 --reply --ready-fd 9 -- tr a-z A-Z >&-
+	run -0 mqsend --call -k "$k" -w 5s shut
+	[ "$output" = SHUT ]
+	it_wait "$IT_PID"
+	[ "$IT_STATUS" = 0 ]
+}

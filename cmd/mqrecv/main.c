@@ -246,7 +246,9 @@ int main(int argc, char **argv)
 		a.count = 1;
 	if (a.reply && !a.type_given && !it_obj_is_posix(&a.obj))
 		a.type = 1;
-	it_xcheck_stdout();
+	/* --reply writes nothing: CMD's output goes to its caller. */
+	if (!a.reply)
+		it_xcheck_stdout();
 	it_xobj_resolve(&a.obj);
 	it_mq_xsignals(true);
 	it_mq_xopen(&q, &a.obj, &a.create, &a.attr, O_RDONLY);

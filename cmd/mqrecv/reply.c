@@ -169,7 +169,9 @@ static void send_reply(struct it_mq *q, const struct request *r,
 	} else {
 		long type = 0;
 		it_parse_long(r->to, 1, LONG_MAX, &type);
-		rc = it_mq_send(q, type, buf, n, 0, r->deadline);
+		/* After a stop signal, only if there is room at once. */
+		rc = it_mq_send(q, type, buf, n, it_mq_caught() ? IT_MQ_NOWAIT
+				: 0, r->deadline);
 		if (rc < 0 && errno == EIDRM)
 			it_mq_xfail(q, EIDRM);
 	}
