@@ -213,9 +213,16 @@ teardown() {
 	mqsend -k "$k" $'ipcrpc/1 call 0 0123456789abcdef 0\nbad reply type'
 	mqsend -k "$k" $'ipcrpc/1 reply 0123456789abcdef 0\na reply as a request'
 	mqsend -k "$k" 'ipcrpc/1 call 5 0123456789abcdef'
+	mqsend -k "$k" "" "ipcrpc/1 " "ipcrpc/1 call" \
+		$'ipcrpc/1 call 5 0123456789ABCDEF 0\nupper-case nonce' \
+		$'ipcrpc/1 call 5 0123456789abcdef0 0\nlong nonce' \
+		$'ipcrpc/1 call 5 0123456789abcdef 9999999999999999999\noverflow' \
+		$'ipcrpc/1 call 5 0123456789abcdef -1\nnegative' \
+		$'ipcrpc/1 call  5 0123456789abcdef 0\ntwo spaces'
+	head -c 3000 /dev/urandom | mqsend -k "$k" --whole
 	run -0 mqsend --call -k "$k" -w 5s fine
 	[ "$output" = fine ]
-	[ "$(grep -c "is not a request of mqsend --call" "$d/srv")" = 4 ]
+	[ "$(grep -c "is not a request of mqsend --call" "$d/srv")" = 13 ]
 	kill -0 "$IT_PID"
 }
 
