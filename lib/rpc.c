@@ -39,12 +39,13 @@ ssize_t it_rpc_encode(const struct it_rpc *m, char *buf, size_t size)
 }
 
 /* The next field of the header line at *p (up to end), ended by sep:
- * its length, 0 if there is none or no sep after it. */
+ * its length, 0 if there is none, or anything but sep ends it. */
 static size_t rpc_field(const char **p, const char *end, char sep,
 			const char **field)
 {
 	const char *s = *p, *e = s;
-	while (e < end && *e != ' ' && *e != '\n')
+	/* Fields are printable ASCII: no NUL to cut a name short. */
+	while (e < end && *e > ' ' && *e < 0x7f)
 		e++;
 	if (e == s || e == end || *e != sep)
 		return 0;
