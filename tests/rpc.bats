@@ -220,12 +220,13 @@ teardown() {
 		$'ipcrpc/1 call 5 0123456789abcdef -1\nnegative' \
 		$'ipcrpc/1 call  5 0123456789abcdef 0\ntwo spaces'
 	head -c 3000 /dev/urandom | mqsend -k "$k" --whole
+	mqsend -k "$k" $'ipcrpc/1 call 1 0123456789abcdef 0\nreply as a request'
 	printf 'ipcrpc/1 call 1\0002 0123456789abcdef 0\nNUL in TO' | mqsend -k "$k" --whole
 	run -0 mqsend --call -k "$k" -w 5s fine
 	[ "$output" = fine ]
-	[ "$(grep -c "is not a request of mqsend --call" "$d/srv")" = 14 ]
+	[ "$(grep -c "is not a request of mqsend --call" "$d/srv")" = 15 ]
 	# None was answered: a reply would come back to the server as one more.
-	! grep -q "message 15 on" "$d/srv"
+	! grep -q "message 16 on" "$d/srv"
 	kill -0 "$IT_PID"
 }
 

@@ -32,7 +32,8 @@ static int64_t mono_deadline(int64_t ms)
 	return it_now_ns() + (left > 0 ? left * 1000000 : 0);
 }
 
-/* Where the reply goes: a type above 0, or a POSIX queue's name. */
+/* Where the reply goes: a type above 0 but not the requests', or a POSIX
+ * queue's name. */
 static bool valid_to(const struct it_mq *q, struct request *r)
 {
 	long t;
@@ -40,8 +41,9 @@ static bool valid_to(const struct it_mq *q, struct request *r)
 		return false;
 	memcpy(r->to, r->m.to, r->m.tolen);
 	r->to[r->m.tolen] = '\0';
+	/* A reply of the request type would come back to us as a request. */
 	if (!q->posix)
-		return it_parse_long(r->to, 1, LONG_MAX, &t) == 0;
+		return it_parse_long(r->to, 1, LONG_MAX, &t) == 0 && t != r->type;
 	return r->to[0] == '/' && r->to[1] && !strchr(r->to + 1, '/');
 }
 
