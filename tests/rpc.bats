@@ -226,7 +226,7 @@ teardown() {
 	[ "$output" = fine ]
 	[ "$(grep -c "is not a request of mqsend --call" "$d/srv")" = 15 ]
 	# None was answered: a reply would come back to the server as one more.
-	! grep -q "message 16 on" "$d/srv"
+	run ! grep -q "message 16 on" "$d/srv"
 	kill -0 "$IT_PID"
 }
 
