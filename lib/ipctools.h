@@ -419,6 +419,36 @@ int it_pidfile_write(struct it_pidfile *pf, const char *path, const char **why);
  * names us. */
 void it_pidfile_remove(struct it_pidfile *pf);
 
+/* ---- rpc.c: the envelope of mqsend --call and mqrecv --reply ---- */
+/* The envelope of mqsend --call and mqrecv --reply, as mqsend(1) defines
+ * it: one line of text fields, then the payload as is (binary safe):
+ *   "ipcrpc/1 call TO NONCE DEADLINE\n" PAYLOAD   a request
+ *   "ipcrpc/1 reply NONCE STATUS\n" PAYLOAD       its reply
+ * TO is the reply's System V type or POSIX queue name, NONCE 16 hex
+ * digits, DEADLINE CLOCK_REALTIME milliseconds since the epoch (0: none),
+ * STATUS the command's exit status (128+n for signal n; IT_RPC_TOOLONG:
+ * its output did not fit in a reply). */
+#define IT_RPC_TOOLONG 256
+#define IT_RPC_HEAD 320          /* no header line is longer */
+struct it_rpc {
+	bool reply;             /* a reply, else a request */
+	const char *to;         /* request: where the reply goes, tolen bytes */
+	size_t tolen;
+	uint64_t nonce;
+	int64_t deadline_ms;    /* request: 0 for none */
+	int status;             /* reply: 0..IT_RPC_TOOLONG */
+	const char *payload;    /* len bytes */
+	size_t len;
+};
+/* Writes m's envelope and payload into buf: the length, or -1 with
+ * EMSGSIZE if it is over size bytes. */
+ssize_t it_rpc_encode(const struct it_rpc *m, char *buf, size_t size);
+/* Parses msg[len] into m, whose to and payload then point into msg: 0, or
+ * -1 with EBADMSG if it is no envelope. */
+int it_rpc_decode(const char *msg, size_t len, struct it_rpc *m);
+/* The time now as an envelope's DEADLINE counts it. */
+int64_t it_rpc_now_ms(void);
+
 /* ---- mq.c: System V and POSIX message queues (mqsend, mqrecv) ---- */
 
 struct it_mq_buf {

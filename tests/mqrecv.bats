@@ -559,7 +559,7 @@ mqrecv_complete() {
 	[[ $output != *"all of the input"* && $output != *"messages end with"* ]]
 	[[ $output == *"--whole                each message as is, nothing after it"* ]]
 	run -0 mqsend --help
-	[[ $output == *"Exit status: 0 success (also when --full=overwrite or discard"$'\n'"dropped messages: stderr says how many), 1 queue full (--nowait, --full=fail)"$'\n'"or timed out,"*"77 permission denied."$'\n\nReport bugs'* ]]
+	[[ $output == *"Exit status: 0 success (also when --full=overwrite or discard"$'\n'"dropped messages: stderr says how many), 1 queue full (--nowait, --full=fail)"$'\n'"or timed out (--call: no reply in time),"*"77"?"permission denied."$'\n\nReport bugs'* ]]
 	[[ $output == *"-p, --priority=PRIO        POSIX message priority, 0 to 32767 (default 0)"* ]]
 	[[ $output == *"--whole                all of the input is one message"* ]]
 	run -64 mqsend -N /x -p 32768 hello

@@ -21,9 +21,15 @@
 # /proc/sys/fs/mqueue/msg_max messages, so both sides of that row run one
 # mqrecv per msg_max calls (the peer's finds the queue empty), and the
 # ratio compares mqsend with /bin/true alone.
+#
+# The shell's RPC (issue 15, item 2): MQ_RPC_N round trips of
+# `mqsend --call` against one `mqrecv --reply -- cat`, against a C
+# msgsnd/msgrcv ping-pong doing as many: the limit, which forks nothing,
+# where each call here is an mqsend and a cat.
 
 MQ_N=${MQ_N:-1000000}
 MQ_CALLS=${MQ_CALLS:-1000}
+MQ_RPC_N=${MQ_RPC_N:-500}
 MQ_KEY=$(printf '0x1b%06x' $((SRANDOM & 0xffffff)))
 MQ_NAME=/ipctools-bench.$$
 MQ_MAXMSG=$(cat /proc/sys/fs/mqueue/msg_max 2>/dev/null || echo 10)
@@ -107,6 +113,22 @@ bench_case "mq posix: 1M x 64 B, mqsend to mqrecv > file" 2.0 gcc "$BENCH_PEERS/
 	mq_pipe_posix mq_pipe_posix_peer mq_setup mq_cleanup
 bench_case "mq posix: one mqsend -N /Q hello vs /bin/true" 1.5 coreutils true \
 	mq_calls_posix mq_calls_true_posix mq_setup mq_cleanup
+
+mq_rpc() {
+	local i
+	mqrecv -k "$MQ_KEY" -n "$MQ_RPC_N" --reply -- cat &
+	for ((i = 0; i < MQ_RPC_N; i++)); do
+		mqsend --call -k "$MQ_KEY" hello || return
+	done
+	wait $!
+}
+
+mq_rpc_peer() {
+	"$BENCH_PEERS/mq_pingpong" "$MQ_KEY" "$MQ_RPC_N"
+}
+
+bench_case "mq sysv: $MQ_RPC_N x --call, --reply cat vs C" - gcc "$BENCH_PEERS/mq_pingpong" \
+	mq_rpc mq_rpc_peer mq_setup mq_cleanup
 
 # Exact delivery into a pipe (issue 8): mqrecv takes the next message only
 # once the reader has read the last, so `mqrecv | head -n 3` takes three.

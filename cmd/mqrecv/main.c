@@ -5,7 +5,7 @@
 #include "mqrecv.h"
 
 enum { OPT_FOLLOW = 0x2000, OPT_EXCEPT, OPT_PRINT_TYPE, OPT_PRINT_PRIO,
-       OPT_TRUNCATE, OPT_STAT, OPT_JSON, OPT_PUTBACK, OPT_UNPACK };
+       OPT_TRUNCATE, OPT_STAT, OPT_JSON, OPT_PUTBACK, OPT_UNPACK, OPT_REPLY };
 
 static const struct argp_option options[] = {
 	{"type", 't', "TYPE", 0, "System V: 0 takes the first message (the "
@@ -27,6 +27,9 @@ static const struct argp_option options[] = {
 	{"putback-timeout", OPT_PUTBACK, "DURATION", 0, "how long to wait for "
 	 "room to put back a message the output refused (default 1m); then "
 	 "it is saved in a file", 0},
+	{"reply", OPT_REPLY, NULL, 0, "answer requests of mqsend --call: run "
+	 "CMD (the operands, after --) with each one on its stdin, and send "
+	 "its output and exit status back to the caller", 0},
 	{"unpack", OPT_UNPACK, "FORMAT", 0, "each message is one binary record "
 	 "of FORMAT (30s c i i i), written as a line of tab-separated fields", 0},
 	{0}
@@ -71,6 +74,36 @@ static const char *idle_with_stat(const struct args *a, bool posix)
 	return it_first_given(opts, sizeof opts / sizeof *opts);
 }
 
+/* --reply: requests of one type, given whole to CMD, nothing written. */
+static void check_reply(struct argp_state *state, const struct args *a)
+{
+	const struct it_given opts[] = {
+		{ a->stat, "--stat" }, { a->except, "--except" },
+		{ a->print_type, "--print-type" },
+		{ a->print_prio, "--print-priority" },
+		{ a->truncate, "--truncate" }, { a->unpacked, "--unpack" },
+		{ a->putback_given, "--putback-timeout" },
+		{ a->framing != IT_FRAME_LINE, it_frame_name(a->framing) },
+	};
+	const char *no = it_first_given(opts, sizeof opts / sizeof *opts);
+	if (!a->reply) {
+		if (a->cmd)
+			argp_error(state, "unexpected operand '%s'",
+				   it_quote(a->cmd[0], (char[48]){0}, 48));
+		return;
+	}
+	if (no)
+		argp_error(state, "--reply gives CMD each request whole and writes "
+			   "nothing: %s does not go with it", no);
+	if (!a->cmd)
+		argp_error(state, "--reply needs a CMD: mqrecv --reply -k KEY -- "
+			   "CMD [ARG...]");
+	it_argp_nonempty(state, "CMD", a->cmd[0]);
+	if (a->type_given && a->type <= 0)
+		argp_error(state, "--reply takes requests of one type: --type "
+			   "above 0");
+}
+
 static void check(struct argp_state *state, struct args *a)
 {
 	bool posix = it_obj_is_posix(&a->obj);
@@ -108,6 +141,7 @@ static void check(struct argp_state *state, struct args *a)
 	if (a->unpacked && a->truncate)
 		argp_error(state, "--truncate and --unpack: a cut message is never "
 			   "a record, and what was cut could not go back");
+	check_reply(state, a);
 	it_mq_check_create(state, &a->obj, &a->create, &a->attr);
 	const char *idle = a->stat ? idle_with_stat(a, posix) : NULL;
 	if (idle)
@@ -148,9 +182,11 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		it_argp_pack(state, arg, &a->pack);
 		a->unpacked = true;
 		break;
+	case OPT_REPLY: a->reply = true; break;
 	case ARGP_KEY_ARG:
-		argp_error(state, "unexpected operand '%s'",
-			   it_quote(arg, (char[48]){0}, 48));
+		/* CMD [ARG...]: the rest of the line, whatever it looks like. */
+		a->cmd = state->argv + state->next - 1;
+		state->next = state->argc;
 		break;
 	case ARGP_KEY_END:
 		check(state, a);
@@ -184,7 +220,7 @@ static const struct argp_child children[] = {
 };
 
 static const struct argp argp = {
-	options, parse_opt, NULL,
+	options, parse_opt, "\n--reply [OPTION...] -- CMD [ARG...]",
 	"Receive messages from a System V or POSIX message queue and write them "
 	"to standard output.\v"
 	"Each message is written before the next is taken, and one the output "
@@ -208,7 +244,11 @@ int main(int argc, char **argv)
 	argp_parse(&argp, argc, argv, 0, NULL, &a);
 	if (!a.follow && !a.count)
 		a.count = 1;
-	it_xcheck_stdout();
+	if (a.reply && !a.type_given && !it_obj_is_posix(&a.obj))
+		a.type = 1;
+	/* --reply writes nothing: CMD's output goes to its caller. */
+	if (!a.reply)
+		it_xcheck_stdout();
 	it_xobj_resolve(&a.obj);
 	it_mq_xsignals(true);
 	it_mq_xopen(&q, &a.obj, &a.create, &a.attr, O_RDONLY);
@@ -216,7 +256,7 @@ int main(int argc, char **argv)
 	if (a.stat)
 		it_mq_xstat(&q, a.json);
 	else
-		status = receive(&a, &q);
+		status = a.reply ? serve(&a, &q) : receive(&a, &q);
 	if (status == IT_OK)
 		it_mq_xremove();
 	free(q.buf);

@@ -32,6 +32,8 @@ struct args {
 	struct it_wait wait;    /* --nowait, -w and --ready-fd as given */
 	bool unpacked;
 	struct it_pack pack;    /* --unpack FORMAT */
+	bool reply;             /* --reply: answer requests by running cmd */
+	char **cmd;             /* CMD [ARG...] */
 };
 
 /* The message in hand and how standard output takes it (out.c): one for
@@ -67,6 +69,9 @@ void deliver(struct it_mq *q, long type, size_t len);
 /* reader.c */
 void before_take(struct it_mq *q);
 int finish(struct it_mq *q, int sig);
+
+/* reply.c */
+int serve(const struct args *a, struct it_mq *q);
 
 /* take.c */
 int receive(const struct args *a, struct it_mq *q);

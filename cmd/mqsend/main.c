@@ -1,37 +1,10 @@
 /* mqsend: send messages to a System V or POSIX message queue, from the
- * operands or from standard input, in one process however many there are. */
-#include <errno.h>
-#include <fcntl.h>
-#include <limits.h>
-#include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
-#include <sys/msg.h>
+ * operands or from standard input, in one process however many there are;
+ * or one request, waiting for its reply (--call, in call.c). This file is
+ * the command line, and plain sending. */
+#include "mqsend.h"
 
-#include "ipctools.h"
-
-enum { OPT_TYPED = 0x2000, OPT_STAT, OPT_JSON, OPT_PACK, OPT_FULL };
-
-/* What a full queue does to the next message (--full): the notes' three
- * choices, and --nowait's. */
-enum full { FULL_WAIT, FULL_OVERWRITE, FULL_DISCARD, FULL_FAIL };
-
-struct args {
-	struct it_obj obj;
-	struct it_create create;
-	enum it_framing framing;
-	struct it_mq_attr attr;
-	long type;            /* System V type, or POSIX priority */
-	bool type_given, prio_given;
-	bool typed, nowait, stat, json, packed;
-	enum full full;       /* --full; --nowait is FULL_FAIL */
-	struct it_pack pack;  /* --pack FORMAT */
-	unsigned char *rec;   /* one record of it */
-	int64_t timeout;
-	struct it_wait wait;  /* --nowait and -w as given */
-	char **msgs;          /* the operands, if any */
-	int nmsgs;
-};
+enum { OPT_TYPED = 0x2000, OPT_STAT, OPT_JSON, OPT_PACK, OPT_FULL, OPT_CALL };
 
 static const struct argp_option options[] = {
 	{"type", 't', "TYPE", 0, "System V message type, 1 or more (default 1)", 0},
@@ -45,6 +18,9 @@ static const struct argp_option options[] = {
 	{"stat", OPT_STAT, NULL, 0, "print the queue's metadata instead of "
 	 "sending", 0},
 	{"json", OPT_JSON, NULL, 0, "with --stat, print one JSON object", 0},
+	{"call", OPT_CALL, NULL, 0, "send one request (MESSAGE, or the first "
+	 "message of standard input) to mqrecv --reply, wait for its reply and "
+	 "write it; -w bounds the whole call", 0},
 	{"pack", OPT_PACK, "FORMAT", 0, "each message is a line of tab-separated "
 	 "fields, sent as one binary record of FORMAT (30s c i i i)", 0},
 	{0}
@@ -80,6 +56,26 @@ static const char *idle_with_stat(const struct args *a)
 		{ a->framing != IT_FRAME_LINE, it_frame_name(a->framing) },
 	};
 	return it_first_given(opts, sizeof opts / sizeof *opts);
+}
+
+/* --call: one request, as the envelope carries it. */
+static void check_call(struct argp_state *state, const struct args *a)
+{
+	const struct it_given opts[] = {
+		{ a->stat, "--stat" }, { a->typed, "--typed" },
+		{ a->full != FULL_WAIT, "--full" }, { a->packed, "--pack" },
+		{ a->nowait, "--nowait" },
+	};
+	const char *no = it_first_given(opts, sizeof opts / sizeof *opts);
+	if (no)
+		argp_error(state, "--call sends one request and waits for its "
+			   "reply: %s does not go with it", no);
+	if (a->nmsgs > 1)
+		argp_error(state, "--call sends one request: give one MESSAGE, "
+			   "or none to read it from standard input");
+	if (a->obj.private)
+		argp_error(state, "--call needs a queue a server reads: --key "
+			   "private would make a new one");
 }
 
 static void check(struct argp_state *state, struct args *a)
@@ -122,6 +118,8 @@ static void check(struct argp_state *state, struct args *a)
 			   "would make a new one; name it by --id");
 	if (a->stat && a->nmsgs)
 		argp_error(state, "--stat sends nothing: drop the messages");
+	if (a->call)
+		check_call(state, a);
 }
 
 static error_t parse_opt(int key, char *arg, struct argp_state *state)
@@ -157,6 +155,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 				   "overwrite, discard or fail", arg);
 		break;
 	case OPT_STAT: a->stat = true; break;
+	case OPT_CALL: a->call = true; break;
 	case OPT_JSON: a->json = true; break;
 	case OPT_PACK:
 		it_argp_pack(state, arg, &a->pack);
@@ -192,9 +191,11 @@ static const struct argp argp = {
 	"its first byte. Exit status: 0 success (also when --full=overwrite or "
 	"discard dropped messages: stderr says how many), 1 queue full "
 	"(--nowait, --full=fail) or "
-	"timed out, 64 usage, 65 message too long or badly framed, 66 no such "
-	"queue, or removed, 71 system error, 73 exists (--excl), 74 read error "
-	"on standard input, 77 permission denied.", children, NULL, NULL
+	"timed out (--call: no reply in time), 64 usage, 65 message too long or "
+	"badly framed (--call: also a reply too long for the queue), 66 no such "
+	"queue, or removed, 69 --call: the server's command failed (its status "
+	"on stderr), 71 system error, 73 exists (--excl), 74 read error on "
+	"standard input, 77 permission denied.", children, NULL, NULL
 };
 
 /* With --typed, splits "TYPE<TAB>text" into *type and the text; -1 if the
@@ -367,6 +368,8 @@ int main(int argc, char **argv)
 	if (a.obj.kind == IT_OBJ_NAME && !a.prio_given && !a.typed)
 		a.type = 0;
 	it_xobj_resolve(&a.obj);
+	if (a.call)
+		call(&a);
 	if (a.packed && !(a.rec = malloc(a.pack.size ? a.pack.size : 1)))
 		it_xfail(errno, "allocate", "a record", NULL);
 	/* A stop signal waits for the send under way to return, so that the
