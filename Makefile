@@ -92,10 +92,11 @@ lint:
 
 # libFuzzer targets (tests/fuzz/) for the parsers that read untrusted
 # input: record formats and lines, framing, numbers and names, the ring
-# header. Each runs FUZZ_SECONDS from its seed corpus; a crash, a leak or
-# a timeout fails the run and leaves its input in build-fuzz/.
+# header, the call/reply envelope. Each runs FUZZ_SECONDS from its seed
+# corpus; a crash, a leak or a timeout fails the run and leaves its input
+# in build-fuzz/.
 FUZZ_SECONDS ?= 10
-FUZZERS  = pack frame parse ring
+FUZZERS  = pack frame parse ring rpc
 FUZZCC   ?= clang
 FUZZFLAGS = $(CPPFLAGS_ALL) -Wall -Wextra -Werror -g -O1 \
 	    -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all

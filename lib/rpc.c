@@ -76,12 +76,13 @@ static int rpc_num(const char *s, size_t n, int base, size_t max_digits,
 int it_rpc_decode(const char *msg, size_t len, struct it_rpc *m)
 {
 	const char *end = msg + (len < IT_RPC_HEAD ? len : IT_RPC_HEAD);
-	const char *p = msg + strlen(RPC_MAGIC), *kind, *nonce, *last;
+	const char *p, *kind, *nonce, *last;
 	size_t nk, nn, nl;
 	uint64_t v;
 	memset(m, 0, sizeof *m);
 	if (len < strlen(RPC_MAGIC) || memcmp(msg, RPC_MAGIC, strlen(RPC_MAGIC)))
 		return fail(EBADMSG);
+	p = msg + strlen(RPC_MAGIC);
 	if (!(nk = rpc_field(&p, end, ' ', &kind)))
 		return fail(EBADMSG);
 	m->reply = nk == 5 && memcmp(kind, "reply", 5) == 0;
