@@ -368,3 +368,32 @@ teardown() {
 	it_wait "$IT_PID"
 	[ "$IT_STATUS" = 0 ]
 }
+
+@test "POSIX: a server answers only into a reply queue of mqsend --call's: another queue named as TO is refused with a line, not run, not written" {
+	local n v d=$BATS_TEST_TMPDIR
+	n=$(it_name)
+	v=$(it_name)
+	mqsend -N "$v" -c -m 0600 --stat >/dev/null
+	it_bg_ready mqrecv -N "$n" -c -m 0666 --follow --reply --ready-fd 9 -- \
+		sh -c 'touch "$1"; cat' _ "$d/ran" 2>>"$d/srv"
+	mqsend -N "$n" $'ipcrpc/1 call '"$v"$' 0123456789abcdef 0\nforged'
+	mqsend -N "$n" $'ipcrpc/1 call /mqsend.reply.1.0123456789abcdeg 0123456789abcdef 0\nforged'
+	wait_for eval '[ "$(grep -c "not one of mqsend --call.s" "$d/srv")" = 2 ]'
+	[ ! -e "$d/ran" ]
+	run -0 mqsend --call -N "$n" -w 5s fine
+	[ "$output" = fine ]
+	qstat -N "$v"
+	[ "$messages" = 0 ]
+}
+
+@test "POSIX: the reply queue's name does not reveal the request's nonce" {
+	local n req to nonce
+	n=$(it_name)
+	mqsend -N "$n" -c --stat >/dev/null
+	it_bg mqsend --call -N "$n" -w 5s x
+	req=$(mqrecv -N "$n" -w 5s)
+	read -r _ _ to nonce _ <<<"$req"
+	[[ $to =~ ^/mqsend\.reply\.[0-9]+\.[0-9a-f]{16}$ ]]
+	[[ $nonce =~ ^[0-9a-f]{16}$ ]]
+	[ "${to##*.}" != "$nonce" ]
+}

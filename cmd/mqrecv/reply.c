@@ -32,6 +32,25 @@ static int64_t mono_deadline(int64_t ms)
 	return it_now_ns() + (left > 0 ? left * 1000000 : 0);
 }
 
+/* A POSIX reply queue of mqsend --call's making: /mqsend.reply.PID.TOKEN,
+ * PID decimal, TOKEN 16 hex digits; the server answers into nothing else,
+ * so a caller cannot make it write into a queue of another uid's. */
+static bool reply_queue_name(const char *to)
+{
+	static const char pre[] = "/mqsend.reply.";
+	const char *p = to + strlen(pre);
+	size_t digits = 0, hex = 0;
+	if (strncmp(to, pre, strlen(pre)))
+		return false;
+	for (; *p >= '0' && *p <= '9'; p++)
+		digits++;
+	if (!digits || digits > 19 || *p++ != '.')
+		return false;
+	for (; (*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f'); p++)
+		hex++;
+	return hex == 16 && *p == '\0';
+}
+
 /* Where the reply goes: a type above 0 but not the requests', or a POSIX
  * queue's name. */
 static bool valid_to(const struct it_mq *q, struct request *r)
@@ -44,7 +63,7 @@ static bool valid_to(const struct it_mq *q, struct request *r)
 	/* A reply of the request type would come back to us as a request. */
 	if (!q->posix)
 		return it_parse_long(r->to, 1, LONG_MAX, &t) == 0 && t != r->type;
-	return r->to[0] == '/' && r->to[1] && !strchr(r->to + 1, '/');
+	return r->to[0] == '/';
 }
 
 /* The child: CMD with the request on its stdin and its stdout into out. */
@@ -222,6 +241,12 @@ static void handle(const struct args *a, struct it_mq *q, struct request *r,
 		it_warn("message %ld on %s is not a request of mqsend --call (see "
 			"mqsend(1), ENVELOPE): dropped", r->nth,
 			it_obj_label(q->obj));
+		return;
+	}
+	if (q->posix && !reply_queue_name(r->to)) {
+		it_warn("request %ld on %s names reply queue %s, not one of mqsend "
+			"--call's (/mqsend.reply.PID.TOKEN): not run, not answered",
+			r->nth, it_obj_label(q->obj), r->to);
 		return;
 	}
 	r->deadline = mono_deadline(r->m.deadline_ms);
