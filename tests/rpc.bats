@@ -397,3 +397,48 @@ teardown() {
 	[[ $nonce =~ ^[0-9a-f]{16}$ ]]
 	[ "${to##*.}" != "$nonce" ]
 }
+
+@test "System V: a caller ended by SIGTERM or SIGINT while the command runs is not answered (a line says so); nothing stays queued" {
+	local k d=$BATS_TEST_TMPDIR sig caller i=0
+	k=$(it_key)
+	mkfifo "$d/go"
+	serve "$k" sh -c 'echo "$MQRECV_REPLY_TO" >"$1.tmp"; mv "$1.tmp" "$1"; read -r x <"$2"; cat' \
+		_ "$d/to" "$d/go"
+	for sig in TERM INT; do
+		i=$((i + 1))
+		rm -f "$d/to"
+		# -w with time left, then none at all.
+		if [ "$sig" = TERM ]; then
+			it_bg mqsend --call -k "$k" -w 30s x
+		else
+			it_bg mqsend --call -k "$k" x
+		fi
+		caller=$IT_PID
+		wait_for test -s "$d/to"
+		kill -"$sig" "$caller"
+		it_wait "$caller"
+		echo >"$d/go"
+		wait_for eval '[ "$(grep -c "(pid $caller) is gone: not answered" "$d/srv")" = 1 ]'
+		qstat -k "$k"
+		[ "$messages" = 0 ]
+	done
+}
+
+@test "System V: a caller with no -w killed while the server waits for room to answer: the wait ends, the reply is not sent" {
+	local k d=$BATS_TEST_TMPDIR caller srv
+	k=$(it_key)
+	# The command fills the queue with type 9, so that its reply finds no room.
+	serve "$k" sh -c 'yes x | mqsend -k "$1" -t 9 --nowait 2>/dev/null; touch "$2"; cat' \
+		_ "$k" "$d/full"
+	srv=$IT_PID
+	it_bg mqsend --call -k "$k" x
+	caller=$IT_PID
+	wait_for test -e "$d/full"
+	kill -KILL "$caller"
+	it_wait "$caller"
+	wait_for grep -q "(pid $caller) is gone: not answered" "$d/srv"
+	mqrecv -k "$k" -t 9 --nowait --follow >/dev/null || :
+	qstat -k "$k"
+	[ "$messages" = 0 ]
+	kill -0 "$srv"
+}

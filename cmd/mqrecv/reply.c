@@ -181,23 +181,50 @@ static int send_posix(const struct request *r, const char *buf, size_t n)
 	}
 }
 
+/* System V: the caller, whose pid is the reply type, still exists. */
+static bool caller_alive(long pid)
+{
+	return pid <= INT_MAX && (kill((pid_t)pid, 0) == 0 || errno == EPERM);
+}
+
+#define SLICE_NS 200000000      /* how often a wait for room looks */
+
+/* System V: sends the reply by its deadline while its caller exists (it
+ * is looked at before, and every SLICE_NS while the queue is full): 0, or
+ * -1 with errno, ESRCH for a caller gone. */
+static int send_sysv(struct it_mq *q, const struct request *r,
+		     const char *buf, size_t n)
+{
+	long type = 0;
+	it_parse_long(r->to, 1, LONG_MAX, &type);
+	for (;;) {
+		if (!caller_alive(type))
+			return errno = ESRCH, -1;
+		int64_t slice = it_now_ns() + SLICE_NS;
+		if (r->deadline != IT_FOREVER && r->deadline < slice)
+			slice = r->deadline;
+		/* After a stop signal, only if there is room at once. */
+		int rc = it_mq_send(q, type, buf, n, it_mq_caught() ? IT_MQ_NOWAIT
+				    : 0, slice);
+		if (rc < 0 && errno == EIDRM)
+			it_mq_xfail(q, EIDRM);
+		if (rc == 0 || it_mq_caught() || late(r) ||
+		    (errno != ETIMEDOUT && errno != EAGAIN))
+			return rc;
+	}
+}
+
 static void send_reply(struct it_mq *q, const struct request *r,
 		       const char *buf, size_t n)
 {
-	int rc;
-	if (q->posix) {
-		rc = send_posix(r, buf, n);
-	} else {
-		long type = 0;
-		it_parse_long(r->to, 1, LONG_MAX, &type);
-		/* After a stop signal, only if there is room at once. */
-		rc = it_mq_send(q, type, buf, n, it_mq_caught() ? IT_MQ_NOWAIT
-				: 0, r->deadline);
-		if (rc < 0 && errno == EIDRM)
-			it_mq_xfail(q, EIDRM);
-	}
+	int rc = q->posix ? send_posix(r, buf, n) : send_sysv(q, r, buf, n);
 	if (rc == 0 || (errno == EINTR && it_mq_caught()))
 		return;
+	if (errno == ESRCH) {
+		it_warn("the caller of request %ld on %s (pid %s) is gone: not "
+			"answered", r->nth, it_obj_label(q->obj), r->to);
+		return;
+	}
 	it_warn("unable to answer request %ld on %s (reply to %s): %s",
 		r->nth, it_obj_label(q->obj), r->to, errno == ETIMEDOUT ||
 		errno == EAGAIN ? "its deadline passed with no room in the queue"
