@@ -153,7 +153,7 @@ teardown() {
 	run -1 mqsend --call -k "$k" -w 300ms late
 	wait_for is_stopped "$IT_PID"
 	kill -CONT "$IT_PID"
-	wait_for grep -q "ended after the deadline of request 1" "$d/srv"
+	wait_for grep -q "outlived the deadline of request 1" "$d/srv"
 	qstat -k "$k"
 	[ "$messages" = 0 ]
 }
@@ -342,7 +342,7 @@ teardown() {
 	[ "${COMPREPLY[*]}" = "$BATS_TEST_TMPDIR/afile" ]
 }
 
-@test "SIGTERM to a server while its command runs: passed on to the command, whose end is still answered (69, signal TERM); the server then ends by it" {
+@test "SIGTERM to a server while its command runs: sent to the command.s group, whose end is still answered (69, signal TERM); the server then ends by it" {
 	local k d=$BATS_TEST_TMPDIR srv caller
 	k=$(it_key)
 	serve "$k" sh -c 'echo "$$" >"$1.tmp"; mv "$1.tmp" "$1"; exec sleep 60' _ "$d/cmd"
@@ -441,4 +441,51 @@ teardown() {
 	qstat -k "$k"
 	[ "$messages" = 0 ]
 	kill -0 "$srv"
+}
+
+@test "SIGTERM ends a server at once whatever its command: one that ignores TERM, a stopped one, one whose child holds its output (KILL after 2s)" {
+	local k d=$BATS_TEST_TMPDIR srv caller cmd nth=0
+	for cmd in 'trap "" TERM; echo "$$" >"$1.tmp"; mv "$1.tmp" "$1"; sleep 60' \
+		'echo "$$" >"$1.tmp"; mv "$1.tmp" "$1"; exec sleep 60' \
+		'sleep 60 & echo "$$" >"$1.tmp"; mv "$1.tmp" "$1"; wait'; do
+		nth=$((nth + 1))
+		k=$(it_key)
+		rm -f "$d/cmd"
+		serve "$k" sh -c "$cmd" _ "$d/cmd"
+		srv=$IT_PID
+		it_bg mqsend --call -k "$k" -w 20s x
+		caller=$IT_PID
+		wait_for test -s "$d/cmd"
+		if [ "$nth" = 2 ]; then
+			stop_pid "$(cat "$d/cmd")"
+			wait_for is_stopped "$(cat "$d/cmd")"
+		fi
+		kill -TERM "$srv"
+		it_wait "$srv"
+		[ "$IT_STATUS" = 143 ]
+		it_wait "$caller"
+		[ "$IT_STATUS" = 69 ]
+		run ! kill -0 "$(cat "$d/cmd")"
+	done
+}
+
+@test "a command that outlives the request's deadline is ended, not answered, said; the next request is answered" {
+	local k d=$BATS_TEST_TMPDIR cmd nth=0
+	k=$(it_key)
+	serve "$k" sh -c 'case $(cat) in
+		yes) exec yes ;;
+		bg) (sleep 30; echo late) & echo quick ;;
+		stop) kill -STOP "$$" ;;
+		*) echo fine ;;
+		esac'
+	for cmd in yes bg stop; do
+		nth=$((nth + 1))
+		run -1 mqsend --call -k "$k" -w 500ms "$cmd"
+		wait_for grep -q "outlived the deadline of request $nth on" "$d/srv"
+		run -0 mqsend --call -k "$k" -w 5s next
+		[ "$output" = fine ]
+		nth=$((nth + 1))
+	done
+	qstat -k "$k"
+	[ "$messages" = 0 ]
 }
