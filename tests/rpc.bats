@@ -342,7 +342,7 @@ teardown() {
 	[ "${COMPREPLY[*]}" = "$BATS_TEST_TMPDIR/afile" ]
 }
 
-@test "SIGTERM to a server while its command runs: sent to the command.s group, whose end is still answered (69, signal TERM); the server then ends by it" {
+@test "SIGTERM to a server while its command runs: sent to the command's group, whose end is still answered (69, signal TERM); the server then ends by it" {
 	local k d=$BATS_TEST_TMPDIR srv caller
 	k=$(it_key)
 	serve "$k" sh -c 'echo "$$" >"$1.tmp"; mv "$1.tmp" "$1"; exec sleep 60' _ "$d/cmd"
