@@ -489,3 +489,27 @@ teardown() {
 	qstat -k "$k"
 	[ "$messages" = 0 ]
 }
+
+@test "TO, DEADLINE and STATUS are plain decimal: a sign or a leading zero is refused (request) or dropped (reply)" {
+	local k d=$BATS_TEST_TMPDIR pid
+	k=$(it_key)
+	serve "$k" cat
+	pid=$$
+	mqsend -k "$k" $'ipcrpc/1 call +'"$pid"$' 0123456789abcdef 0\nsign' \
+		$'ipcrpc/1 call 0'"$pid"$' 0123456789abcdef 0\nzero' \
+		$'ipcrpc/1 call '"$pid"$' 0123456789abcdef 00\nzeros' \
+		$'ipcrpc/1 call '"$pid"$' 0123456789abcdef 0'"$(($(date +%s) + 60))000"$'\nzero'
+	wait_for eval '[ "$(grep -c "is not a request of mqsend --call" "$d/srv")" = 4 ]'
+	qstat -k "$k"
+	[ "$messages" = 0 ]
+	# A reply with STATUS 00 is not one: the caller waits on, to its -w.
+	it_bg_ready perl -MIPC::SysV=IPC_CREAT -e '
+		my $id = msgget(hex($ARGV[0]), IPC_CREAT | 0600) // die;
+		open(my $r, ">&=9"); print $r "\n"; close $r;
+		msgrcv($id, my $m, 8192, 2, 0) // die;
+		my ($to, $nonce) = substr($m, 8) =~ /^ipcrpc\/1 call (\d+) (\S+) / or die;
+		msgsnd($id, pack("l! a*", $to, "ipcrpc/1 reply $nonce 00\nzeros"), 0);
+	' "${k#0x}"
+	run -1 --separate-stderr mqsend --call -k "$k" -t 2 -w 1s q
+	[ -z "$output" ]
+}

@@ -63,8 +63,11 @@ static bool valid_to(const struct it_mq *q, struct request *r)
 	memcpy(r->to, r->m.to, r->m.tolen);
 	r->to[r->m.tolen] = '\0';
 	/* A reply of the request type would come back to us as a request. */
+	/* Decimal digits only, no sign, no leading zero, as ENVELOPE says. */
 	if (!q->posix)
-		return it_parse_long(r->to, 1, LONG_MAX, &t) == 0 && t != r->type;
+		return r->to[0] != '0' && r->m.tolen ==
+		       strspn(r->to, "0123456789") &&
+		       it_parse_long(r->to, 1, LONG_MAX, &t) == 0 && t != r->type;
 	return r->to[0] == '/';
 }
 
