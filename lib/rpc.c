@@ -55,12 +55,13 @@ static size_t rpc_field(const char **p, const char *end, char sep,
 }
 
 /* A field of digits only (hex or decimal) to a number, no sign, no
- * overflow: 0, or -1. */
+ * overflow, in decimal no leading zero: 0, or -1. */
 static int rpc_num(const char *s, size_t n, int base, size_t max_digits,
 		   uint64_t *v)
 {
 	*v = 0;
-	if (n == 0 || n > max_digits)
+	/* Decimal as the manual says: no leading zero but in 0 itself. */
+	if (n == 0 || n > max_digits || (base == 10 && n > 1 && s[0] == '0'))
 		return -1;
 	for (size_t i = 0; i < n; i++) {
 		int d = s[i] >= '0' && s[i] <= '9' ? s[i] - '0'

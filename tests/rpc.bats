@@ -153,7 +153,7 @@ teardown() {
 	run -1 mqsend --call -k "$k" -w 300ms late
 	wait_for is_stopped "$IT_PID"
 	kill -CONT "$IT_PID"
-	wait_for grep -q "ended after the deadline of request 1" "$d/srv"
+	wait_for grep -q "outlived the deadline of request 1" "$d/srv"
 	qstat -k "$k"
 	[ "$messages" = 0 ]
 }
@@ -342,7 +342,7 @@ teardown() {
 	[ "${COMPREPLY[*]}" = "$BATS_TEST_TMPDIR/afile" ]
 }
 
-@test "SIGTERM to a server while its command runs: passed on to the command, whose end is still answered (69, signal TERM); the server then ends by it" {
+@test "SIGTERM to a server while its command runs: sent to the command's group, whose end is still answered (69, signal TERM); the server then ends by it" {
 	local k d=$BATS_TEST_TMPDIR srv caller
 	k=$(it_key)
 	serve "$k" sh -c 'echo "$$" >"$1.tmp"; mv "$1.tmp" "$1"; exec sleep 60' _ "$d/cmd"
@@ -367,4 +367,149 @@ teardown() {
 	[ "$output" = SHUT ]
 	it_wait "$IT_PID"
 	[ "$IT_STATUS" = 0 ]
+}
+
+@test "POSIX: a server answers only into a reply queue of mqsend --call's: another queue named as TO is refused with a line, not run, not written" {
+	local n v d=$BATS_TEST_TMPDIR
+	n=$(it_name)
+	v=$(it_name)
+	mqsend -N "$v" -c -m 0600 --stat >/dev/null
+	it_bg_ready mqrecv -N "$n" -c -m 0666 --follow --reply --ready-fd 9 -- \
+		sh -c 'touch "$1"; cat' _ "$d/ran" 2>>"$d/srv"
+	mqsend -N "$n" $'ipcrpc/1 call '"$v"$' 0123456789abcdef 0\nforged'
+	mqsend -N "$n" $'ipcrpc/1 call /mqsend.reply.1.0123456789abcdeg 0123456789abcdef 0\nforged'
+	wait_for eval '[ "$(grep -c "not one of mqsend --call.s" "$d/srv")" = 2 ]'
+	[ ! -e "$d/ran" ]
+	run -0 mqsend --call -N "$n" -w 5s fine
+	[ "$output" = fine ]
+	qstat -N "$v"
+	[ "$messages" = 0 ]
+}
+
+@test "POSIX: the reply queue's name does not reveal the request's nonce" {
+	local n req to nonce
+	n=$(it_name)
+	mqsend -N "$n" -c --stat >/dev/null
+	it_bg mqsend --call -N "$n" -w 5s x
+	req=$(mqrecv -N "$n" -w 5s)
+	read -r _ _ to nonce _ <<<"$req"
+	[[ $to =~ ^/mqsend\.reply\.[0-9]+\.[0-9a-f]{16}$ ]]
+	[[ $nonce =~ ^[0-9a-f]{16}$ ]]
+	[ "${to##*.}" != "$nonce" ]
+}
+
+@test "System V: a caller ended by SIGTERM or SIGINT while the command runs is not answered (a line says so); nothing stays queued" {
+	local k d=$BATS_TEST_TMPDIR sig caller i=0
+	k=$(it_key)
+	mkfifo "$d/go"
+	serve "$k" sh -c 'echo "$MQRECV_REPLY_TO" >"$1.tmp"; mv "$1.tmp" "$1"; read -r x <"$2"; cat' \
+		_ "$d/to" "$d/go"
+	for sig in TERM INT; do
+		i=$((i + 1))
+		rm -f "$d/to"
+		# -w with time left, then none at all.
+		if [ "$sig" = TERM ]; then
+			it_bg mqsend --call -k "$k" -w 30s x
+		else
+			it_bg mqsend --call -k "$k" x
+		fi
+		caller=$IT_PID
+		wait_for test -s "$d/to"
+		kill -"$sig" "$caller"
+		it_wait "$caller"
+		echo >"$d/go"
+		wait_for eval '[ "$(grep -c "(pid $caller) is gone: not answered" "$d/srv")" = 1 ]'
+		qstat -k "$k"
+		[ "$messages" = 0 ]
+	done
+}
+
+@test "System V: a caller with no -w killed while the server waits for room to answer: the wait ends, the reply is not sent" {
+	local k d=$BATS_TEST_TMPDIR caller srv
+	k=$(it_key)
+	# The command fills the queue with type 9, so that its reply finds no room.
+	serve "$k" sh -c 'yes x | mqsend -k "$1" -t 9 --nowait 2>/dev/null; touch "$2"; cat' \
+		_ "$k" "$d/full"
+	srv=$IT_PID
+	it_bg mqsend --call -k "$k" x
+	caller=$IT_PID
+	wait_for test -e "$d/full"
+	kill -KILL "$caller"
+	it_wait "$caller"
+	wait_for grep -q "(pid $caller) is gone: not answered" "$d/srv"
+	mqrecv -k "$k" -t 9 --nowait --follow >/dev/null || :
+	qstat -k "$k"
+	[ "$messages" = 0 ]
+	kill -0 "$srv"
+}
+
+@test "SIGTERM ends a server at once whatever its command: one that ignores TERM, a stopped one, one whose child holds its output (KILL after 2s)" {
+	local k d=$BATS_TEST_TMPDIR srv caller cmd nth=0
+	for cmd in 'trap "" TERM; echo "$$" >"$1.tmp"; mv "$1.tmp" "$1"; sleep 60' \
+		'echo "$$" >"$1.tmp"; mv "$1.tmp" "$1"; exec sleep 60' \
+		'sleep 60 & echo "$$" >"$1.tmp"; mv "$1.tmp" "$1"; wait'; do
+		nth=$((nth + 1))
+		k=$(it_key)
+		rm -f "$d/cmd"
+		serve "$k" sh -c "$cmd" _ "$d/cmd"
+		srv=$IT_PID
+		it_bg mqsend --call -k "$k" -w 20s x
+		caller=$IT_PID
+		wait_for test -s "$d/cmd"
+		if [ "$nth" = 2 ]; then
+			stop_pid "$(cat "$d/cmd")"
+			wait_for is_stopped "$(cat "$d/cmd")"
+		fi
+		kill -TERM "$srv"
+		it_wait "$srv"
+		[ "$IT_STATUS" = 143 ]
+		it_wait "$caller"
+		[ "$IT_STATUS" = 69 ]
+		run ! kill -0 "$(cat "$d/cmd")"
+	done
+}
+
+@test "a command that outlives the request's deadline is ended, not answered, said; the next request is answered" {
+	local k d=$BATS_TEST_TMPDIR cmd nth=0
+	k=$(it_key)
+	serve "$k" sh -c 'case $(cat) in
+		yes) exec yes ;;
+		bg) (sleep 30; echo late) & echo quick ;;
+		stop) kill -STOP "$$" ;;
+		*) echo fine ;;
+		esac'
+	for cmd in yes bg stop; do
+		nth=$((nth + 1))
+		run -1 mqsend --call -k "$k" -w 500ms "$cmd"
+		wait_for grep -q "outlived the deadline of request $nth on" "$d/srv"
+		run -0 mqsend --call -k "$k" -w 5s next
+		[ "$output" = fine ]
+		nth=$((nth + 1))
+	done
+	qstat -k "$k"
+	[ "$messages" = 0 ]
+}
+
+@test "TO, DEADLINE and STATUS are plain decimal: a sign or a leading zero is refused (request) or dropped (reply)" {
+	local k d=$BATS_TEST_TMPDIR pid
+	k=$(it_key)
+	serve "$k" cat
+	pid=$$
+	mqsend -k "$k" $'ipcrpc/1 call +'"$pid"$' 0123456789abcdef 0\nsign' \
+		$'ipcrpc/1 call 0'"$pid"$' 0123456789abcdef 0\nzero' \
+		$'ipcrpc/1 call '"$pid"$' 0123456789abcdef 00\nzeros' \
+		$'ipcrpc/1 call '"$pid"$' 0123456789abcdef 0'"$(($(date +%s) + 60))000"$'\nzero'
+	wait_for eval '[ "$(grep -c "is not a request of mqsend --call" "$d/srv")" = 4 ]'
+	qstat -k "$k"
+	[ "$messages" = 0 ]
+	# A reply with STATUS 00 is not one: the caller waits on, to its -w.
+	it_bg_ready perl -MIPC::SysV=IPC_CREAT -e '
+		my $id = msgget(hex($ARGV[0]), IPC_CREAT | 0600) // die;
+		open(my $r, ">&=9"); print $r "\n"; close $r;
+		msgrcv($id, my $m, 8192, 2, 0) // die;
+		my ($to, $nonce) = substr($m, 8) =~ /^ipcrpc\/1 call (\d+) (\S+) / or die;
+		msgsnd($id, pack("l! a*", $to, "ipcrpc/1 reply $nonce 00\nzeros"), 0);
+	' "${k#0x}"
+	run -1 --separate-stderr mqsend --call -k "$k" -t 2 -w 1s q
+	[ -z "$output" ]
 }

@@ -3,7 +3,9 @@
  * output and exit status back to that caller, in the envelope mqsend(1)
  * defines; a message that is no request is refused with a line, and a
  * request past its deadline is neither run nor answered. */
+#include <poll.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/msg.h>
 #include <sys/wait.h>
 
@@ -32,6 +34,25 @@ static int64_t mono_deadline(int64_t ms)
 	return it_now_ns() + (left > 0 ? left * 1000000 : 0);
 }
 
+/* A POSIX reply queue of mqsend --call's making: /mqsend.reply.PID.TOKEN,
+ * PID decimal, TOKEN 16 hex digits; the server answers into nothing else,
+ * so a caller cannot make it write into a queue of another uid's. */
+static bool reply_queue_name(const char *to)
+{
+	static const char pre[] = "/mqsend.reply.";
+	const char *p = to + strlen(pre);
+	size_t digits = 0, hex = 0;
+	if (strncmp(to, pre, strlen(pre)))
+		return false;
+	for (; *p >= '0' && *p <= '9'; p++)
+		digits++;
+	if (!digits || digits > 19 || *p++ != '.')
+		return false;
+	for (; (*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f'); p++)
+		hex++;
+	return hex == 16 && *p == '\0';
+}
+
 /* Where the reply goes: a type above 0 but not the requests', or a POSIX
  * queue's name. */
 static bool valid_to(const struct it_mq *q, struct request *r)
@@ -42,9 +63,12 @@ static bool valid_to(const struct it_mq *q, struct request *r)
 	memcpy(r->to, r->m.to, r->m.tolen);
 	r->to[r->m.tolen] = '\0';
 	/* A reply of the request type would come back to us as a request. */
+	/* Decimal digits only, no sign, no leading zero, as ENVELOPE says. */
 	if (!q->posix)
-		return it_parse_long(r->to, 1, LONG_MAX, &t) == 0 && t != r->type;
-	return r->to[0] == '/' && r->to[1] && !strchr(r->to + 1, '/');
+		return r->to[0] != '0' && r->m.tolen ==
+		       strspn(r->to, "0123456789") &&
+		       it_parse_long(r->to, 1, LONG_MAX, &t) == 0 && t != r->type;
+	return r->to[0] == '/';
 }
 
 /* The child: CMD with the request on its stdin and its stdout into out. */
@@ -66,46 +90,110 @@ static _Noreturn void exec_cmd(const struct args *a, const struct it_mq *q,
 	_exit(127);
 }
 
-/* A stop signal while CMD runs is passed on to it, once. */
-static void pass_stop(pid_t pid, bool *passed)
+#define GRACE_NS 2000000000LL  /* from TERM to KILL of CMD's group */
+
+/* CMD's run: its group (pid), its output, how it is being ended. */
+struct run {
+	pid_t pid;
+	int fd;                 /* CMD's stdout, -1 once closed */
+	bool reaped, over, late;
+	int status;
+	int64_t kill_at;        /* 0, or when SIGKILL goes to the group */
+	char *out;
+	size_t got, room;
+};
+
+/* Ends CMD's group: TERM, CONT for a stopped one, KILL after GRACE_NS. */
+static void end_group(struct run *c, bool late)
 {
-	if (it_mq_caught() && !*passed) {
-		kill(pid, it_mq_caught());
-		*passed = true;
-	}
+	if (c->kill_at)
+		return;
+	c->late = late;
+	kill(-c->pid, SIGTERM);
+	kill(-c->pid, SIGCONT);
+	c->kill_at = it_now_ns() + GRACE_NS;
 }
 
-/* Reads CMD's output into out (room bytes at most, the rest is read and
- * dropped): its length, and *over if there was more. */
-static size_t read_output(int fd, pid_t pid, bool *passed, char *out,
-			  size_t room, bool *over)
+/* Reads what CMD wrote (room bytes kept, the rest dropped), to EOF. */
+static void read_some(struct run *c)
 {
 	static char junk[4096];     /* what does not fit, read to be dropped */
-	size_t got = 0;
-	*over = false;
 	for (;;) {
-		bool fits = got < room;
-		ssize_t n = read(fd, fits ? out + got : junk,
-				 fits ? room - got : sizeof junk);
+		bool fits = c->got < c->room;
+		ssize_t n = read(c->fd, fits ? c->out + c->got : junk,
+				 fits ? c->room - c->got : sizeof junk);
 		if (n > 0 && fits)
-			got += (size_t)n;
+			c->got += (size_t)n;
 		else if (n > 0)
-			*over = true;
-		else if (n == 0 || errno != EINTR)
-			return got;
-		else
-			pass_stop(pid, passed);
+			c->over = true;
+		else if (n < 0 && (errno == EINTR || errno == EAGAIN))
+			return;
+		else {
+			close(c->fd);
+			c->fd = -1;
+			return;
+		}
 	}
 }
 
-/* Runs CMD on the request's payload: its status for the reply (128+n for
- * signal n, IT_RPC_TOOLONG), its output in out, *len bytes. */
-static int run_cmd(const struct args *a, const struct it_mq *q,
-		   const struct request *r, char *out, size_t *len)
+/* How long watch may sleep: to the next thing to do, 250 ms at most (a
+ * stop signal just before poll is seen by then). */
+static int nap_ms(const struct run *c, const struct request *r)
 {
-	int p[2], gate[2], err = 0, status;
+	int64_t now = it_now_ns(), wait = 250000000, at = c->kill_at;
+	if (!at && r->deadline != IT_FOREVER)
+		at = r->deadline;
+	if (c->kill_at && now >= at)
+		at += GRACE_NS;     /* killed: the last look at its output */
+	if (at && at - now < wait)
+		wait = at > now ? at - now : 0;
+	return (int)((wait + 999999) / 1000000);
+}
+
+/* Until CMD has ended and its output is read, or its group is gone after
+ * an end: a stop signal, or the request's deadline, ends the group. */
+static void watch(struct run *c, const struct request *r)
+{
+	int pfd = (int)syscall(SYS_pidfd_open, c->pid, 0);
+	while (c->fd >= 0 || !c->reaped) {
+		struct pollfd pf[2] = { { .fd = c->fd, .events = POLLIN },
+					{ .fd = c->reaped ? -1 : pfd,
+					  .events = POLLIN } };
+		if (poll(pf, 2, nap_ms(c, r)) > 0 && (pf[0].revents & ~POLLNVAL))
+			read_some(c);
+		if (!c->reaped && waitpid(c->pid, &c->status, WNOHANG) == c->pid)
+			c->reaped = true;
+		if (it_mq_caught())
+			end_group(c, false);
+		else if (late(r))
+			end_group(c, true);
+		if (c->kill_at && it_now_ns() >= c->kill_at) {
+			kill(-c->pid, SIGKILL);
+			kill(-c->pid, SIGCONT);
+		}
+		/* Ended, and its group gone or killed a grace ago: whoever
+		 * still holds its output (not of the group) is not waited for. */
+		if (c->kill_at && c->reaped && c->fd >= 0 &&
+		    ((kill(-c->pid, 0) < 0 && errno == ESRCH) ||
+		     it_now_ns() >= c->kill_at + GRACE_NS)) {
+			read_some(c);
+			if (c->fd >= 0)
+				close(c->fd);
+			c->fd = -1;
+		}
+	}
+	if (pfd >= 0)
+		close(pfd);
+}
+
+/* Runs CMD on the request's payload in a process group of its own: its
+ * status for the reply (128+n for signal n, IT_RPC_TOOLONG), its output in
+ * out, *len bytes; *late if the deadline ended it. */
+static int run_cmd(const struct args *a, const struct it_mq *q,
+		   const struct request *r, char *out, size_t *len, bool *late)
+{
+	int p[2], gate[2], err = 0;
 	int in = memfd_create("mqrecv-request", MFD_CLOEXEC);
-	bool passed = false, over;
 	if (in < 0 || it_write_full(in, r->m.payload, r->m.len) < 0 ||
 	    lseek(in, 0, SEEK_SET) < 0)
 		it_xfail(errno, "hold", "a request", NULL);
@@ -114,34 +202,35 @@ static int run_cmd(const struct args *a, const struct it_mq *q,
 	pid_t pid = fork();
 	if (pid < 0)
 		it_xfail(errno, "run", a->cmd[0], NULL);
-	if (pid == 0)
+	if (pid == 0) {
+		(void)setpgid(0, 0);
 		exec_cmd(a, q, r, in, p[1], gate[1]);
+	}
+	(void)setpgid(pid, pid);    /* set before we may signal it */
 	close(in);
 	close(p[1]);
 	close(gate[1]);
-	*len = read_output(p[0], pid, &passed, out, r->room, &over);
-	close(p[0]);
+	fcntl(p[0], F_SETFL, O_NONBLOCK);
+	struct run c = { .pid = pid, .fd = p[0], .out = out, .room = r->room };
+	watch(&c, r);
+	*len = c.got;
+	*late = c.late;
 	ssize_t got;
 	while ((got = read(gate[0], &err, sizeof err)) < 0 && errno == EINTR)
 		;
 	close(gate[0]);
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			it_xfail(errno, "wait for", a->cmd[0], NULL);
-		else
-			pass_stop(pid, &passed);
 	if (got == (ssize_t)sizeof err) {
 		it_warn("unable to run %s: %s", a->cmd[0], strerror(err));
 		return 127;
 	}
-	if (over) {
+	if (c.over) {
 		it_warn("%s wrote more than a reply takes (%zu bytes) for request "
 			"%ld: answered without it", a->cmd[0], r->room, r->nth);
 		*len = 0;
 		return IT_RPC_TOOLONG;
 	}
-	return WIFEXITED(status) ? WEXITSTATUS(status)
-	       : 128 + WTERMSIG(status);
+	return WIFEXITED(c.status) ? WEXITSTATUS(c.status)
+	       : 128 + WTERMSIG(c.status);
 }
 
 /* POSIX: sends the reply into the caller's queue by its deadline. */
@@ -162,23 +251,50 @@ static int send_posix(const struct request *r, const char *buf, size_t n)
 	}
 }
 
+/* System V: the caller, whose pid is the reply type, still exists. */
+static bool caller_alive(long pid)
+{
+	return pid <= INT_MAX && (kill((pid_t)pid, 0) == 0 || errno == EPERM);
+}
+
+#define SLICE_NS 200000000      /* how often a wait for room looks */
+
+/* System V: sends the reply by its deadline while its caller exists (it
+ * is looked at before, and every SLICE_NS while the queue is full): 0, or
+ * -1 with errno, ESRCH for a caller gone. */
+static int send_sysv(struct it_mq *q, const struct request *r,
+		     const char *buf, size_t n)
+{
+	long type = 0;
+	it_parse_long(r->to, 1, LONG_MAX, &type);
+	for (;;) {
+		if (!caller_alive(type))
+			return errno = ESRCH, -1;
+		int64_t slice = it_now_ns() + SLICE_NS;
+		if (r->deadline != IT_FOREVER && r->deadline < slice)
+			slice = r->deadline;
+		/* After a stop signal, only if there is room at once. */
+		int rc = it_mq_send(q, type, buf, n, it_mq_caught() ? IT_MQ_NOWAIT
+				    : 0, slice);
+		if (rc < 0 && errno == EIDRM)
+			it_mq_xfail(q, EIDRM);
+		if (rc == 0 || it_mq_caught() || late(r) ||
+		    (errno != ETIMEDOUT && errno != EAGAIN))
+			return rc;
+	}
+}
+
 static void send_reply(struct it_mq *q, const struct request *r,
 		       const char *buf, size_t n)
 {
-	int rc;
-	if (q->posix) {
-		rc = send_posix(r, buf, n);
-	} else {
-		long type = 0;
-		it_parse_long(r->to, 1, LONG_MAX, &type);
-		/* After a stop signal, only if there is room at once. */
-		rc = it_mq_send(q, type, buf, n, it_mq_caught() ? IT_MQ_NOWAIT
-				: 0, r->deadline);
-		if (rc < 0 && errno == EIDRM)
-			it_mq_xfail(q, EIDRM);
-	}
+	int rc = q->posix ? send_posix(r, buf, n) : send_sysv(q, r, buf, n);
 	if (rc == 0 || (errno == EINTR && it_mq_caught()))
 		return;
+	if (errno == ESRCH) {
+		it_warn("the caller of request %ld on %s (pid %s) is gone: not "
+			"answered", r->nth, it_obj_label(q->obj), r->to);
+		return;
+	}
 	it_warn("unable to answer request %ld on %s (reply to %s): %s",
 		r->nth, it_obj_label(q->obj), r->to, errno == ETIMEDOUT ||
 		errno == EAGAIN ? "its deadline passed with no room in the queue"
@@ -224,6 +340,12 @@ static void handle(const struct args *a, struct it_mq *q, struct request *r,
 			it_obj_label(q->obj));
 		return;
 	}
+	if (q->posix && !reply_queue_name(r->to)) {
+		it_warn("request %ld on %s names reply queue %s, not one of mqsend "
+			"--call's (/mqsend.reply.PID.TOKEN): not run, not answered",
+			r->nth, it_obj_label(q->obj), r->to);
+		return;
+	}
 	r->deadline = mono_deadline(r->m.deadline_ms);
 	if (late(r)) {
 		it_warn("request %ld on %s came after its deadline: not run, not "
@@ -233,11 +355,16 @@ static void handle(const struct args *a, struct it_mq *q, struct request *r,
 	r->room = b->limit > hlen ? b->limit - hlen : 0;
 	if (q->posix && !open_reply(q, r, hlen))
 		return;
-	m.status = run_cmd(a, q, r, b->out, &m.len);
+	bool ended;
+	m.status = run_cmd(a, q, r, b->out, &m.len, &ended);
 	m.payload = b->out;
 	m.nonce = r->m.nonce;
 	ssize_t len = it_rpc_encode(&m, b->msg, b->limit);
-	if (late(r))
+	if (ended)
+		it_warn("%s outlived the deadline of request %ld on %s: its group "
+			"was ended (TERM, then KILL after 2s), not answered",
+			a->cmd[0], r->nth, it_obj_label(q->obj));
+	else if (late(r))
 		it_warn("%s ended after the deadline of request %ld on %s: not "
 			"answered", a->cmd[0], r->nth, it_obj_label(q->obj));
 	else if (len >= 0)

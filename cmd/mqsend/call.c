@@ -66,14 +66,17 @@ static void read_request(const struct args *a, struct it_reader *r,
 
 /* POSIX: our reply queue, as large as the request queue's messages. */
 static void make_reply_queue(const struct args *a, const struct it_mq *q,
-			     struct it_mq *r, struct it_obj *obj, uint64_t nonce)
+			     struct it_mq *r, struct it_obj *obj)
 {
+	uint64_t token;     /* not the nonce: the name is seen by anyone */
+	if (getrandom(&token, sizeof token, 0) != (ssize_t)sizeof token)
+		it_xfail(errno, "draw", "a reply queue name", NULL);
 	struct it_create c = { .create = true, .excl = true,
 			       .mode = a->create.mode_given ? a->create.mode
 			       : 0600 };
 	struct it_mq_attr at = { .maxmsg = 1, .msgsize = (long)q->msgmax };
 	snprintf(reply_name, sizeof reply_name, "/mqsend.reply.%ld.%016llx",
-		 (long)getpid(), (unsigned long long)nonce);
+		 (long)getpid(), (unsigned long long)token);
 	memset(obj, 0, sizeof *obj);
 	obj->kind = IT_OBJ_NAME;
 	obj->name = reply_name;
@@ -138,7 +141,7 @@ _Noreturn void call(const struct args *a)
 	read_request(a, &in, q.msgmax, &msg, &len);
 	it_mq_xsignals(true);
 	if (q.posix) {
-		make_reply_queue(a, &q, &reply, &robj, nonce);
+		make_reply_queue(a, &q, &reply, &robj);
 		r = &reply;
 	}
 	snprintf(to, sizeof to, "%ld", (long)getpid());
