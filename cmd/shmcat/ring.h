@@ -75,6 +75,9 @@ void ring_leave(struct ring_handle *h);
 int ring_reserve(struct ring_handle *h, size_t min, size_t max,
 		 int64_t deadline, bool nowait, volatile sig_atomic_t *stop,
 		 void **buf, size_t *len);
+/* The most payload ring_reserve gives for min to max bytes, however
+ * much room there is: max, or less under RING_OVERWRITE. */
+size_t ring_most(const struct ring_handle *h, size_t min, size_t max);
 /* Publishes len bytes of the reservation (0 drops it). */
 int ring_commit(struct ring_handle *h, size_t len);
 /* Counts a chunk of len bytes dropped because the ring was full (after

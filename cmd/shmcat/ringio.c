@@ -140,19 +140,25 @@ static int make_room(struct ring_handle *h)
 	return take_oldest(h);
 }
 
+/* A flight recorder keeps many chunks, not one as big as the ring: what
+ * overwrites is at most a quarter of it (or one unit). */
+size_t ring_most(const struct ring_handle *h, size_t min, size_t max)
+{
+	uint64_t need = align16(16 + min), want = align16(16 + max);
+	uint64_t quarter = (h->cap / 4) & ~(uint64_t)15;
+	if (h->full == RING_OVERWRITE && want > quarter)
+		want = need > quarter ? need : quarter;
+	return want - 16 < max ? (size_t)(want - 16) : max;
+}
+
 int ring_reserve(struct ring_handle *h, size_t min, size_t max,
 		 int64_t deadline, bool nowait, volatile sig_atomic_t *stop,
 		 void **buf, size_t *len)
 {
 	struct ring *r = h->shared;
-	uint64_t need = align16(16 + min), want = align16(16 + max);
+	uint64_t need = align16(16 + min), want = align16(16 + ring_most(h, min, max));
 	if (need > h->cap / 2)
 		return fail(EMSGSIZE);
-	/* A flight recorder keeps many chunks, not one as big as the ring:
-	 * what overwrites is at most a quarter of it (or one unit). */
-	uint64_t quarter = (h->cap / 4) & ~(uint64_t)15;
-	if (h->full == RING_OVERWRITE && want > quarter)
-		want = need > quarter ? need : quarter;
 	/* A writer that never has to wait must still learn that its ring
 	 * was removed: what it writes there reaches nobody. */
 	if (h->gone && h->gone(h->gone_arg))
