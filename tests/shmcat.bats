@@ -2062,3 +2062,50 @@ assert all(b > a for a, b in zip(nums, nums[1:])), "out of order"' "$out"
 		tail -c "$(wc -c <"$d/out")" "$d/seq" | cmp - "$d/out"
 	done
 }
+
+# The chunks dropped are records the ring would have held: each of at
+# most a quarter of the ring or one --atomic unit (2032 in a 4096 ring),
+# stderr and stat agreeing.
+# check_chunks LIMIT ERRFILE OBJECT...
+check_chunks() {
+	local limit=$1 err=$2 chunks bytes said
+	shift 2
+	chunks=$(stat_field chunks_dropped "$@")
+	bytes=$(stat_field bytes_dropped "$@")
+	[ "$chunks" -gt 0 ]
+	[ "$bytes" -le $((chunks * limit)) ]
+	said=$(grep -Eo '[0-9]+ chunks? \([0-9]+ bytes\)' "$err" |
+		awk '{ c += $1; sub(/\(/, "", $3); b += $3 } END { print c, b }')
+	[ "$said" = "$chunks $bytes" ]
+}
+
+@test "ring: a chunk dropped is the record it would have been, a quarter of the ring or one unit at most, counted once in stat and on stderr" {
+	local d=$BATS_TEST_TMPDIR k how action
+	seq 1 200000 >"$d/seq"
+	seq 1 2000 | awk '{ printf "%042d\n", $1 }' >"$d/a2000"
+	for how in file pipe; do
+		for action in overwrite discard; do
+			k=$(it_key)
+			if [ $how = file ]; then
+				shmcat write -k "$k" -c -s 16k --full=$action <"$d/seq" 2>"$d/err"
+			else
+				shmcat write -k "$k" -c -s 16k --full=$action < <(cat "$d/seq") 2>"$d/err"
+			fi
+			check_chunks 4096 "$d/err" -k "$k"
+			k=$(it_key)
+			if [ $how = file ]; then
+				shmcat write -k "$k" -c -s 8192 -a 3000 --full=$action <"$d/seq" 2>"$d/err"
+			else
+				shmcat write -k "$k" -c -s 8192 -a 3000 --full=$action < <(cat "$d/seq") 2>"$d/err"
+			fi
+			check_chunks 3000 "$d/err" -k "$k"
+			k=$(it_key)
+			if [ $how = file ]; then
+				shmcat write -k "$k" -c -s 4096 --lines --full=$action <"$d/a2000" 2>"$d/err"
+			else
+				shmcat write -k "$k" -c -s 4096 --lines --full=$action < <(cat "$d/a2000") 2>"$d/err"
+			fi
+			check_chunks 2032 "$d/err" -k "$k"
+		done
+	done
+}

@@ -76,7 +76,8 @@ int ring_reserve(struct ring_handle *h, size_t min, size_t max,
 		 int64_t deadline, bool nowait, volatile sig_atomic_t *stop,
 		 void **buf, size_t *len);
 /* The most payload ring_reserve gives for min to max bytes, however
- * much room there is: max, or less under RING_OVERWRITE. */
+ * much room there is: max, or less under RING_OVERWRITE and RING_DISCARD
+ * (a quarter of the ring, or min): the most a dropped chunk holds. */
 size_t ring_most(const struct ring_handle *h, size_t min, size_t max);
 /* Publishes len bytes of the reservation (0 drops it). */
 int ring_commit(struct ring_handle *h, size_t len);

@@ -141,12 +141,13 @@ static int make_room(struct ring_handle *h)
 }
 
 /* A flight recorder keeps many chunks, not one as big as the ring: what
- * overwrites is at most a quarter of it (or one unit). */
+ * overwrites or discards is at most a quarter of it (or one unit), and a
+ * chunk dropped is counted as the one record it would have been. */
 size_t ring_most(const struct ring_handle *h, size_t min, size_t max)
 {
 	uint64_t need = align16(16 + min), want = align16(16 + max);
 	uint64_t quarter = (h->cap / 4) & ~(uint64_t)15;
-	if (h->full == RING_OVERWRITE && want > quarter)
+	if (h->full != RING_WAIT && want > quarter)
 		want = need > quarter ? need : quarter;
 	return want - 16 < max ? (size_t)(want - 16) : max;
 }

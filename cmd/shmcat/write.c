@@ -254,12 +254,12 @@ static bool step_big(struct writer *w, size_t avail)
 				   it_deadline(w->a->timeout),
 				   w->a->used & O_NOWAIT, &stop, &p, &room) < 0;
 	/* A full ring that drops this chunk: it is read all the same, cut
-	 * as it would be, and counted. */
+	 * as the record it would have been, and counted as one. */
 	if (w->dropping && errno != ENOSPC)
 		ring_fail(w->s, w->h, errno, true);
 	if (w->dropping) {
 		p = w->scratch;
-		room = want;
+		room = ring_most(w->h, w->atomic, want);
 	}
 	char *buf = p;
 	size_t have = w->carry, ask = room - have < avail ? room - have : avail;
