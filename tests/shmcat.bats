@@ -2109,3 +2109,29 @@ check_chunks() {
 		done
 	done
 }
+
+@test "ring: dropped counters out of bounds (negative as signed, more chunks than bytes, more read and dropped than written) are exit 65 corrupt ring for read and write, on attach and on lock" {
+	local k spec off bytes d=$BATS_TEST_TMPDIR
+	for spec in 3720:ffffffffffffffff 3728:ffffff7fffffffff \
+		3720:0100000000000000 3728:0000000000010000; do
+		off=${spec%%:*}
+		bytes=$(printf '%s' "${spec#*:}" | sed 's/../\\x&/g')
+		k=$(it_key)
+		printf 'hello\n' | shmcat write -k "$k" -c -s 16k
+		# shellcheck disable=SC2059
+		printf "$bytes" | shmcat load -k "$k" -o "$off"
+		run -65 shmcat read -k "$k" --nowait
+		output_is "shmcat: unable to use key $k: corrupt ring"
+		run -65 shmcat write -k "$k" --nowait <<<x
+		output_is "shmcat: unable to use key $k: corrupt ring"
+	done
+	# A reader attached before the garbage finds it at its next lock.
+	k=$(it_key)
+	printf 'hello\n' | shmcat write -k "$k" -c -s 16k
+	shmcat read -k "$k" >/dev/null
+	it_bg_ready shmcat read -k "$k" -F -w 20 --ready-fd 9 >/dev/null 2>"$d/err"
+	printf '\xff\xff\xff\xff\xff\xff\xff\xff' | shmcat load -k "$k" -o 3720
+	it_wait "$IT_PID"
+	[ "$IT_STATUS" = 65 ]
+	grep -qx "shmcat: unable to use key $k: corrupt ring" "$d/err"
+}

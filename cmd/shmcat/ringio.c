@@ -260,12 +260,16 @@ int ring_commit(struct ring_handle *h, size_t len)
 			wake(&r->space_seq, r->space_waiters);
 		}
 	}
+	/* Counted before it is published: killed in between, the ring
+	 * has counted a chunk that never came, never read one it had not
+	 * counted (counters_sane). */
 	if (len == 0) {
 		atomic_store(&c->state, R_PAD);
 	} else {
+		r->bytes_in += len;
+		atomic_thread_fence(memory_order_seq_cst);
 		atomic_store(&c->state, R_COMMITTED);
 		HOOK("commit-state");
-		r->bytes_in += len;
 		wake(&r->data_seq, r->data_waiters);
 	}
 	if (ring_advance(h) < 0)
@@ -344,9 +348,12 @@ static int finish(struct ring_handle *h, uint64_t pos, bool done, size_t part)
 		atomic_store(&c->state, R_DONE);
 		r->bytes_out += c->len - DELIVERED(c);
 	} else {
-		r->bytes_out += part;
+		/* Marked delivered before it is counted: killed in between,
+		 * the bytes are counted short, never twice. */
 		c->who = delivered << 8 | OWNER(c);
 		atomic_store(&c->state, R_COMMITTED);
+		atomic_thread_fence(memory_order_seq_cst);
+		r->bytes_out += part;
 		wake(&r->data_seq, r->data_waiters);
 	}
 	return 0;
