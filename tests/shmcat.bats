@@ -2135,3 +2135,26 @@ check_chunks() {
 	[ "$IT_STATUS" = 65 ]
 	grep -qx "shmcat: unable to use key $k: corrupt ring" "$d/err"
 }
+
+@test "stat of a ring whose header is corrupt prints ring=corrupt and exits 65, as read and write; a segment that is no ring is 0" {
+	local k n off
+	for off in 16 24 32 3720; do
+		for k in "$(it_key)" "$(it_name)"; do
+			local obj=(-k "$k")
+			[[ $k == /* ]] && obj=(-N "$k")
+			printf 'hello\n' | shmcat write "${obj[@]}" -c -s 16k
+			printf '\xff\xff\xff\xff\xff\xff\xff\xff' | shmcat load "${obj[@]}" -o "$off"
+			run -65 shmcat read "${obj[@]}" --nowait
+			run -65 --separate-stderr shmcat stat "${obj[@]}"
+			[ "$stderr" = "shmcat: unable to use ${k/#0x/key 0x}: corrupt ring" ]
+			[[ $output == *$'\nring=corrupt' ]]
+			[[ $output != *capacity=* ]]
+			run -65 --separate-stderr shmcat stat "${obj[@]}" --json
+			python3 -c 'import json, sys; assert json.loads(sys.argv[1])["ring"] == "corrupt"' "$output"
+		done
+	done
+	n=$(it_key)
+	shmcat load -k "$n" -c -s 16k </dev/null
+	run -0 shmcat stat -k "$n"
+	[[ $output != *ring=* && $output != *capacity=* ]]
+}

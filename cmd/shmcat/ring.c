@@ -471,7 +471,7 @@ int ring_info(const void *base, size_t segsize, struct ring_info *info)
 	struct ring_handle h;
 	const char *why;
 	if (ring_attach(&h, (void *)base, segsize, false, &why) < 0)
-		return -1;
+		return fail(strcmp(why, "corrupt ring") == 0 ? EBADMSG : ENOMSG);
 	const struct ring *r = h.shared;
 	memset(info, 0, sizeof *info);
 	info->capacity = h.cap;

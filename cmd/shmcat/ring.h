@@ -97,7 +97,8 @@ int ring_claim(struct ring_handle *h, bool follow, int64_t deadline,
  * readers. */
 int ring_done(struct ring_handle *h);
 int ring_unclaim(struct ring_handle *h, size_t delivered);
-/* Counters for stat; -1 with EBADMSG if base is no valid ring. */
+/* Counters for stat; -1 with ENOMSG if base is no ring, EBADMSG if it is
+ * a corrupt one. */
 int ring_info(const void *base, size_t segsize, struct ring_info *info);
 
 #endif
