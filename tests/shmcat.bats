@@ -1133,22 +1133,32 @@ fifo_has_data() {
 }
 
 @test "ring: a writer killed at each step of commit leaves a ring every later reader and writer can use" {
-	local n d step out
+	local n d step out wfd rfd
 	hooked_shmcat
 	n=$(it_name)
 	d=$BATS_TEST_TMPDIR
-	seq -f "line %g" 1 50 >"$d/in"
+	seq -f "line %g" 1 50 >"$d/lines"
+	# A partial last line: the record is reserved for all that is in
+	# the pipe, and shrinks over it as it is published.
+	{ cat "$d/lines"; printf "partial tail"; } >"$d/in"
+	mkfifo "$d/fifo"
 	for step in commit-locked commit-pad commit-shrunk commit-head commit-state; do
 		for size in 16k 64k; do
 			shmcat rm -N "$n" 2>/dev/null || :
 			head -c 5000 /dev/zero | shmcat write -N "$n" -c --size "$size" -a 1000
 			shmcat read -N "$n" | wc -c | grep -qx 5000
-			run -137 env IT_RING_HOOK=$step "$HOOKED" write -N "$n" --lines <"$d/in"
+			# A pipe that holds all of the input before the writer
+			# starts, and ends there.
+			exec {wfd}<>"$d/fifo" {rfd}<"$d/fifo"
+			cat "$d/in" >&"$wfd"
+			exec {wfd}>&-
+			run -137 env IT_RING_HOOK=$step "$HOOKED" write -N "$n" --lines -a 16 <&"$rfd"
+			exec {rfd}<&-
 			run -0 shmcat write -N "$n" --lines <<<"after"
 			run -0 shmcat read -N "$n"
 			out=$output
 			# The killed writer's chunk is there whole, or not at all.
-			[ "$out" = after ] || [ "$out" = "$(cat "$d/in")"$'\nafter' ]
+			[ "$out" = after ] || [ "$out" = "$(cat "$d/lines")"$'\nafter' ]
 			[ "$step" != commit-state ] || [ "$out" != after ]
 			run -0 shmcat stat -N "$n"
 			[[ $output == *$'\nused=0\n'* && $output == *$'\nwriters=0\n'* ]]
@@ -1992,4 +2002,159 @@ assert all(b > a for a, b in zip(nums, nums[1:])), "out of order"' "$out"
 	shmcat read -k "$k" >"$d/out"
 	whole_and_counted "$d/out" -k "$k"
 	[ "$(tail -n 1 "$d/out")" = 24000 ]
+}
+
+@test "ring: from a regular file a writer reserves room only for bytes read: a small last piece or the end needs no --atomic unit of room, overwrite and discard drop nothing that fits; as from a pipe" {
+	local d=$BATS_TEST_TMPDIR k how n
+	seq 1 300 | awk '{ printf "%043d\n", $1 }' >"$d/a300"
+	seq 1 769 | awk '{ printf "%015d\n", $1 }' >"$d/num"
+	head -c 12288 /dev/urandom >"$d/z12288"
+	head -c 12289 /dev/urandom >"$d/z12289"
+	for how in file pipe; do
+		# Every byte delivered is exit 0, never "no room" or "full".
+		for f in a300 z12288 z12289; do
+			k=$(it_key)
+			shmcat write -k "$k" -c -s 16384 --nowait </dev/null
+			if [ $how = file ]; then
+				run -0 shmcat write -k "$k" --lines --nowait <"$d/$f"
+			else
+				run -0 shmcat write -k "$k" --lines --nowait < <(cat "$d/$f")
+			fi
+			shmcat read -k "$k" --nowait | cmp - "$d/$f"
+		done
+		# A ring with room for all of it drops nothing, in any mode.
+		for n in overwrite discard fail; do
+			for k in "$(it_key)" "$(it_name)"; do
+				local obj=(-k "$k")
+				[[ $k == /* ]] && obj=(-N "$k")
+				if [ $how = file ]; then
+					run -0 --separate-stderr shmcat write "${obj[@]}" -c -s 16384 --full=$n <"$d/num"
+				else
+					run -0 --separate-stderr shmcat write "${obj[@]}" -c -s 16384 --full=$n < <(cat "$d/num")
+				fi
+				[ -z "$stderr" ]
+				field_is chunks_dropped 0 "${obj[@]}"
+				shmcat read "${obj[@]}" --nowait | cmp - "$d/num"
+			done
+		done
+	done
+}
+
+@test "ring: a flight recorder fed from a regular file keeps the last chunks, as from a pipe (loop)" {
+	local d=$BATS_TEST_TMPDIR k i
+	seq 1 50 | awk '{ printf "%02d%02000d\n", $1, 0 }' >"$d/ll"
+	seq 1 100000 >"$d/seq"
+	for i in 1 2 3; do
+		k=$(it_key)
+		run -0 --separate-stderr shmcat write -k "$k" -c -s 4096 --lines --full=overwrite <"$d/ll"
+		shmcat read -k "$k" --nowait >"$d/out"
+		tail -n 2 "$d/ll" | cmp - "$d/out"
+		k=$(it_key)
+		run -0 --separate-stderr shmcat write -k "$k" -c -s 8192 --lines --full=overwrite <"$d/seq"
+		shmcat read -k "$k" --nowait >"$d/out"
+		[ "$(tail -n 1 "$d/out")" = 100000 ]
+		[ "$(wc -c <"$d/out")" -ge 6000 ]
+		tail -c "$(wc -c <"$d/out")" "$d/seq" | cmp - "$d/out"
+		k=$(it_key)
+		run -0 --separate-stderr shmcat write -k "$k" -c -s 8192 -a 1000 --full=overwrite <"$d/seq"
+		shmcat read -k "$k" --nowait >"$d/out"
+		[ "$(wc -c <"$d/out")" -ge 7000 ]
+		tail -c "$(wc -c <"$d/out")" "$d/seq" | cmp - "$d/out"
+	done
+}
+
+# The chunks dropped are records the ring would have held: each of at
+# most a quarter of the ring or one --atomic unit (2032 in a 4096 ring),
+# stderr and stat agreeing.
+# check_chunks LIMIT ERRFILE OBJECT...
+check_chunks() {
+	local limit=$1 err=$2 chunks bytes said
+	shift 2
+	chunks=$(stat_field chunks_dropped "$@")
+	bytes=$(stat_field bytes_dropped "$@")
+	[ "$chunks" -gt 0 ]
+	[ "$bytes" -le $((chunks * limit)) ]
+	said=$(grep -Eo '[0-9]+ chunks? \([0-9]+ bytes\)' "$err" |
+		awk '{ c += $1; sub(/\(/, "", $3); b += $3 } END { print c, b }')
+	[ "$said" = "$chunks $bytes" ]
+}
+
+@test "ring: a chunk dropped is the record it would have been, a quarter of the ring or one unit at most, counted once in stat and on stderr" {
+	local d=$BATS_TEST_TMPDIR k how action
+	seq 1 200000 >"$d/seq"
+	seq 1 2000 | awk '{ printf "%042d\n", $1 }' >"$d/a2000"
+	for how in file pipe; do
+		for action in overwrite discard; do
+			k=$(it_key)
+			if [ $how = file ]; then
+				shmcat write -k "$k" -c -s 16k --full=$action <"$d/seq" 2>"$d/err"
+			else
+				shmcat write -k "$k" -c -s 16k --full=$action < <(cat "$d/seq") 2>"$d/err"
+			fi
+			check_chunks 4096 "$d/err" -k "$k"
+			k=$(it_key)
+			if [ $how = file ]; then
+				shmcat write -k "$k" -c -s 8192 -a 3000 --full=$action <"$d/seq" 2>"$d/err"
+			else
+				shmcat write -k "$k" -c -s 8192 -a 3000 --full=$action < <(cat "$d/seq") 2>"$d/err"
+			fi
+			check_chunks 3000 "$d/err" -k "$k"
+			k=$(it_key)
+			if [ $how = file ]; then
+				shmcat write -k "$k" -c -s 4096 --lines --full=$action <"$d/a2000" 2>"$d/err"
+			else
+				shmcat write -k "$k" -c -s 4096 --lines --full=$action < <(cat "$d/a2000") 2>"$d/err"
+			fi
+			check_chunks 2032 "$d/err" -k "$k"
+		done
+	done
+}
+
+@test "ring: dropped counters out of bounds (negative as signed, more chunks than bytes, more read and dropped than written) are exit 65 corrupt ring for read and write, on attach and on lock" {
+	local k spec off bytes d=$BATS_TEST_TMPDIR
+	for spec in 3720:ffffffffffffffff 3728:ffffff7fffffffff \
+		3720:0100000000000000 3728:0000000000010000; do
+		off=${spec%%:*}
+		bytes=$(printf '%s' "${spec#*:}" | sed 's/../\\x&/g')
+		k=$(it_key)
+		printf 'hello\n' | shmcat write -k "$k" -c -s 16k
+		# shellcheck disable=SC2059
+		printf "$bytes" | shmcat load -k "$k" -o "$off"
+		run -65 shmcat read -k "$k" --nowait
+		output_is "shmcat: unable to use key $k: corrupt ring"
+		run -65 shmcat write -k "$k" --nowait <<<x
+		output_is "shmcat: unable to use key $k: corrupt ring"
+	done
+	# A reader attached before the garbage finds it at its next lock.
+	k=$(it_key)
+	printf 'hello\n' | shmcat write -k "$k" -c -s 16k
+	shmcat read -k "$k" >/dev/null
+	it_bg_ready shmcat read -k "$k" -F -w 20 --ready-fd 9 >/dev/null 2>"$d/err"
+	printf '\xff\xff\xff\xff\xff\xff\xff\xff' | shmcat load -k "$k" -o 3720
+	it_wait "$IT_PID"
+	[ "$IT_STATUS" = 65 ]
+	grep -qx "shmcat: unable to use key $k: corrupt ring" "$d/err"
+}
+
+@test "stat of a ring whose header is corrupt prints ring=corrupt and exits 65, as read and write; a segment that is no ring is 0" {
+	local k n off
+	for off in 16 24 32 3720; do
+		for k in "$(it_key)" "$(it_name)"; do
+			local obj=(-k "$k")
+			[[ $k == /* ]] && obj=(-N "$k")
+			printf 'hello\n' | shmcat write "${obj[@]}" -c -s 16k
+			printf '\xff\xff\xff\xff\xff\xff\xff\xff' | shmcat load "${obj[@]}" -o "$off"
+			run -65 shmcat read "${obj[@]}" --nowait
+			run -65 --separate-stderr shmcat stat "${obj[@]}"
+			[ "$stderr" = "shmcat: unable to use ${k/#0x/key 0x}: corrupt ring" ]
+			[[ $output == *$'\nring=corrupt' ]]
+			[[ $output != *capacity=* ]]
+			run -65 --separate-stderr shmcat stat "${obj[@]}" --json
+			python3 -c 'import json, sys; assert json.loads(sys.argv[1])["ring"] == "corrupt"' "$output"
+		done
+	done
+	n=$(it_key)
+	shmcat load -k "$n" -c -s 16k </dev/null
+	run -0 shmcat stat -k "$n"
+	[[ $output != *ring=* && $output != *capacity=* ]]
 }

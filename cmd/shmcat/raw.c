@@ -286,11 +286,19 @@ static void meta_mode(struct it_meta *m, mode_t mode)
 	it_meta_str(m, "mode", buf);
 }
 
-static void meta_ring(struct it_meta *m, const struct seg *s)
+/* The ring's fields; a ring whose header is corrupt gets ring=corrupt
+ * instead, and false. */
+static bool meta_ring(struct it_meta *m, const struct seg *s)
 {
 	struct ring_info ri;
-	if (!s->base || ring_info(s->base, s->size, &ri) < 0)
-		return;
+	if (!s->base)
+		return true;
+	if (ring_info(s->base, s->size, &ri) < 0) {
+		if (errno != EBADMSG)
+			return true;
+		it_meta_str(m, "ring", "corrupt");
+		return false;
+	}
 	it_meta_int(m, "capacity", (long long)ri.capacity);
 	it_meta_int(m, "used", (long long)ri.used);
 	it_meta_int(m, "writers", ri.writers);
@@ -299,6 +307,7 @@ static void meta_ring(struct it_meta *m, const struct seg *s)
 	it_meta_int(m, "bytes_read", (long long)ri.bytes_out);
 	it_meta_int(m, "chunks_dropped", (long long)ri.dropped);
 	it_meta_int(m, "bytes_dropped", (long long)ri.bytes_dropped);
+	return true;
 }
 
 int stat_seg(struct args *a)
@@ -349,8 +358,10 @@ int stat_seg(struct args *a)
 	} else if (s.size < ring_size(4096) ||
 		   (s.base = shmat(s.id, NULL, SHM_RDONLY)) == (void *)-1)
 		s.base = NULL;
-	meta_ring(&m, &s);
+	bool sound = meta_ring(&m, &s);
 	it_meta_end(&m);
+	if (!sound)
+		corrupt(&s, "corrupt ring");
 	return IT_OK;
 }
 

@@ -42,7 +42,8 @@
  * which the slots are checked: a dead peer is noticed within one slice.
  *
  * Everything read from the segment is untrusted: the header is checked on
- * attach, head and tail on every lock, each record before use, and a bad
+ * attach, head, tail and the counters (counters_sane) on attach and on
+ * every lock, each record before use, and a bad
  * value is EBADMSG, never an access outside the segment. */
 #include "ringfmt.h"
 
@@ -79,6 +80,22 @@ int ring_init(void *base, size_t segsize)
 	return 0;
 }
 
+/* What the counters satisfy whoever died when: each below 2^62 (never
+ * negative, their sums never overflow), each chunk dropped at least one
+ * byte, and no byte read or dropped that was not written first (a writer
+ * counts a chunk before it publishes it, a reader after it marked it
+ * delivered). A drop in progress (j_on) is checked as it will be. */
+static bool counters_sane(const struct ring *r)
+{
+	const uint64_t lim = (uint64_t)1 << 62;
+	bool on = atomic_load(&r->j_on);
+	uint64_t in = on ? r->j_in : r->bytes_in, out = r->bytes_out;
+	uint64_t n = on ? r->j_dropped : r->dropped;
+	uint64_t bytes = on ? r->j_bytes : r->bytes_dropped;
+	return in < lim && out < lim && n < lim && bytes < lim && n <= bytes &&
+	       out + bytes <= in;
+}
+
 int ring_attach(struct ring_handle *h, void *base, size_t segsize,
 		bool wait, const char **why)
 {
@@ -97,7 +114,7 @@ int ring_attach(struct ring_handle *h, void *base, size_t segsize,
 	uint64_t cap = r->capacity, head = r->head, tail = r->tail;
 	if (r->hdr != RING_HDR || r->nslot != NSLOT || cap < 4096 ||
 	    cap % 16 || cap > segsize - RING_HDR || head < tail ||
-	    head - tail > cap || tail % 16)
+	    head - tail > cap || tail % 16 || !counters_sane(r))
 		return fail(EBADMSG);
 	h->shared = r;
 	h->data = (unsigned char *)base + RING_HDR;
@@ -218,7 +235,7 @@ int ring_lock_by(struct ring_handle *h, int64_t deadline)
 	if (lock_until(h, deadline) < 0)
 		return -1;
 	if (r->head < r->tail || r->head - r->tail > h->cap || r->tail % 16 ||
-	    r->head % 16 || ring_redo(h) < 0) {
+	    r->head % 16 || ring_redo(h) < 0 || !counters_sane(r)) {
 		pthread_mutex_unlock(&r->lock);
 		return fail(EBADMSG);
 	}
@@ -454,7 +471,7 @@ int ring_info(const void *base, size_t segsize, struct ring_info *info)
 	struct ring_handle h;
 	const char *why;
 	if (ring_attach(&h, (void *)base, segsize, false, &why) < 0)
-		return -1;
+		return fail(strcmp(why, "corrupt ring") == 0 ? EBADMSG : ENOMSG);
 	const struct ring *r = h.shared;
 	memset(info, 0, sizeof *info);
 	info->capacity = h.cap;

@@ -75,6 +75,10 @@ void ring_leave(struct ring_handle *h);
 int ring_reserve(struct ring_handle *h, size_t min, size_t max,
 		 int64_t deadline, bool nowait, volatile sig_atomic_t *stop,
 		 void **buf, size_t *len);
+/* The most payload ring_reserve gives for min to max bytes, however
+ * much room there is: max, or less under RING_OVERWRITE and RING_DISCARD
+ * (a quarter of the ring, or min): the most a dropped chunk holds. */
+size_t ring_most(const struct ring_handle *h, size_t min, size_t max);
 /* Publishes len bytes of the reservation (0 drops it). */
 int ring_commit(struct ring_handle *h, size_t len);
 /* Counts a chunk of len bytes dropped because the ring was full (after
@@ -93,7 +97,8 @@ int ring_claim(struct ring_handle *h, bool follow, int64_t deadline,
  * readers. */
 int ring_done(struct ring_handle *h);
 int ring_unclaim(struct ring_handle *h, size_t delivered);
-/* Counters for stat; -1 with EBADMSG if base is no valid ring. */
+/* Counters for stat; -1 with ENOMSG if base is no ring, EBADMSG if it is
+ * a corrupt one. */
 int ring_info(const void *base, size_t segsize, struct ring_info *info);
 
 #endif

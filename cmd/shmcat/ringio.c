@@ -140,19 +140,26 @@ static int make_room(struct ring_handle *h)
 	return take_oldest(h);
 }
 
+/* A flight recorder keeps many chunks, not one as big as the ring: what
+ * overwrites or discards is at most a quarter of it (or one unit), and a
+ * chunk dropped is counted as the one record it would have been. */
+size_t ring_most(const struct ring_handle *h, size_t min, size_t max)
+{
+	uint64_t need = align16(16 + min), want = align16(16 + max);
+	uint64_t quarter = (h->cap / 4) & ~(uint64_t)15;
+	if (h->full != RING_WAIT && want > quarter)
+		want = need > quarter ? need : quarter;
+	return want - 16 < max ? (size_t)(want - 16) : max;
+}
+
 int ring_reserve(struct ring_handle *h, size_t min, size_t max,
 		 int64_t deadline, bool nowait, volatile sig_atomic_t *stop,
 		 void **buf, size_t *len)
 {
 	struct ring *r = h->shared;
-	uint64_t need = align16(16 + min), want = align16(16 + max);
+	uint64_t need = align16(16 + min), want = align16(16 + ring_most(h, min, max));
 	if (need > h->cap / 2)
 		return fail(EMSGSIZE);
-	/* A flight recorder keeps many chunks, not one as big as the ring:
-	 * what overwrites is at most a quarter of it (or one unit). */
-	uint64_t quarter = (h->cap / 4) & ~(uint64_t)15;
-	if (h->full == RING_OVERWRITE && want > quarter)
-		want = need > quarter ? need : quarter;
 	/* A writer that never has to wait must still learn that its ring
 	 * was removed: what it writes there reaches nobody. */
 	if (h->gone && h->gone(h->gone_arg))
@@ -253,12 +260,16 @@ int ring_commit(struct ring_handle *h, size_t len)
 			wake(&r->space_seq, r->space_waiters);
 		}
 	}
+	/* Counted before it is published: killed in between, the ring
+	 * has counted a chunk that never came, never read one it had not
+	 * counted (counters_sane). */
 	if (len == 0) {
 		atomic_store(&c->state, R_PAD);
 	} else {
+		r->bytes_in += len;
+		atomic_thread_fence(memory_order_seq_cst);
 		atomic_store(&c->state, R_COMMITTED);
 		HOOK("commit-state");
-		r->bytes_in += len;
 		wake(&r->data_seq, r->data_waiters);
 	}
 	if (ring_advance(h) < 0)
@@ -337,9 +348,12 @@ static int finish(struct ring_handle *h, uint64_t pos, bool done, size_t part)
 		atomic_store(&c->state, R_DONE);
 		r->bytes_out += c->len - DELIVERED(c);
 	} else {
-		r->bytes_out += part;
+		/* Marked delivered before it is counted: killed in between,
+		 * the bytes are counted short, never twice. */
 		c->who = delivered << 8 | OWNER(c);
 		atomic_store(&c->state, R_COMMITTED);
+		atomic_thread_fence(memory_order_seq_cst);
+		r->bytes_out += part;
 		wake(&r->data_seq, r->data_waiters);
 	}
 	return 0;

@@ -13,8 +13,9 @@ struct writer {
 	bool partial_ok;        /* no --lines or --atomic: a stop publishes all */
 	bool counted;           /* FIONREAD tells what stdin has ready */
 	size_t atomic, carry;
+	size_t bufsize;         /* of saved: atomic, or most if not counted */
 	size_t most;            /* the largest record: CHUNK or one unit */
-	char *saved;            /* the carry, at most atomic bytes */
+	char *saved;            /* the carry, and what is read when not counted */
 	char *scratch;          /* --full=overwrite, discard: most bytes, what
 				 * is read for a chunk the full ring drops */
 	bool dropping;          /* the chunk in hand is in scratch */
@@ -138,21 +139,56 @@ static _Noreturn void input_error(struct writer *w, int err, bool reserved)
 	it_xfail_status(IT_IOERR, err, "read", "standard input", NULL);
 }
 
-/* Publishes the first len bytes of src through a reservation of just
- * that size. */
+/* The first unit of the len bytes at src: a line (or the partial last
+ * one), or --atomic bytes (or fewer at the end of the input). */
+static size_t first_unit(const struct writer *w, const char *src, size_t len)
+{
+	if (w->lines) {
+		const char *nl = memchr(src, '\n', len);
+		return nl ? (size_t)(nl - src) + 1 : len;
+	}
+	return len < w->atomic ? len : w->atomic;
+}
+
+/* How much of the len bytes at src goes into a record of room bytes:
+ * all, or the whole units or lines that fit (at least the first). */
+static size_t fit(const struct writer *w, const char *src, size_t len,
+		  size_t room)
+{
+	bool bad;
+	if (room >= len)
+		return len;
+	size_t n = w->lines ? publishable(w, src, room, &bad)
+		   : room - room % w->atomic;
+	return n ? n : first_unit(w, src, len);
+}
+
+/* Publishes the first len bytes of src (whole units or lines, or the
+ * last partial one), in as many records as the ring gives: each asks
+ * only for bytes in hand, at least its first unit, never a whole
+ * --atomic unit for less. */
 static void publish_copy(struct writer *w, const char *src, size_t len)
 {
-	void *buf;
-	size_t room;
-	if (ring_reserve(w->h, len, len, it_deadline(w->a->timeout),
-			 w->a->used & O_NOWAIT, &stop, &buf, &room) < 0) {
-		if (errno != ENOSPC)
-			ring_fail(w->s, w->h, errno, true);
-		discard(w, len);
-		return;
+	while (len) {
+		void *buf;
+		size_t room, n, first = first_unit(w, src, len);
+		if (ring_reserve(w->h, first, len, it_deadline(w->a->timeout),
+				 w->a->used & O_NOWAIT, &stop, &buf, &room) < 0) {
+			if (errno != ENOSPC)
+				ring_fail(w->s, w->h, errno, true);
+			n = fit(w, src, len, ring_most(w->h, first, len));
+			discard(w, n);
+		} else {
+			n = fit(w, src, len, room);
+			memcpy(buf, src, n);
+			if (ring_commit(w->h, n) < 0)
+				ring_fail(w->s, w->h, errno, true);
+			held -= n;
+			published += n;
+		}
+		src += n;
+		len -= n;
 	}
-	memcpy(buf, src, len);
-	commit(w, len);
 }
 
 /* Keeps the last rest bytes of buf (at most --atomic) as the carry. */
@@ -178,13 +214,15 @@ static bool line_at_limit(struct writer *w)
 	line_too_long(w);
 }
 
-/* Little input ready: read it into the carry, publish what is whole.
- * Returns false at the end of the input. */
+/* Little input ready, or input that cannot tell how much it has (a
+ * regular file, a device): read it into the carry, publish what is
+ * whole, so that room is reserved only for bytes read. Returns false at
+ * the end of the input. */
 static bool step_small(struct writer *w)
 {
 	if (w->carry >= w->atomic)
 		return line_at_limit(w);
-	ssize_t n = read(STDIN_FILENO, w->saved + w->carry, w->atomic - w->carry);
+	ssize_t n = read(STDIN_FILENO, w->saved + w->carry, w->bufsize - w->carry);
 	if (n < 0 && errno == EINTR)
 		return true;
 	if (n < 0)
@@ -216,12 +254,12 @@ static bool step_big(struct writer *w, size_t avail)
 				   it_deadline(w->a->timeout),
 				   w->a->used & O_NOWAIT, &stop, &p, &room) < 0;
 	/* A full ring that drops this chunk: it is read all the same, cut
-	 * as it would be, and counted. */
+	 * as the record it would have been, and counted as one. */
 	if (w->dropping && errno != ENOSPC)
 		ring_fail(w->s, w->h, errno, true);
 	if (w->dropping) {
 		p = w->scratch;
-		room = want;
+		room = ring_most(w->h, w->atomic, want);
 	}
 	char *buf = p;
 	size_t have = w->carry, ask = room - have < avail ? room - have : avail;
@@ -303,12 +341,13 @@ int write_ring(struct args *a)
 	catch_stops();
 	open_ring(&s, a, &h, true);
 	w.atomic = a->atomic ? (size_t)a->atomic : default_atomic(h.cap);
-	if (!(w.saved = malloc(w.atomic)))
-		it_xfail(errno, "allocate", "a line buffer", NULL);
 	it_xready(&a->ready_fd);
 	w.counted = !(fstat(STDIN_FILENO, &st) == 0 && S_ISREG(st.st_mode)) &&
 		    ioctl(STDIN_FILENO, FIONREAD, &avail) == 0;
 	w.most = w.atomic > CHUNK ? w.atomic : CHUNK;
+	w.bufsize = w.counted ? w.atomic : w.most;
+	if (!(w.saved = malloc(w.bufsize)))
+		it_xfail(errno, "allocate", "a line buffer", NULL);
 	start_dropping(&w, a->full);
 	bool more = true;
 	while (more && !stop) {
@@ -318,8 +357,9 @@ int write_ring(struct args *a)
 		/* A carry of --atomic bytes (a partial line at the limit)
 		 * takes no more bytes into a record: step_small looks at one
 		 * more byte to tell a line too long from the end. */
-		more = w.carry >= w.atomic || w.carry + ready <= w.atomic
-			? step_small(&w) : step_big(&w, ready);
+		more = !w.counted || w.carry >= w.atomic ||
+		       w.carry + ready <= w.atomic ? step_small(&w)
+		       : step_big(&w, ready);
 	}
 	finish_writer(&w, !more);
 	free(w.saved);

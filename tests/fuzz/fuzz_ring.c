@@ -1,7 +1,8 @@
 /* fuzz_ring.c: libFuzzer target for the ring header check of cmd/shmcat/ring.c:
  * a segment anyone with write access may have filled with garbage. The
  * input is the segment's first bytes; the rest is zeros. A header is
- * refused with EBADMSG, or taken and then its counters read safely. */
+ * refused with EBADMSG, or taken and then its counters read safely and
+ * found to add up. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,7 +26,9 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 		if (errno != EBADMSG)
 			abort();
 	} else if (ring_info(seg, segsize, &info) == 0 &&
-		   (info.capacity > segsize || info.used > info.capacity)) {
+		   (info.capacity > segsize || info.used > info.capacity ||
+		    info.dropped > info.bytes_dropped ||
+		    info.bytes_out + info.bytes_dropped > info.bytes_in)) {
 		abort();
 	}
 	free(seg);
