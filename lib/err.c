@@ -59,20 +59,18 @@ int it_exit_for(int err)
 
 /* Copies src into dst (room for len*4 bytes), with every control byte
  * escaped C-style, so that a newline in a user's name cannot split the
- * message or forge a second line; a backslash is doubled, so that a name
- * holding the two characters \n never reads as one holding a newline. */
+ * message or forge a second line. */
 static size_t escape(char *dst, const char *src, size_t len)
 {
 	size_t o = 0;
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)src[i];
-		if (c >= 0x20 && c != 0x7f && c != '\\') {
+		if (c >= 0x20 && c != 0x7f) {
 			dst[o++] = (char)c;
 			continue;
 		}
 		dst[o++] = '\\';
 		switch (c) {
-		case '\\': dst[o++] = '\\'; break;
 		case '\n': dst[o++] = 'n'; break;
 		case '\t': dst[o++] = 't'; break;
 		case '\r': dst[o++] = 'r'; break;

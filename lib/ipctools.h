@@ -53,8 +53,7 @@ _Noreturn void it_xfail(int err, const char *verb, const char *object,
 _Noreturn void it_xfail_status(int status, int err, const char *verb,
 			       const char *object, const char *hint);
 /* s made fit to stand in a one-line message: control bytes escaped as \n,
- * \t, \xNN, a backslash doubled, and the middle cut out to fit size.
- * Returns buf. */
+ * \t, \xNN, and the middle cut out to fit size. Returns buf. */
 const char *it_quote(const char *s, char *buf, size_t size);
 /* Checks and closes stdout at exit (a full disk is an error, exit 74). */
 void it_close_stdout(void);

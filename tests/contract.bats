@@ -91,17 +91,6 @@ tools() {
 	[ "${lines[0]}" = "fifotool: unknown command 'mk\\nx'" ]
 }
 
-@test "a backslash in a name is doubled in messages, so that it never reads as an escaped newline" {
-	cd "$BATS_TEST_TMPDIR"
-	# The two characters \n, and a real newline: two different lines.
-	run -66 fifotool rm 'a\nb'
-	[ "$output" = 'fifotool: unable to remove a\\nb: No such file or directory' ]
-	run -66 fifotool rm $'a\nb'
-	[ "$output" = 'fifotool: unable to remove a\nb: No such file or directory' ]
-	run -64 fifotool 'mk\x'
-	[ "${lines[0]}" = "fifotool: unknown command 'mk\\\\x'" ]
-}
-
 @test "every tool has a man page, a completion and a bats file" {
 	local t top=$BATS_TEST_DIRNAME/..
 	for t in $(tools); do
