@@ -476,10 +476,13 @@ int ring_info(const void *base, size_t segsize, struct ring_info *info)
 	memset(info, 0, sizeof *info);
 	info->capacity = h.cap;
 	info->used = r->head - r->tail;
-	info->bytes_in = r->bytes_in;
+	/* A drop in progress counts as done, as counters_sane checks it and
+	 * as the next lock (ring_redo) will make it. */
+	bool on = atomic_load(&r->j_on);
+	info->bytes_in = on ? r->j_in : r->bytes_in;
 	info->bytes_out = r->bytes_out;
-	info->dropped = r->dropped;
-	info->bytes_dropped = r->bytes_dropped;
+	info->dropped = on ? r->j_dropped : r->dropped;
+	info->bytes_dropped = on ? r->j_bytes : r->bytes_dropped;
 	for (int i = 0; i < NSLOT; i++) {
 		info->writers += alive(&r->w[i]);
 		info->readers += alive(&r->r[i]);
